@@ -1,0 +1,56 @@
+/* jaeger: the headless command line over the display-free core. */
+#include "cli/jg-cli.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Keep sorted by name: `jaeger --help` lists them in this order. */
+static const JgCommand commands[] = {
+  { "devices", NULL, "List Vulkan devices and their compute features", jg_cmd_devices },
+  { "version", NULL, "Print version information", jg_cmd_version },
+};
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "Usage: jaeger COMMAND [OPTIONS...]\n\n"
+                "Jaeger Studio's headless tools for SpatialSceneQA scenes and the JAEGER model.\n\n"
+                "Commands:\n");
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-16s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nRun `jaeger COMMAND --help` for the options of one command.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  /* Numbers in files and output always use '.', whatever the locale. */
+  setlocale (LC_NUMERIC, "C");
+  bindtextdomain (GETTEXT_PACKAGE, JG_LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      return JG_EXIT_USAGE;
+    }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "help") == 0)
+    {
+      print_usage (stdout);
+      return JG_EXIT_OK;
+    }
+  if (strcmp (argv[1], "--version") == 0)
+    {
+      printf ("jaeger %s\n", JG_VERSION);
+      return JG_EXIT_OK;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (argv[1], commands[i].name) == 0)
+      return commands[i].run (argc - 1, argv + 1);
+
+  fprintf (stderr, "jaeger: unknown command '%s' (run `jaeger --help` for the list)\n", argv[1]);
+  return JG_EXIT_USAGE;
+}
