@@ -221,3 +221,147 @@ jg_fft_real_inverse (const JgFft *fft, const float *in, float *out)
     }
   complex_fft (fft, out, m, fft->rev_half, +1);
 }
+
+struct _JgDft {
+  guint n;
+  JgFft *fft;      /* size n when n is a power of two, else the Bluestein size */
+  float *chirp;    /* w[k] = exp(-i pi k^2 / n), k < n */
+  float *kernel;   /* FFT of the conjugate chirp, scaled by 1 / size */
+  float *work;
+};
+
+JgDft *
+jg_dft_new (guint n, GError **error)
+{
+  g_autoptr(JgFft) fft = NULL;
+  JgDft *dft;
+  guint m;
+
+  if (n < 1 || n > (1u << 24))
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
+                   "DFT size %u is out of range (1 to 2^24)", n);
+      return NULL;
+    }
+  if (n == 1)
+    m = 2;
+  else if ((n & (n - 1)) == 0)
+    m = n;
+  else
+    m = jg_fft_next_size (2 * n - 1);
+  fft = jg_fft_new (m, error);
+  if (fft == NULL)
+    return NULL;
+
+  dft = g_new0 (JgDft, 1);
+  dft->n = n;
+  dft->fft = g_steal_pointer (&fft);
+  if (n == 1 || m == n)
+    return dft;
+
+  dft->chirp = g_new (float, 2 * n);
+  dft->kernel = g_new0 (float, 2 * m);
+  dft->work = g_new (float, 2 * m);
+  for (guint k = 0; k < n; k++)
+    {
+      /* k^2 mod 2n keeps the phase exact for large k. */
+      guint64 k2 = ((guint64) k * k) % (2 * (guint64) n);
+      double a = -M_PI * (double) k2 / (double) n;
+      dft->chirp[2 * k] = (float) cos (a);
+      dft->chirp[2 * k + 1] = (float) sin (a);
+    }
+  for (guint k = 0; k < n; k++)
+    {
+      float re = dft->chirp[2 * k] / m, im = -dft->chirp[2 * k + 1] / m;
+      dft->kernel[2 * k] = re;
+      dft->kernel[2 * k + 1] = im;
+      if (k > 0)
+        {
+          dft->kernel[2 * (m - k)] = re;
+          dft->kernel[2 * (m - k) + 1] = im;
+        }
+    }
+  jg_fft_forward (dft->fft, dft->kernel);
+  return dft;
+}
+
+void
+jg_dft_free (JgDft *dft)
+{
+  if (dft == NULL)
+    return;
+  jg_fft_free (dft->fft);
+  g_free (dft->chirp);
+  g_free (dft->kernel);
+  g_free (dft->work);
+  g_free (dft);
+}
+
+guint
+jg_dft_get_size (const JgDft *dft)
+{
+  return dft->n;
+}
+
+/* X[k] = w[k] sum_j (x[j] w[j]) conj(w[k - j]): a circular convolution
+ * with the conjugate chirp, done with the radix-2 plan. */
+static void
+bluestein (JgDft *dft, float *data)
+{
+  guint n = dft->n, m = jg_fft_get_size (dft->fft);
+  float *a = dft->work;
+
+  for (guint j = 0; j < n; j++)
+    {
+      float xr = data[2 * j], xi = data[2 * j + 1];
+      float wr = dft->chirp[2 * j], wi = dft->chirp[2 * j + 1];
+      a[2 * j] = xr * wr - xi * wi;
+      a[2 * j + 1] = xr * wi + xi * wr;
+    }
+  memset (a + 2 * n, 0, 2 * (m - n) * sizeof (float));
+  jg_fft_forward (dft->fft, a);
+  for (guint k = 0; k < m; k++)
+    {
+      float ar = a[2 * k], ai = a[2 * k + 1];
+      float br = dft->kernel[2 * k], bi = dft->kernel[2 * k + 1];
+      a[2 * k] = ar * br - ai * bi;
+      a[2 * k + 1] = ar * bi + ai * br;
+    }
+  jg_fft_inverse (dft->fft, a);
+  for (guint k = 0; k < n; k++)
+    {
+      float yr = a[2 * k], yi = a[2 * k + 1];
+      float wr = dft->chirp[2 * k], wi = dft->chirp[2 * k + 1];
+      data[2 * k] = yr * wr - yi * wi;
+      data[2 * k + 1] = yr * wi + yi * wr;
+    }
+}
+
+void
+jg_dft_forward (JgDft *dft, float *data)
+{
+  if (dft->n == 1)
+    return;
+  if (dft->chirp == NULL)
+    jg_fft_forward (dft->fft, data);
+  else
+    bluestein (dft, data);
+}
+
+/* The inverse is the conjugate of the forward transform of the conjugate. */
+void
+jg_dft_inverse (JgDft *dft, float *data)
+{
+  if (dft->n == 1)
+    return;
+  if (dft->chirp == NULL)
+    {
+      jg_fft_inverse (dft->fft, data);
+      return;
+    }
+  for (guint k = 0; k < dft->n; k++)
+    data[2 * k + 1] = -data[2 * k + 1];
+  bluestein (dft, data);
+  for (guint k = 0; k < dft->n; k++)
+    data[2 * k + 1] = -data[2 * k + 1];
+}

@@ -41,4 +41,18 @@ void jg_fft_real_inverse (const JgFft *fft, const float *in, float *out);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgFft, jg_fft_free)
 
+/* A complex DFT of any size n >= 1 (Bluestein's chirp-z over a radix-2
+ * plan when n is not a power of two; e.g. JAEGER's 800-point STFT). Same
+ * sign and scaling as above. The plan owns its scratch memory: use one
+ * plan from one thread at a time. */
+typedef struct _JgDft JgDft;
+
+JgDft *jg_dft_new (guint n, GError **error);
+void   jg_dft_free (JgDft *dft);
+guint  jg_dft_get_size (const JgDft *dft);
+void   jg_dft_forward (JgDft *dft, float *data);
+void   jg_dft_inverse (JgDft *dft, float *data);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgDft, jg_dft_free)
+
 G_END_DECLS

@@ -135,6 +135,31 @@ test_real_inverse_direct (void)
 }
 
 static void
+test_any_size (void)
+{
+  g_autoptr(GRand) rng = g_rand_new_with_seed (14);
+  const guint sizes[] = { 1, 3, 5, 12, 100, 256, 400, 800 };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      guint n = sizes[s];
+      g_autoptr(JgDft) dft = jg_dft_new (n, NULL);
+      g_autofree float *d = g_new (float, 2 * n);
+      g_autofree double *x = g_new (double, 2 * n), *y = g_new (double, 2 * n);
+
+      g_assert_cmpuint (jg_dft_get_size (dft), ==, n);
+      for (guint i = 0; i < 2 * n; i++)
+        x[i] = d[i] = (float) g_rand_double_range (rng, -1.0, 1.0);
+      direct_dft (x, y, n, -1);
+      jg_dft_forward (dft, d);
+      g_assert_cmpfloat (rel_error (d, y, 2 * n), <, 1e-5);
+      jg_dft_inverse (dft, d);
+      for (guint i = 0; i < 2 * n; i++)
+        g_assert_cmpfloat (fabs (d[i] / n - x[i]), <, 1e-5);
+    }
+}
+
+static void
 test_bad_sizes (void)
 {
   const guint bad[] = { 0, 1, 3, 6, 1000 };
@@ -158,6 +183,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fft/complex", test_complex);
   g_test_add_func ("/fft/real", test_real);
   g_test_add_func ("/fft/real-inverse-direct", test_real_inverse_direct);
+  g_test_add_func ("/fft/any-size", test_any_size);
   g_test_add_func ("/fft/bad-sizes", test_bad_sizes);
   return g_test_run ();
 }
