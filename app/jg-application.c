@@ -215,6 +215,7 @@ static const struct { const char *action; const char *accels[3]; } accels[] = {
   { "win.focus-chat", { "<Control>k", NULL } },
   { "win.show-browser", { "F9", NULL } },
   { "win.show-chat", { "<Shift>F9", NULL } },
+  { "win.show-audio-view", { "<Control><Shift>a", NULL } },
   { "win.fullscreen", { "F11", NULL } },
 };
 

@@ -1,5 +1,6 @@
 #include "jg-window.h"
 
+#include "jg-audio-view.h"
 #include "jg-chat-panel.h"
 #include "jg-preferences-window.h"
 #include "jg-sample-browser.h"
@@ -12,6 +13,9 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "audio/jg-audio-file.h"
+#include "audio/jg-doa.h"
+
 #define MAX_RECENT 10
 #define MAX_SCAN_DEPTH 4
 
@@ -23,12 +27,14 @@ struct _JgWindow {
   GtkLabel *status_label;
   JgSampleBrowser *browser;
   JgSceneView *scene_view;
+  JgAudioView *audio_view;
   JgChatPanel *chat;
   JgTransportBar *transport;
   GMenu *recent_submenu;
 
   GSettings *settings;
-  GCancellable *load_cancellable;
+  GCancellable *load_cancellable;     /* scanning a dataset */
+  GCancellable *sample_cancellable;   /* loading one sample */
   GFile *dataset;
   guint frames_at_load;
 };
@@ -235,13 +241,92 @@ jg_window_open (JgWindow *self, GFile *file)
 gboolean
 jg_window_is_busy (JgWindow *self)
 {
-  return self->load_cancellable != NULL;
+  return self->load_cancellable != NULL || self->sample_cancellable != NULL;
 }
 
 gboolean
 jg_window_has_drawn (JgWindow *self)
 {
   return jg_scene_view_get_frames_drawn (self->scene_view) > self->frames_at_load;
+}
+
+/* --- Loading one sample (worker thread) -------------------------------- */
+
+typedef struct {
+  char *dir;
+  JgFoaConvention convention;
+  JgAudioViewImages *images;
+  double duration;
+  char *audio_status;
+} SampleLoad;
+
+static void
+sample_load_free (SampleLoad *load)
+{
+  g_free (load->dir);
+  g_clear_pointer (&load->images, jg_audio_view_images_free);
+  g_free (load->audio_status);
+  g_free (load);
+}
+
+static void
+sample_load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  SampleLoad *load = task_data;
+  g_autofree char *wav = g_build_filename (load->dir, "foa_ls.wav", NULL);
+  g_autoptr(JgAudioBuffer) audio = NULL;
+  g_autoptr(JgFoaAnalysis) analysis = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_file_test (wav, G_FILE_TEST_EXISTS))
+    load->audio_status = g_strdup (_("No foa_ls.wav (run “jaeger prepare-audio” to make it)"));
+  else if ((audio = jg_audio_file_read (wav, 4, &error)) == NULL
+           || (analysis = jg_foa_analyse (audio->samples, audio->n_frames, audio->sample_rate,
+                                          load->convention, &error)) == NULL)
+    load->audio_status = g_strdup (error->message);
+  else
+    {
+      load->images = jg_audio_view_images_new (analysis);
+      load->duration = (double) audio->n_frames / audio->sample_rate;
+      load->audio_status = g_strdup_printf (_("%.1f kHz · direction %+.0f°, %+.0f°"),
+                                            audio->sample_rate / 1000.0, analysis->az_deg, analysis->el_deg);
+    }
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+sample_load_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  JgWindow *self = JG_WINDOW (source);
+  SampleLoad *load = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    return;   /* cancelled: a newer selection is loading */
+  g_clear_object (&self->sample_cancellable);
+  jg_audio_view_set_images (self->audio_view, g_steal_pointer (&load->images));
+  jg_transport_bar_set_duration (self->transport, load->duration, load->audio_status);
+}
+
+static void
+load_sample (JgWindow *self, const char *dir)
+{
+  g_autoptr(GTask) task = NULL;
+  SampleLoad *load = g_new0 (SampleLoad, 1);
+
+  if (self->sample_cancellable)
+    g_cancellable_cancel (self->sample_cancellable);
+  g_clear_object (&self->sample_cancellable);
+  self->sample_cancellable = g_cancellable_new ();
+
+  load->dir = g_strdup (dir);
+  load->convention = (JgFoaConvention) g_settings_get_enum (self->settings, "foa-convention");
+  task = g_task_new (self, self->sample_cancellable, sample_load_done, NULL);
+  g_task_set_source_tag (task, load_sample);
+  g_task_set_task_data (task, load, (GDestroyNotify) sample_load_free);
+  g_task_run_in_thread (task, sample_load_thread);
 }
 
 /* --- Selection -------------------------------------------------------- */
@@ -254,7 +339,12 @@ sample_selected (JgSampleBrowser *browser, JgWindow *self)
   self->frames_at_load = jg_scene_view_get_frames_drawn (self->scene_view);
   gtk_widget_queue_draw (GTK_WIDGET (self->scene_view));
   if (item == NULL)
-    return;
+    {
+      jg_audio_view_set_images (self->audio_view, NULL);
+      jg_transport_bar_set_duration (self->transport, 0.0, _("No audio"));
+      return;
+    }
+  load_sample (self, jg_sample_item_get_path (item));
   set_status (self, jg_sample_item_get_path (item));
   gtk_label_set_label (self->subtitle_label, jg_sample_item_get_path (item));
   if (*jg_sample_item_get_answer (item) != '\0')
@@ -480,6 +570,9 @@ jg_window_dispose (GObject *object)
   if (self->load_cancellable)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
+  if (self->sample_cancellable)
+    g_cancellable_cancel (self->sample_cancellable);
+  g_clear_object (&self->sample_cancellable);
   g_clear_object (&self->dataset);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), JG_TYPE_WINDOW);
@@ -496,6 +589,7 @@ jg_window_class_init (JgWindowClass *klass)
 
   g_type_ensure (JG_TYPE_SAMPLE_BROWSER);
   g_type_ensure (JG_TYPE_SCENE_VIEW);
+  g_type_ensure (JG_TYPE_AUDIO_VIEW);
   g_type_ensure (JG_TYPE_CHAT_PANEL);
   g_type_ensure (JG_TYPE_TRANSPORT_BAR);
 
@@ -505,6 +599,7 @@ jg_window_class_init (JgWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, JgWindow, status_label);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, browser);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, scene_view);
+  gtk_widget_class_bind_template_child (widget_class, JgWindow, audio_view);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, chat);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, transport);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, recent_submenu);
@@ -529,6 +624,7 @@ jg_window_init (JgWindow *self)
 {
   g_autoptr(GAction) show_browser = NULL;
   g_autoptr(GAction) show_chat = NULL;
+  g_autoptr(GAction) show_audio_view = NULL;
   GtkDropTarget *drop;
 
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -543,6 +639,9 @@ jg_window_init (JgWindow *self)
   show_chat = g_settings_create_action (self->settings, "show-chat");
   g_action_map_add_action (G_ACTION_MAP (self), show_browser);
   g_action_map_add_action (G_ACTION_MAP (self), show_chat);
+  g_settings_bind (self->settings, "show-audio-view", self->audio_view, "visible", G_SETTINGS_BIND_DEFAULT);
+  show_audio_view = g_settings_create_action (self->settings, "show-audio-view");
+  g_action_map_add_action (G_ACTION_MAP (self), show_audio_view);
 
   g_signal_connect (self->browser, "selected", G_CALLBACK (sample_selected), self);
   g_signal_connect (self->chat, "ask", G_CALLBACK (chat_ask), self);
