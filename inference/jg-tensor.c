@@ -2,66 +2,12 @@
 #include "inference/jg-vk-private.h"
 #include "core/jg-error.h"
 
-#include <math.h>
 #include <string.h>
 
 static gsize
 dtype_size (JgDType dtype)
 {
   return dtype == JG_DTYPE_F16 ? 2 : 4;
-}
-
-guint16
-jg_f32_to_f16 (float f)
-{
-  union { float f; guint32 u; } v = { f };
-  guint32 sign = (v.u >> 16) & 0x8000;
-  guint32 absu = v.u & 0x7fffffff;
-
-  if (absu >= 0x7f800000)                          /* inf, nan */
-    return (guint16) (sign | 0x7c00 | (absu > 0x7f800000 ? 0x200 : 0));
-  if (absu >= 0x477ff000)                          /* rounds past 65504 */
-    return (guint16) (sign | 0x7c00);
-  if (absu < 0x38800000)                           /* subnormal or zero in f16 */
-    {
-      /* Add 0.5 (as float) so the FPU rounds the mantissa to nearest even. */
-      union { float f; guint32 u; } t;
-      v.u = absu;
-      t.f = v.f + 0.5f;
-      return (guint16) (sign | (t.u - 0x3f000000));
-    }
-  {
-    guint32 mant_odd = (absu >> 13) & 1;
-    absu += 0xc8000fff + mant_odd;                 /* rebias exponent, round to nearest even */
-    return (guint16) (sign | (absu >> 13));
-  }
-}
-
-float
-jg_f16_to_f32 (guint16 h)
-{
-  guint32 sign = (guint32) (h & 0x8000) << 16;
-  guint32 exp = (h >> 10) & 0x1f;
-  guint32 mant = h & 0x3ff;
-  union { guint32 u; float f; } v;
-
-  if (exp == 0)
-    {
-      float f = ldexpf ((float) mant, -24);
-      return sign ? -f : f;
-    }
-  if (exp == 31)
-    v.u = sign | 0x7f800000 | (mant << 13);
-  else
-    v.u = sign | ((exp + 112) << 23) | (mant << 13);
-  return v.f;
-}
-
-float
-jg_bf16_to_f32 (guint16 b)
-{
-  union { guint32 u; float f; } v = { .u = (guint32) b << 16 };
-  return v.f;
 }
 
 static void

@@ -6,6 +6,8 @@
 #include <glib.h>
 
 #include "inference/jg-vk-context.h"
+/* The half-precision conversions (jg_f32_to_f16, ...) live with the weights. */
+#include "inference/jg-safetensors.h"
 
 G_BEGIN_DECLS
 
@@ -52,11 +54,6 @@ gboolean jg_tensor_upload_bf16 (JgTensor *t, const guint16 *src, GError **error)
 gboolean jg_tensor_upload_u32 (JgTensor *t, const guint32 *src, GError **error);
 gboolean jg_tensor_download_f32 (JgTensor *t, float *dst, GError **error);
 gboolean jg_tensor_download_u32 (JgTensor *t, guint32 *dst, GError **error);
-
-/* Half-precision helpers (round to nearest even; bf16 is the top half of an f32). */
-guint16 jg_f32_to_f16 (float f);
-float   jg_f16_to_f32 (guint16 h);
-float   jg_bf16_to_f32 (guint16 b);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgTensor, jg_tensor_free)
 
