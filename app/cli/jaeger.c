@@ -8,6 +8,7 @@
 
 /* Keep sorted by name: `jaeger --help` lists them in this order. */
 static const JgCommand commands[] = {
+  { "binaural", "IN.wav --out OUT.wav", "Decode FOA audio to binaural stereo (HRTF, head orientation)", jg_cmd_binaural },
   { "devices", NULL, "List Vulkan devices and their compute features", jg_cmd_devices },
   { "doa", "IN.wav", "Direction of arrival of FOA audio (classical intensity vector)", jg_cmd_doa },
   { "tokenize", "TEXT", "Show how a Qwen tokenizer encodes a text", jg_cmd_tokenize },
