@@ -1,10 +1,13 @@
 /* `jaeger doa` and `jaeger binaural`: the audio chain, offline. */
 #include "cli/jg-cli.h"
 #include "audio/jg-audio-file.h"
+#include "audio/jg-decoder.h"
 #include "audio/jg-doa.h"
+#include "audio/jg-foa.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include <samplerate.h>
 #include <stdio.h>
 
 static char *doa_convention;
@@ -94,8 +97,10 @@ jg_cmd_doa (int argc, char **argv)
     return JG_EXIT_USAGE;
   if (argc != 2)
     {
-      jg_cli_error (&doa_cmd, argc < 2 ? "missing IN.wav" : "unexpected argument '%s'",
-                    argc < 2 ? "" : argv[2]);
+      if (argc < 2)
+        jg_cli_error (&doa_cmd, "missing IN.wav");
+      else
+        jg_cli_error (&doa_cmd, "unexpected argument '%s'", argv[2]);
       return JG_EXIT_USAGE;
     }
   if (!parse_convention (&doa_cmd, doa_convention, &conv))
@@ -123,6 +128,137 @@ jg_cmd_doa (int argc, char **argv)
       for (guint t = 0; t < a->n_frames; t++)
         printf ("%.3f %.1f %.1f %.1f\n", t * a->frame_period, a->frame_az_deg[t],
                 a->frame_el_deg[t], 10.0 * log10 (a->frame_energy[t] + 1e-12));
+    }
+  return JG_EXIT_OK;
+}
+
+static char *bin_out, *bin_hrtf, *bin_convention, *bin_decoder;
+static double bin_yaw, bin_pitch, bin_roll;
+static int bin_rate;
+
+static const GOptionEntry binaural_entries[] = {
+  { "out", 'o', 0, G_OPTION_ARG_FILENAME, &bin_out, "Output WAV file (32-bit float)", "OUT.wav" },
+  { "yaw", 0, 0, G_OPTION_ARG_DOUBLE, &bin_yaw, "Head turned left by DEG", "DEG" },
+  { "pitch", 0, 0, G_OPTION_ARG_DOUBLE, &bin_pitch, "Head tilted up by DEG", "DEG" },
+  { "roll", 0, 0, G_OPTION_ARG_DOUBLE, &bin_roll, "Head rolled right-ear-down by DEG", "DEG" },
+  { "hrtf", 0, 0, G_OPTION_ARG_FILENAME, &bin_hrtf,
+    "SOFA HRTF set (default " JG_HRTF_DEFAULT_PATH ")", "FILE.sofa" },
+  { "convention", 'c', 0, G_OPTION_ARG_STRING, &bin_convention,
+    "FOA channel convention of IN: ambix (default), fuma, n3d or jaeger", "NAME" },
+  { "decoder", 'd', 0, G_OPTION_ARG_STRING, &bin_decoder,
+    "binaural (default), stereo (virtual cardioids) or passthrough (rotated ambiX)", "KIND" },
+  { "rate", 'r', 0, G_OPTION_ARG_INT, &bin_rate, "Output sample rate (default: the input's)", "HZ" },
+  { NULL }
+};
+
+static const JgCommand binaural_cmd = {
+  "binaural", "IN.wav --out OUT.wav",
+  "Decode 4-channel FOA audio to binaural stereo through an HRTF (or to\n"
+  "virtual-cardioid stereo, or rotated ambiX), with an optional head\n"
+  "orientation: the same chain as playback, offline.", NULL
+};
+
+/* Block size of the offline render; playback uses the device's. */
+#define RENDER_BLOCK 512
+
+int
+jg_cmd_binaural (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JgAudioBuffer) audio = NULL;
+  g_autoptr(JgHrtf) hrtf = NULL;
+  g_autoptr(JgFoaDecoder) dec = NULL;
+  g_autofree float *ambix = NULL, *out = NULL;
+  JgFoaConvention conv;
+  JgDecoderKind kind = JG_DECODER_BINAURAL;
+  gsize n;
+  guint rate;
+
+  if (!jg_cli_parse (&binaural_cmd, binaural_entries, &argc, &argv))
+    return JG_EXIT_USAGE;
+  if (argc != 2)
+    {
+      if (argc < 2)
+        jg_cli_error (&binaural_cmd, "missing IN.wav");
+      else
+        jg_cli_error (&binaural_cmd, "unexpected argument '%s'", argv[2]);
+      return JG_EXIT_USAGE;
+    }
+  if (bin_out == NULL)
+    {
+      jg_cli_error (&binaural_cmd, "missing --out OUT.wav");
+      return JG_EXIT_USAGE;
+    }
+  if (!parse_convention (&binaural_cmd, bin_convention, &conv))
+    return JG_EXIT_USAGE;
+  if (bin_decoder != NULL && !jg_decoder_kind_from_string (bin_decoder, &kind, &error))
+    {
+      jg_cli_error (&binaural_cmd, "%s", error->message);
+      return JG_EXIT_USAGE;
+    }
+  if (bin_rate != 0 && (bin_rate < 8000 || bin_rate > 384000))
+    {
+      jg_cli_error (&binaural_cmd, "--rate %d is out of range (8000 to 384000)", bin_rate);
+      return JG_EXIT_USAGE;
+    }
+
+  audio = jg_audio_file_read (argv[1], 4, &error);
+  if (audio == NULL)
+    {
+      jg_cli_error (&binaural_cmd, "%s", error->message);
+      return JG_EXIT_FAILURE;
+    }
+  jg_foa_convert (conv, JG_FOA_AMBIX, audio->samples, audio->n_frames);
+  rate = bin_rate != 0 ? (guint) bin_rate : audio->sample_rate;
+  if (rate != audio->sample_rate)
+    {
+      double ratio = (double) rate / audio->sample_rate;
+      SRC_DATA src = { 0 };
+      int err;
+
+      n = (gsize) ceil (audio->n_frames * ratio);
+      ambix = g_new0 (float, 4 * n);
+      src.data_in = audio->samples;
+      src.input_frames = (long) audio->n_frames;
+      src.data_out = ambix;
+      src.output_frames = (long) n;
+      src.src_ratio = ratio;
+      err = src_simple (&src, SRC_SINC_MEDIUM_QUALITY, 4);
+      if (err != 0)
+        {
+          jg_cli_error (&binaural_cmd, "%s: resampling failed: %s", argv[1], src_strerror (err));
+          return JG_EXIT_FAILURE;
+        }
+      n = (gsize) src.output_frames_gen;
+    }
+  else
+    {
+      n = audio->n_frames;
+      ambix = g_steal_pointer (&audio->samples);
+    }
+
+  if (kind == JG_DECODER_BINAURAL)
+    {
+      hrtf = jg_hrtf_load (bin_hrtf, rate, &error);
+      if (hrtf == NULL)
+        {
+          jg_cli_error (&binaural_cmd, "%s", error->message);
+          return JG_EXIT_FAILURE;
+        }
+    }
+  dec = jg_foa_decoder_new (kind, hrtf, RENDER_BLOCK, &error);
+  if (dec == NULL)
+    {
+      jg_cli_error (&binaural_cmd, "%s", error->message);
+      return JG_EXIT_FAILURE;
+    }
+  jg_foa_decoder_set_orientation (dec, bin_yaw, bin_pitch, bin_roll);
+  out = g_new (float, n * jg_foa_decoder_get_n_outputs (dec));
+  jg_foa_decoder_render (dec, ambix, n, out);
+  if (!jg_audio_file_write_wav (bin_out, out, n, jg_foa_decoder_get_n_outputs (dec), rate, &error))
+    {
+      jg_cli_error (&binaural_cmd, "%s", error->message);
+      return JG_EXIT_FAILURE;
     }
   return JG_EXIT_OK;
 }
