@@ -211,10 +211,13 @@ static const struct { const char *action; const char *accels[3]; } accels[] = {
   { "win.view-top", { "<Control>1", NULL } },
   { "win.view-front", { "<Control>2", NULL } },
   { "win.view-side", { "<Control>3", NULL } },
+  { "win.copy-camera", { "<Control><Shift>c", NULL } },
+  { "win.paste-camera", { "<Control><Shift>v", NULL } },
   { "win.focus-search", { "<Control>f", NULL } },
   { "win.focus-chat", { "<Control>k", NULL } },
   { "win.show-browser", { "F9", NULL } },
   { "win.show-chat", { "<Shift>F9", NULL } },
+  { "win.show-audio-view", { "<Control><Shift>a", NULL } },
   { "win.fullscreen", { "F11", NULL } },
 };
 

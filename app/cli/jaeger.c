@@ -11,6 +11,8 @@ static const JgCommand commands[] = {
   { "binaural", "IN.wav --out OUT.wav", "Decode FOA audio to binaural stereo (HRTF, head orientation)", jg_cmd_binaural },
   { "devices", NULL, "List Vulkan devices and their compute features", jg_cmd_devices },
   { "doa", "IN.wav", "Direction of arrival of FOA audio (classical intensity vector)", jg_cmd_doa },
+  { "info", "PATH", "Summarise a sample directory or a manifest (counts, problems, missing files)", jg_cmd_info },
+  { "tokenize", "TEXT", "Show how a Qwen tokenizer encodes a text", jg_cmd_tokenize },
   { "version", NULL, "Print version information", jg_cmd_version },
 };
 

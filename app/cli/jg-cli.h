@@ -30,6 +30,8 @@ void jg_cli_error (const JgCommand *cmd, const char *format, ...) G_GNUC_PRINTF 
 int jg_cmd_version (int argc, char **argv);
 int jg_cmd_binaural (int argc, char **argv);
 int jg_cmd_devices (int argc, char **argv);
+int jg_cmd_tokenize (int argc, char **argv);
 int jg_cmd_doa (int argc, char **argv);
+int jg_cmd_info (int argc, char **argv);
 
 G_END_DECLS
