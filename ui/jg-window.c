@@ -2,6 +2,7 @@
 
 #include "jg-audio-view.h"
 #include "jg-chat-panel.h"
+#include "jg-image-view.h"
 #include "jg-preferences-window.h"
 #include "jg-sample-browser.h"
 #include "jg-sample-item.h"
@@ -18,6 +19,7 @@
 
 #include "data/jg-manifest.h"
 #include "data/jg-sample.h"
+#include "eval/jg-predictions.h"
 
 #define MAX_RECENT 10
 #define MAX_SCAN_DEPTH 4
@@ -31,6 +33,7 @@ struct _JgWindow {
   JgSampleBrowser *browser;
   JgSceneView *scene_view;
   JgAudioView *audio_view;
+  JgImageView *image_view;
   JgChatPanel *chat;
   JgTransportBar *transport;
   GMenu *recent_submenu;
@@ -42,6 +45,9 @@ struct _JgWindow {
   JgManifest *manifest;               /* the open manifest, or NULL */
   int loading_entry;                  /* its entry being loaded, or -1 */
   JgSample *sample;                   /* the sample shown */
+  JgPredictionSet *predictions;       /* opened with win.open-predictions, or NULL */
+  GHashTable *prediction_index;       /* sample key -> GPtrArray of const JgPrediction * */
+  gboolean loading_predictions;
   guint frames_at_load;
 };
 
@@ -264,13 +270,144 @@ jg_window_open (JgWindow *self, GFile *file)
 gboolean
 jg_window_is_busy (JgWindow *self)
 {
-  return self->load_cancellable != NULL || self->sample_cancellable != NULL;
+  return self->load_cancellable != NULL || self->sample_cancellable != NULL || self->loading_predictions;
 }
 
 gboolean
 jg_window_has_drawn (JgWindow *self)
 {
   return jg_scene_view_get_frames_drawn (self->scene_view) > self->frames_at_load;
+}
+
+/* --- Predictions -------------------------------------------------------------- */
+
+/* Prediction files name samples by the paths of the machine that made them:
+ * match on the last two components ("<scene>/task1_00000"). */
+static char *
+sample_key (const char *path)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *parent = g_path_get_basename (dir);
+
+  return g_strdup_printf ("%s/%s", parent, base);
+}
+
+static void
+show_predictions (JgWindow *self)
+{
+  JgScene *scene = jg_scene_view_get_scene (self->scene_view);
+  g_autofree char *key = NULL;
+  GPtrArray *preds;
+
+  jg_scene_set_boxes (scene, JG_SET_PRED, NULL, 0);
+  jg_scene_set_doas (scene, JG_SET_PRED, NULL, 0);
+  if (self->sample == NULL || self->prediction_index == NULL)
+    return;
+  key = sample_key (jg_sample_get_path (self->sample));
+  preds = g_hash_table_lookup (self->prediction_index, key);
+  for (guint i = 0; preds != NULL && i < preds->len; i++)
+    {
+      const JgPrediction *p = preds->pdata[i];
+      const JgAnswer *gt = jg_sample_get_answer (self->sample, p->task);
+
+      /* With several questions on one sample, show the one whose ground truth is shown. */
+      if (p->pred_text == NULL || (preds->len > 1 && gt == NULL))
+        continue;
+      jg_scene_show_answer (scene, JG_SET_PRED, p->task, p->pred_text, p->units);
+      {
+        g_autofree char *msg = g_strdup_printf (_("Prediction (%s): %s"), jg_task_to_string (p->task), p->pred_text);
+        jg_chat_panel_add_message (self->chat, JG_CHAT_MODEL, msg);
+      }
+      break;
+    }
+  jg_scene_set_set_visible (scene, JG_SET_PRED, TRUE);
+  jg_scene_view_scene_changed (self->scene_view);
+}
+
+static void
+predictions_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  JgWindow *self = JG_WINDOW (source);
+  g_autoptr(GError) error = NULL;
+  JgPredictionSet *set = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *msg = NULL;
+
+  self->loading_predictions = FALSE;
+  if (set == NULL)
+    {
+      set_status (self, error->message);
+      return;
+    }
+  g_clear_pointer (&self->prediction_index, g_hash_table_unref);
+  g_clear_pointer (&self->predictions, jg_prediction_set_free);
+  self->predictions = set;
+  self->prediction_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
+  for (guint i = 0; i < jg_prediction_set_get_n (set); i++)
+    {
+      const JgPrediction *p = jg_prediction_set_get (set, i);
+      char *key = sample_key (p->path);
+      GPtrArray *list = g_hash_table_lookup (self->prediction_index, key);
+
+      if (list == NULL)
+        g_hash_table_insert (self->prediction_index, key, list = g_ptr_array_new ());
+      else
+        g_free (key);
+      g_ptr_array_add (list, (gpointer) p);
+    }
+  msg = g_strdup_printf (ngettext ("%u prediction loaded", "%u predictions loaded", jg_prediction_set_get_n (set)),
+                         jg_prediction_set_get_n (set));
+  set_status (self, msg);
+  show_predictions (self);
+}
+
+static void
+predictions_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  g_autoptr(JgPredictionSet) set = jg_prediction_set_new ();
+  GError *error = NULL;
+
+  if (!jg_prediction_set_add_file (set, task_data, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_steal_pointer (&set), (GDestroyNotify) jg_prediction_set_free);
+}
+
+void
+jg_window_open_predictions (JgWindow *self, const char *path)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, predictions_loaded, NULL);
+
+  self->loading_predictions = TRUE;
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, predictions_thread);
+}
+
+static void
+predictions_response (GtkNativeDialog *dialog, int response, JgWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      jg_window_open_predictions (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+open_predictions_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (_("Open Predictions"), GTK_WINDOW (widget),
+                                                              GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), NULL);
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Predictions (*.json, *.jsonl)"));
+  gtk_file_filter_add_pattern (filter, "*.json");
+  gtk_file_filter_add_pattern (filter, "*.jsonl");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_signal_connect (dialog, "response", G_CALLBACK (predictions_response), widget);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }
 
 /* --- Loading one sample --------------------------------------------------- */
@@ -292,6 +429,7 @@ clear_sample (JgWindow *self, const char *status)
       jg_scene_set_doas (scene, (JgOverlaySet) set, NULL, 0);
     }
   jg_scene_view_scene_changed (self->scene_view);
+  jg_image_view_set_images (self->image_view, NULL, 0, 0, NULL, 0, 0);
   jg_audio_view_set_images (self->audio_view, NULL);
   jg_transport_bar_set_duration (self->transport, 0.0, _("No audio"));
   set_status (self, status);
@@ -330,6 +468,13 @@ sample_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
     jg_sample_apply_entry (self->sample, jg_manifest_get_entry (self->manifest, (guint) self->loading_entry));
   if (!jg_scene_show_sample (jg_scene_view_get_scene (self->scene_view), self->sample, &cloud_error))
     set_status (self, cloud_error->message);
+  {
+    guint rw = 0, rh = 0, dw = 0, dh = 0;
+    const guint8 *rgb = jg_sample_get_rgb (self->sample, &rw, &rh);
+    const float *depth = jg_sample_get_depth (self->sample, &dw, &dh);
+    jg_image_view_set_images (self->image_view, rgb, rw, rh, depth, dw, dh);
+  }
+  show_predictions (self);
   jg_scene_view_scene_changed (self->scene_view);
   jg_scene_view_set_view (self->scene_view, JG_VIEW_SENSOR);
   jg_audio_view_set_images (self->audio_view, g_steal_pointer (&loaded->images));
@@ -521,6 +666,16 @@ static const struct { const char *nick; JgOverlayFlags flag; } overlay_names[] =
 };
 
 static void
+view_mode_changed (GSettings *settings, const char *key, JgWindow *self)
+{
+  g_autofree char *mode = g_settings_get_string (settings, "view-mode");
+
+  gtk_widget_set_visible (GTK_WIDGET (self->scene_view), !g_str_equal (mode, "image"));
+  gtk_widget_set_visible (GTK_WIDGET (self->image_view), !g_str_equal (mode, "3d"));
+  jg_image_view_set_show_depth (self->image_view, g_settings_get_boolean (settings, "image-depth"));
+}
+
+static void
 overlays_changed (GSettings *settings, const char *key, JgWindow *self)
 {
   g_auto(GStrv) shown = g_settings_get_strv (settings, "overlays");
@@ -531,6 +686,7 @@ overlays_changed (GSettings *settings, const char *key, JgWindow *self)
       flags |= overlay_names[i].flag;
   jg_scene_set_overlays (jg_scene_view_get_scene (self->scene_view), flags);
   jg_scene_view_scene_changed (self->scene_view);
+  gtk_widget_queue_draw (GTK_WIDGET (self->image_view));
 }
 
 static void
@@ -694,6 +850,8 @@ jg_window_dispose (GObject *object)
   g_clear_object (&self->dataset);
   g_clear_pointer (&self->manifest, jg_manifest_free);
   g_clear_pointer (&self->sample, jg_sample_free);
+  g_clear_pointer (&self->prediction_index, g_hash_table_unref);
+  g_clear_pointer (&self->predictions, jg_prediction_set_free);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), JG_TYPE_WINDOW);
   G_OBJECT_CLASS (jg_window_parent_class)->dispose (object);
@@ -710,6 +868,7 @@ jg_window_class_init (JgWindowClass *klass)
   g_type_ensure (JG_TYPE_SAMPLE_BROWSER);
   g_type_ensure (JG_TYPE_SCENE_VIEW);
   g_type_ensure (JG_TYPE_AUDIO_VIEW);
+  g_type_ensure (JG_TYPE_IMAGE_VIEW);
   g_type_ensure (JG_TYPE_CHAT_PANEL);
   g_type_ensure (JG_TYPE_TRANSPORT_BAR);
 
@@ -720,6 +879,7 @@ jg_window_class_init (JgWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, JgWindow, browser);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, scene_view);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, audio_view);
+  gtk_widget_class_bind_template_child (widget_class, JgWindow, image_view);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, chat);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, transport);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, recent_submenu);
@@ -727,6 +887,7 @@ jg_window_class_init (JgWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-manifest", NULL, open_manifest_action);
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
+  gtk_widget_class_install_action (widget_class, "win.open-predictions", NULL, open_predictions_action);
   gtk_widget_class_install_action (widget_class, "win.save-screenshot", NULL, save_screenshot_action);
   gtk_widget_class_install_action (widget_class, "win.next-sample", NULL, step_action);
   gtk_widget_class_install_action (widget_class, "win.previous-sample", NULL, step_action);
@@ -781,6 +942,16 @@ jg_window_init (JgWindow *self)
       }
   }
   g_signal_connect (self->scene_view, "picked", G_CALLBACK (picked), self);
+  jg_image_view_set_scene (self->image_view, jg_scene_view_get_scene (self->scene_view));
+  {
+    g_autoptr(GAction) mode = g_settings_create_action (self->settings, "view-mode");
+    g_autoptr(GAction) depth = g_settings_create_action (self->settings, "image-depth");
+    g_action_map_add_action (G_ACTION_MAP (self), mode);
+    g_action_map_add_action (G_ACTION_MAP (self), depth);
+  }
+  g_signal_connect (self->settings, "changed::view-mode", G_CALLBACK (view_mode_changed), self);
+  g_signal_connect (self->settings, "changed::image-depth", G_CALLBACK (view_mode_changed), self);
+  view_mode_changed (self->settings, NULL, self);
   g_signal_connect (self->browser, "selected", G_CALLBACK (sample_selected), self);
   g_signal_connect (self->chat, "ask", G_CALLBACK (chat_ask), self);
 
