@@ -9,6 +9,7 @@
 /* Keep sorted by name: `jaeger --help` lists them in this order. */
 static const JgCommand commands[] = {
   { "devices", NULL, "List Vulkan devices and their compute features", jg_cmd_devices },
+  { "sim", NULL, "Simulate a SpatialSceneQA split (rooms, RGB-D, FOA, manifests)", jg_cmd_sim },
   { "version", NULL, "Print version information", jg_cmd_version },
 };
 

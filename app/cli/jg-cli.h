@@ -29,5 +29,6 @@ void jg_cli_error (const JgCommand *cmd, const char *format, ...) G_GNUC_PRINTF 
 
 int jg_cmd_version (int argc, char **argv);
 int jg_cmd_devices (int argc, char **argv);
+int jg_cmd_sim (int argc, char **argv);
 
 G_END_DECLS
