@@ -144,3 +144,105 @@ jg_doa_to_camera (double az_deg, double el_deg, double xyz[3])
   xyz[1] = sin (el);
   xyz[2] = -cos (az) * cos (el);
 }
+
+static void
+mat3_mul (const double a[9], const double b[9], double out[9])
+{
+  for (int r = 0; r < 3; r++)
+    for (int c = 0; c < 3; c++)
+      out[r * 3 + c] = a[r * 3] * b[c] + a[r * 3 + 1] * b[3 + c] + a[r * 3 + 2] * b[6 + c];
+}
+
+void
+jg_foa_head_rotation (double yaw_deg, double pitch_deg, double roll_deg, float r[9])
+{
+  double y = yaw_deg * M_PI / 180.0, p = -pitch_deg * M_PI / 180.0, q = roll_deg * M_PI / 180.0;
+  /* Head orientation H = Rz(yaw) Ry(-pitch) Rx(roll), right-handed about
+   * up, left and front: +yaw turns front towards left, -pitch about the
+   * left axis lifts the nose, +roll lifts the left ear. */
+  const double rz[9] = { cos (y), -sin (y), 0, sin (y), cos (y), 0, 0, 0, 1 };
+  const double ry[9] = { cos (p), 0, sin (p), 0, 1, 0, -sin (p), 0, cos (p) };
+  const double rx[9] = { 1, 0, 0, 0, cos (q), -sin (q), 0, sin (q), cos (q) };
+  double t[9], h[9];
+
+  mat3_mul (rz, ry, t);
+  mat3_mul (t, rx, h);
+  /* World directions seen from the head: H transposed. */
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      r[i * 3 + j] = (float) h[j * 3 + i];
+}
+
+struct _JgFoaRotator {
+  float cur[9];
+  float target[9];
+  gboolean fresh;
+};
+
+static const float identity3[9] = { 1, 0, 0, 0, 1, 0, 0, 0, 1 };
+
+JgFoaRotator *
+jg_foa_rotator_new (void)
+{
+  JgFoaRotator *rot = g_new0 (JgFoaRotator, 1);
+
+  memcpy (rot->cur, identity3, sizeof identity3);
+  memcpy (rot->target, identity3, sizeof identity3);
+  rot->fresh = TRUE;
+  return rot;
+}
+
+void
+jg_foa_rotator_free (JgFoaRotator *rot)
+{
+  g_free (rot);
+}
+
+void
+jg_foa_rotator_set_matrix (JgFoaRotator *rot, const float r[9])
+{
+  memcpy (rot->target, r, 9 * sizeof (float));
+}
+
+void
+jg_foa_rotator_reset (JgFoaRotator *rot)
+{
+  rot->fresh = TRUE;
+}
+
+void
+jg_foa_rotator_process (JgFoaRotator *rot, float *frames, gsize n_frames)
+{
+  gboolean moving;
+
+  if (rot->fresh)
+    {
+      memcpy (rot->cur, rot->target, sizeof rot->cur);
+      rot->fresh = FALSE;
+    }
+  moving = memcmp (rot->cur, rot->target, sizeof rot->cur) != 0;
+  for (gsize i = 0; i < n_frames; i++)
+    {
+      float *f = frames + 4 * i;
+      /* ambiX [W, Y, Z, X] -> [X, Y, Z] */
+      float v[3] = { f[3], f[1], f[2] }, m[9], o[3];
+      const float *mm = rot->cur;
+
+      if (moving)
+        {
+          /* A linear matrix fade equals a crossfade of the two rotated
+           * signals, reaching the target exactly on the last frame. */
+          float a = (float) (i + 1) / (float) n_frames;
+          for (int k = 0; k < 9; k++)
+            m[k] = rot->cur[k] + a * (rot->target[k] - rot->cur[k]);
+          mm = m;
+        }
+      for (int r = 0; r < 3; r++)
+        o[r] = mm[r * 3] * v[0] + mm[r * 3 + 1] * v[1] + mm[r * 3 + 2] * v[2];
+      f[3] = o[0];
+      f[1] = o[1];
+      f[2] = o[2];
+    }
+  if (moving && n_frames > 0)
+    memcpy (rot->cur, rot->target, sizeof rot->cur);
+}

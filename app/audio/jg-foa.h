@@ -39,4 +39,27 @@ void jg_camera_to_doa (const double xyz[3], double *az_deg, double *el_deg);
 /* Unit vector in the camera frame for JAEGER angles (degrees). */
 void jg_doa_to_camera (double az_deg, double el_deg, double xyz[3]);
 
+/* Row-major 3x3 rotation acting on ambiX direction components [X, Y, Z]
+ * (front, left, up): the sound field as heard by a listener whose head is
+ * turned by @yaw_deg (to the left), @pitch_deg (nose up) and @roll_deg
+ * (right ear down), applied in that order (intrinsic yaw, pitch, roll).
+ * A source at azimuth a is heard at azimuth a - yaw. */
+void jg_foa_head_rotation (double yaw_deg, double pitch_deg, double roll_deg, float r[9]);
+
+/* Applies a first-order rotation to ambiX blocks, crossfading sample by
+ * sample from the previous block's matrix to the new one so orientation
+ * changes never click. No allocation after _new. */
+typedef struct _JgFoaRotator JgFoaRotator;
+
+JgFoaRotator *jg_foa_rotator_new (void);
+void          jg_foa_rotator_free (JgFoaRotator *rot);
+/* The matrix the next block fades to (identity at first). */
+void          jg_foa_rotator_set_matrix (JgFoaRotator *rot, const float r[9]);
+/* The first call after _new or _reset starts at the target, no fade. */
+void          jg_foa_rotator_reset (JgFoaRotator *rot);
+/* Rotates @n_frames interleaved ambiX frames in place. */
+void          jg_foa_rotator_process (JgFoaRotator *rot, float *frames, gsize n_frames);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgFoaRotator, jg_foa_rotator_free)
+
 G_END_DECLS

@@ -8,7 +8,9 @@
 
 /* Keep sorted by name: `jaeger --help` lists them in this order. */
 static const JgCommand commands[] = {
+  { "binaural", "IN.wav --out OUT.wav", "Decode FOA audio to binaural stereo (HRTF, head orientation)", jg_cmd_binaural },
   { "devices", NULL, "List Vulkan devices and their compute features", jg_cmd_devices },
+  { "doa", "IN.wav", "Direction of arrival of FOA audio (classical intensity vector)", jg_cmd_doa },
   { "sim", NULL, "Simulate a SpatialSceneQA split (rooms, RGB-D, FOA, manifests)", jg_cmd_sim },
   { "version", NULL, "Print version information", jg_cmd_version },
 };

@@ -32,6 +32,7 @@ typedef struct {
   int index;                  /* the i of bbox_i */
   double center[3];           /* metres, camera frame */
   double size[3];             /* full extents, metres */
+  char category[32];          /* "speaker"; truncated if longer */
 } JgBox;
 
 typedef enum {
@@ -52,12 +53,21 @@ typedef struct {
   GArray *boxes;              /* JG_ANSWER_BOXES: JgBox, in bbox_i order as written */
   JgSide side;                /* JG_ANSWER_SIDE */
   char *raw;                  /* the text as given */
+  JgTask task;                /* what it was parsed for */
 } JgAnswer;
 
 /* Parses @text for @task. Never fails on bad text: an answer that does not
  * parse comes back as JG_ANSWER_UNPARSED with @raw kept; NULL text too. */
 JgAnswer *jg_answer_parse (JgTask task, const char *text, JgUnits units);
 void      jg_answer_free (JgAnswer *answer);
+
+/* The canonical answer text of @answer, as the manifests write it:
+ * "azimuth: -7; elevation: -22" (shortest decimals; STARSS23 always one
+ * decimal, "azimuth: 131.5; elevation: -14.0"), boxes "bbox_i=Bbox(cat,
+ * x, y, z, dx, dy, dz)" joined by "\n" with two decimals in metres or
+ * truncated integers in centimetres (the training targets), "Left" /
+ * "Center" / "Right". An unparsed answer gives its raw text ("" for NULL). */
+char     *jg_answer_format (const JgAnswer *answer, JgUnits units);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgAnswer, jg_answer_free)
 

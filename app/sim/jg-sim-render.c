@@ -394,8 +394,9 @@ albedo (const JgSimQuad *q, double s, double t, float out[3])
     out[c] = (float) (tint[c] * mod);
 }
 
-static void
-shade (JgSimRaster *r, const JgSimPose *pose, const JgSimQuad *quads, const double light[3])
+void
+jg_sim_raster_shade (JgSimRaster *r, const JgSimPose *pose, const JgSimQuad *quads,
+                     const double light[3])
 {
   int w = (int) r->k.width, h = (int) r->k.height;
 
@@ -411,12 +412,9 @@ shade (JgSimRaster *r, const JgSimPose *pose, const JgSimQuad *quads, const doub
         if (r->quad[i] < 0)
           {
             px[0] = px[1] = px[2] = 0;
-            r->object[i] = EMPTY_OBJECT;
-            r->depth[i] = 0.0f;
             continue;
           }
         q = &quads[r->quad[i]];
-        r->object[i] = q->object;
         jg_intrinsics_unproject (&r->k, x, y, r->depth[i], pc);
         jg_sim_pose_to_world (pose, pc, p, TRUE);
         for (int c = 0; c < 3; c++)
@@ -444,8 +442,7 @@ shade (JgSimRaster *r, const JgSimPose *pose, const JgSimQuad *quads, const doub
 }
 
 void
-jg_sim_raster_draw (JgSimRaster *r, const JgSimPose *pose, const JgSimQuad *quads,
-                    int n_quads, const double light[3])
+jg_sim_raster_draw (JgSimRaster *r, const JgSimPose *pose, const JgSimQuad *quads, int n_quads)
 {
   gsize n = (gsize) r->k.width * r->k.height;
 
@@ -463,5 +460,14 @@ jg_sim_raster_draw (JgSimRaster *r, const JgSimPose *pose, const JgSimQuad *quad
         continue;
       raster_quad (r, pose, qq, q);
     }
-  shade (r, pose, quads, light);
+  for (gsize i = 0; i < n; i++)
+    {
+      if (r->quad[i] < 0)
+        {
+          r->object[i] = EMPTY_OBJECT;
+          r->depth[i] = 0.0f;
+        }
+      else
+        r->object[i] = quads[r->quad[i]].object;
+    }
 }

@@ -38,9 +38,12 @@ typedef struct _JgSimRaster JgSimRaster;
 JgSimRaster *jg_sim_raster_new (const JgIntrinsics *k);
 void         jg_sim_raster_free (JgSimRaster *r);
 
-/* Draws @quads seen from @pose, lit by a lamp at @light (world). */
+/* Depth and object buffers of @quads seen from @pose. */
 void jg_sim_raster_draw (JgSimRaster *r, const JgSimPose *pose,
-                         const JgSimQuad *quads, int n_quads, const double light[3]);
+                         const JgSimQuad *quads, int n_quads);
+/* Colours of the last draw (same @quads), lit by a lamp at @light (world). */
+void jg_sim_raster_shade (JgSimRaster *r, const JgSimPose *pose,
+                          const JgSimQuad *quads, const double light[3]);
 
 /* Planar depth in metres (0 where nothing was drawn), row-major. */
 const float  *jg_sim_raster_depth (const JgSimRaster *r);

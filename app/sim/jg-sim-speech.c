@@ -1,11 +1,11 @@
 #include "sim/jg-sim-speech.h"
 #include "sim/jg-sim-ir.h"
 #include "core/jg-error.h"
+#include "data/jg-audio-clip.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
 #include <samplerate.h>
-#include <sndfile.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -76,44 +76,28 @@ clip_free (gpointer p)
 static Clip *
 load_audio (const char *path, const char *label, GError **error)
 {
-  SF_INFO info = { 0 };
-  SNDFILE *sf = sf_open (path, SFM_READ, &info);
-  g_autofree float *frames = NULL;
+  g_autoptr(JgAudioClip) in = jg_audio_clip_load (path, error);
   g_autofree float *mono = NULL;
-  sf_count_t got;
   Clip *clip;
   double peak = 0.0;
 
-  if (sf == NULL)
-    {
-      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: cannot read audio: %s",
-                   label, sf_strerror (NULL));
-      return NULL;
-    }
-  if (info.channels < 1 || info.samplerate < 4000 || info.frames <= 0
-      || info.frames > (sf_count_t) 600 * info.samplerate)
+  if (in == NULL)
+    return NULL;
+  if (in->channels < 1 || in->sample_rate < 4000 || in->n_frames == 0
+      || in->n_frames > (gsize) 600 * in->sample_rate)
     {
       g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
-                   "%s: unusable audio (%d channels, %d Hz, %" G_GINT64_FORMAT " frames)",
-                   label, info.channels, info.samplerate, (gint64) info.frames);
-      sf_close (sf);
+                   "%s: unusable speech (%u channels, %u Hz, %" G_GSIZE_FORMAT " frames)",
+                   label, in->channels, in->sample_rate, in->n_frames);
       return NULL;
     }
-  frames = g_new (float, (gsize) info.frames * info.channels);
-  got = sf_readf_float (sf, frames, info.frames);
-  sf_close (sf);
-  if (got <= 0)
-    {
-      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: no audio frames", label);
-      return NULL;
-    }
-  mono = g_new (float, got);
-  for (sf_count_t i = 0; i < got; i++)
+  mono = g_new (float, in->n_frames);
+  for (gsize i = 0; i < in->n_frames; i++)
     {
       float s = 0.0f;
-      for (int c = 0; c < info.channels; c++)
-        s += frames[i * info.channels + c];
-      mono[i] = s / info.channels;
+      for (guint c = 0; c < in->channels; c++)
+        s += in->data[c * in->n_frames + i];
+      mono[i] = s / in->channels;
       if (!isfinite (mono[i]))
         {
           g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: NaN or infinite sample", label);
@@ -123,23 +107,23 @@ load_audio (const char *path, const char *label, GError **error)
 
   clip = g_new0 (Clip, 1);
   clip->label = g_strdup (label);
-  if (info.samplerate == JG_SIM_SAMPLE_RATE)
+  if (in->sample_rate == JG_SIM_SAMPLE_RATE)
     {
-      clip->n = got;
+      clip->n = in->n_frames;
       clip->data = g_steal_pointer (&mono);
     }
   else
     {
-      double ratio = (double) JG_SIM_SAMPLE_RATE / info.samplerate;
+      double ratio = (double) JG_SIM_SAMPLE_RATE / in->sample_rate;
       SRC_DATA src = { 0 };
       int err;
 
-      clip->n = (gsize) ceil (got * ratio) + 16;
+      clip->n = (gsize) ceil (in->n_frames * ratio) + 16;
       clip->data = g_new0 (float, clip->n);
       src.data_in = mono;
-      src.input_frames = got;
+      src.input_frames = (long) in->n_frames;
       src.data_out = clip->data;
-      src.output_frames = clip->n;
+      src.output_frames = (long) clip->n;
       src.src_ratio = ratio;
       err = src_simple (&src, SRC_SINC_MEDIUM_QUALITY, 1);
       if (err != 0)

@@ -2,10 +2,13 @@
 #include "sim/jg-sim-ir.h"
 #include "sim/jg-sim-render.h"
 #include "sim/jg-sim-speech.h"
-#include "sim/jg-sim-writers.h"
 #include "core/jg-error.h"
 #include "core/jg-file-util.h"
+#include "audio/jg-fft.h"
+#include "data/jg-audio-clip.h"
 #include "data/jg-intrinsics.h"
+#include "data/jg-npy.h"
+#include "data/jg-png.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -186,6 +189,8 @@ typedef struct {
   guint8 *depth8;
   float *mix;
   gsize mix_cap;
+  JgFft *fft;               /* plan and spectra for the current FFT size */
+  float *xf, *hf;
 } Sim;
 
 typedef struct {
@@ -275,9 +280,10 @@ layout (Sim *sim, const JgSimRoom *room, guint64 scene, Sample *s, GError **erro
       g_array_set_size (sim->quads, 0);
       jg_sim_scene_quads (room, &s->pose, s->spk, s->n, sim->quads);
       jg_sim_raster_draw (sim->raster, &s->pose, (const JgSimQuad *) sim->quads->data,
-                          (int) sim->quads->len, room->light);
+                          (int) sim->quads->len);
       if (!speakers_visible (sim, s))
         continue;
+      jg_sim_raster_shade (sim->raster, &s->pose, (const JgSimQuad *) sim->quads->data, room->light);
       if (s->task == 1)
         {
           int t = (int) jg_sim_rng_index (&rng, s->n);
@@ -333,22 +339,52 @@ side_label (int rank, int n)
   return rank == n - 1 ? "Right" : "Center";
 }
 
-/* Direct convolution of each IR channel with @x, added to @out
- * (channel-major, @n_out frames). Taps that are exactly zero (between
- * the sparse image-source arrivals) cost nothing. */
-static void
-convolve_add (const float *ir, gsize n_ir, const float *x, gsize n_x, float *out, gsize n_out)
+/* Full linear convolution of each IR channel with @x by one FFT of the
+ * whole signal, added to @out (channel-major, @n_out frames). */
+static gboolean
+convolve_add (Sim *sim, const float *ir, gsize n_ir, const float *x, gsize n_x,
+              float *out, gsize n_out, GError **error)
 {
+  gsize n_full = n_x + n_ir - 1;
+  guint n;
+
+  if (n_full > (1u << 25))
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED, "speech of %" G_GSIZE_FORMAT " samples is too long",
+                   n_x);
+      return FALSE;
+    }
+  n = jg_fft_next_size ((guint) n_full);
+  if (sim->fft == NULL || jg_fft_get_size (sim->fft) != n)
+    {
+      jg_fft_free (sim->fft);
+      sim->fft = jg_fft_new (n, error);
+      if (sim->fft == NULL)
+        return FALSE;
+      sim->xf = g_renew (float, sim->xf, n + 2);
+      sim->hf = g_renew (float, sim->hf, n + 2);
+    }
+  memset (sim->xf, 0, (n + 2) * sizeof (float));
+  memcpy (sim->xf, x, n_x * sizeof (float));
+  jg_fft_real_forward (sim->fft, sim->xf, sim->xf);
   for (int c = 0; c < 4; c++)
-    for (gsize j = 0; j < n_ir; j++)
-      {
-        float h = ir[c * n_ir + j];
-        float *o = out + c * n_out + j;
-        if (h == 0.0f)
-          continue;
-        for (gsize i = 0; i < n_x; i++)
-          o[i] += h * x[i];
-      }
+    {
+      float *o = out + c * n_out;
+      memset (sim->hf, 0, (n + 2) * sizeof (float));
+      memcpy (sim->hf, ir + c * n_ir, n_ir * sizeof (float));
+      jg_fft_real_forward (sim->fft, sim->hf, sim->hf);
+      for (guint k = 0; k <= n / 2; k++)
+        {
+          float ar = sim->xf[2 * k], ai = sim->xf[2 * k + 1];
+          float br = sim->hf[2 * k], bi = sim->hf[2 * k + 1];
+          sim->hf[2 * k] = ar * br - ai * bi;
+          sim->hf[2 * k + 1] = ar * bi + ai * br;
+        }
+      jg_fft_real_inverse (sim->fft, sim->hf, sim->hf);
+      for (gsize i = 0; i < MIN (n_full, n_out); i++)
+        o[i] += sim->hf[i] / (float) n;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -443,7 +479,8 @@ write_sample (Sim *sim, const JgSimRoom *room, guint64 scene, const char *scene_
                 }
               n_out = need;
             }
-          convolve_add (irs[g], ir_n[g], x, n_x, sim->mix, n_out);
+          if (!convolve_add (sim, irs[g], ir_n[g], x, n_x, sim->mix, n_out, error))
+            goto out;
         }
       {
         double peak = 0.0;
@@ -683,6 +720,9 @@ sim_clear (Sim *sim)
       g_string_free (sim->manifests[i], TRUE);
   g_free (sim->depth8);
   g_free (sim->mix);
+  jg_fft_free (sim->fft);
+  g_free (sim->xf);
+  g_free (sim->hf);
 }
 
 static gboolean

@@ -1,0 +1,560 @@
+/* jg-predictions.c: see jg-predictions.h. */
+#include "eval/jg-predictions.h"
+#include "core/jg-error.h"
+
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+
+struct _JgPredictionSet {
+  GArray *records;        /* JgPrediction; strings live in @strings */
+  GStringChunk *strings;
+  JgRunInfo run;
+  gboolean have_run;
+  guint n_skipped;
+};
+
+JgPredictionSet *
+jg_prediction_set_new (void)
+{
+  JgPredictionSet *set = g_new0 (JgPredictionSet, 1);
+
+  set->records = g_array_new (FALSE, FALSE, sizeof (JgPrediction));
+  set->strings = g_string_chunk_new (64 * 1024);
+  return set;
+}
+
+void
+jg_prediction_set_free (JgPredictionSet *set)
+{
+  if (set == NULL)
+    return;
+  g_array_unref (set->records);
+  g_string_chunk_free (set->strings);
+  g_free (set);
+}
+
+guint
+jg_prediction_set_get_n (const JgPredictionSet *set)
+{
+  return set->records->len;
+}
+
+const JgPrediction *
+jg_prediction_set_get (const JgPredictionSet *set, guint i)
+{
+  g_return_val_if_fail (i < set->records->len, NULL);
+  return &g_array_index (set->records, JgPrediction, i);
+}
+
+const JgRunInfo *
+jg_prediction_set_get_run (const JgPredictionSet *set)
+{
+  return &set->run;
+}
+
+guint
+jg_prediction_set_get_n_skipped (const JgPredictionSet *set)
+{
+  return set->n_skipped;
+}
+
+/* One file's worth of parsing; committed to the set only on success. */
+typedef struct {
+  JgPredictionSet *set;
+  const char *name;
+  GArray *records;
+  guint n_skipped;
+  JgRunInfo run;
+  gboolean have_run;
+} Load;
+
+static const char *
+intern (Load *ld, const char *s)
+{
+  return s ? g_string_chunk_insert_const (ld->set->strings, s) : NULL;
+}
+
+static gboolean
+get_opt_string (Load *ld, JsonObject *o, const char *member, const char *where,
+                const char **out, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  *out = NULL;
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: %s: \"%s\" is not a string",
+                   ld->name, where, member);
+      return FALSE;
+    }
+  *out = json_node_get_string (n);
+  return TRUE;
+}
+
+static gboolean
+get_opt_number (JsonObject *o, const char *member, double *out)
+{
+  JsonNode *n = json_object_get_member (o, member);
+  GType t;
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
+    return FALSE;
+  t = json_node_get_value_type (n);
+  if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_double (n);
+  return TRUE;
+}
+
+/* "azimuth: A; elevation: E" from numbers, for files that carry angles
+ * without the answer text. */
+static const char *
+doa_text (Load *ld, double az, double el)
+{
+  char a[G_ASCII_DTOSTR_BUF_SIZE], e[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *s = g_strdup_printf ("azimuth: %s; elevation: %s",
+                                        g_ascii_formatd (a, sizeof a, "%.10g", az),
+                                        g_ascii_formatd (e, sizeof e, "%.10g", el));
+  return g_string_chunk_insert (ld->set->strings, s);
+}
+
+/* One record. @key_task is the "details" key it sat under, or NULL. */
+static gboolean
+add_record (Load *ld, JsonNode *node, const char *key_task, const char *where,
+            GError **error)
+{
+  JsonObject *o;
+  JgPrediction p = { 0 };
+  const char *path, *task = NULL, *s, *units = NULL;
+  double az, el;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: %s is not an object",
+                   ld->name, where);
+      return FALSE;
+    }
+  o = json_node_get_object (node);
+  if (!get_opt_string (ld, o, "path", where, &path, error)
+      || !get_opt_string (ld, o, "task", where, &task, error))
+    return FALSE;
+  if (path == NULL)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: %s has no \"path\"",
+                   ld->name, where);
+      return FALSE;
+    }
+  if (task == NULL)
+    task = key_task;
+  if (task == NULL)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: %s has no \"task\"",
+                   ld->name, where);
+      return FALSE;
+    }
+  if (!jg_task_from_string (task, &p.task, NULL))
+    {
+      ld->n_skipped++;
+      return TRUE;
+    }
+  p.path = intern (ld, path);
+
+  /* The answer under its names in the three writers, newest first. */
+  if (!get_opt_string (ld, o, "pred_text", where, &s, error))
+    return FALSE;
+  if (s == NULL && !get_opt_string (ld, o, "raw_output", where, &s, error))
+    return FALSE;
+  if (s == NULL && !get_opt_string (ld, o, "answer", where, &s, error))
+    return FALSE;
+  if (s != NULL)
+    p.pred_text = g_string_chunk_insert (ld->set->strings, s);
+  else if (get_opt_number (o, "pred_az", &az) && get_opt_number (o, "pred_el", &el))
+    p.pred_text = doa_text (ld, az, el);
+
+  if (!get_opt_string (ld, o, "gt_text", where, &s, error))
+    return FALSE;
+  if (s == NULL && !get_opt_string (ld, o, "text", where, &s, error))
+    return FALSE;
+  if (s != NULL)
+    p.gt_text = intern (ld, s);
+  else if (get_opt_number (o, "gt_az", &az) && get_opt_number (o, "gt_el", &el))
+    p.gt_text = doa_text (ld, az, el);
+
+  if (!get_opt_string (ld, o, "gender", where, &s, error))
+    return FALSE;
+  p.gender = intern (ld, s);
+  if (!get_opt_string (ld, o, "question", where, &s, error))
+    return FALSE;
+  p.question = intern (ld, s);
+
+  /* Model answers give boxes in integer centimetres unless a writer says. */
+  if (!get_opt_string (ld, o, "units", where, &units, error))
+    return FALSE;
+  if (units == NULL || strcmp (units, "cm") == 0)
+    p.units = JG_UNITS_CENTIMETRES;
+  else if (strcmp (units, "m") == 0)
+    p.units = JG_UNITS_METRES;
+  else
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
+                   "%s: %s: unknown units '%s' (expected \"cm\" or \"m\")", ld->name, where, units);
+      return FALSE;
+    }
+  g_array_append_val (ld->records, p);
+  return TRUE;
+}
+
+static gboolean
+add_list (Load *ld, JsonArray *arr, const char *key_task, GError **error)
+{
+  guint n = json_array_get_length (arr);
+
+  for (guint i = 0; i < n; i++)
+    {
+      char where[96];
+
+      if (key_task != NULL)
+        g_snprintf (where, sizeof where, "details.%.40s[%u]", key_task, i);
+      else
+        g_snprintf (where, sizeof where, "record %u", i + 1);
+      if (!add_record (ld, json_array_get_element (arr, i), key_task, where, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+node_to_text (JsonNode *n)
+{
+  if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+    return g_strdup (json_node_get_string (n));
+  return json_to_string (n, FALSE);
+}
+
+/* {"model", "checkpoint", "settings", "date"} of jaeger's files. */
+static gboolean
+read_run (Load *ld, JsonNode *node, GError **error)
+{
+  JsonObject *o;
+  const char *s;
+  JsonNode *settings;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: \"run\" is not an object",
+                   ld->name);
+      return FALSE;
+    }
+  o = json_node_get_object (node);
+  if (!get_opt_string (ld, o, "model", "run", &s, error))
+    return FALSE;
+  ld->run.model = intern (ld, s);
+  if (!get_opt_string (ld, o, "checkpoint", "run", &s, error))
+    return FALSE;
+  ld->run.checkpoint = intern (ld, s);
+  if (!get_opt_string (ld, o, "date", "run", &s, error))
+    return FALSE;
+  ld->run.date = intern (ld, s);
+  settings = json_object_get_member (o, "settings");
+  if (settings != NULL && !JSON_NODE_HOLDS_NULL (settings))
+    {
+      g_autofree char *text = node_to_text (settings);
+      ld->run.settings = intern (ld, text);
+    }
+  ld->have_run = TRUE;
+  return TRUE;
+}
+
+/* The reference scripts' {"config": {"model": {"ckpt": ...}}, ...}. */
+static void
+read_reference_config (Load *ld, JsonObject *root)
+{
+  JsonNode *config = json_object_get_member (root, "config");
+  g_autofree char *text = NULL;
+
+  if (config == NULL || JSON_NODE_HOLDS_NULL (config))
+    return;
+  text = json_to_string (config, FALSE);
+  ld->run.settings = intern (ld, text);
+  if (JSON_NODE_HOLDS_OBJECT (config))
+    {
+      JsonObject *c = json_node_get_object (config);
+      JsonNode *model = json_object_get_member (c, "model");
+
+      if (model != NULL && JSON_NODE_HOLDS_OBJECT (model))
+        {
+          JsonObject *m = json_node_get_object (model);
+          const char *ckpt = NULL;
+
+          if (json_object_has_member (m, "ckpt")
+              && JSON_NODE_HOLDS_VALUE (json_object_get_member (m, "ckpt"))
+              && json_node_get_value_type (json_object_get_member (m, "ckpt")) == G_TYPE_STRING)
+            ckpt = json_object_get_string_member (m, "ckpt");
+          ld->run.checkpoint = intern (ld, ckpt);
+        }
+    }
+  ld->have_run = TRUE;
+}
+
+/* Which writer made a list of records, from the first record's keys. */
+static const char *
+list_format (JsonArray *arr)
+{
+  JsonNode *first;
+  JsonObject *o;
+
+  if (json_array_get_length (arr) == 0)
+    return "jaeger-json";
+  first = json_array_get_element (arr, 0);
+  if (!JSON_NODE_HOLDS_OBJECT (first))
+    return "jaeger-json";
+  o = json_node_get_object (first);
+  if (json_object_has_member (o, "raw_output"))
+    return "reference-audio";
+  if (json_object_has_member (o, "gt_text"))
+    return "reference-av";
+  if (json_object_has_member (o, "text") && json_object_has_member (o, "pred_text"))
+    return "reference-visual";
+  return "jaeger-json";
+}
+
+static gboolean
+load_json (Load *ld, JsonNode *root, GError **error)
+{
+  JsonObject *o;
+  JsonNode *n;
+
+  if (JSON_NODE_HOLDS_ARRAY (root))
+    {
+      ld->run.format = list_format (json_node_get_array (root));
+      return add_list (ld, json_node_get_array (root), NULL, error);
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    goto not_predictions;
+  o = json_node_get_object (root);
+
+  if ((n = json_object_get_member (o, "predictions")) != NULL)
+    {
+      if (!JSON_NODE_HOLDS_ARRAY (n))
+        {
+          g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
+                       "%s: \"predictions\" is not a list", ld->name);
+          return FALSE;
+        }
+      ld->run.format = "jaeger-json";
+      if ((n = json_object_get_member (o, "run")) != NULL && !read_run (ld, n, error))
+        return FALSE;
+      return add_list (ld, json_object_get_array_member (o, "predictions"), NULL, error);
+    }
+
+  if ((n = json_object_get_member (o, "details")) != NULL)
+    {
+      JsonObject *details;
+      g_autoptr(GList) keys = NULL;
+
+      if (!JSON_NODE_HOLDS_OBJECT (n))
+        {
+          g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
+                       "%s: \"details\" is not an object of task lists", ld->name);
+          return FALSE;
+        }
+      details = json_node_get_object (n);
+      read_reference_config (ld, o);
+      ld->run.format = NULL;
+      keys = json_object_get_members (details);
+      for (GList *l = keys; l != NULL; l = l->next)
+        {
+          const char *task = l->data;
+          JsonNode *list = json_object_get_member (details, task);
+
+          if (!JSON_NODE_HOLDS_ARRAY (list))
+            {
+              g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
+                           "%s: details.%s is not a list", ld->name, task);
+              return FALSE;
+            }
+          if (ld->run.format == NULL && json_array_get_length (json_node_get_array (list)) > 0)
+            ld->run.format = list_format (json_node_get_array (list));
+          if (!add_list (ld, json_node_get_array (list), task, error))
+            return FALSE;
+        }
+      if (ld->run.format == NULL)
+        ld->run.format = "reference-audio";
+      return TRUE;
+    }
+
+  if (json_object_has_member (o, "path"))
+    {
+      /* A JSONL file of one line. */
+      ld->run.format = "jaeger-jsonl";
+      return add_record (ld, root, NULL, "record 1", error);
+    }
+
+not_predictions:
+  g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
+               "%s: not a prediction file (expected a list of records, "
+               "{\"predictions\": [...]}, {\"details\": {TASK: [...]}} or JSON lines)",
+               ld->name);
+  return FALSE;
+}
+
+/* json-glib says "<data>:LINE:COL: msg"; name the file and, for JSON lines,
+ * the line in the file. */
+static void
+set_parse_error (GError **error, const char *name, guint line, const GError *local)
+{
+  const char *m = local->message;
+  guint l = 0, c = 0;
+  int used = 0;
+
+  if (sscanf (m, "<data>:%u:%u: %n", &l, &c, &used) == 2 && used > 0)
+    g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s:%u:%u: %s", name,
+                 line > 0 ? line : l, c, m + used);
+  else if (line > 0)
+    g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: line %u: %s", name, line, m);
+  else
+    g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: %s", name, m);
+}
+
+/* JSON lines; fails at the first bad line, naming it. */
+static gboolean
+load_jsonl (Load *ld, JsonParser *parser, const char *data, gsize len, GError **error)
+{
+  const char *p = data, *end = data + len;
+  guint line = 0, n_records = 0;
+
+  ld->run.format = "jaeger-jsonl";
+  while (p < end)
+    {
+      const char *nl = memchr (p, '\n', (gsize) (end - p));
+      const char *le = nl ? nl : end;
+      const char *q = p;
+      g_autoptr(GError) local = NULL;
+      JsonNode *root;
+      char where[32];
+
+      line++;
+      while (q < le && g_ascii_isspace (*q))
+        q++;
+      if (q == le)
+        {
+          p = le + 1;
+          continue;
+        }
+      if (!json_parser_load_from_data (parser, q, le - q, &local))
+        {
+          set_parse_error (error, ld->name, line, local);
+          return FALSE;
+        }
+      root = json_parser_get_root (parser);
+      if (n_records == 0 && JSON_NODE_HOLDS_OBJECT (root)
+          && json_object_has_member (json_node_get_object (root), "run")
+          && !json_object_has_member (json_node_get_object (root), "path"))
+        {
+          if (!read_run (ld, json_object_get_member (json_node_get_object (root), "run"), error))
+            return FALSE;
+        }
+      else
+        {
+          g_snprintf (where, sizeof where, "line %u", line);
+          if (!add_record (ld, root, NULL, where, error))
+            return FALSE;
+        }
+      n_records++;
+      p = le + 1;
+    }
+  return TRUE;
+}
+
+/* JSON lines when the first line is a whole JSON value and more follows:
+ * json-glib stops quietly after the first value, so this is decided up
+ * front rather than from a failed parse. */
+static gboolean
+looks_like_jsonl (JsonParser *parser, const char *data, gsize n)
+{
+  const char *nl = memchr (data, '\n', n);
+
+  if (nl == NULL)
+    return FALSE;
+  for (const char *q = nl; q < data + n; q++)
+    if (!g_ascii_isspace (*q))
+      return json_parser_load_from_data (parser, data, nl - data, NULL);
+  return FALSE;
+}
+
+gboolean
+jg_prediction_set_add_data (JgPredictionSet *set, const char *data, gssize len,
+                            const char *name, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GArray) records = g_array_new (FALSE, FALSE, sizeof (JgPrediction));
+  Load ld = { set, name, records, 0, { 0 }, FALSE };
+  gsize n = len < 0 ? strlen (data) : (gsize) len;
+
+  if (looks_like_jsonl (parser, data, n))
+    {
+      if (!load_jsonl (&ld, parser, data, n, error))
+        return FALSE;
+    }
+  else if (!json_parser_load_from_data (parser, data, n, &local))
+    {
+      set_parse_error (error, name, 0, local);
+      return FALSE;
+    }
+  else if (json_parser_get_root (parser) == NULL)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: the file is empty", name);
+      return FALSE;
+    }
+  else if (!load_json (&ld, json_parser_get_root (parser), error))
+    return FALSE;
+
+  g_array_append_vals (set->records, records->data, records->len);
+  set->n_skipped += ld.n_skipped;
+  if (!set->have_run)
+    {
+      set->run = ld.run;
+      set->have_run = TRUE;
+    }
+  return TRUE;
+}
+
+gboolean
+jg_prediction_set_add_file (JgPredictionSet *set, const char *filename, GError **error)
+{
+  g_autofree char *data = NULL;
+  g_autoptr(GError) local = NULL;
+  gsize len;
+  gboolean first = !set->have_run;
+
+  if (!g_file_get_contents (filename, &data, &len, &local))
+    {
+      g_set_error (error, JG_ERROR,
+                   g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+                     ? JG_ERROR_NOT_FOUND : JG_ERROR_IO,
+                   "%s", local->message);
+      return FALSE;
+    }
+  if (!jg_prediction_set_add_data (set, data, (gssize) len, filename, error))
+    return FALSE;
+
+  /* Reference files carry no date: the file's modification time is when
+   * the run wrote it. */
+  if (first && set->run.date == NULL)
+    {
+      g_autoptr(GFile) f = g_file_new_for_path (filename);
+      g_autoptr(GFileInfo) info = g_file_query_info (f, G_FILE_ATTRIBUTE_TIME_MODIFIED,
+                                                     G_FILE_QUERY_INFO_NONE, NULL, NULL);
+      if (info != NULL)
+        {
+          g_autoptr(GDateTime) dt = g_file_info_get_modification_date_time (info);
+          g_autofree char *iso = dt ? g_date_time_format_iso8601 (dt) : NULL;
+          set->run.date = iso ? g_string_chunk_insert (set->strings, iso) : NULL;
+        }
+    }
+  return TRUE;
+}

@@ -1,0 +1,19 @@
+/* jaeger-studio: the desktop application. */
+#include "jg-application.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(JgApplication) app = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, JG_LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  app = jg_application_new ();
+  return g_application_run (G_APPLICATION (app), argc, argv);
+}

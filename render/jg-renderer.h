@@ -1,0 +1,53 @@
+/* jg-renderer.h: draws a JgScene with OpenGL 3.3 core (through epoxy).
+ *
+ * Create, draw and free it with the same GL context current (a GtkGLArea's,
+ * or JgGlOffscreen's). It draws into the framebuffer bound at draw time,
+ * which needs a depth buffer (gtk_gl_area_set_has_depth_buffer()).
+ *
+ * Static data goes to the GPU once: the cloud when the scene's cloud serial
+ * changes (a new sample), the overlays when their serial changes (a toggle,
+ * new predictions). A frame uploads only uniforms and allocates nothing;
+ * the eye-dome lighting target is reallocated only when the size changes. */
+#pragma once
+
+#include <glib.h>
+
+#include "render/jg-camera.h"
+#include "render/jg-scene.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  JG_COLOR_RGB,
+  JG_COLOR_DEPTH,    /* ramp over the scene's depth range */
+  JG_COLOR_HEIGHT,   /* ramp over the scene's height (y) range */
+  JG_COLOR_SOLID,
+} JgColorMode;
+
+typedef struct _JgRenderer JgRenderer;
+
+/* Compiles the shaders; fails with a GError when the current context is
+ * not OpenGL 3.3 or a shader does not build. */
+JgRenderer *jg_renderer_new (GError **error);
+void        jg_renderer_free (JgRenderer *r);
+
+void jg_renderer_set_color_mode (JgRenderer *r, JgColorMode mode);
+void jg_renderer_set_point_size (JgRenderer *r, float pixels);
+void jg_renderer_set_solid_color (JgRenderer *r, const float rgb[3]);
+void jg_renderer_set_background (JgRenderer *r, const float rgba[4]);
+/* Eye-dome lighting on/off and its strength (default on, 1.5). */
+void jg_renderer_set_edl (JgRenderer *r, gboolean enabled, float strength);
+void jg_renderer_set_marker_size (JgRenderer *r, float pixels);
+
+/* Uploads what changed in @scene (also done by draw; call it after a
+ * sample switch to move the upload out of the first frame). */
+void jg_renderer_sync (JgRenderer *r, JgScene *scene);
+
+/* Draws @scene seen by @cam into the bound framebuffer of @width x @height
+ * pixels, and projects the scene's label anchors for the same viewport. */
+void jg_renderer_draw (JgRenderer *r, JgScene *scene, const JgCamera *cam,
+                       guint width, guint height);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgRenderer, jg_renderer_free)
+
+G_END_DECLS
