@@ -141,6 +141,7 @@ jg_sim_scene_quads (const JgSimRoom *room, const JgSimPose *pose,
       q->sv = room->height;
       memcpy (q->color, room->wall_color, sizeof q->color);
       q->style = JG_SIM_STYLE_PAINT;
+      q->wall = w;
       q->object = JG_SIM_OBJECT_ROOM;
     }
   for (int i = 0; i < room->n_furniture; i++)
@@ -352,6 +353,45 @@ albedo (const JgSimQuad *q, double s, double t, float out[3])
       mod = 0.8 + 0.2 * smooth_noise (s * 8, t * 8, 6) + 0.1 * (hash2 ((int) (s * 150), (int) (t * 150), 7) - 0.5);
       break;
     case JG_SIM_STYLE_PAINT:
+      if (q->wall != NULL && q->wall->door_s >= 0.0 && s >= q->wall->door_s
+          && s <= q->wall->door_s + 0.9 && t <= 2.05)
+        {
+          /* A wooden door in a white frame, with a handle. */
+          double ds = s - q->wall->door_s;
+          gboolean frame = ds < 0.05 || ds > 0.85 || t > 2.0;
+          tint[0] = frame ? 0.9f : 0.50f;
+          tint[1] = frame ? 0.9f : 0.34f;
+          tint[2] = frame ? 0.88f : 0.22f;
+          mod = frame ? 1.0 : 0.85 + 0.15 * sin (t * 3.0 + 4.0 * smooth_noise (ds * 3, t * 0.7, 12));
+          if (!frame && fabs (ds - 0.77) < 0.04 && fabs (t - 1.0) < 0.02)
+            tint[0] = tint[1] = tint[2] = 0.8f;
+          break;
+        }
+      if (q->wall != NULL && q->wall->picture_w > 0.0)
+        {
+          const JgSimWall *w = q->wall;
+          double ps = s - w->picture_s, pt = t - w->picture_t;
+          if (ps >= 0 && ps <= w->picture_w && pt >= 0 && pt <= w->picture_h)
+            {
+              gboolean frame = ps < 0.03 || pt < 0.03 || ps > w->picture_w - 0.03 || pt > w->picture_h - 0.03;
+              if (frame)
+                {
+                  tint[0] = 0.15f; tint[1] = 0.12f; tint[2] = 0.10f;
+                  mod = 1.0;
+                }
+              else
+                {
+                  /* An abstract painting: two colour fields and a horizon. */
+                  double m = smooth_noise (ps * 4, pt * 4, 13);
+                  gboolean low = pt < w->picture_h * (0.4 + 0.2 * m);
+                  tint[0] = low ? w->picture_color[1] : w->picture_color[0];
+                  tint[1] = low ? w->picture_color[2] : w->picture_color[1];
+                  tint[2] = low ? w->picture_color[0] : w->picture_color[2];
+                  mod = 0.7 + 0.3 * m;
+                }
+              break;
+            }
+        }
       if (t < 0.09)
         {
           tint[0] = 0.92f; tint[1] = 0.91f; tint[2] = 0.88f;
@@ -429,7 +469,7 @@ jg_sim_raster_shade (JgSimRaster *r, const JgSimPose *pose, const JgSimQuad *qua
         fill = MAX (0.0, (q->n[0] * e[0] + q->n[1] * e[1] + q->n[2] * e[2]) / de);
         /* Lamp with soft distance fall-off, a weak fill from the viewer and
          * an ambient term standing in for inter-reflection. */
-        light_sum = 0.28 + 1.5 * lambert / (1.0 + 0.06 * dl * dl) + 0.18 * fill;
+        light_sum = 0.38 + 1.1 * lambert / (1.0 + 0.08 * dl * dl) + 0.15 * fill;
         s = rel[0] * q->tu[0] + rel[1] * q->tu[1] + rel[2] * q->tu[2];
         t = rel[0] * q->tv[0] + rel[1] * q->tv[1] + rel[2] * q->tv[2];
         albedo (q, s, t, a);

@@ -22,6 +22,7 @@ typedef struct {
   double su, sv;            /* extents along tu, tv */
   float color[3];           /* linear albedo */
   JgSimStyle style;
+  const JgSimWall *wall;    /* the room wall this quad draws (for its decorations), else NULL */
   int object;               /* JG_SIM_OBJECT_ROOM, a speaker index, or 100 + furniture */
 } JgSimQuad;
 

@@ -200,6 +200,29 @@ jg_sim_room_generate (JgSimRoom *room, JgSimRoomKind kind, double rt60, JgSimRng
     default: set_color (room->floor_color, 0.45, 0.42, 0.50, rng, 0.6); break;
     }
   set_color (room->ceiling_color, 0.93, 0.93, 0.91, rng, 0.04);
+  /* One door somewhere, pictures on some walls, where they fit. */
+  {
+    int door_wall = (int) jg_sim_rng_index (rng, room->n_walls);
+    for (int i = 0; i < room->n_walls; i++)
+      {
+        JgSimWall *w = &room->walls[i];
+        double len = hypot (w->b[0] - w->a[0], w->b[1] - w->a[1]);
+        w->door_s = -1.0;
+        if (i == door_wall && len > 1.6)
+          w->door_s = jg_sim_rng_range (rng, 0.3, len - 1.2);
+        if (len > 2.0 && jg_sim_rng_uniform (rng) < 0.7)
+          {
+            w->picture_w = jg_sim_rng_range (rng, 0.4, MIN (1.2, len / 3));
+            w->picture_h = jg_sim_rng_range (rng, 0.3, 0.8);
+            w->picture_s = jg_sim_rng_range (rng, 0.2, len - w->picture_w - 0.2);
+            w->picture_t = jg_sim_rng_range (rng, 1.3, room->height - w->picture_h - 0.25);
+            if (w->door_s >= 0 && w->picture_s < w->door_s + 1.1 && w->picture_s + w->picture_w > w->door_s - 0.1)
+              w->picture_w = 0.0;
+            set_color (w->picture_color, jg_sim_rng_uniform (rng), jg_sim_rng_uniform (rng),
+                       jg_sim_rng_uniform (rng), rng, 0.0);
+          }
+      }
+  }
   room->light[0] = (room->width - (kind == JG_SIM_ROOM_LSHAPE ? room->notch_w : 0.0)) * 0.5;
   room->light[1] = room->height - 0.05;
   room->light[2] = room->depth * 0.45;

@@ -45,6 +45,11 @@ typedef struct {
 typedef struct {
   double a[2], b[2];        /* (x, z) end points */
   double n[2];              /* inward unit normal */
+  /* Decoration painted on the wall, in metres along it (s) and up (t):
+   * a door when door_s >= 0, a framed picture when picture_w > 0. */
+  double door_s;
+  double picture_s, picture_t, picture_w, picture_h;
+  float picture_color[3];
 } JgSimWall;
 
 typedef struct {
