@@ -217,38 +217,64 @@ raster_triangle (JgSimRaster *r, const ScreenVertex *a, const ScreenVertex *b,
                  const ScreenVertex *c, int quad_index)
 {
   double area = (b->u - a->u) * (c->v - a->v) - (b->v - a->v) * (c->u - a->u);
-  int x0, x1, y0, y1, w = (int) r->k.width;
+  double ea[3], eb[3], ec[3], p, q, rr;
+  const ScreenVertex *v[3] = { a, b, c };
+  int y0, y1, w = (int) r->k.width;
+  double xmin, xmax;
 
   if (fabs (area) < 1e-12)
     return;
-  x0 = MAX (0, (int) ceil (MIN (a->u, MIN (b->u, c->u))));
-  x1 = MIN ((int) r->k.width - 1, (int) floor (MAX (a->u, MAX (b->u, c->u))));
+  /* Barycentric weight i as an affine function ea x + eb y + ec of the
+   * pixel, from the edge opposite vertex i, normalised by the area. */
+  for (int i = 0; i < 3; i++)
+    {
+      const ScreenVertex *p1 = v[(i + 1) % 3], *p2 = v[(i + 2) % 3];
+      ea[i] = (p1->v - p2->v) / area;
+      eb[i] = (p2->u - p1->u) / area;
+      ec[i] = (p1->u * p2->v - p2->u * p1->v) / area;
+    }
+  /* 1/depth is affine in screen space, depth itself is not. */
+  p = ea[0] * a->inv_d + ea[1] * b->inv_d + ea[2] * c->inv_d;
+  q = eb[0] * a->inv_d + eb[1] * b->inv_d + eb[2] * c->inv_d;
+  rr = ec[0] * a->inv_d + ec[1] * b->inv_d + ec[2] * c->inv_d;
+  xmin = MAX (0.0, ceil (MIN (a->u, MIN (b->u, c->u))));
+  xmax = MIN (r->k.width - 1.0, floor (MAX (a->u, MAX (b->u, c->u))));
   y0 = MAX (0, (int) ceil (MIN (a->v, MIN (b->v, c->v))));
   y1 = MIN ((int) r->k.height - 1, (int) floor (MAX (a->v, MAX (b->v, c->v))));
   for (int y = y0; y <= y1; y++)
-    for (int x = x0; x <= x1; x++)
-      {
-        /* Barycentric weights by edge functions, sign-normalised by the area. */
-        double w0 = ((b->u - x) * (c->v - y) - (b->v - y) * (c->u - x)) / area;
-        double w1 = ((c->u - x) * (a->v - y) - (c->v - y) * (a->u - x)) / area;
-        double w2 = 1.0 - w0 - w1;
-        double inv_d, d;
-        gsize i;
+    {
+      double lo = xmin, hi = xmax;
+      gboolean empty = FALSE;
 
-        if (w0 < 0.0 || w1 < 0.0 || w2 < 0.0)
-          continue;
-        /* 1/depth is affine in screen space, depth itself is not. */
-        inv_d = w0 * a->inv_d + w1 * b->inv_d + w2 * c->inv_d;
-        if (inv_d <= 0.0)
-          continue;
-        d = 1.0 / inv_d;
-        i = (gsize) y * w + x;
-        if (d < r->depth[i] || r->quad[i] < 0)
-          {
-            r->depth[i] = (float) d;
-            r->quad[i] = quad_index;
-          }
-      }
+      /* The span of the row where all three weights are >= 0. */
+      for (int i = 0; i < 3 && !empty; i++)
+        {
+          double base = eb[i] * y + ec[i];
+          if (ea[i] > 0.0)
+            lo = MAX (lo, -base / ea[i]);
+          else if (ea[i] < 0.0)
+            hi = MIN (hi, -base / ea[i]);
+          else if (base < 0.0)
+            empty = TRUE;
+        }
+      if (empty || lo > hi)
+        continue;
+      for (int x = (int) ceil (lo); x <= (int) floor (hi); x++)
+        {
+          double inv_d = p * x + q * y + rr, d;
+          gsize i;
+
+          if (inv_d <= 0.0)
+            continue;
+          d = 1.0 / inv_d;
+          i = (gsize) y * w + x;
+          if (d < r->depth[i] || r->quad[i] < 0)
+            {
+              r->depth[i] = (float) d;
+              r->quad[i] = quad_index;
+            }
+        }
+    }
 }
 
 static void

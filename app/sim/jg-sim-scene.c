@@ -295,7 +295,8 @@ place_camera (const JgSimRoom *room, JgSimRng *rng, JgSimPose *pose)
 }
 
 static gboolean
-place_speaker (const JgSimRoom *room, const JgSimPlacementLimits *lim, const JgSimPose *pose,
+place_speaker (const JgSimRoom *room, const JgSimPlacementLimits *lim, const JgIntrinsics *k,
+               const JgSimPose *pose,
                JgSimRng *rng, const JgSimSpeaker *others, int n_others, double others_fp[][4],
                JgSimSpeaker *s, double fp[4])
 {
@@ -359,14 +360,23 @@ place_speaker (const JgSimRoom *room, const JgSimPlacementLimits *lim, const JgS
   for (int i = 0; i < n_others; i++)
     if (fabs (round (others[i].az_deg) - az_l) < lim->min_separation_deg)
       return FALSE;
+  for (int c = 0; c < 8; c++)
+    {
+      double p[3], u, v;
+      for (int a = 0; a < 3; a++)
+        p[a] = s->center[a] + ((c >> a) & 1 ? 0.5 : -0.5) * s->size[a];
+      if (!jg_intrinsics_project (k, p, &u, &v) || u < 2 || v < 2
+          || u > k->width - 3 || v > k->height - 3)
+        return FALSE;
+    }
   sc = speaker_colors[jg_sim_rng_index (rng, G_N_ELEMENTS (speaker_colors))];
   set_color (s->color, sc[0], sc[1], sc[2], rng, 0.2);
   return TRUE;
 }
 
 gboolean
-jg_sim_place (const JgSimRoom *room, const JgSimPlacementLimits *limits, int n_speakers,
-              JgSimRng *rng, JgSimPose *pose, JgSimSpeaker *speakers)
+jg_sim_place (const JgSimRoom *room, const JgSimPlacementLimits *limits, const JgIntrinsics *k,
+              int n_speakers, JgSimRng *rng, JgSimPose *pose, JgSimSpeaker *speakers)
 {
   double fp[JG_SIM_MAX_SPEAKERS][4];
 
@@ -377,7 +387,7 @@ jg_sim_place (const JgSimRoom *room, const JgSimPlacementLimits *limits, int n_s
     {
       gboolean ok = FALSE;
       for (int tries = 0; tries < 300 && !ok; tries++)
-        ok = place_speaker (room, limits, pose, rng, speakers, i, fp, &speakers[i], fp[i]);
+        ok = place_speaker (room, limits, k, pose, rng, speakers, i, fp, &speakers[i], fp[i]);
       if (!ok)
         return FALSE;
     }

@@ -8,6 +8,7 @@
  * @yaw radians about +y (yaw 0 looks along world -z). */
 #pragma once
 
+#include "data/jg-intrinsics.h"
 #include "sim/jg-sim-rng.h"
 
 #include <glib.h>
@@ -100,10 +101,12 @@ typedef struct {
 } JgSimPlacementLimits;
 
 /* Draws a camera pose (ear height) and @n_speakers loudspeakers that
- * satisfy @limits, stand on the floor or on furniture and do not collide.
- * FALSE when this draw failed; the caller retries with the same stream. */
+ * satisfy @limits, stand on the floor or on furniture, do not collide and
+ * lie wholly inside the frame of camera @k. Occlusion is the caller's to
+ * check. FALSE when this draw failed; the caller retries with the same
+ * stream. */
 gboolean jg_sim_place (const JgSimRoom *room, const JgSimPlacementLimits *limits,
-                       int n_speakers, JgSimRng *rng,
+                       const JgIntrinsics *k, int n_speakers, JgSimRng *rng,
                        JgSimPose *pose, JgSimSpeaker *speakers);
 
 G_END_DECLS

@@ -190,7 +190,7 @@ typedef struct {
   float *mix;
   gsize mix_cap;
   JgFft *fft;               /* plan and spectra for the current FFT size */
-  float *xf, *hf;
+  float *xf, *hf, *yf;
 } Sim;
 
 typedef struct {
@@ -239,6 +239,7 @@ speakers_visible (Sim *sim, const Sample *s)
 
       if (!jg_intrinsics_project (&sim->k, sp->center, &u, &v))
         return FALSE;
+      /* jg_sim_place kept the whole box inside the frame. */
       cu = (int) lround (u);
       cv = (int) lround (v);
       if (cu < 0 || cv < 0 || cu >= WIDTH || cv >= HEIGHT || obj[cv * WIDTH + cu] != i)
@@ -274,7 +275,7 @@ layout (Sim *sim, const JgSimRoom *room, guint64 scene, Sample *s, GError **erro
   s->n = draw_count (s->task, sim->o->speakers_max, &rng);
   for (int attempt = 0; attempt < LAYOUT_TRIES; attempt++)
     {
-      if (!jg_sim_place (room, &sim->o->limits, s->n, &rng, &s->pose, s->spk))
+      if (!jg_sim_place (room, &sim->o->limits, &sim->k, s->n, &rng, &s->pose, s->spk))
         continue;
       qsort (s->spk, s->n, sizeof s->spk[0], compare_az_desc);
       g_array_set_size (sim->quads, 0);
@@ -339,22 +340,24 @@ side_label (int rank, int n)
   return rank == n - 1 ? "Right" : "Center";
 }
 
-/* Full linear convolution of each IR channel with @x by one FFT of the
- * whole signal, added to @out (channel-major, @n_out frames). */
+/* Linear convolution of each IR channel with @x, added to @out
+ * (channel-major, @n_out frames): FFT overlap-add in blocks of about the
+ * IR's length, so the transforms stay cache-sized however long the speech. */
 static gboolean
 convolve_add (Sim *sim, const float *ir, gsize n_ir, const float *x, gsize n_x,
               float *out, gsize n_out, GError **error)
 {
-  gsize n_full = n_x + n_ir - 1;
+  gsize n_full = n_x + n_ir - 1, block;
   guint n;
 
-  if (n_full > (1u << 25))
+  if (n_ir > (1u << 22))
     {
-      g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED, "speech of %" G_GSIZE_FORMAT " samples is too long",
-                   n_x);
+      g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
+                   "impulse response of %" G_GSIZE_FORMAT " samples is too long", n_ir);
       return FALSE;
     }
-  n = jg_fft_next_size ((guint) n_full);
+  n = MAX (4096u, jg_fft_next_size ((guint) (2 * n_ir)));
+  block = n - n_ir + 1;
   if (sim->fft == NULL || jg_fft_get_size (sim->fft) != n)
     {
       jg_fft_free (sim->fft);
@@ -362,27 +365,40 @@ convolve_add (Sim *sim, const float *ir, gsize n_ir, const float *x, gsize n_x,
       if (sim->fft == NULL)
         return FALSE;
       sim->xf = g_renew (float, sim->xf, n + 2);
-      sim->hf = g_renew (float, sim->hf, n + 2);
+      sim->hf = g_renew (float, sim->hf, 4 * (n + 2));
+      sim->yf = g_renew (float, sim->yf, n + 2);
     }
-  memset (sim->xf, 0, (n + 2) * sizeof (float));
-  memcpy (sim->xf, x, n_x * sizeof (float));
-  jg_fft_real_forward (sim->fft, sim->xf, sim->xf);
   for (int c = 0; c < 4; c++)
     {
-      float *o = out + c * n_out;
-      memset (sim->hf, 0, (n + 2) * sizeof (float));
-      memcpy (sim->hf, ir + c * n_ir, n_ir * sizeof (float));
-      jg_fft_real_forward (sim->fft, sim->hf, sim->hf);
-      for (guint k = 0; k <= n / 2; k++)
+      float *h = sim->hf + c * (n + 2);
+      memset (h, 0, (n + 2) * sizeof (float));
+      memcpy (h, ir + c * n_ir, n_ir * sizeof (float));
+      jg_fft_real_forward (sim->fft, h, h);
+    }
+  for (gsize start = 0; start < n_x; start += block)
+    {
+      gsize len = MIN (block, n_x - start);
+
+      memset (sim->xf, 0, (n + 2) * sizeof (float));
+      memcpy (sim->xf, x + start, len * sizeof (float));
+      jg_fft_real_forward (sim->fft, sim->xf, sim->xf);
+      for (int c = 0; c < 4; c++)
         {
-          float ar = sim->xf[2 * k], ai = sim->xf[2 * k + 1];
-          float br = sim->hf[2 * k], bi = sim->hf[2 * k + 1];
-          sim->hf[2 * k] = ar * br - ai * bi;
-          sim->hf[2 * k + 1] = ar * bi + ai * br;
+          const float *h = sim->hf + c * (n + 2);
+          float *o = out + c * n_out + start;
+          gsize m = MIN ((gsize) n, MIN (n_full, n_out) - start);
+
+          for (guint k = 0; k <= n / 2; k++)
+            {
+              float ar = sim->xf[2 * k], ai = sim->xf[2 * k + 1];
+              float br = h[2 * k], bi = h[2 * k + 1];
+              sim->yf[2 * k] = ar * br - ai * bi;
+              sim->yf[2 * k + 1] = ar * bi + ai * br;
+            }
+          jg_fft_real_inverse (sim->fft, sim->yf, sim->yf);
+          for (gsize i = 0; i < m; i++)
+            o[i] += sim->yf[i] / (float) n;
         }
-      jg_fft_real_inverse (sim->fft, sim->hf, sim->hf);
-      for (gsize i = 0; i < MIN (n_full, n_out); i++)
-        o[i] += sim->hf[i] / (float) n;
     }
   return TRUE;
 }
@@ -723,6 +739,7 @@ sim_clear (Sim *sim)
   jg_fft_free (sim->fft);
   g_free (sim->xf);
   g_free (sim->hf);
+  g_free (sim->yf);
 }
 
 static gboolean
