@@ -6,6 +6,7 @@ struct _JgSampleItem {
   char *title;     /* "<scene>/<sample>": the last two path components */
   char *task;
   char *answer;
+  int entry;
 };
 
 G_DEFINE_FINAL_TYPE (JgSampleItem, jg_sample_item, G_TYPE_OBJECT)
@@ -58,7 +59,7 @@ jg_sample_item_init (JgSampleItem *self)
 }
 
 JgSampleItem *
-jg_sample_item_new (const char *path, const char *task, const char *answer)
+jg_sample_item_new (const char *path, const char *task, const char *answer, int entry)
 {
   JgSampleItem *self = g_object_new (JG_TYPE_SAMPLE_ITEM, NULL);
   g_autofree char *base = g_path_get_basename (path);
@@ -70,6 +71,7 @@ jg_sample_item_new (const char *path, const char *task, const char *answer)
                 ? g_strdup (base) : g_strdup_printf ("%s/%s", parent, base);
   self->task = g_strdup (task ? task : "");
   self->answer = g_strdup (answer ? answer : "");
+  self->entry = entry;
   return self;
 }
 
@@ -77,3 +79,4 @@ const char *jg_sample_item_get_path (JgSampleItem *self) { return self->path; }
 const char *jg_sample_item_get_title (JgSampleItem *self) { return self->title; }
 const char *jg_sample_item_get_task (JgSampleItem *self) { return self->task; }
 const char *jg_sample_item_get_answer (JgSampleItem *self) { return self->answer; }
+int jg_sample_item_get_entry (JgSampleItem *self) { return self->entry; }

@@ -1,172 +1,225 @@
-/* The 3-D view. For now it draws the sensor's axes and a floor grid; the
- * scene renderer (render/) draws the point cloud and overlays into it. */
+/* The 3-D view. Drawing, scene geometry, camera maths and picking live in
+ * render/; this widget maps input to them and draws the labels. */
 #include "jg-scene-view.h"
 
-#include <cglm/cglm.h>
-#include <epoxy/gl.h>
+#include "render/jg-renderer.h"
+
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
-#define GRID_HALF 5
-#define RESOURCE_GL "/io/github/jaegerstudio/Studio/gl/"
+/* Degrees of orbit per pixel dragged, and metres flown per second. */
+#define ORBIT_DEG_PER_PX 0.3
+#define FLY_SPEED 1.5
+#define PICK_TOLERANCE_PX 5.0
+#define VIEW_TRANSITION_S 0.35
+
+enum { KEY_FORWARD, KEY_BACK, KEY_LEFT, KEY_RIGHT, KEY_UP, KEY_DOWN, N_KEYS };
 
 struct _JgSceneView {
   GtkGLArea parent_instance;
 
-  GLuint program;
-  GLint u_mvp;
-  GLuint vao, vbo;
-  GLsizei n_axis_vertices, n_grid_vertices;
-
-  /* Orbit camera around the sensor origin, in the camera frame. */
-  float yaw, pitch, distance;
-  float target_yaw, target_pitch, target_distance;
-  guint tick_id;
-
-  double drag_yaw, drag_pitch;
-  guint frames_drawn;
+  JgScene *scene;
+  JgCamera *camera;
+  JgRenderer *renderer;
   GError *error;
+
+  double point_size;
+  char *color_mode;
+
+  guint tick_id;
+  gint64 last_tick_us;
+  gboolean keys[N_KEYS];
+
+  JgCameraPose drag_pose;
+  gboolean drag_pan;
+  gboolean dragged;
+
+  guint frames_drawn;
+  guint width, height;   /* of the last frame, device pixels */
 };
 
 G_DEFINE_FINAL_TYPE (JgSceneView, jg_scene_view, GTK_TYPE_GL_AREA)
 
-typedef struct { float p[3]; float c[3]; } Vertex;
+enum { PROP_0, PROP_POINT_SIZE, PROP_COLOR_MODE, N_PROPS };
+static GParamSpec *properties[N_PROPS];
 
-static GLuint
-compile_shader (GLenum type, const char *resource, GError **error)
+enum { CAMERA_CHANGED, PICKED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static double
+now_s (void)
 {
-  g_autoptr(GBytes) bytes = g_resources_lookup_data (resource, 0, error);
-  const char *src;
-  GLuint shader;
-  GLint ok = 0;
-
-  if (bytes == NULL)
-    return 0;
-  src = g_bytes_get_data (bytes, NULL);
-  shader = glCreateShader (type);
-  {
-    GLint len = (GLint) g_bytes_get_size (bytes);
-    glShaderSource (shader, 1, &src, &len);
-  }
-  glCompileShader (shader);
-  glGetShaderiv (shader, GL_COMPILE_STATUS, &ok);
-  if (!ok)
-    {
-      char log[1024] = "";
-      glGetShaderInfoLog (shader, sizeof log, NULL, log);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", resource, log);
-      glDeleteShader (shader);
-      return 0;
-    }
-  return shader;
+  return g_get_monotonic_time () / 1e6;
 }
 
-/* An axis as a thin box, so it stays visible without wide lines (core profile). */
+static JgColorMode
+color_mode_from_nick (const char *nick)
+{
+  if (g_strcmp0 (nick, "depth") == 0)
+    return JG_COLOR_DEPTH;
+  if (g_strcmp0 (nick, "height") == 0)
+    return JG_COLOR_HEIGHT;
+  if (g_strcmp0 (nick, "solid") == 0)
+    return JG_COLOR_SOLID;
+  return JG_COLOR_RGB;
+}
+
 static void
-push_axis (GArray *v, int axis, const float color[3])
+camera_moved (JgSceneView *self)
 {
-  const float len = 1.0f, w = 0.012f;
-  float lo[3] = { -w, -w, -w }, hi[3] = { w, w, w };
-  static const int faces[6][4] = {
-    { 0, 1, 3, 2 }, { 4, 6, 7, 5 }, { 0, 4, 5, 1 }, { 2, 3, 7, 6 }, { 0, 2, 6, 4 }, { 1, 5, 7, 3 },
-  };
-  float corner[8][3];
-
-  hi[axis] = len;
-  lo[axis] = 0.0f;
-  for (int i = 0; i < 8; i++)
-    {
-      corner[i][0] = (i & 4) ? hi[0] : lo[0];
-      corner[i][1] = (i & 2) ? hi[1] : lo[1];
-      corner[i][2] = (i & 1) ? hi[2] : lo[2];
-    }
-  for (int f = 0; f < 6; f++)
-    {
-      static const int tri[6] = { 0, 1, 2, 0, 2, 3 };
-      float shade = 0.75f + 0.05f * f;
-      for (int t = 0; t < 6; t++)
-        {
-          Vertex vx;
-          memcpy (vx.p, corner[faces[f][tri[t]]], sizeof vx.p);
-          for (int k = 0; k < 3; k++)
-            vx.c[k] = color[k] * shade;
-          g_array_append_val (v, vx);
-        }
-    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_signal_emit (self, signals[CAMERA_CHANGED], 0);
 }
+
+static gboolean
+any_key (JgSceneView *self)
+{
+  for (int i = 0; i < N_KEYS; i++)
+    if (self->keys[i])
+      return TRUE;
+  return FALSE;
+}
+
+/* Animation and flying run from the frame clock, never from render. */
+static gboolean
+tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+  JgSceneView *self = JG_SCENE_VIEW (widget);
+  gint64 t = gdk_frame_clock_get_frame_time (clock);
+  double dt = self->last_tick_us ? (t - self->last_tick_us) / 1e6 : 0.0;
+  gboolean animating = jg_camera_tick (self->camera, now_s ());
+
+  self->last_tick_us = t;
+  if (any_key (self) && dt > 0.0)
+    {
+      double step = FLY_SPEED * MIN (dt, 0.1);
+      jg_camera_fly (self->camera,
+                     step * (self->keys[KEY_FORWARD] - self->keys[KEY_BACK]),
+                     step * (self->keys[KEY_RIGHT] - self->keys[KEY_LEFT]),
+                     step * (self->keys[KEY_UP] - self->keys[KEY_DOWN]));
+    }
+  camera_moved (self);
+  if (animating || any_key (self))
+    return G_SOURCE_CONTINUE;
+  self->tick_id = 0;
+  self->last_tick_us = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ensure_tick (JgSceneView *self)
+{
+  if (self->tick_id == 0)
+    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick, NULL, NULL);
+}
+
+static void
+target_pose (JgSceneView *self, JgView view, JgCameraPose *pose)
+{
+  const JgIntrinsics *k = jg_scene_get_intrinsics (self->scene);
+  JgIntrinsics fallback;
+  double lo[3] = { -2, -1.5, -5 }, hi[3] = { 2, 1.5, -0.5 };
+  int w = MAX (gtk_widget_get_width (GTK_WIDGET (self)), 1);
+  int h = MAX (gtk_widget_get_height (GTK_WIDGET (self)), 1);
+
+  if (k == NULL || k->width == 0)
+    {
+      jg_intrinsics_from_fov (&fallback, 672, 378, JG_DEFAULT_HFOV_DEG, JG_DEFAULT_VFOV_DEG);
+      k = &fallback;
+    }
+  jg_scene_get_bounds (self->scene, lo, hi);
+  if (view == JG_VIEW_SENSOR)
+    jg_camera_pose_sensor (pose, k, MAX (0.5, -0.5 * (lo[2] + hi[2])));
+  else
+    jg_camera_pose_snap (pose, view, k, lo, hi, (double) w / h);
+}
+
+void
+jg_scene_view_set_view (JgSceneView *self, JgView view)
+{
+  JgCameraPose pose;
+
+  g_return_if_fail (JG_IS_SCENE_VIEW (self));
+  target_pose (self, view, &pose);
+  jg_camera_animate_to (self->camera, &pose, now_s (), VIEW_TRANSITION_S);
+  ensure_tick (self);
+}
+
+void
+jg_scene_view_set_view_animating (JgSceneView *self)
+{
+  ensure_tick (self);
+}
+
+void
+jg_scene_view_set_pose (JgSceneView *self, const JgCameraPose *pose)
+{
+  jg_camera_set_pose (self->camera, pose);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+JgScene *
+jg_scene_view_get_scene (JgSceneView *self)
+{
+  return self->scene;
+}
+
+JgCamera *
+jg_scene_view_get_camera (JgSceneView *self)
+{
+  return self->camera;
+}
+
+void
+jg_scene_view_scene_changed (JgSceneView *self)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+jg_scene_view_get_orientation (JgSceneView *self, double *yaw, double *pitch, double *roll)
+{
+  jg_camera_get_orientation (self->camera, yaw, pitch, roll);
+}
+
+guint
+jg_scene_view_get_frames_drawn (JgSceneView *self)
+{
+  return self->frames_drawn;
+}
+
+const GError *
+jg_scene_view_get_error (JgSceneView *self)
+{
+  return self->error;
+}
+
+/* --- GL ------------------------------------------------------------------ */
 
 static void
 jg_scene_view_realize (GtkWidget *widget)
 {
   JgSceneView *self = JG_SCENE_VIEW (widget);
-  g_autoptr(GArray) v = g_array_new (FALSE, FALSE, sizeof (Vertex));
-  static const float red[3] = { 0.93f, 0.26f, 0.26f };
-  static const float green[3] = { 0.36f, 0.85f, 0.36f };
-  static const float blue[3] = { 0.30f, 0.52f, 1.00f };
-  static const float grid[3] = { 0.32f, 0.35f, 0.42f };
-  GLuint vs, fs;
-  GLint ok = 0;
+  static const float background[4] = { 0.110f, 0.122f, 0.153f, 1.0f };
 
   GTK_WIDGET_CLASS (jg_scene_view_parent_class)->realize (widget);
   gtk_gl_area_make_current (GTK_GL_AREA (self));
   if (gtk_gl_area_get_error (GTK_GL_AREA (self)) != NULL)
     {
+      g_clear_error (&self->error);
       self->error = g_error_copy (gtk_gl_area_get_error (GTK_GL_AREA (self)));
       return;
     }
-
-  vs = compile_shader (GL_VERTEX_SHADER, RESOURCE_GL "gizmo.vert", &self->error);
-  fs = vs ? compile_shader (GL_FRAGMENT_SHADER, RESOURCE_GL "gizmo.frag", &self->error) : 0;
-  if (fs == 0)
+  self->renderer = jg_renderer_new (&self->error);
+  if (self->renderer == NULL)
     {
-      if (vs)
-        glDeleteShader (vs);
+      gtk_gl_area_set_error (GTK_GL_AREA (self), self->error);
       return;
     }
-  self->program = glCreateProgram ();
-  glAttachShader (self->program, vs);
-  glAttachShader (self->program, fs);
-  glLinkProgram (self->program);
-  glDeleteShader (vs);
-  glDeleteShader (fs);
-  glGetProgramiv (self->program, GL_LINK_STATUS, &ok);
-  if (!ok)
-    {
-      g_set_error (&self->error, G_IO_ERROR, G_IO_ERROR_FAILED, "linking the axis shader failed");
-      glDeleteProgram (self->program);
-      self->program = 0;
-      return;
-    }
-  self->u_mvp = glGetUniformLocation (self->program, "u_mvp");
-
-  /* Camera-frame axes: +x right (red), +y up (green), +z back (blue). */
-  push_axis (v, 0, red);
-  push_axis (v, 1, green);
-  push_axis (v, 2, blue);
-  self->n_axis_vertices = (GLsizei) v->len;
-  for (int i = -GRID_HALF; i <= GRID_HALF; i++)
-    {
-      Vertex a = { { i, -1.5f, -GRID_HALF }, { grid[0], grid[1], grid[2] } };
-      Vertex b = { { i, -1.5f, GRID_HALF }, { grid[0], grid[1], grid[2] } };
-      Vertex c = { { -GRID_HALF, -1.5f, i }, { grid[0], grid[1], grid[2] } };
-      Vertex d = { { GRID_HALF, -1.5f, i }, { grid[0], grid[1], grid[2] } };
-      g_array_append_val (v, a);
-      g_array_append_val (v, b);
-      g_array_append_val (v, c);
-      g_array_append_val (v, d);
-    }
-  self->n_grid_vertices = (GLsizei) v->len - self->n_axis_vertices;
-
-  glGenVertexArrays (1, &self->vao);
-  glBindVertexArray (self->vao);
-  glGenBuffers (1, &self->vbo);
-  glBindBuffer (GL_ARRAY_BUFFER, self->vbo);
-  glBufferData (GL_ARRAY_BUFFER, (GLsizeiptr) (v->len * sizeof (Vertex)), v->data, GL_STATIC_DRAW);
-  glEnableVertexAttribArray (0);
-  glVertexAttribPointer (0, 3, GL_FLOAT, GL_FALSE, sizeof (Vertex), (void *) G_STRUCT_OFFSET (Vertex, p));
-  glEnableVertexAttribArray (1);
-  glVertexAttribPointer (1, 3, GL_FLOAT, GL_FALSE, sizeof (Vertex), (void *) G_STRUCT_OFFSET (Vertex, c));
-  glBindVertexArray (0);
+  jg_renderer_set_background (self->renderer, background);
+  jg_renderer_set_point_size (self->renderer, (float) self->point_size);
+  jg_renderer_set_color_mode (self->renderer, color_mode_from_nick (self->color_mode));
 }
 
 static void
@@ -176,145 +229,219 @@ jg_scene_view_unrealize (GtkWidget *widget)
 
   gtk_gl_area_make_current (GTK_GL_AREA (self));
   if (gtk_gl_area_get_error (GTK_GL_AREA (self)) == NULL)
-    {
-      if (self->vbo)
-        glDeleteBuffers (1, &self->vbo);
-      if (self->vao)
-        glDeleteVertexArrays (1, &self->vao);
-      if (self->program)
-        glDeleteProgram (self->program);
-    }
-  self->vbo = self->vao = self->program = 0;
+    g_clear_pointer (&self->renderer, jg_renderer_free);
   GTK_WIDGET_CLASS (jg_scene_view_parent_class)->unrealize (widget);
-}
-
-static void
-view_matrix (JgSceneView *self, float aspect, mat4 mvp)
-{
-  mat4 proj, view;
-  vec3 eye, center = { 0.0f, 0.0f, -1.5f }, up = { 0.0f, 1.0f, 0.0f };
-
-  /* Orbit around a point 1.5 m in front of the sensor. */
-  eye[0] = center[0] + self->distance * sinf (self->yaw) * cosf (self->pitch);
-  eye[1] = center[1] + self->distance * sinf (self->pitch);
-  eye[2] = center[2] + self->distance * cosf (self->yaw) * cosf (self->pitch);
-  glm_perspective (glm_rad (50.0f), aspect, 0.05f, 100.0f, proj);
-  glm_lookat (eye, center, up, view);
-  glm_mat4_mul (proj, view, mvp);
 }
 
 static gboolean
 jg_scene_view_render (GtkGLArea *area, GdkGLContext *context)
 {
   JgSceneView *self = JG_SCENE_VIEW (area);
-  int w = gtk_widget_get_width (GTK_WIDGET (area));
-  int h = gtk_widget_get_height (GTK_WIDGET (area));
-  mat4 mvp;
+  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (area));
 
-  glClearColor (0.110f, 0.122f, 0.153f, 1.0f);
-  glClearDepth (1.0);
-  glClear (GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
-  if (self->program == 0 || w <= 0 || h <= 0)
-    return TRUE;
-
-  glEnable (GL_DEPTH_TEST);
-  glUseProgram (self->program);
-  glBindVertexArray (self->vao);
-  view_matrix (self, (float) w / (float) h, mvp);
-  glUniformMatrix4fv (self->u_mvp, 1, GL_FALSE, (const float *) mvp);
-  glDrawArrays (GL_LINES, self->n_axis_vertices, self->n_grid_vertices);
-  glDrawArrays (GL_TRIANGLES, 0, self->n_axis_vertices);
-  glBindVertexArray (0);
-  glUseProgram (0);
-  glDisable (GL_DEPTH_TEST);
-
+  if (self->renderer == NULL)
+    return FALSE;
+  self->width = (guint) MAX (gtk_widget_get_width (GTK_WIDGET (area)) * scale, 1);
+  self->height = (guint) MAX (gtk_widget_get_height (GTK_WIDGET (area)) * scale, 1);
+  jg_renderer_draw (self->renderer, self->scene, self->camera, self->width, self->height);
   self->frames_drawn++;
   return TRUE;
 }
 
-/* Smooth camera transitions are driven from the frame clock, never from render. */
-static gboolean
-camera_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+/* Labels are GTK text over the GL image, so they stay crisp and readable. */
+static void
+label_text (JgSceneView *self, const JgLabelAnchor *a, char *buf, gsize len)
 {
-  JgSceneView *self = JG_SCENE_VIEW (widget);
-  const float k = 0.25f;
-  float dy = self->target_yaw - self->yaw;
-  float dp = self->target_pitch - self->pitch;
-  float dd = self->target_distance - self->distance;
+  static const char *const set_names[JG_N_SETS] = { "GT", "Pred", "A", "B" };
+  const JgBox *boxes;
+  const JgDoa *doas;
 
-  self->yaw += k * dy;
-  self->pitch += k * dp;
-  self->distance += k * dd;
-  gtk_widget_queue_draw (widget);
-  if (fabsf (dy) < 1e-4f && fabsf (dp) < 1e-4f && fabsf (dd) < 1e-4f)
-    {
-      self->yaw = self->target_yaw;
-      self->pitch = self->target_pitch;
-      self->distance = self->target_distance;
-      self->tick_id = 0;
-      return G_SOURCE_REMOVE;
-    }
-  return G_SOURCE_CONTINUE;
+  if (a->kind == JG_LABEL_BOX && a->index < jg_scene_get_boxes (self->scene, a->set, &boxes))
+    g_snprintf (buf, len, "%s bbox_%d", set_names[a->set], boxes[a->index].index);
+  else if (a->kind == JG_LABEL_DOA && a->index < jg_scene_get_doas (self->scene, a->set, &doas))
+    g_snprintf (buf, len, "%s %+.0f°, %+.0f°", set_names[a->set], doas[a->index].az_deg, doas[a->index].el_deg);
+  else
+    buf[0] = '\0';
 }
 
 static void
-animate_to (JgSceneView *self, float yaw, float pitch, float distance)
+jg_scene_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
-  self->target_yaw = yaw;
-  self->target_pitch = CLAMP (pitch, -1.55f, 1.55f);
-  self->target_distance = CLAMP (distance, 0.3f, 40.0f);
-  if (self->tick_id == 0)
-    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), camera_tick, NULL, NULL);
-}
+  JgSceneView *self = JG_SCENE_VIEW (widget);
+  const JgLabelAnchor *anchors;
+  guint n;
+  int scale = gtk_widget_get_scale_factor (widget);
+  PangoLayout *layout;
+  GdkRGBA bg = { 0, 0, 0, 0.6f };
 
-void
-jg_scene_view_set_preset (JgSceneView *self, JgViewPreset preset)
-{
-  g_return_if_fail (JG_IS_SCENE_VIEW (self));
-
-  switch (preset)
+  GTK_WIDGET_CLASS (jg_scene_view_parent_class)->snapshot (widget, snapshot);
+  if (self->renderer == NULL)
+    return;
+  n = jg_scene_get_labels (self->scene, &anchors);
+  if (n == 0)
+    return;
+  layout = gtk_widget_create_pango_layout (widget, NULL);
+  for (guint i = 0; i < n; i++)
     {
-    case JG_VIEW_TOP:    animate_to (self, 0.0f, 1.55f, 6.0f); break;
-    case JG_VIEW_FRONT:  animate_to (self, 0.0f, 0.0f, 5.0f); break;
-    case JG_VIEW_SIDE:   animate_to (self, (float) G_PI_2, 0.0f, 5.0f); break;
-    case JG_VIEW_SENSOR:
-    default:             animate_to (self, 0.6f, 0.45f, 4.0f); break;
+      char text[96];
+      float rgb[3];
+      GdkRGBA fg;
+      int tw, th;
+      float x, y;
+
+      if (!anchors[i].visible)
+        continue;
+      label_text (self, &anchors[i], text, sizeof text);
+      if (text[0] == '\0')
+        continue;
+      jg_scene_get_set_color (self->scene, anchors[i].set, rgb);
+      fg = (GdkRGBA) { rgb[0], rgb[1], rgb[2], 1.0f };
+      pango_layout_set_text (layout, text, -1);
+      pango_layout_get_pixel_size (layout, &tw, &th);
+      x = (float) (anchors[i].u / scale) - tw / 2.0f;
+      y = (float) (anchors[i].v / scale) - th - 4.0f;
+      gtk_snapshot_append_color (snapshot, &bg, &GRAPHENE_RECT_INIT (x - 3, y - 1, tw + 6, th + 2));
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x, y));
+      gtk_snapshot_append_layout (snapshot, layout, &fg);
+      gtk_snapshot_restore (snapshot);
     }
+  g_object_unref (layout);
 }
+
+/* --- Input --------------------------------------------------------------- */
 
 static void
 drag_begin (GtkGestureDrag *gesture, double x, double y, JgSceneView *self)
 {
-  self->drag_yaw = self->target_yaw;
-  self->drag_pitch = self->target_pitch;
+  guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
+  GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture));
+
+  jg_camera_get_pose (self->camera, &self->drag_pose);
+  self->drag_pan = button == GDK_BUTTON_MIDDLE || (mods & GDK_SHIFT_MASK) != 0;
+  self->dragged = FALSE;
+  gtk_widget_grab_focus (GTK_WIDGET (self));
 }
 
 static void
 drag_update (GtkGestureDrag *gesture, double dx, double dy, JgSceneView *self)
 {
-  animate_to (self, (float) (self->drag_yaw - dx * 0.01), (float) (self->drag_pitch + dy * 0.01),
-              self->target_distance);
+  int h = MAX (gtk_widget_get_height (GTK_WIDGET (self)), 1);
+
+  if (!self->dragged && hypot (dx, dy) < 3.0)
+    return;
+  self->dragged = TRUE;
+  jg_camera_set_pose (self->camera, &self->drag_pose);
+  if (self->drag_pan)
+    jg_camera_pan (self->camera, dx, dy, h);
+  else
+    jg_camera_orbit (self->camera, -dx * ORBIT_DEG_PER_PX, dy * ORBIT_DEG_PER_PX);
+  camera_moved (self);
+}
+
+static void
+click_released (GtkGestureClick *gesture, int n_press, double x, double y, JgSceneView *self)
+{
+  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+  double origin[3], dir[3];
+  JgPickHit hit = { 0 };
+
+  if (self->dragged || w <= 0 || h <= 0)
+    return;
+  jg_camera_ray (self->camera, (guint) w, (guint) h, x, y, origin, dir);
+  if (!jg_scene_pick (self->scene, origin, dir, PICK_TOLERANCE_PX * jg_camera_pixel_angle (self->camera, (guint) h), &hit))
+    hit.kind = JG_PICK_NONE;
+  g_signal_emit (self, signals[PICKED], 0, &hit);
 }
 
 static gboolean
 scroll (GtkEventControllerScroll *controller, double dx, double dy, JgSceneView *self)
 {
-  animate_to (self, self->target_yaw, self->target_pitch, self->target_distance * powf (1.1f, (float) dy));
+  jg_camera_zoom (self->camera, pow (1.15, dy));
+  camera_moved (self);
   return TRUE;
 }
 
-guint
-jg_scene_view_get_frames_drawn (JgSceneView *self)
+static int
+key_slot (guint keyval)
 {
-  g_return_val_if_fail (JG_IS_SCENE_VIEW (self), 0);
-  return self->frames_drawn;
+  switch (gdk_keyval_to_lower (keyval))
+    {
+    case GDK_KEY_w: return KEY_FORWARD;
+    case GDK_KEY_s: return KEY_BACK;
+    case GDK_KEY_a: return KEY_LEFT;
+    case GDK_KEY_d: return KEY_RIGHT;
+    case GDK_KEY_e: return KEY_UP;
+    case GDK_KEY_q: return KEY_DOWN;
+    default: return -1;
+    }
 }
 
-const GError *
-jg_scene_view_get_error (JgSceneView *self)
+static gboolean
+key_pressed (GtkEventControllerKey *controller, guint keyval, guint keycode, GdkModifierType state, JgSceneView *self)
 {
-  g_return_val_if_fail (JG_IS_SCENE_VIEW (self), NULL);
-  return self->error;
+  int slot = key_slot (keyval);
+
+  if (slot < 0 || (state & (GDK_CONTROL_MASK | GDK_ALT_MASK)) != 0)
+    return FALSE;
+  self->keys[slot] = TRUE;
+  ensure_tick (self);
+  return TRUE;
+}
+
+static void
+key_released (GtkEventControllerKey *controller, guint keyval, guint keycode, GdkModifierType state, JgSceneView *self)
+{
+  int slot = key_slot (keyval);
+
+  if (slot >= 0)
+    self->keys[slot] = FALSE;
+}
+
+static void
+focus_left (GtkEventControllerFocus *controller, JgSceneView *self)
+{
+  memset (self->keys, 0, sizeof self->keys);
+}
+
+/* --- GObject ------------------------------------------------------------- */
+
+static void
+jg_scene_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  JgSceneView *self = JG_SCENE_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_POINT_SIZE: g_value_set_double (value, self->point_size); break;
+    case PROP_COLOR_MODE: g_value_set_string (value, self->color_mode); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+jg_scene_view_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  JgSceneView *self = JG_SCENE_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_POINT_SIZE:
+      self->point_size = g_value_get_double (value);
+      if (self->renderer)
+        jg_renderer_set_point_size (self->renderer, (float) self->point_size);
+      break;
+    case PROP_COLOR_MODE:
+      g_free (self->color_mode);
+      self->color_mode = g_value_dup_string (value);
+      if (self->renderer)
+        jg_renderer_set_color_mode (self->renderer, color_mode_from_nick (self->color_mode));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      return;
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 static void
@@ -322,7 +449,10 @@ jg_scene_view_finalize (GObject *object)
 {
   JgSceneView *self = JG_SCENE_VIEW (object);
 
+  g_clear_pointer (&self->scene, jg_scene_free);
+  g_clear_pointer (&self->camera, jg_camera_free);
   g_clear_error (&self->error);
+  g_free (self->color_mode);
   G_OBJECT_CLASS (jg_scene_view_parent_class)->finalize (object);
 }
 
@@ -333,31 +463,64 @@ jg_scene_view_class_init (JgSceneViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   GtkGLAreaClass *area_class = GTK_GL_AREA_CLASS (klass);
 
+  object_class->get_property = jg_scene_view_get_property;
+  object_class->set_property = jg_scene_view_set_property;
   object_class->finalize = jg_scene_view_finalize;
   widget_class->realize = jg_scene_view_realize;
   widget_class->unrealize = jg_scene_view_unrealize;
+  widget_class->snapshot = jg_scene_view_snapshot;
   area_class->render = jg_scene_view_render;
+
+  properties[PROP_POINT_SIZE] = g_param_spec_double ("point-size", NULL, NULL, 1.0, 12.0, 2.0,
+                                                     G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_COLOR_MODE] = g_param_spec_string ("color-mode", NULL, NULL, "rgb",
+                                                     G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* Emitted whenever the camera moves: the audio engine follows the head. */
+  signals[CAMERA_CHANGED] = g_signal_new ("camera-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* A click without a drag: the JgPickHit (kind JG_PICK_NONE for a miss). */
+  signals[PICKED] = g_signal_new ("picked", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
 }
 
 static void
 jg_scene_view_init (JgSceneView *self)
 {
   GtkGesture *drag = gtk_gesture_drag_new ();
+  GtkGesture *click = gtk_gesture_click_new ();
   GtkEventController *wheel = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  GtkEventController *keys = gtk_event_controller_key_new ();
+  GtkEventController *focus = gtk_event_controller_focus_new ();
+  JgCameraPose pose;
+
+  self->scene = jg_scene_new ();
+  self->camera = jg_camera_new ();
+  self->point_size = 2.0;
+  self->color_mode = g_strdup ("rgb");
+  target_pose (self, JG_VIEW_SENSOR, &pose);
+  jg_camera_set_pose (self->camera, &pose);
 
   gtk_gl_area_set_required_version (GTK_GL_AREA (self), 3, 3);
   gtk_gl_area_set_has_depth_buffer (GTK_GL_AREA (self), TRUE);
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self),
+                               _("Drag to orbit, Shift+drag to pan, scroll to zoom, W A S D Q E to fly, click to pick"));
 
-  self->yaw = self->target_yaw = 0.6f;
-  self->pitch = self->target_pitch = 0.45f;
-  self->distance = self->target_distance = 4.0f;
-
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), 0);
   g_signal_connect (drag, "drag-begin", G_CALLBACK (drag_begin), self);
   g_signal_connect (drag, "drag-update", G_CALLBACK (drag_update), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
+  g_signal_connect (click, "released", G_CALLBACK (click_released), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
   g_signal_connect (wheel, "scroll", G_CALLBACK (scroll), self);
   gtk_widget_add_controller (GTK_WIDGET (self), wheel);
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed), self);
+  g_signal_connect (keys, "key-released", G_CALLBACK (key_released), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), keys);
+  g_signal_connect (focus, "leave", G_CALLBACK (focus_left), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), focus);
 }
 
 GtkWidget *

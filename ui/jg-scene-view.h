@@ -1,25 +1,38 @@
-/* jg-scene-view.h: the 3-D view of a scene (a GtkGLArea). */
+/* jg-scene-view.h: the 3-D view of a scene: a GtkGLArea that draws a
+ * JgScene with JgRenderer, moves a JgCamera with the mouse and keyboard,
+ * labels boxes and rays with Pango text, and picks on click. */
 #pragma once
 
 #include <gtk/gtk.h>
+
+#include "render/jg-camera.h"
+#include "render/jg-scene.h"
 
 G_BEGIN_DECLS
 
 #define JG_TYPE_SCENE_VIEW (jg_scene_view_get_type ())
 G_DECLARE_FINAL_TYPE (JgSceneView, jg_scene_view, JG, SCENE_VIEW, GtkGLArea)
 
-typedef enum {
-  JG_VIEW_SENSOR,
-  JG_VIEW_TOP,
-  JG_VIEW_FRONT,
-  JG_VIEW_SIDE,
-} JgViewPreset;
-
 GtkWidget *jg_scene_view_new (void);
-void       jg_scene_view_set_preset (JgSceneView *self, JgViewPreset preset);
-/* Number of frames drawn so far; the screenshot mode waits for the first. */
+
+/* The scene shown; the view redraws after jg_scene_view_scene_changed (). */
+JgScene   *jg_scene_view_get_scene (JgSceneView *self);
+void       jg_scene_view_scene_changed (JgSceneView *self);
+
+/* Animated move to a preset view (JG_VIEW_SENSOR resets to the sensor's). */
+void       jg_scene_view_set_view (JgSceneView *self, JgView view);
+JgCamera  *jg_scene_view_get_camera (JgSceneView *self);
+/* Call after jg_camera_animate_to () on the view's camera. */
+void       jg_scene_view_set_view_animating (JgSceneView *self);
+/* Puts @pose without animation (linked views) without re-emitting. */
+void       jg_scene_view_set_pose (JgSceneView *self, const JgCameraPose *pose);
+
+/* The listener's head relative to the sensor, in degrees (JAEGER angles). */
+void       jg_scene_view_get_orientation (JgSceneView *self, double *yaw, double *pitch, double *roll);
+
+/* Frames drawn so far; the screenshot mode waits for one after a load. */
 guint      jg_scene_view_get_frames_drawn (JgSceneView *self);
-/* The GL error of realize, if any (shown to the user instead of the view). */
+/* The GL error of realize, if any. */
 const GError *jg_scene_view_get_error (JgSceneView *self);
 
 G_END_DECLS

@@ -2,19 +2,23 @@
 
 #include "jg-audio-view.h"
 #include "jg-chat-panel.h"
+#include "jg-image-view.h"
 #include "jg-preferences-window.h"
 #include "jg-sample-browser.h"
 #include "jg-sample-item.h"
+#include "jg-sample-loader.h"
+#include "jg-screenshot.h"
 #include "jg-scene-view.h"
 #include "jg-transport-bar.h"
 
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <string.h>
 #include <json-glib/json-glib.h>
 
-#include "audio/jg-audio-file.h"
-#include "audio/jg-doa.h"
+#include "data/jg-manifest.h"
+#include "data/jg-sample.h"
 
 #define MAX_RECENT 10
 #define MAX_SCAN_DEPTH 4
@@ -28,6 +32,7 @@ struct _JgWindow {
   JgSampleBrowser *browser;
   JgSceneView *scene_view;
   JgAudioView *audio_view;
+  JgImageView *image_view;
   JgChatPanel *chat;
   JgTransportBar *transport;
   GMenu *recent_submenu;
@@ -36,6 +41,9 @@ struct _JgWindow {
   GCancellable *load_cancellable;     /* scanning a dataset */
   GCancellable *sample_cancellable;   /* loading one sample */
   GFile *dataset;
+  JgManifest *manifest;               /* the open manifest, or NULL */
+  int loading_entry;                  /* its entry being loaded, or -1 */
+  JgSample *sample;                   /* the sample shown */
   guint frames_at_load;
 };
 
@@ -84,7 +92,7 @@ scan_dir (GFile *dir, int depth, GPtrArray *items, GCancellable *cancellable, GE
     {
       g_autofree char *path = g_file_get_path (dir);
       g_autofree char *base = g_file_get_basename (dir);
-      g_ptr_array_add (items, jg_sample_item_new (path, guess_task (base), NULL));
+      g_ptr_array_add (items, jg_sample_item_new (path, guess_task (base), NULL, -1));
       return TRUE;
     }
   if (depth >= MAX_SCAN_DEPTH)
@@ -111,41 +119,41 @@ scan_dir (GFile *dir, int depth, GPtrArray *items, GCancellable *cancellable, GE
   return TRUE;
 }
 
-static gboolean
-load_manifest (GFile *file, GPtrArray *items, GError **error)
+typedef struct {
+  GFile *file;
+  char *root;
+  JgManifest *manifest;      /* out, for manifests */
+  guint n_problems;          /* out */
+  char *first_problem;       /* out */
+} ScanJob;
+
+static void
+scan_job_free (ScanJob *job)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autofree char *path = g_file_get_path (file);
-  JsonNode *root;
-  JsonArray *entries;
+  g_object_unref (job->file);
+  g_free (job->root);
+  g_clear_pointer (&job->manifest, jg_manifest_free);
+  g_free (job->first_problem);
+  g_free (job);
+}
 
-  if (!json_parser_load_from_mapped_file (parser, path, error))
-    {
-      g_prefix_error (error, "%s: ", path);
-      return FALSE;
-    }
-  root = json_parser_get_root (parser);
-  if (!JSON_NODE_HOLDS_OBJECT (root)
-      || !json_object_has_member (json_node_get_object (root), "annotation")
-      || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (json_node_get_object (root), "annotation")))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   _("%s: not a SpatialSceneQA manifest (no \"annotation\" list)"), path);
-      return FALSE;
-    }
-  entries = json_object_get_array_member (json_node_get_object (root), "annotation");
-  for (guint i = 0; i < json_array_get_length (entries); i++)
-    {
-      JsonNode *node = json_array_get_element (entries, i);
-      JsonObject *o;
+static gboolean
+load_manifest (ScanJob *job, GPtrArray *items, GError **error)
+{
+  g_autofree char *path = g_file_get_path (job->file);
+  JgManifest *manifest = jg_manifest_load (path, job->root, error);
 
-      if (!JSON_NODE_HOLDS_OBJECT (node))
-        continue;
-      o = json_node_get_object (node);
-      g_ptr_array_add (items, jg_sample_item_new (json_object_get_string_member_with_default (o, "path", "?"),
-                                                  json_object_get_string_member_with_default (o, "task", ""),
-                                                  json_object_get_string_member_with_default (o, "text", "")));
+  if (manifest == NULL)
+    return FALSE;
+  for (guint i = 0; i < jg_manifest_get_n_entries (manifest); i++)
+    {
+      const JgManifestEntry *e = jg_manifest_get_entry (manifest, i);
+      g_ptr_array_add (items, jg_sample_item_new (e->path, jg_task_to_string (e->task), e->text, (int) i));
     }
+  job->n_problems = jg_manifest_get_n_problems (manifest);
+  if (job->n_problems > 0)
+    job->first_problem = g_strdup (jg_manifest_get_problem (manifest, 0));
+  job->manifest = manifest;
   return TRUE;
 }
 
@@ -158,7 +166,8 @@ compare_items (gconstpointer a, gconstpointer b)
 static void
 scan_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  GFile *file = task_data;
+  ScanJob *job = task_data;
+  GFile *file = job->file;
   g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GError) error = NULL;
   GFileType type = g_file_query_file_type (file, G_FILE_QUERY_INFO_NONE, cancellable);
@@ -170,7 +179,7 @@ scan_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       g_ptr_array_sort (items, compare_items);
     }
   else if (type == G_FILE_TYPE_REGULAR)
-    ok = load_manifest (file, items, &error);
+    ok = load_manifest (job, items, &error);
   else
     {
       g_autofree char *name = g_file_get_parse_name (file);
@@ -189,6 +198,7 @@ scan_done (GObject *source, GAsyncResult *result, gpointer user_data)
   JgWindow *self = JG_WINDOW (source);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) items = g_task_propagate_pointer (G_TASK (result), &error);
+  ScanJob *job = g_task_get_task_data (G_TASK (result));
   GListStore *store;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -199,6 +209,8 @@ scan_done (GObject *source, GAsyncResult *result, gpointer user_data)
       set_status (self, error->message);
       return;
     }
+  g_clear_pointer (&self->manifest, jg_manifest_free);
+  self->manifest = g_steal_pointer (&job->manifest);
   store = g_list_store_new (JG_TYPE_SAMPLE_ITEM);
   g_list_store_splice (store, 0, 0, items->pdata, items->len);
   jg_sample_browser_set_items (self->browser, G_LIST_MODEL (store));
@@ -206,6 +218,12 @@ scan_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_autofree char *name = g_file_get_parse_name (self->dataset);
       g_autofree char *msg = g_strdup_printf (_("No samples found in %s"), name);
+      set_status (self, msg);
+    }
+  else if (job->n_problems > 0)
+    {
+      g_autofree char *msg = g_strdup_printf (ngettext ("%u entry skipped: %s", "%u entries skipped; the first: %s",
+                                                        job->n_problems), job->n_problems, job->first_problem);
       set_status (self, msg);
     }
 }
@@ -232,9 +250,16 @@ jg_window_open (JgWindow *self, GFile *file)
   set_status (self, _("Loading…"));
   gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
 
-  task = g_task_new (self, self->load_cancellable, scan_done, NULL);
-  g_task_set_source_tag (task, jg_window_open);
-  g_task_set_task_data (task, g_object_ref (file), g_object_unref);
+  {
+    ScanJob *job = g_new0 (ScanJob, 1);
+    g_autofree char *root = g_settings_get_string (self->settings, "dataset-root");
+
+    job->file = g_object_ref (file);
+    job->root = *root ? g_steal_pointer (&root) : NULL;
+    task = g_task_new (self, self->load_cancellable, scan_done, NULL);
+    g_task_set_source_tag (task, jg_window_open);
+    g_task_set_task_data (task, job, (GDestroyNotify) scan_job_free);
+  }
   g_task_run_in_thread (task, scan_thread);
 }
 
@@ -250,83 +275,99 @@ jg_window_has_drawn (JgWindow *self)
   return jg_scene_view_get_frames_drawn (self->scene_view) > self->frames_at_load;
 }
 
-/* --- Loading one sample (worker thread) -------------------------------- */
-
-typedef struct {
-  char *dir;
-  JgFoaConvention convention;
-  JgAudioViewImages *images;
-  double duration;
-  char *audio_status;
-} SampleLoad;
+/* --- Loading one sample --------------------------------------------------- */
 
 static void
-sample_load_free (SampleLoad *load)
+clear_sample (JgWindow *self, const char *status)
 {
-  g_free (load->dir);
-  g_clear_pointer (&load->images, jg_audio_view_images_free);
-  g_free (load->audio_status);
-  g_free (load);
-}
+  JgScene *scene = jg_scene_view_get_scene (self->scene_view);
+  JgIntrinsics k;
+  g_autofree float *none = NULL;
 
-static void
-sample_load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  SampleLoad *load = task_data;
-  g_autofree char *wav = g_build_filename (load->dir, "foa_ls.wav", NULL);
-  g_autoptr(JgAudioBuffer) audio = NULL;
-  g_autoptr(JgFoaAnalysis) analysis = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (!g_file_test (wav, G_FILE_TEST_EXISTS))
-    load->audio_status = g_strdup (_("No foa_ls.wav (run “jaeger prepare-audio” to make it)"));
-  else if ((audio = jg_audio_file_read (wav, 4, &error)) == NULL
-           || (analysis = jg_foa_analyse (audio->samples, audio->n_frames, audio->sample_rate,
-                                          load->convention, &error)) == NULL)
-    load->audio_status = g_strdup (error->message);
-  else
+  g_clear_pointer (&self->sample, jg_sample_free);
+  jg_intrinsics_from_fov (&k, 672, 378, JG_DEFAULT_HFOV_DEG, JG_DEFAULT_VFOV_DEG);
+  none = g_new0 (float, (gsize) k.width * k.height);
+  jg_scene_set_cloud (scene, NULL, 0, 0, none, &k, NULL);
+  for (int set = 0; set < JG_N_SETS; set++)
     {
-      load->images = jg_audio_view_images_new (analysis);
-      load->duration = (double) audio->n_frames / audio->sample_rate;
-      load->audio_status = g_strdup_printf (_("%.1f kHz · direction %+.0f°, %+.0f°"),
-                                            audio->sample_rate / 1000.0, analysis->az_deg, analysis->el_deg);
+      jg_scene_set_boxes (scene, (JgOverlaySet) set, NULL, 0);
+      jg_scene_set_doas (scene, (JgOverlaySet) set, NULL, 0);
     }
-  if (g_task_return_error_if_cancelled (task))
-    return;
-  g_task_return_boolean (task, TRUE);
+  jg_scene_view_scene_changed (self->scene_view);
+  jg_image_view_set_images (self->image_view, NULL, 0, 0, NULL, 0, 0);
+  jg_audio_view_set_images (self->audio_view, NULL);
+  jg_transport_bar_set_duration (self->transport, 0.0, _("No audio"));
+  set_status (self, status);
 }
 
 static void
-sample_load_done (GObject *source, GAsyncResult *result, gpointer user_data)
+sample_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  JgWindow *self = JG_WINDOW (source);
-  SampleLoad *load = g_task_get_task_data (G_TASK (result));
+  g_autoptr(JgWindow) self = user_data;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) cloud_error = NULL;
+  g_autoptr(JgLoadedSample) loaded = jg_sample_loader_load_finish (result, &error);
+  const char *const *missing;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    return;   /* cancelled: a newer selection is loading */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* a newer selection is loading */
   g_clear_object (&self->sample_cancellable);
-  jg_audio_view_set_images (self->audio_view, g_steal_pointer (&load->images));
-  jg_transport_bar_set_duration (self->transport, load->duration, load->audio_status);
+  if (loaded == NULL)
+    {
+      clear_sample (self, error->message);
+      /* The manifest still knows the answer: show it without the scene. */
+      if (self->manifest != NULL && self->loading_entry >= 0
+          && (guint) self->loading_entry < jg_manifest_get_n_entries (self->manifest))
+        {
+          const JgManifestEntry *e = jg_manifest_get_entry (self->manifest, (guint) self->loading_entry);
+          jg_scene_show_answer (jg_scene_view_get_scene (self->scene_view), JG_SET_GT, e->task, e->text, JG_UNITS_METRES);
+          jg_scene_view_scene_changed (self->scene_view);
+        }
+      return;
+    }
+  g_clear_pointer (&self->sample, jg_sample_free);
+  self->sample = g_steal_pointer (&loaded->sample);
+  /* The manifest's entry carries the ground truth of the question asked. */
+  if (self->manifest != NULL && self->loading_entry >= 0
+      && (guint) self->loading_entry < jg_manifest_get_n_entries (self->manifest))
+    jg_sample_apply_entry (self->sample, jg_manifest_get_entry (self->manifest, (guint) self->loading_entry));
+  if (!jg_scene_show_sample (jg_scene_view_get_scene (self->scene_view), self->sample, &cloud_error))
+    set_status (self, cloud_error->message);
+  {
+    guint rw = 0, rh = 0, dw = 0, dh = 0;
+    const guint8 *rgb = jg_sample_get_rgb (self->sample, &rw, &rh);
+    const float *depth = jg_sample_get_depth (self->sample, &dw, &dh);
+    jg_image_view_set_images (self->image_view, rgb, rw, rh, depth, dw, dh);
+  }
+  jg_scene_view_scene_changed (self->scene_view);
+  jg_scene_view_set_view (self->scene_view, JG_VIEW_SENSOR);
+  jg_audio_view_set_images (self->audio_view, g_steal_pointer (&loaded->images));
+  jg_transport_bar_set_duration (self->transport, loaded->duration, loaded->audio_status);
+
+  missing = jg_sample_get_missing (self->sample);
+  if (cloud_error != NULL)
+    return;
+  if (missing != NULL && missing[0] != NULL)
+    {
+      g_autofree char *list = g_strjoinv (", ", (char **) missing);
+      g_autofree char *msg = g_strdup_printf (_("%s — missing: %s"), jg_sample_get_path (self->sample), list);
+      set_status (self, msg);
+    }
+  else
+    set_status (self, jg_sample_get_path (self->sample));
 }
 
 static void
-load_sample (JgWindow *self, const char *dir)
+load_sample (JgWindow *self, JgSampleItem *item)
 {
-  g_autoptr(GTask) task = NULL;
-  SampleLoad *load = g_new0 (SampleLoad, 1);
 
   if (self->sample_cancellable)
     g_cancellable_cancel (self->sample_cancellable);
   g_clear_object (&self->sample_cancellable);
   self->sample_cancellable = g_cancellable_new ();
-
-  load->dir = g_strdup (dir);
-  load->convention = (JgFoaConvention) g_settings_get_enum (self->settings, "foa-convention");
-  task = g_task_new (self, self->sample_cancellable, sample_load_done, NULL);
-  g_task_set_source_tag (task, load_sample);
-  g_task_set_task_data (task, load, (GDestroyNotify) sample_load_free);
-  g_task_run_in_thread (task, sample_load_thread);
+  self->loading_entry = jg_sample_item_get_entry (item);
+  jg_sample_loader_load_async (jg_sample_item_get_path (item), self->sample_cancellable,
+                               sample_loaded, g_object_ref (self));
 }
 
 /* --- Selection -------------------------------------------------------- */
@@ -340,12 +381,11 @@ sample_selected (JgSampleBrowser *browser, JgWindow *self)
   gtk_widget_queue_draw (GTK_WIDGET (self->scene_view));
   if (item == NULL)
     {
-      jg_audio_view_set_images (self->audio_view, NULL);
-      jg_transport_bar_set_duration (self->transport, 0.0, _("No audio"));
+      clear_sample (self, NULL);
       return;
     }
-  load_sample (self, jg_sample_item_get_path (item));
-  set_status (self, jg_sample_item_get_path (item));
+  load_sample (self, item);
+  set_status (self, _("Loading…"));
   gtk_label_set_label (self->subtitle_label, jg_sample_item_get_path (item));
   if (*jg_sample_item_get_answer (item) != '\0')
     {
@@ -370,40 +410,6 @@ chat_ask (JgChatPanel *chat, const char *question, JgWindow *self)
 
 /* --- Screenshots -------------------------------------------------------- */
 
-gboolean
-jg_window_save_png (JgWindow *self, const char *path, GError **error)
-{
-  int w = gtk_widget_get_width (GTK_WIDGET (self));
-  int h = gtk_widget_get_height (GTK_WIDGET (self));
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (self));
-  g_autofree char *tmp = g_strdup_printf ("%s.part", path);
-
-  /* The window's own snapshot vfunc draws exactly what is on screen. */
-  GTK_WIDGET_GET_CLASS (self)->snapshot (GTK_WIDGET (self), snapshot);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  if (node == NULL || renderer == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s: the window has nothing drawn yet"), path);
-      return FALSE;
-    }
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  if (!gdk_texture_save_to_png (texture, tmp))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s: cannot write the PNG"), path);
-      return FALSE;
-    }
-  if (g_rename (tmp, path) != 0)
-    {
-      int e = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", path, g_strerror (e));
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static void
 screenshot_response (GtkNativeDialog *dialog, int response, JgWindow *self)
 {
@@ -413,7 +419,7 @@ screenshot_response (GtkNativeDialog *dialog, int response, JgWindow *self)
       g_autofree char *path = g_file_get_path (file);
       g_autoptr(GError) error = NULL;
 
-      if (!jg_window_save_png (self, path, &error))
+      if (!jg_save_window_png (GTK_WINDOW (self), path, &error))
         set_status (self, error->message);
     }
   g_object_unref (dialog);
@@ -511,6 +517,138 @@ drop_files (GtkDropTarget *target, const GValue *value, double x, double y, JgWi
   return TRUE;
 }
 
+/* --- The 3-D view ------------------------------------------------------- */
+
+static const struct { const char *nick; JgOverlayFlags flag; } overlay_names[] = {
+  { "doa", JG_OVERLAY_DOA },
+  { "cones", JG_OVERLAY_CONES },
+  { "boxes", JG_OVERLAY_BOXES },
+  { "box-faces", JG_OVERLAY_BOX_FACES },
+  { "frustum", JG_OVERLAY_FRUSTUM },
+  { "axes", JG_OVERLAY_AXES },
+  { "sky", JG_OVERLAY_SKY },
+};
+
+static void
+view_mode_changed (GSettings *settings, const char *key, JgWindow *self)
+{
+  g_autofree char *mode = g_settings_get_string (settings, "view-mode");
+
+  gtk_widget_set_visible (GTK_WIDGET (self->scene_view), !g_str_equal (mode, "image"));
+  gtk_widget_set_visible (GTK_WIDGET (self->image_view), !g_str_equal (mode, "3d"));
+  jg_image_view_set_show_depth (self->image_view, g_settings_get_boolean (settings, "image-depth"));
+}
+
+static void
+overlays_changed (GSettings *settings, const char *key, JgWindow *self)
+{
+  g_auto(GStrv) shown = g_settings_get_strv (settings, "overlays");
+  JgOverlayFlags flags = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (overlay_names); i++)
+    if (g_strv_contains ((const char *const *) shown, overlay_names[i].nick))
+      flags |= overlay_names[i].flag;
+  jg_scene_set_overlays (jg_scene_view_get_scene (self->scene_view), flags);
+  jg_scene_view_scene_changed (self->scene_view);
+  gtk_widget_queue_draw (GTK_WIDGET (self->image_view));
+}
+
+static void
+toggle_overlay (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  JgWindow *self = user_data;
+  const char *nick = g_action_get_name (G_ACTION (action)) + strlen ("overlay-");
+  g_auto(GStrv) shown = g_settings_get_strv (self->settings, "overlays");
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  g_auto(GStrv) next = NULL;
+  gboolean on = g_strv_contains ((const char *const *) shown, nick);
+
+  for (gsize i = 0; shown[i] != NULL; i++)
+    if (!g_str_equal (shown[i], nick))
+      g_strv_builder_add (b, shown[i]);
+  if (!on)
+    g_strv_builder_add (b, nick);
+  next = g_strv_builder_end (b);
+  g_settings_set_strv (self->settings, "overlays", (const char *const *) next);
+  g_simple_action_set_state (action, g_variant_new_boolean (!on));
+}
+
+static void
+picked (JgSceneView *view, const JgPickHit *hit, JgWindow *self)
+{
+  static const char *const set_names[JG_N_SETS] = { N_("ground truth"), N_("prediction"), N_("run A"), N_("run B") };
+  g_autofree char *msg = NULL;
+
+  switch (hit->kind)
+    {
+    case JG_PICK_POINT:
+      msg = g_strdup_printf (_("Point (%.2f, %.2f, %.2f) m · %.2f m away · azimuth %+.1f°, elevation %+.1f°"),
+                             hit->xyz[0], hit->xyz[1], hit->xyz[2], hit->distance, hit->az_deg, hit->el_deg);
+      break;
+    case JG_PICK_BOX:
+      {
+        const JgBox *boxes;
+        guint n = jg_scene_get_boxes (jg_scene_view_get_scene (view), hit->set, &boxes);
+        if (hit->index < n)
+          msg = g_strdup_printf (_("bbox_%d (%s): centre (%.2f, %.2f, %.2f) m, size %.2f × %.2f × %.2f m"),
+                                 boxes[hit->index].index, _(set_names[hit->set]),
+                                 boxes[hit->index].center[0], boxes[hit->index].center[1], boxes[hit->index].center[2],
+                                 boxes[hit->index].size[0], boxes[hit->index].size[1], boxes[hit->index].size[2]);
+      }
+      break;
+    case JG_PICK_DOA:
+      {
+        const JgDoa *doas;
+        guint n = jg_scene_get_doas (jg_scene_view_get_scene (view), hit->set, &doas);
+        if (hit->index < n)
+          msg = g_strdup_printf (_("Sound direction (%s): azimuth %+.1f°, elevation %+.1f°"),
+                                 _(set_names[hit->set]), doas[hit->index].az_deg, doas[hit->index].el_deg);
+      }
+      break;
+    case JG_PICK_NONE:
+    default:
+      break;
+    }
+  set_status (self, msg);
+}
+
+static void
+copy_camera_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  JgWindow *self = JG_WINDOW (widget);
+  JgCameraPose pose;
+  g_autofree char *text = NULL;
+
+  jg_camera_get_pose (jg_scene_view_get_camera (self->scene_view), &pose);
+  text = jg_camera_pose_to_string (&pose);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), text);
+  set_status (self, _("Camera copied"));
+}
+
+static void
+paste_camera_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  JgWindow *self = JG_WINDOW (user_data);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (source), result, &error);
+  JgCameraPose pose;
+
+  if (text != NULL && jg_camera_pose_from_string (&pose, g_strstrip (text), &error))
+    {
+      jg_camera_animate_to (jg_scene_view_get_camera (self->scene_view), &pose, g_get_monotonic_time () / 1e6, 0.35);
+      jg_scene_view_set_view_animating (self->scene_view);
+    }
+  else if (error != NULL)
+    set_status (self, error->message);
+  g_object_unref (self);
+}
+
+static void
+paste_camera_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (widget), NULL, paste_camera_done, g_object_ref (widget));
+}
+
 /* --- Other actions ------------------------------------------------------ */
 
 static void
@@ -525,7 +663,7 @@ static void
 view_action (GtkWidget *widget, const char *action_name, GVariant *param)
 {
   JgWindow *self = JG_WINDOW (widget);
-  JgViewPreset preset = JG_VIEW_SENSOR;
+  JgView preset = JG_VIEW_SENSOR;
 
   if (g_str_equal (action_name, "win.view-top"))
     preset = JG_VIEW_TOP;
@@ -533,7 +671,7 @@ view_action (GtkWidget *widget, const char *action_name, GVariant *param)
     preset = JG_VIEW_FRONT;
   else if (g_str_equal (action_name, "win.view-side"))
     preset = JG_VIEW_SIDE;
-  jg_scene_view_set_preset (self->scene_view, preset);
+  jg_scene_view_set_view (self->scene_view, preset);
 }
 
 static void
@@ -574,6 +712,8 @@ jg_window_dispose (GObject *object)
     g_cancellable_cancel (self->sample_cancellable);
   g_clear_object (&self->sample_cancellable);
   g_clear_object (&self->dataset);
+  g_clear_pointer (&self->manifest, jg_manifest_free);
+  g_clear_pointer (&self->sample, jg_sample_free);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), JG_TYPE_WINDOW);
   G_OBJECT_CLASS (jg_window_parent_class)->dispose (object);
@@ -590,6 +730,7 @@ jg_window_class_init (JgWindowClass *klass)
   g_type_ensure (JG_TYPE_SAMPLE_BROWSER);
   g_type_ensure (JG_TYPE_SCENE_VIEW);
   g_type_ensure (JG_TYPE_AUDIO_VIEW);
+  g_type_ensure (JG_TYPE_IMAGE_VIEW);
   g_type_ensure (JG_TYPE_CHAT_PANEL);
   g_type_ensure (JG_TYPE_TRANSPORT_BAR);
 
@@ -600,6 +741,7 @@ jg_window_class_init (JgWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, JgWindow, browser);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, scene_view);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, audio_view);
+  gtk_widget_class_bind_template_child (widget_class, JgWindow, image_view);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, chat);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, transport);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, recent_submenu);
@@ -614,6 +756,8 @@ jg_window_class_init (JgWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.view-top", NULL, view_action);
   gtk_widget_class_install_action (widget_class, "win.view-front", NULL, view_action);
   gtk_widget_class_install_action (widget_class, "win.view-side", NULL, view_action);
+  gtk_widget_class_install_action (widget_class, "win.copy-camera", NULL, copy_camera_action);
+  gtk_widget_class_install_action (widget_class, "win.paste-camera", NULL, paste_camera_action);
   gtk_widget_class_install_action (widget_class, "win.focus-search", NULL, focus_action);
   gtk_widget_class_install_action (widget_class, "win.focus-chat", NULL, focus_action);
   gtk_widget_class_install_action (widget_class, "win.fullscreen", NULL, fullscreen_action);
@@ -643,6 +787,32 @@ jg_window_init (JgWindow *self)
   show_audio_view = g_settings_create_action (self->settings, "show-audio-view");
   g_action_map_add_action (G_ACTION_MAP (self), show_audio_view);
 
+  g_settings_bind (self->settings, "point-size", self->scene_view, "point-size", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "color-mode", self->scene_view, "color-mode", G_SETTINGS_BIND_GET);
+  g_signal_connect (self->settings, "changed::overlays", G_CALLBACK (overlays_changed), self);
+  overlays_changed (self->settings, "overlays", self);
+  {
+    g_auto(GStrv) shown = g_settings_get_strv (self->settings, "overlays");
+    for (gsize i = 0; i < G_N_ELEMENTS (overlay_names); i++)
+      {
+        g_autofree char *name = g_strdup_printf ("overlay-%s", overlay_names[i].nick);
+        g_autoptr(GSimpleAction) action = g_simple_action_new_stateful (
+          name, NULL, g_variant_new_boolean (g_strv_contains ((const char *const *) shown, overlay_names[i].nick)));
+        g_signal_connect (action, "activate", G_CALLBACK (toggle_overlay), self);
+        g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (action));
+      }
+  }
+  g_signal_connect (self->scene_view, "picked", G_CALLBACK (picked), self);
+  jg_image_view_set_scene (self->image_view, jg_scene_view_get_scene (self->scene_view));
+  {
+    g_autoptr(GAction) mode = g_settings_create_action (self->settings, "view-mode");
+    g_autoptr(GAction) depth = g_settings_create_action (self->settings, "image-depth");
+    g_action_map_add_action (G_ACTION_MAP (self), mode);
+    g_action_map_add_action (G_ACTION_MAP (self), depth);
+  }
+  g_signal_connect (self->settings, "changed::view-mode", G_CALLBACK (view_mode_changed), self);
+  g_signal_connect (self->settings, "changed::image-depth", G_CALLBACK (view_mode_changed), self);
+  view_mode_changed (self->settings, NULL, self);
   g_signal_connect (self->browser, "selected", G_CALLBACK (sample_selected), self);
   g_signal_connect (self->chat, "ask", G_CALLBACK (chat_ask), self);
 

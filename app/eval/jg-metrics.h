@@ -43,6 +43,21 @@ void jg_grounding_score (const GArray *gt, const GArray *pred,
                          JgGroundingScore *out,
                          GArray *ious, GArray *offsets);
 
+/* What one sample scored, as stored and shown per row. @error is the task's
+ * headline error, one number to sort and histogram on whatever the task:
+ * DoA tasks the great-circle angle in degrees (NAN when the answer did not
+ * parse: those are dropped from DoA statistics); grounding 1 - mean IoU over
+ * the ground-truth boxes (an unparsed answer scores IoU 0, error 1);
+ * matching 0 when correct, 1 when wrong or unparsed. */
+typedef struct {
+  gboolean parsed;
+  double error;
+  double angle, az, el;   /* DoA tasks, degrees; NAN otherwise */
+  double iou;             /* grounding: mean over ground-truth boxes; NAN otherwise */
+  double offset;          /* grounding: mean over matched boxes, metres; NAN if none */
+  int correct;            /* matching tasks: 0 or 1; -1 otherwise */
+} JgSampleMetrics;
+
 /* A growing list of per-sample (or per-box) values with summary statistics. */
 typedef struct _JgStats JgStats;
 
