@@ -1,10 +1,14 @@
 #include "jg-window.h"
 
+#include "jg-audio-output.h"
 #include "jg-audio-view.h"
 #include "jg-chat-panel.h"
+#include "jg-image-view.h"
 #include "jg-preferences-window.h"
 #include "jg-sample-browser.h"
 #include "jg-sample-item.h"
+#include "jg-sample-loader.h"
+#include "jg-screenshot.h"
 #include "jg-scene-view.h"
 #include "jg-transport-bar.h"
 
@@ -14,14 +18,13 @@
 #include <string.h>
 #include <json-glib/json-glib.h>
 
-#include "audio/jg-doa.h"
 #include "data/jg-manifest.h"
+#include "audio/jg-player.h"
 #include "data/jg-sample.h"
+#include "eval/jg-predictions.h"
 
 #define MAX_RECENT 10
 #define MAX_SCAN_DEPTH 4
-
-typedef struct _JgManifestRef JgManifestRef;
 
 struct _JgWindow {
   GtkApplicationWindow parent_instance;
@@ -32,6 +35,7 @@ struct _JgWindow {
   JgSampleBrowser *browser;
   JgSceneView *scene_view;
   JgAudioView *audio_view;
+  JgImageView *image_view;
   JgChatPanel *chat;
   JgTransportBar *transport;
   GMenu *recent_submenu;
@@ -40,38 +44,23 @@ struct _JgWindow {
   GCancellable *load_cancellable;     /* scanning a dataset */
   GCancellable *sample_cancellable;   /* loading one sample */
   GFile *dataset;
-  JgManifestRef *manifest;            /* of the open manifest, or NULL */
+  JgManifest *manifest;               /* the open manifest, or NULL */
+  int loading_entry;                  /* its entry being loaded, or -1 */
   JgSample *sample;                   /* the sample shown */
+  JgPredictionSet *predictions;       /* opened with win.open-predictions, or NULL */
+  GHashTable *prediction_index;       /* sample key -> GPtrArray of const JgPrediction * */
+  gboolean loading_predictions;
+
+  JgAudioOutput *output;              /* NULL: no device, play silently */
+  gboolean output_checked;
+  JgPlayer *player;                   /* the shown sample's audio, or NULL */
+  GCancellable *player_cancellable;
+  guint transport_tick;
+  GSimpleAction *play_action, *loop_action, *solo_action;
   guint frames_at_load;
 };
 
 G_DEFINE_FINAL_TYPE (JgWindow, jg_window, GTK_TYPE_APPLICATION_WINDOW)
-
-/* A manifest shared by the window and the sample-loading threads. */
-struct _JgManifestRef {
-  JgManifest *manifest;
-};
-
-static void
-manifest_ref_clear (gpointer data)
-{
-  JgManifestRef *ref = data;
-  jg_manifest_free (ref->manifest);
-}
-
-static JgManifestRef *
-manifest_ref_new (JgManifest *manifest)
-{
-  JgManifestRef *ref = g_atomic_rc_box_new0 (JgManifestRef);
-  ref->manifest = manifest;
-  return ref;
-}
-
-static void
-manifest_ref_unref (JgManifestRef *ref)
-{
-  g_atomic_rc_box_release_full (ref, manifest_ref_clear);
-}
 
 static void
 set_status (JgWindow *self, const char *text)
@@ -146,7 +135,7 @@ scan_dir (GFile *dir, int depth, GPtrArray *items, GCancellable *cancellable, GE
 typedef struct {
   GFile *file;
   char *root;
-  JgManifestRef *manifest;   /* out, for manifests */
+  JgManifest *manifest;      /* out, for manifests */
   guint n_problems;          /* out */
   char *first_problem;       /* out */
 } ScanJob;
@@ -156,7 +145,7 @@ scan_job_free (ScanJob *job)
 {
   g_object_unref (job->file);
   g_free (job->root);
-  g_clear_pointer (&job->manifest, manifest_ref_unref);
+  g_clear_pointer (&job->manifest, jg_manifest_free);
   g_free (job->first_problem);
   g_free (job);
 }
@@ -177,7 +166,7 @@ load_manifest (ScanJob *job, GPtrArray *items, GError **error)
   job->n_problems = jg_manifest_get_n_problems (manifest);
   if (job->n_problems > 0)
     job->first_problem = g_strdup (jg_manifest_get_problem (manifest, 0));
-  job->manifest = manifest_ref_new (manifest);
+  job->manifest = manifest;
   return TRUE;
 }
 
@@ -233,7 +222,7 @@ scan_done (GObject *source, GAsyncResult *result, gpointer user_data)
       set_status (self, error->message);
       return;
     }
-  g_clear_pointer (&self->manifest, manifest_ref_unref);
+  g_clear_pointer (&self->manifest, jg_manifest_free);
   self->manifest = g_steal_pointer (&job->manifest);
   store = g_list_store_new (JG_TYPE_SAMPLE_ITEM);
   g_list_store_splice (store, 0, 0, items->pdata, items->len);
@@ -290,7 +279,8 @@ jg_window_open (JgWindow *self, GFile *file)
 gboolean
 jg_window_is_busy (JgWindow *self)
 {
-  return self->load_cancellable != NULL || self->sample_cancellable != NULL;
+  return self->load_cancellable != NULL || self->sample_cancellable != NULL || self->loading_predictions
+         || self->player_cancellable != NULL;
 }
 
 gboolean
@@ -299,183 +289,453 @@ jg_window_has_drawn (JgWindow *self)
   return jg_scene_view_get_frames_drawn (self->scene_view) > self->frames_at_load;
 }
 
-/* --- Loading one sample (worker thread) -------------------------------- */
+/* --- Predictions -------------------------------------------------------------- */
+
+/* Prediction files name samples by the paths of the machine that made them:
+ * match on the last two components ("<scene>/task1_00000"). */
+static char *
+sample_key (const char *path)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *parent = g_path_get_basename (dir);
+
+  return g_strdup_printf ("%s/%s", parent, base);
+}
+
+static void
+show_predictions (JgWindow *self)
+{
+  JgScene *scene = jg_scene_view_get_scene (self->scene_view);
+  g_autofree char *key = NULL;
+  GPtrArray *preds;
+
+  jg_scene_set_boxes (scene, JG_SET_PRED, NULL, 0);
+  jg_scene_set_doas (scene, JG_SET_PRED, NULL, 0);
+  if (self->sample == NULL || self->prediction_index == NULL)
+    return;
+  key = sample_key (jg_sample_get_path (self->sample));
+  preds = g_hash_table_lookup (self->prediction_index, key);
+  for (guint i = 0; preds != NULL && i < preds->len; i++)
+    {
+      const JgPrediction *p = preds->pdata[i];
+      const JgAnswer *gt = jg_sample_get_answer (self->sample, p->task);
+
+      /* With several questions on one sample, show the one whose ground truth is shown. */
+      if (p->pred_text == NULL || (preds->len > 1 && gt == NULL))
+        continue;
+      jg_scene_show_answer (scene, JG_SET_PRED, p->task, p->pred_text, p->units);
+      {
+        g_autofree char *msg = g_strdup_printf (_("Prediction (%s): %s"), jg_task_to_string (p->task), p->pred_text);
+        jg_chat_panel_add_message (self->chat, JG_CHAT_MODEL, msg);
+      }
+      break;
+    }
+  jg_scene_set_set_visible (scene, JG_SET_PRED, TRUE);
+  jg_scene_view_scene_changed (self->scene_view);
+}
+
+static void
+predictions_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  JgWindow *self = JG_WINDOW (source);
+  g_autoptr(GError) error = NULL;
+  JgPredictionSet *set = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *msg = NULL;
+
+  self->loading_predictions = FALSE;
+  if (set == NULL)
+    {
+      set_status (self, error->message);
+      return;
+    }
+  g_clear_pointer (&self->prediction_index, g_hash_table_unref);
+  g_clear_pointer (&self->predictions, jg_prediction_set_free);
+  self->predictions = set;
+  self->prediction_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
+  for (guint i = 0; i < jg_prediction_set_get_n (set); i++)
+    {
+      const JgPrediction *p = jg_prediction_set_get (set, i);
+      char *key = sample_key (p->path);
+      GPtrArray *list = g_hash_table_lookup (self->prediction_index, key);
+
+      if (list == NULL)
+        g_hash_table_insert (self->prediction_index, key, list = g_ptr_array_new ());
+      else
+        g_free (key);
+      g_ptr_array_add (list, (gpointer) p);
+    }
+  msg = g_strdup_printf (ngettext ("%u prediction loaded", "%u predictions loaded", jg_prediction_set_get_n (set)),
+                         jg_prediction_set_get_n (set));
+  set_status (self, msg);
+  show_predictions (self);
+}
+
+static void
+predictions_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  g_autoptr(JgPredictionSet) set = jg_prediction_set_new ();
+  GError *error = NULL;
+
+  if (!jg_prediction_set_add_file (set, task_data, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_steal_pointer (&set), (GDestroyNotify) jg_prediction_set_free);
+}
+
+void
+jg_window_open_predictions (JgWindow *self, const char *path)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, predictions_loaded, NULL);
+
+  self->loading_predictions = TRUE;
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, predictions_thread);
+}
+
+static void
+predictions_response (GtkNativeDialog *dialog, int response, JgWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      jg_window_open_predictions (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+open_predictions_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (_("Open Predictions"), GTK_WINDOW (widget),
+                                                              GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), NULL);
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Predictions (*.json, *.jsonl)"));
+  gtk_file_filter_add_pattern (filter, "*.json");
+  gtk_file_filter_add_pattern (filter, "*.jsonl");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_signal_connect (dialog, "response", G_CALLBACK (predictions_response), widget);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+/* --- Playback --------------------------------------------------------------- */
+
+static void
+update_head (JgWindow *self)
+{
+  double yaw, pitch, roll;
+
+  if (self->player == NULL)
+    return;
+  jg_scene_view_get_orientation (self->scene_view, &yaw, &pitch, &roll);
+  /* The camera's roll is positive with the head tilted left; the sound
+   * field's with the right ear down: the same tilt, opposite signs. */
+  jg_player_set_orientation (self->player, yaw, pitch, -roll);
+}
+
+static gboolean
+transport_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+  JgWindow *self = JG_WINDOW (user_data);
+  float in_peak[4], out_peak[4];
+  double pos;
+
+  if (self->player == NULL)
+    {
+      self->transport_tick = 0;
+      return G_SOURCE_REMOVE;
+    }
+  pos = jg_player_get_position (self->player);
+  jg_transport_bar_set_position (self->transport, pos);
+  jg_audio_view_set_position (self->audio_view, pos);
+  jg_player_take_levels (self->player, in_peak, out_peak);
+  jg_transport_bar_set_levels (self->transport, in_peak);
+  jg_transport_bar_set_playing (self->transport, jg_player_is_playing (self->player));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+stop_player (JgWindow *self)
+{
+  if (self->player_cancellable)
+    g_cancellable_cancel (self->player_cancellable);
+  g_clear_object (&self->player_cancellable);
+  if (self->output)
+    jg_audio_output_detach (self->output);
+  g_clear_pointer (&self->player, jg_player_free);
+  if (self->transport_tick)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->transport), self->transport_tick);
+  self->transport_tick = 0;
+  g_simple_action_set_enabled (self->play_action, FALSE);
+  g_simple_action_set_enabled (self->loop_action, FALSE);
+  g_simple_action_set_enabled (self->solo_action, FALSE);
+  jg_transport_bar_set_playing (self->transport, FALSE);
+}
 
 typedef struct {
   char *path;
-  JgManifestRef *manifest;    /* with @entry >= 0 */
-  int entry;
-  JgSample *sample;           /* out */
-  GError *error;              /* out: the sample could not be loaded */
-  JgAudioViewImages *images;  /* out */
-  double duration;            /* out */
-  char *audio_status;         /* out */
-} SampleLoad;
+  JgPlayerConfig config;
+  char *hrtf_path;
+  double start;
+} PlayerJob;
 
 static void
-sample_load_free (SampleLoad *load)
+player_job_free (PlayerJob *job)
 {
-  g_free (load->path);
-  g_clear_pointer (&load->manifest, manifest_ref_unref);
-  g_clear_pointer (&load->sample, jg_sample_free);
-  g_clear_error (&load->error);
-  g_clear_pointer (&load->images, jg_audio_view_images_free);
-  g_free (load->audio_status);
-  g_free (load);
+  g_free (job->path);
+  g_free (job->hrtf_path);
+  g_free (job);
 }
 
 static void
-analyse_audio (SampleLoad *load, GCancellable *cancellable)
+player_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  const JgAudioClip *clip = jg_sample_get_audio (load->sample);
-  g_autofree float *interleaved = NULL;
-  g_autoptr(JgFoaAnalysis) analysis = NULL;
-  g_autoptr(GError) error = NULL;
+  PlayerJob *job = task_data;
+  GError *error = NULL;
+  JgPlayer *player;
 
-  if (clip == NULL)
-    {
-      load->audio_status = g_strdup (_("No foa_ls.wav (make it with “jaeger prepare-audio”)"));
-      return;
-    }
-  interleaved = g_new (float, clip->n_frames * clip->channels);
-  for (gsize i = 0; i < clip->n_frames; i++)
-    for (guint c = 0; c < clip->channels; c++)
-      interleaved[i * clip->channels + c] = clip->data[c * clip->n_frames + i];
-  if (g_cancellable_is_cancelled (cancellable))
-    return;
-  analysis = jg_foa_analyse (interleaved, clip->n_frames, clip->sample_rate,
-                             jg_sample_get_foa_convention (load->sample), &error);
-  if (analysis == NULL)
-    {
-      load->audio_status = g_strdup (error->message);
-      return;
-    }
-  load->images = jg_audio_view_images_new (analysis);
-  load->duration = (double) clip->n_frames / clip->sample_rate;
-  load->audio_status = g_strdup_printf (_("%.0f kHz · intensity direction %+.0f°, %+.0f°"),
-                                        clip->sample_rate / 1000.0, analysis->az_deg, analysis->el_deg);
+  job->config.hrtf_path = job->hrtf_path;
+  player = jg_player_new (job->path, &job->config, &error);
+  if (player == NULL)
+    g_task_return_error (task, error);
+  else if (g_task_return_error_if_cancelled (task))
+    jg_player_free (player);
+  else
+    g_task_return_pointer (task, player, (GDestroyNotify) jg_player_free);
 }
 
 static void
-sample_load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  SampleLoad *load = task_data;
-
-  load->sample = jg_sample_load (load->path, &load->error);
-  if (load->sample != NULL)
-    {
-      if (load->manifest != NULL && load->entry >= 0
-          && (guint) load->entry < jg_manifest_get_n_entries (load->manifest->manifest))
-        jg_sample_apply_entry (load->sample, jg_manifest_get_entry (load->manifest->manifest, (guint) load->entry));
-      analyse_audio (load, cancellable);
-    }
-  if (g_task_return_error_if_cancelled (task))
-    return;
-  g_task_return_boolean (task, TRUE);
-}
-
-/* Ground truth of every task the sample has, as overlays. */
-static void
-show_ground_truth (JgWindow *self, JgScene *scene, JgSample *sample)
-{
-  g_autoptr(GArray) boxes = g_array_new (FALSE, FALSE, sizeof (JgBox));
-  g_autoptr(GArray) doas = g_array_new (FALSE, FALSE, sizeof (JgDoa));
-
-  for (int t = 0; t < JG_N_TASKS; t++)
-    {
-      const JgAnswer *a = jg_sample_get_answer (sample, (JgTask) t);
-
-      if (a == NULL)
-        continue;
-      if (a->kind == JG_ANSWER_BOXES)
-        g_array_append_vals (boxes, a->boxes->data, a->boxes->len);
-      else if (a->kind == JG_ANSWER_DOA && doas->len == 0)
-        {
-          JgDoa d = { a->az_deg, a->el_deg, 0.0, 0.0 };
-          g_array_append_val (doas, d);
-        }
-    }
-  jg_scene_set_boxes (scene, JG_SET_GT, (const JgBox *) boxes->data, boxes->len);
-  jg_scene_set_doas (scene, JG_SET_GT, (const JgDoa *) doas->data, doas->len);
-}
-
-static void
-sample_load_done (GObject *source, GAsyncResult *result, gpointer user_data)
+player_ready (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   JgWindow *self = JG_WINDOW (source);
-  SampleLoad *load = g_task_get_task_data (G_TASK (result));
-  JgScene *scene = jg_scene_view_get_scene (self->scene_view);
+  PlayerJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
-  g_autoptr(GError) cloud_error = NULL;
+  JgPlayer *player = g_task_propagate_pointer (G_TASK (result), &error);
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    return;   /* cancelled: a newer selection is loading */
-  g_clear_object (&self->sample_cancellable);
-  g_clear_pointer (&self->sample, jg_sample_free);
-  if (load->sample == NULL)
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->player_cancellable);
+  if (player == NULL)
     {
-      set_status (self, load->error->message);
-      jg_scene_set_cloud (scene, NULL, 0, 0, NULL, NULL, NULL);
-      jg_audio_view_set_images (self->audio_view, NULL);
-      jg_transport_bar_set_duration (self->transport, 0.0, _("No audio"));
-      jg_scene_view_scene_changed (self->scene_view);
+      jg_transport_bar_set_duration (self->transport, 0.0, error->message);
       return;
     }
-  self->sample = g_steal_pointer (&load->sample);
+  self->player = player;
+  jg_player_set_loop (self->player, g_variant_get_boolean (g_action_get_state (G_ACTION (self->loop_action))));
+  jg_player_set_solo_w (self->player, g_variant_get_boolean (g_action_get_state (G_ACTION (self->solo_action))));
+  if (job->start > 0.0)
+    jg_player_seek (self->player, job->start);
+  update_head (self);
+  if (self->output == NULL || !jg_audio_output_attach (self->output, self->player, &error))
+    {
+      jg_player_start_silent_clock (self->player);
+      if (error != NULL)
+        set_status (self, error->message);
+    }
+  g_simple_action_set_enabled (self->play_action, TRUE);
+  g_simple_action_set_enabled (self->loop_action, TRUE);
+  g_simple_action_set_enabled (self->solo_action, TRUE);
+  if (self->transport_tick == 0)
+    self->transport_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->transport), transport_tick, self, NULL);
+}
 
+/* The sample's FOA file, decoded the way the preferences say. */
+static void
+start_player (JgWindow *self, double start)
+{
+  const char *dir = jg_sample_get_path (self->sample);
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *decoder = NULL;
+  PlayerJob *job;
+
+  stop_player (self);
+  if (jg_sample_get_audio (self->sample) == NULL)
+    return;
+  if (!self->output_checked)
+    {
+      g_autoptr(GError) error = NULL;
+
+      self->output_checked = TRUE;
+      /* JAEGER_NO_AUDIO keeps tests and headless runs off the sound system. */
+      if (g_getenv ("JAEGER_NO_AUDIO") == NULL)
+        self->output = jg_audio_output_new (&error);
+      if (self->output == NULL)
+        {
+          g_autofree char *msg = g_strdup_printf (_("No audio output (%s): playing silently."),
+                                                  error ? error->message : "JAEGER_NO_AUDIO");
+          set_status (self, msg);
+        }
+    }
+  job = g_new0 (PlayerJob, 1);
+  job->path = g_str_has_suffix (dir, ".wav") ? g_strdup (dir) : g_build_filename (dir, "foa_ls.wav", NULL);
+  jg_player_config_init (&job->config);
+  decoder = g_settings_get_string (self->settings, "audio-decoder");
+  jg_decoder_kind_from_string (decoder, &job->config.decoder, NULL);
+  if (job->config.decoder == JG_DECODER_PASSTHROUGH && self->output && jg_audio_output_get_max_channels (self->output) < 4)
+    job->config.decoder = JG_DECODER_STEREO;
+  job->hrtf_path = g_settings_get_string (self->settings, "hrtf-path");
+  if (*job->hrtf_path == '\0')
+    g_clear_pointer (&job->hrtf_path, g_free);
+  job->config.convention = jg_sample_get_foa_convention (self->sample);
+  if (self->output)
+    job->config.sample_rate = jg_audio_output_get_sample_rate (self->output);
+  job->start = start;
+
+  self->player_cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->player_cancellable, player_ready, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) player_job_free);
+  g_task_run_in_thread (task, player_thread);
+}
+
+static void
+audio_settings_changed (GSettings *settings, const char *key, JgWindow *self)
+{
+  if (self->sample != NULL && self->player != NULL)
+    start_player (self, jg_player_get_position (self->player));
+}
+
+static void
+play_pause (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  JgWindow *self = user_data;
+
+  if (self->player == NULL)
+    return;
+  if (jg_player_is_playing (self->player))
+    jg_player_pause (self->player);
+  else
+    jg_player_play (self->player);
+  jg_transport_bar_set_playing (self->transport, jg_player_is_playing (self->player));
+}
+
+static void
+toggle_loop (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  JgWindow *self = user_data;
+  gboolean on = !g_variant_get_boolean (g_action_get_state (G_ACTION (action)));
+
+  g_simple_action_set_state (action, g_variant_new_boolean (on));
+  if (self->player)
+    jg_player_set_loop (self->player, on);
+}
+
+static void
+toggle_solo (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  JgWindow *self = user_data;
+  gboolean on = !g_variant_get_boolean (g_action_get_state (G_ACTION (action)));
+
+  g_simple_action_set_state (action, g_variant_new_boolean (on));
+  if (self->player)
+    jg_player_set_solo_w (self->player, on);
+}
+
+static void
+seek (JgTransportBar *bar, double seconds, JgWindow *self)
+{
+  if (self->player)
+    jg_player_seek (self->player, seconds);
+}
+
+/* --- Loading one sample --------------------------------------------------- */
+
+static void
+clear_sample (JgWindow *self, const char *status)
+{
+  JgScene *scene = jg_scene_view_get_scene (self->scene_view);
+  JgIntrinsics k;
+  g_autofree float *none = NULL;
+
+  stop_player (self);
+  g_clear_pointer (&self->sample, jg_sample_free);
+  jg_intrinsics_from_fov (&k, 672, 378, JG_DEFAULT_HFOV_DEG, JG_DEFAULT_VFOV_DEG);
+  none = g_new0 (float, (gsize) k.width * k.height);
+  jg_scene_set_cloud (scene, NULL, 0, 0, none, &k, NULL);
+  for (int set = 0; set < JG_N_SETS; set++)
+    {
+      jg_scene_set_boxes (scene, (JgOverlaySet) set, NULL, 0);
+      jg_scene_set_doas (scene, (JgOverlaySet) set, NULL, 0);
+    }
+  jg_scene_view_scene_changed (self->scene_view);
+  jg_image_view_set_images (self->image_view, NULL, 0, 0, NULL, 0, 0);
+  jg_audio_view_set_images (self->audio_view, NULL);
+  jg_transport_bar_set_duration (self->transport, 0.0, _("No audio"));
+  set_status (self, status);
+}
+
+static void
+sample_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(JgWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) cloud_error = NULL;
+  g_autoptr(JgLoadedSample) loaded = jg_sample_loader_load_finish (result, &error);
+  const char *const *missing;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* a newer selection is loading */
+  g_clear_object (&self->sample_cancellable);
+  if (loaded == NULL)
+    {
+      clear_sample (self, error->message);
+      /* The manifest still knows the answer: show it without the scene. */
+      if (self->manifest != NULL && self->loading_entry >= 0
+          && (guint) self->loading_entry < jg_manifest_get_n_entries (self->manifest))
+        {
+          const JgManifestEntry *e = jg_manifest_get_entry (self->manifest, (guint) self->loading_entry);
+          jg_scene_show_answer (jg_scene_view_get_scene (self->scene_view), JG_SET_GT, e->task, e->text, JG_UNITS_METRES);
+          jg_scene_view_scene_changed (self->scene_view);
+        }
+      return;
+    }
+  stop_player (self);
+  g_clear_pointer (&self->sample, jg_sample_free);
+  self->sample = g_steal_pointer (&loaded->sample);
+  /* The manifest's entry carries the ground truth of the question asked. */
+  if (self->manifest != NULL && self->loading_entry >= 0
+      && (guint) self->loading_entry < jg_manifest_get_n_entries (self->manifest))
+    jg_sample_apply_entry (self->sample, jg_manifest_get_entry (self->manifest, (guint) self->loading_entry));
+  if (!jg_scene_show_sample (jg_scene_view_get_scene (self->scene_view), self->sample, &cloud_error))
+    set_status (self, cloud_error->message);
   {
     guint rw = 0, rh = 0, dw = 0, dh = 0;
     const guint8 *rgb = jg_sample_get_rgb (self->sample, &rw, &rh);
     const float *depth = jg_sample_get_depth (self->sample, &dw, &dh);
-    JgIntrinsics k;
-
-    jg_sample_get_intrinsics (self->sample, &k);
-    if (depth != NULL)
-      {
-        if (!jg_scene_set_cloud (scene, rgb, rw, rh, depth, &k, &cloud_error))
-          set_status (self, cloud_error->message);
-      }
-    else
-      jg_scene_set_cloud (scene, NULL, 0, 0, NULL, &k, NULL);
+    jg_image_view_set_images (self->image_view, rgb, rw, rh, depth, dw, dh);
   }
-  show_ground_truth (self, scene, self->sample);
+  show_predictions (self);
   jg_scene_view_scene_changed (self->scene_view);
   jg_scene_view_set_view (self->scene_view, JG_VIEW_SENSOR);
+  jg_audio_view_set_images (self->audio_view, g_steal_pointer (&loaded->images));
+  jg_transport_bar_set_duration (self->transport, loaded->duration, loaded->audio_status);
+  start_player (self, 0.0);
 
-  jg_audio_view_set_images (self->audio_view, g_steal_pointer (&load->images));
-  jg_transport_bar_set_duration (self->transport, load->duration, load->audio_status);
-  {
-    const char *const *missing = jg_sample_get_missing (self->sample);
-    if (missing != NULL && missing[0] != NULL)
-      {
-        g_autofree char *list = g_strjoinv (", ", (char **) missing);
-        g_autofree char *msg = g_strdup_printf (_("%s — missing: %s"), jg_sample_get_path (self->sample), list);
-        set_status (self, msg);
-      }
-    else
-      set_status (self, jg_sample_get_path (self->sample));
-  }
+  missing = jg_sample_get_missing (self->sample);
+  if (cloud_error != NULL)
+    return;
+  if (missing != NULL && missing[0] != NULL)
+    {
+      g_autofree char *list = g_strjoinv (", ", (char **) missing);
+      g_autofree char *msg = g_strdup_printf (_("%s — missing: %s"), jg_sample_get_path (self->sample), list);
+      set_status (self, msg);
+    }
+  else
+    set_status (self, jg_sample_get_path (self->sample));
 }
 
 static void
 load_sample (JgWindow *self, JgSampleItem *item)
 {
-  g_autoptr(GTask) task = NULL;
-  SampleLoad *load = g_new0 (SampleLoad, 1);
 
   if (self->sample_cancellable)
     g_cancellable_cancel (self->sample_cancellable);
   g_clear_object (&self->sample_cancellable);
   self->sample_cancellable = g_cancellable_new ();
-
-  load->path = g_strdup (jg_sample_item_get_path (item));
-  load->entry = jg_sample_item_get_entry (item);
-  if (self->manifest != NULL && load->entry >= 0)
-    load->manifest = g_atomic_rc_box_acquire (self->manifest);
-  task = g_task_new (self, self->sample_cancellable, sample_load_done, NULL);
-  g_task_set_source_tag (task, load_sample);
-  g_task_set_task_data (task, load, (GDestroyNotify) sample_load_free);
-  g_task_run_in_thread (task, sample_load_thread);
+  self->loading_entry = jg_sample_item_get_entry (item);
+  jg_sample_loader_load_async (jg_sample_item_get_path (item), self->sample_cancellable,
+                               sample_loaded, g_object_ref (self));
 }
 
 /* --- Selection -------------------------------------------------------- */
@@ -489,8 +749,7 @@ sample_selected (JgSampleBrowser *browser, JgWindow *self)
   gtk_widget_queue_draw (GTK_WIDGET (self->scene_view));
   if (item == NULL)
     {
-      jg_audio_view_set_images (self->audio_view, NULL);
-      jg_transport_bar_set_duration (self->transport, 0.0, _("No audio"));
+      clear_sample (self, NULL);
       return;
     }
   load_sample (self, item);
@@ -519,40 +778,6 @@ chat_ask (JgChatPanel *chat, const char *question, JgWindow *self)
 
 /* --- Screenshots -------------------------------------------------------- */
 
-gboolean
-jg_window_save_png (JgWindow *self, const char *path, GError **error)
-{
-  int w = gtk_widget_get_width (GTK_WIDGET (self));
-  int h = gtk_widget_get_height (GTK_WIDGET (self));
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (self));
-  g_autofree char *tmp = g_strdup_printf ("%s.part", path);
-
-  /* The window's own snapshot vfunc draws exactly what is on screen. */
-  GTK_WIDGET_GET_CLASS (self)->snapshot (GTK_WIDGET (self), snapshot);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  if (node == NULL || renderer == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s: the window has nothing drawn yet"), path);
-      return FALSE;
-    }
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  if (!gdk_texture_save_to_png (texture, tmp))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("%s: cannot write the PNG"), path);
-      return FALSE;
-    }
-  if (g_rename (tmp, path) != 0)
-    {
-      int e = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", path, g_strerror (e));
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static void
 screenshot_response (GtkNativeDialog *dialog, int response, JgWindow *self)
 {
@@ -562,7 +787,7 @@ screenshot_response (GtkNativeDialog *dialog, int response, JgWindow *self)
       g_autofree char *path = g_file_get_path (file);
       g_autoptr(GError) error = NULL;
 
-      if (!jg_window_save_png (self, path, &error))
+      if (!jg_save_window_png (GTK_WINDOW (self), path, &error))
         set_status (self, error->message);
     }
   g_object_unref (dialog);
@@ -673,6 +898,16 @@ static const struct { const char *nick; JgOverlayFlags flag; } overlay_names[] =
 };
 
 static void
+view_mode_changed (GSettings *settings, const char *key, JgWindow *self)
+{
+  g_autofree char *mode = g_settings_get_string (settings, "view-mode");
+
+  gtk_widget_set_visible (GTK_WIDGET (self->scene_view), !g_str_equal (mode, "image"));
+  gtk_widget_set_visible (GTK_WIDGET (self->image_view), !g_str_equal (mode, "3d"));
+  jg_image_view_set_show_depth (self->image_view, g_settings_get_boolean (settings, "image-depth"));
+}
+
+static void
 overlays_changed (GSettings *settings, const char *key, JgWindow *self)
 {
   g_auto(GStrv) shown = g_settings_get_strv (settings, "overlays");
@@ -683,6 +918,7 @@ overlays_changed (GSettings *settings, const char *key, JgWindow *self)
       flags |= overlay_names[i].flag;
   jg_scene_set_overlays (jg_scene_view_get_scene (self->scene_view), flags);
   jg_scene_view_scene_changed (self->scene_view);
+  gtk_widget_queue_draw (GTK_WIDGET (self->image_view));
 }
 
 static void
@@ -844,8 +1080,16 @@ jg_window_dispose (GObject *object)
     g_cancellable_cancel (self->sample_cancellable);
   g_clear_object (&self->sample_cancellable);
   g_clear_object (&self->dataset);
-  g_clear_pointer (&self->manifest, manifest_ref_unref);
+  g_clear_pointer (&self->manifest, jg_manifest_free);
   g_clear_pointer (&self->sample, jg_sample_free);
+  g_clear_pointer (&self->prediction_index, g_hash_table_unref);
+  g_clear_pointer (&self->predictions, jg_prediction_set_free);
+  if (self->play_action != NULL)
+    stop_player (self);
+  g_clear_pointer (&self->output, jg_audio_output_free);
+  g_clear_object (&self->play_action);
+  g_clear_object (&self->loop_action);
+  g_clear_object (&self->solo_action);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), JG_TYPE_WINDOW);
   G_OBJECT_CLASS (jg_window_parent_class)->dispose (object);
@@ -862,6 +1106,7 @@ jg_window_class_init (JgWindowClass *klass)
   g_type_ensure (JG_TYPE_SAMPLE_BROWSER);
   g_type_ensure (JG_TYPE_SCENE_VIEW);
   g_type_ensure (JG_TYPE_AUDIO_VIEW);
+  g_type_ensure (JG_TYPE_IMAGE_VIEW);
   g_type_ensure (JG_TYPE_CHAT_PANEL);
   g_type_ensure (JG_TYPE_TRANSPORT_BAR);
 
@@ -872,6 +1117,7 @@ jg_window_class_init (JgWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, JgWindow, browser);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, scene_view);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, audio_view);
+  gtk_widget_class_bind_template_child (widget_class, JgWindow, image_view);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, chat);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, transport);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, recent_submenu);
@@ -879,6 +1125,7 @@ jg_window_class_init (JgWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-manifest", NULL, open_manifest_action);
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
+  gtk_widget_class_install_action (widget_class, "win.open-predictions", NULL, open_predictions_action);
   gtk_widget_class_install_action (widget_class, "win.save-screenshot", NULL, save_screenshot_action);
   gtk_widget_class_install_action (widget_class, "win.next-sample", NULL, step_action);
   gtk_widget_class_install_action (widget_class, "win.previous-sample", NULL, step_action);
@@ -933,6 +1180,32 @@ jg_window_init (JgWindow *self)
       }
   }
   g_signal_connect (self->scene_view, "picked", G_CALLBACK (picked), self);
+  g_signal_connect_swapped (self->scene_view, "camera-changed", G_CALLBACK (update_head), self);
+  g_signal_connect (self->transport, "seek", G_CALLBACK (seek), self);
+  self->play_action = g_simple_action_new ("play-pause", NULL);
+  self->loop_action = g_simple_action_new_stateful ("loop", NULL, g_variant_new_boolean (FALSE));
+  self->solo_action = g_simple_action_new_stateful ("solo-w", NULL, g_variant_new_boolean (FALSE));
+  g_signal_connect (self->play_action, "activate", G_CALLBACK (play_pause), self);
+  g_signal_connect (self->loop_action, "activate", G_CALLBACK (toggle_loop), self);
+  g_signal_connect (self->solo_action, "activate", G_CALLBACK (toggle_solo), self);
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (self->play_action));
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (self->loop_action));
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (self->solo_action));
+  g_simple_action_set_enabled (self->play_action, FALSE);
+  g_simple_action_set_enabled (self->loop_action, FALSE);
+  g_simple_action_set_enabled (self->solo_action, FALSE);
+  g_signal_connect (self->settings, "changed::audio-decoder", G_CALLBACK (audio_settings_changed), self);
+  g_signal_connect (self->settings, "changed::hrtf-path", G_CALLBACK (audio_settings_changed), self);
+  jg_image_view_set_scene (self->image_view, jg_scene_view_get_scene (self->scene_view));
+  {
+    g_autoptr(GAction) mode = g_settings_create_action (self->settings, "view-mode");
+    g_autoptr(GAction) depth = g_settings_create_action (self->settings, "image-depth");
+    g_action_map_add_action (G_ACTION_MAP (self), mode);
+    g_action_map_add_action (G_ACTION_MAP (self), depth);
+  }
+  g_signal_connect (self->settings, "changed::view-mode", G_CALLBACK (view_mode_changed), self);
+  g_signal_connect (self->settings, "changed::image-depth", G_CALLBACK (view_mode_changed), self);
+  view_mode_changed (self->settings, NULL, self);
   g_signal_connect (self->browser, "selected", G_CALLBACK (sample_selected), self);
   g_signal_connect (self->chat, "ask", G_CALLBACK (chat_ask), self);
 
