@@ -8,7 +8,7 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 
-#define SCREENSHOT_TIMEOUT_S 30
+#define SCREENSHOT_TIMEOUT_S 90
 /* Frames to let layout, fonts and the GL view settle before capturing. */
 #define SCREENSHOT_SETTLE_FRAMES 3
 
@@ -267,6 +267,9 @@ static const struct { const char *action; const char *accels[3]; } accels[] = {
   { "win.show-chat", { "<Shift>F9", NULL } },
   { "win.show-audio-view", { "<Control><Shift>a", NULL } },
   { "win.fullscreen", { "F11", NULL } },
+  { "win.play-pause", { "<Control>space", NULL } },
+  { "win.loop", { "<Control>l", NULL } },
+  { "win.solo-w", { "<Alt>w", NULL } },
   { "win.view-mode::3d", { "<Alt>1", NULL } },
   { "win.view-mode::image", { "<Alt>2", NULL } },
   { "win.view-mode::both", { "<Alt>3", NULL } },
