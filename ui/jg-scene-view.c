@@ -130,7 +130,15 @@ target_pose (JgSceneView *self, JgView view, JgCameraPose *pose)
     }
   jg_scene_get_bounds (self->scene, lo, hi);
   if (view == JG_VIEW_SENSOR)
-    jg_camera_pose_sensor (pose, k, MAX (0.5, -0.5 * (lo[2] + hi[2])));
+    {
+      double aspect = (double) w / h, sensor_aspect = (k->width / k->fx) / (k->height / k->fy);
+
+      jg_camera_pose_sensor (pose, k, MAX (0.5, -0.5 * (lo[2] + hi[2])));
+      /* A view narrower than the sensor widens its field so the sensor's
+       * whole horizontal field stays in sight. */
+      if (aspect < sensor_aspect)
+        pose->vfov_deg = 2.0 * atan (k->width / (2.0 * k->fx) / aspect) * 180.0 / G_PI;
+    }
   else
     jg_camera_pose_snap (pose, view, k, lo, hi, (double) w / h);
 }
