@@ -48,6 +48,8 @@ static GParamSpec *properties[N_PROPS];
 enum { CAMERA_CHANGED, PICKED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
+static void target_pose (JgSceneView *self, JgView view, JgCameraPose *pose);
+
 static double
 now_s (void)
 {
