@@ -1,0 +1,80 @@
+/* jg-vk-context.h: the compute runtime. One logical device with one compute
+ * queue, the fast paths this device allows (minus those switched off with
+ * JAEGER_VK_DISABLE), pipelines built on first use, and a recorder that puts
+ * many dispatches into one submission with barriers only where a dispatch
+ * touches memory an earlier one of the same submission wrote. */
+#pragma once
+
+#include <glib.h>
+#include <volk.h>
+
+#include "inference/jg-vk-instance.h"
+
+G_BEGIN_DECLS
+
+/* Fast paths. Each can be switched off with JAEGER_VK_DISABLE=name[,name...]
+ * (coopmat, fp16, subgroup) so that tests cover every fallback. */
+typedef enum {
+  JG_VK_FEATURE_FP16     = 1 << 0,  /* 16-bit storage + float16 arithmetic */
+  JG_VK_FEATURE_SUBGROUP = 1 << 1,  /* subgroup arithmetic in reductions */
+  JG_VK_FEATURE_COOPMAT  = 1 << 2,  /* VK_NV_cooperative_matrix (needs fp16) */
+} JgVkFeature;
+
+typedef struct {
+  int device;                   /* index, or -1: $JAEGER_DEVICE / the best one */
+  guint64 block_size;           /* memory block size; 0: 256 MiB (clamped to the device) */
+  guint64 max_binding_range;    /* 0: the device's maxStorageBufferRange; tests use less */
+} JgVkContextOptions;
+
+typedef struct _JgVkContext JgVkContext;
+typedef struct _JgTensor JgTensor;
+
+JgVkContext *jg_vk_context_new (const JgVkContextOptions *options, GError **error);
+void         jg_vk_context_free (JgVkContext *self);
+
+const JgVkDeviceInfo *jg_vk_context_get_info (JgVkContext *self);
+/* The JgVkFeature bits in use (detected, minus JAEGER_VK_DISABLE). */
+guint        jg_vk_context_get_features (JgVkContext *self);
+guint32      jg_vk_context_get_subgroup_size (JgVkContext *self);
+/* Largest tensor the device can bind (bytes). */
+guint64      jg_vk_context_get_max_binding (JgVkContext *self);
+/* Bytes held in device memory blocks, and how many blocks. */
+guint64      jg_vk_context_get_allocated (JgVkContext *self, guint *n_blocks);
+
+/* Recording: ops called between begin and submit are recorded into one
+ * command buffer; submit runs it and waits. Ops called outside begin/submit
+ * run at once (begin + op + submit). */
+void     jg_vk_begin (JgVkContext *self);
+gboolean jg_vk_submit (JgVkContext *self, GError **error);
+gboolean jg_vk_is_recording (JgVkContext *self);
+
+/* GPU time between jg_vk_mark_start and jg_vk_mark_end of the last submission
+ * (nanoseconds; 0 when the queue has no timestamps). */
+void     jg_vk_mark_start (JgVkContext *self);
+void     jg_vk_mark_end (JgVkContext *self);
+double   jg_vk_marked_ns (JgVkContext *self);
+
+/* Dispatch of a compute shader embedded in the binary (by variant name,
+ * e.g. "matvec_f16_sg"). Specialization constants 0..n_spec-1 take
+ * spec[]; the first is the workgroup width by convention. Tensors are
+ * bound at 0..n-1; bit i of write_mask says tensor i is written. */
+typedef struct {
+  const char *shader;
+  const guint32 *spec;
+  guint n_spec;
+  JgTensor *const *bind;
+  guint n_bind;
+  guint32 write_mask;
+  const void *push;
+  guint push_size;
+  guint32 groups[3];
+} JgVkDispatch;
+
+gboolean jg_vk_dispatch (JgVkContext *self, const JgVkDispatch *d, GError **error);
+
+/* Number of pipelines built so far (each is built once, on first use). */
+guint    jg_vk_context_get_n_pipelines (JgVkContext *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgVkContext, jg_vk_context_free)
+
+G_END_DECLS

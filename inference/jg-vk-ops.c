@@ -1,0 +1,517 @@
+#include "inference/jg-vk-ops.h"
+#include "inference/jg-vk-private.h"
+#include "core/jg-error.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#define MAX_GROUPS 65535u
+#define MATVEC_MAX_COLS 8
+
+static gboolean G_GNUC_PRINTF (3, 4)
+fail (GError **error, const char *op, const char *fmt, ...)
+{
+  va_list ap;
+  g_autofree char *msg = NULL;
+
+  va_start (ap, fmt);
+  msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: %s", op, msg);
+  return FALSE;
+}
+
+static gboolean
+check_f32 (const char *op, const char *what, JgTensor *t, GError **error)
+{
+  if (t->dtype != JG_DTYPE_F32)
+    return fail (error, op, "%s must be f32", what);
+  if (!jg_tensor_is_contiguous (t))
+    return fail (error, op, "%s must be contiguous", what);
+  return TRUE;
+}
+
+static gint64
+last_dim (JgTensor *t)
+{
+  return t->shape[t->ndim - 1];
+}
+
+/* Workgroup counts for n groups, folded into 2-D past the 65535 limit. */
+static void
+groups_for (guint64 n, guint32 g[3])
+{
+  if (n <= MAX_GROUPS)
+    {
+      g[0] = (guint32) n;
+      g[1] = 1;
+    }
+  else
+    {
+      g[0] = MAX_GROUPS;
+      g[1] = (guint32) ((n + MAX_GROUPS - 1) / MAX_GROUPS);
+    }
+  g[2] = 1;
+}
+
+static gboolean
+use_subgroup (JgVkContext *ctx)
+{
+  return (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_SUBGROUP) != 0;
+}
+
+/* The variant name for weights of w's dtype: _f32, _f16 (words unpacked)
+ * or _f16s (16-bit storage), then _sg for subgroup reductions. */
+static const char *
+variant (JgVkContext *ctx, const char *base, JgTensor *w, gboolean sg, char *buf, gsize len)
+{
+  const char *wt = "";
+
+  if (w != NULL)
+    wt = w->dtype == JG_DTYPE_F32 ? "_f32"
+         : (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_FP16) ? "_f16s" : "_f16";
+  g_snprintf (buf, len, "%s%s%s", base, wt, sg && use_subgroup (ctx) ? "_sg" : "");
+  return buf;
+}
+
+gboolean
+jg_op_linear (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTensor *bias,
+              gboolean accumulate, GError **error)
+{
+  return jg_op_linear_ex (ctx, y, x, w, bias, accumulate, NULL, error);
+}
+
+gboolean
+jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTensor *bias,
+                 gboolean accumulate, const JgLinearOptions *options, GError **error)
+{
+  static const JgLinearOptions defaults = { JG_LINEAR_AUTO, 0, 0 };
+  const char *op = "linear";
+  gint64 k, m, n;
+  char name[32];
+  JgLinearPath path;
+  struct { guint32 m, n, k, has_bias, accumulate; } pc;
+  JgTensor *bind[4];
+
+  if (options == NULL)
+    options = &defaults;
+  if (w->ndim != 2 || !jg_tensor_is_contiguous (w) || w->dtype == JG_DTYPE_U32)
+    return fail (error, op, "weights must be a contiguous f32 or f16 matrix");
+  m = w->shape[0];
+  k = w->shape[1];
+  if (!check_f32 (op, "x", x, error) || !check_f32 (op, "y", y, error))
+    return FALSE;
+  if (k % 8 != 0)
+    return fail (error, op, "k = %" G_GINT64_FORMAT " is not a multiple of 8", k);
+  if (last_dim (x) != k || jg_tensor_get_n_elements (x) % k != 0)
+    return fail (error, op, "x rows have %" G_GINT64_FORMAT " values, weights %" G_GINT64_FORMAT,
+                 last_dim (x), k);
+  n = jg_tensor_get_n_elements (x) / k;
+  if (last_dim (y) != m || jg_tensor_get_n_elements (y) != n * m)
+    return fail (error, op, "y must be %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT, n, m);
+  if (bias != NULL && (!check_f32 (op, "bias", bias, error) || jg_tensor_get_n_elements (bias) != m))
+    return fail (error, op, "bias must have %" G_GINT64_FORMAT " values", m);
+
+  path = options->path;
+  if (path == JG_LINEAR_AUTO)
+    {
+      if (n <= MATVEC_MAX_COLS)
+        path = JG_LINEAR_MATVEC;
+      else if ((jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT) && w->dtype == JG_DTYPE_F16)
+        path = JG_LINEAR_COOPMAT;
+      else
+        path = JG_LINEAR_TILED;
+    }
+  pc.m = (guint32) m;
+  pc.n = (guint32) n;
+  pc.k = (guint32) k;
+  pc.has_bias = bias != NULL;
+  pc.accumulate = accumulate;
+  bind[0] = w;
+  bind[1] = x;
+  bind[2] = y;
+  bind[3] = bias != NULL ? bias : x;
+
+  if (path == JG_LINEAR_MATVEC)
+    {
+      struct { guint32 m, k, has_bias, accumulate; } mv = { pc.m, pc.k, pc.has_bias, pc.accumulate };
+      guint32 spec[3];
+      guint rows = options->matvec_rows ? options->matvec_rows : 1;
+      JgVkDispatch d = {
+        .shader = variant (ctx, "matvec", w, TRUE, name, sizeof name),
+        .spec = spec, .n_spec = 3, .bind = bind, .n_bind = 4, .write_mask = 1u << 2,
+        .push = &mv, .push_size = sizeof mv,
+      };
+      if (n > MATVEC_MAX_COLS)
+        return fail (error, op, "the matrix-vector path takes at most %d rows of x", MATVEC_MAX_COLS);
+      spec[0] = options->matvec_wg ? options->matvec_wg : 128;
+      spec[1] = rows;
+      spec[2] = (guint32) n;
+      groups_for ((guint64) ((m + rows - 1) / rows), d.groups);
+      return jg_vk_dispatch (ctx, &d, error);
+    }
+  if (path == JG_LINEAR_COOPMAT)
+    {
+      guint32 spec[1] = { 4 * jg_vk_context_get_subgroup_size (ctx) };
+      JgVkDispatch d = {
+        .shader = "matmul_cm", .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 4,
+        .write_mask = 1u << 2, .push = &pc, .push_size = sizeof pc,
+        .groups = { (guint32) ((m + 63) / 64), (guint32) ((n + 63) / 64), 1 },
+      };
+      if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT))
+        {
+          g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
+                       "linear: cooperative matrices are not available on this device (or disabled)");
+          return FALSE;
+        }
+      if (w->dtype != JG_DTYPE_F16)
+        return fail (error, op, "the cooperative-matrix path needs f16 weights");
+      if ((m + 63) / 64 > MAX_GROUPS || (n + 63) / 64 > MAX_GROUPS)
+        return fail (error, op, "too large for one dispatch");
+      return jg_vk_dispatch (ctx, &d, error);
+    }
+  {
+    JgVkDispatch d = {
+      .shader = variant (ctx, "matmul", w, FALSE, name, sizeof name),
+      .bind = bind, .n_bind = 4, .write_mask = 1u << 2, .push = &pc, .push_size = sizeof pc,
+      .groups = { (guint32) ((m + 63) / 64), (guint32) ((n + 63) / 64), 1 },
+    };
+    if ((m + 63) / 64 > MAX_GROUPS || (n + 63) / 64 > MAX_GROUPS)
+      return fail (error, op, "too large for one dispatch");
+    return jg_vk_dispatch (ctx, &d, error);
+  }
+}
+
+static gboolean
+norm (JgVkContext *ctx, const char *op, const char *base, JgTensor *y, JgTensor *x, JgTensor *weight,
+      JgTensor *bias, float eps, GError **error)
+{
+  struct { guint32 rows, n; float eps; guint32 has_weight, has_bias; } pc;
+  guint32 spec[1] = { 256 };
+  char name[32];
+  JgTensor *bind[4] = { x, y, weight ? weight : x, bias ? bias : x };
+  gint64 n;
+  JgVkDispatch d = {
+    .shader = variant (ctx, base, NULL, TRUE, name, sizeof name),
+    .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 4, .write_mask = 1u << 1,
+    .push = &pc, .push_size = sizeof pc,
+  };
+
+  if (!check_f32 (op, "x", x, error) || !check_f32 (op, "y", y, error))
+    return FALSE;
+  n = last_dim (x);
+  if (jg_tensor_get_n_elements (y) != jg_tensor_get_n_elements (x) || last_dim (y) != n)
+    return fail (error, op, "x and y differ in shape");
+  if (weight != NULL && (!check_f32 (op, "weight", weight, error) || jg_tensor_get_n_elements (weight) != n))
+    return fail (error, op, "weight must have %" G_GINT64_FORMAT " values", n);
+  if (bias != NULL && (!check_f32 (op, "bias", bias, error) || jg_tensor_get_n_elements (bias) != n))
+    return fail (error, op, "bias must have %" G_GINT64_FORMAT " values", n);
+  pc.rows = (guint32) (jg_tensor_get_n_elements (x) / n);
+  pc.n = (guint32) n;
+  pc.eps = eps;
+  pc.has_weight = weight != NULL;
+  pc.has_bias = bias != NULL;
+  groups_for (pc.rows, d.groups);
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
+gboolean
+jg_op_rmsnorm (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *weight, float eps, GError **error)
+{
+  return norm (ctx, "rmsnorm", "rmsnorm", y, x, weight, NULL, eps, error);
+}
+
+gboolean
+jg_op_layernorm (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *weight, JgTensor *bias,
+                 float eps, GError **error)
+{
+  return norm (ctx, "layernorm", "layernorm", y, x, weight, bias, eps, error);
+}
+
+void
+jg_rope_inv_freq (double theta, guint head_dim, float *out)
+{
+  /* As transformers computes it: in f32, 1 / theta^(2i / d). */
+  for (guint i = 0; i < head_dim / 2; i++)
+    out[i] = 1.0f / powf ((float) theta, (float) (2 * i) / (float) head_dim);
+}
+
+gboolean
+jg_op_rope (JgVkContext *ctx, JgTensor *x, guint n_heads, guint head_dim, JgTensor *pos,
+            JgTensor *inv_freq, const guint sections[3], GError **error)
+{
+  const char *op = "rope";
+  struct { guint32 n_tok, n_heads, head_dim, row_stride, pos_stride, s0, s1; } pc;
+  JgTensor *bind[3] = { x, pos, inv_freq };
+  gint64 n_tok;
+  JgVkDispatch d = {
+    .shader = "rope", .bind = bind, .n_bind = 3, .write_mask = 1u << 0,
+    .push = &pc, .push_size = sizeof pc,
+  };
+
+  if (!check_f32 (op, "x", x, error) || !check_f32 (op, "inv_freq", inv_freq, error))
+    return FALSE;
+  if (head_dim % 2 != 0 || n_heads == 0)
+    return fail (error, op, "head_dim %u must be even", head_dim);
+  if (jg_tensor_get_n_elements (x) % ((gint64) n_heads * head_dim) != 0)
+    return fail (error, op, "x does not hold rows of %u heads x %u", n_heads, head_dim);
+  if (sections[0] + sections[1] + sections[2] != head_dim / 2)
+    return fail (error, op, "sections %u + %u + %u != head_dim / 2 = %u",
+                 sections[0], sections[1], sections[2], head_dim / 2);
+  n_tok = jg_tensor_get_n_elements (x) / ((gint64) n_heads * head_dim);
+  if (pos->dtype != JG_DTYPE_U32 || jg_tensor_get_n_elements (pos) != 3 * n_tok)
+    return fail (error, op, "pos must be u32 [3][%" G_GINT64_FORMAT "]", n_tok);
+  if (jg_tensor_get_n_elements (inv_freq) != head_dim / 2)
+    return fail (error, op, "inv_freq must have %u values", head_dim / 2);
+  pc.n_tok = (guint32) n_tok;
+  pc.n_heads = n_heads;
+  pc.head_dim = head_dim;
+  pc.row_stride = n_heads * head_dim;
+  pc.pos_stride = (guint32) n_tok;
+  pc.s0 = sections[0];
+  pc.s1 = sections[1];
+  groups_for (((guint64) n_tok * n_heads * (head_dim / 2) + 255) / 256, d.groups);
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
+gboolean
+jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTensor *v,
+                 const JgAttentionShape *s, GError **error)
+{
+  const char *op = "attention";
+  struct {
+    guint32 n_q, n_kv, q_pos0, n_heads, n_kv_heads, head_dim, q_stride, kv_stride, o_stride, causal;
+    float scale;
+  } pc;
+  guint32 spec[1] = { 64 };
+  char name[32];
+  JgTensor *bind[4] = { q, k, v, o };
+  guint kv_stride;
+  JgVkDispatch d = {
+    .shader = variant (ctx, "attention", NULL, TRUE, name, sizeof name),
+    .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 4, .write_mask = 1u << 3,
+    .push = &pc, .push_size = sizeof pc,
+    .groups = { s->n_q, s->n_heads, 1 },
+  };
+
+  if (!check_f32 (op, "q", q, error) || !check_f32 (op, "k", k, error)
+      || !check_f32 (op, "v", v, error) || !check_f32 (op, "o", o, error))
+    return FALSE;
+  if (s->n_kv_heads == 0 || s->n_heads % s->n_kv_heads != 0)
+    return fail (error, op, "%u heads cannot share %u KV heads", s->n_heads, s->n_kv_heads);
+  if (s->head_dim % 4 != 0 || s->head_dim > 256)
+    return fail (error, op, "head_dim %u must be a multiple of 4 up to 256", s->head_dim);
+  if (s->n_kv == 0 || s->n_q == 0 || s->n_q > MAX_GROUPS)
+    return fail (error, op, "needs 1..%u queries and at least one key", MAX_GROUPS);
+  kv_stride = s->n_kv_heads * s->head_dim;
+  if (jg_tensor_get_n_elements (q) < (gint64) s->n_q * s->n_heads * s->head_dim
+      || jg_tensor_get_n_elements (o) < (gint64) s->n_q * s->n_heads * s->head_dim)
+    return fail (error, op, "q and o must hold %u x %u x %u", s->n_q, s->n_heads, s->head_dim);
+  if (jg_tensor_get_n_elements (k) < (gint64) s->n_kv * kv_stride
+      || jg_tensor_get_n_elements (v) < (gint64) s->n_kv * kv_stride)
+    return fail (error, op, "k and v must hold %u rows of %u", s->n_kv, kv_stride);
+  pc.n_q = s->n_q;
+  pc.n_kv = s->n_kv;
+  pc.q_pos0 = s->q_pos0;
+  pc.n_heads = s->n_heads;
+  pc.n_kv_heads = s->n_kv_heads;
+  pc.head_dim = s->head_dim;
+  pc.q_stride = s->n_heads * s->head_dim;
+  pc.kv_stride = kv_stride;
+  pc.o_stride = s->n_heads * s->head_dim;
+  pc.causal = s->causal;
+  pc.scale = s->scale;
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
+static gboolean
+eltwise (JgVkContext *ctx, const char *shader, JgTensor *out, JgTensor *a, JgTensor *b, GError **error)
+{
+  struct { guint32 n, nb; } pc;
+  JgTensor *bind[3] = { a, b ? b : a, out };
+  gint64 n = jg_tensor_get_n_elements (a);
+  JgVkDispatch d = {
+    .shader = shader, .bind = bind, .n_bind = 3, .write_mask = 1u << 2,
+    .push = &pc, .push_size = sizeof pc,
+  };
+
+  if (!check_f32 (shader, "a", a, error) || !check_f32 (shader, "out", out, error))
+    return FALSE;
+  if (jg_tensor_get_n_elements (out) != n)
+    return fail (error, shader, "out has %" G_GINT64_FORMAT " values, a %" G_GINT64_FORMAT,
+                 jg_tensor_get_n_elements (out), n);
+  pc.n = (guint32) n;
+  pc.nb = (guint32) n;
+  if (b != NULL)
+    {
+      if (!check_f32 (shader, "b", b, error))
+        return FALSE;
+      pc.nb = (guint32) jg_tensor_get_n_elements (b);
+      if (n % pc.nb != 0)
+        return fail (error, shader, "b's %u values do not tile a's %" G_GINT64_FORMAT, pc.nb, n);
+    }
+  d.groups[0] = (guint32) MIN ((n + 255) / 256, MAX_GROUPS);
+  d.groups[1] = d.groups[2] = 1;
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
+gboolean
+jg_op_add (JgVkContext *ctx, JgTensor *out, JgTensor *a, JgTensor *b, GError **error)
+{
+  return eltwise (ctx, "add", out, a, b, error);
+}
+
+gboolean
+jg_op_mul (JgVkContext *ctx, JgTensor *out, JgTensor *a, JgTensor *b, GError **error)
+{
+  return eltwise (ctx, "mul", out, a, b, error);
+}
+
+gboolean
+jg_op_swiglu (JgVkContext *ctx, JgTensor *out, JgTensor *gate, JgTensor *up, GError **error)
+{
+  if (jg_tensor_get_n_elements (up) != jg_tensor_get_n_elements (gate))
+    return fail (error, "swiglu", "gate and up differ in size");
+  return eltwise (ctx, "swiglu", out, gate, up, error);
+}
+
+gboolean
+jg_op_gelu (JgVkContext *ctx, JgTensor *out, JgTensor *a, GError **error)
+{
+  return eltwise (ctx, "gelu", out, a, NULL, error);
+}
+
+gboolean
+jg_op_silu (JgVkContext *ctx, JgTensor *out, JgTensor *a, GError **error)
+{
+  return eltwise (ctx, "silu", out, a, NULL, error);
+}
+
+gboolean
+jg_op_embed (JgVkContext *ctx, JgTensor *out, JgTensor *table, JgTensor *ids, GError **error)
+{
+  const char *op = "embed";
+  struct { guint32 n_ids, dim, vocab; } pc;
+  char name[32];
+  JgTensor *bind[3] = { table, ids, out };
+  JgVkDispatch d = {
+    .shader = variant (ctx, "embed", table, FALSE, name, sizeof name),
+    .bind = bind, .n_bind = 3, .write_mask = 1u << 2, .push = &pc, .push_size = sizeof pc,
+  };
+  gint64 total;
+
+  if (table->ndim != 2 || table->dtype == JG_DTYPE_U32 || !jg_tensor_is_contiguous (table))
+    return fail (error, op, "the table must be a contiguous f32 or f16 matrix");
+  if (ids->dtype != JG_DTYPE_U32)
+    return fail (error, op, "ids must be u32");
+  if (!check_f32 (op, "out", out, error))
+    return FALSE;
+  pc.n_ids = (guint32) jg_tensor_get_n_elements (ids);
+  pc.dim = (guint32) table->shape[1];
+  pc.vocab = (guint32) table->shape[0];
+  total = (gint64) pc.n_ids * pc.dim;
+  if (jg_tensor_get_n_elements (out) != total)
+    return fail (error, op, "out must be %u x %u", pc.n_ids, pc.dim);
+  d.groups[0] = (guint32) MIN ((total + 255) / 256, MAX_GROUPS);
+  d.groups[1] = d.groups[2] = 1;
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
+gboolean
+jg_op_softmax (JgVkContext *ctx, JgTensor *y, JgTensor *x, float scale, GError **error)
+{
+  struct { guint32 rows, n; float scale; } pc;
+  guint32 spec[1] = { 256 };
+  char name[32];
+  JgTensor *bind[2] = { x, y };
+  JgVkDispatch d = {
+    .shader = variant (ctx, "softmax", NULL, TRUE, name, sizeof name),
+    .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 2, .write_mask = 1u << 1,
+    .push = &pc, .push_size = sizeof pc,
+  };
+
+  if (!check_f32 ("softmax", "x", x, error) || !check_f32 ("softmax", "y", y, error))
+    return FALSE;
+  if (jg_tensor_get_n_elements (y) != jg_tensor_get_n_elements (x))
+    return fail (error, "softmax", "x and y differ in size");
+  pc.n = (guint32) last_dim (x);
+  pc.rows = (guint32) (jg_tensor_get_n_elements (x) / pc.n);
+  pc.scale = scale;
+  groups_for (pc.rows, d.groups);
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
+gboolean
+jg_op_argmax (JgVkContext *ctx, JgTensor *out, JgTensor *x, GError **error)
+{
+  struct { guint32 rows, n; } pc;
+  guint32 spec[1] = { 256 };
+  char name[32];
+  JgTensor *bind[2] = { x, out };
+  JgVkDispatch d = {
+    .shader = variant (ctx, "argmax", NULL, TRUE, name, sizeof name),
+    .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 2, .write_mask = 1u << 1,
+    .push = &pc, .push_size = sizeof pc,
+  };
+
+  if (!check_f32 ("argmax", "x", x, error))
+    return FALSE;
+  pc.n = (guint32) last_dim (x);
+  pc.rows = (guint32) (jg_tensor_get_n_elements (x) / pc.n);
+  if (out->dtype != JG_DTYPE_U32 || jg_tensor_get_n_elements (out) != pc.rows)
+    return fail (error, "argmax", "out must be u32 [%u]", pc.rows);
+  groups_for (pc.rows, d.groups);
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
+gboolean
+jg_op_sample (JgVkContext *ctx, JgTensor *out, JgTensor *logits, JgTensor *u, guint k, float top_p,
+              float temperature, GError **error)
+{
+  struct { guint32 rows, n, k; float top_p, temperature; } pc;
+  guint32 spec[1] = { 256 };
+  char name[32];
+  JgTensor *bind[3] = { logits, out, u };
+  JgVkDispatch d = {
+    .shader = variant (ctx, "sample", NULL, TRUE, name, sizeof name),
+    .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 3, .write_mask = 1u << 1,
+    .push = &pc, .push_size = sizeof pc,
+  };
+
+  if (!check_f32 ("sample", "logits", logits, error) || !check_f32 ("sample", "u", u, error))
+    return FALSE;
+  if (k == 0 || k > JG_SAMPLE_MAX_K)
+    return fail (error, "sample", "top-k %u is outside 1..%d", k, JG_SAMPLE_MAX_K);
+  if (!(temperature > 0.0f) || !(top_p > 0.0f) || top_p > 1.0f)
+    return fail (error, "sample", "temperature must be > 0 and top_p in (0, 1]");
+  pc.n = (guint32) last_dim (logits);
+  pc.rows = (guint32) (jg_tensor_get_n_elements (logits) / pc.n);
+  if (out->dtype != JG_DTYPE_U32 || jg_tensor_get_n_elements (out) != pc.rows
+      || jg_tensor_get_n_elements (u) != pc.rows)
+    return fail (error, "sample", "out (u32) and u (f32) must have %u values", pc.rows);
+  pc.k = k;
+  pc.top_p = top_p;
+  pc.temperature = temperature;
+  groups_for (pc.rows, d.groups);
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
+gboolean
+jg_op_copy (JgVkContext *ctx, JgTensor *dst, JgTensor *src, GError **error)
+{
+  struct { guint32 n; } pc;
+  guint32 spec[1] = { 256 };
+  JgTensor *bind[2] = { src, dst };
+  JgVkDispatch d = {
+    .shader = "copy", .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 2, .write_mask = 1u << 1,
+    .push = &pc, .push_size = sizeof pc,
+  };
+
+  if (src->nbytes != dst->nbytes || src->nbytes % 16 != 0 || src->nbytes / 16 > G_MAXUINT32)
+    return fail (error, "copy", "sizes differ or are not a multiple of 16 bytes");
+  pc.n = (guint32) (src->nbytes / 16);
+  d.groups[0] = (guint32) MIN ((pc.n + 255) / 256, MAX_GROUPS);
+  d.groups[1] = d.groups[2] = 1;
+  return jg_vk_dispatch (ctx, &d, error);
+}

@@ -1,0 +1,82 @@
+/* jg-vk-ops.h: the compute ops of the inference engine. Each records one
+ * or a few dispatches (into the current recording, or runs at once). All
+ * activations are f32 and contiguous, row-major; weights are f16 or f32.
+ * Shapes are checked; a mismatch is a JG_ERROR_INVALID_DATA naming the op. */
+#pragma once
+
+#include "inference/jg-tensor.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  JG_LINEAR_AUTO,      /* matvec for up to 8 rows of x, else coopmat if on, else tiled */
+  JG_LINEAR_MATVEC,    /* one pass over the weights for up to 8 rows of x */
+  JG_LINEAR_TILED,     /* shared-memory tiles, scalar FMA */
+  JG_LINEAR_COOPMAT,   /* VK_NV_cooperative_matrix (f16 weights only) */
+} JgLinearPath;
+
+typedef struct {
+  JgLinearPath path;
+  guint matvec_rows;   /* weight rows per workgroup (0: default) */
+  guint matvec_wg;     /* threads per workgroup (0: default) */
+} JgLinearOptions;
+
+/* y[n][m] = x[n][k] w[m][k]^T (+ bias[m]) (+ y[n][m] if accumulate). k must
+ * be a multiple of 8. bias may be NULL. */
+gboolean jg_op_linear (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTensor *bias,
+                       gboolean accumulate, GError **error);
+gboolean jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTensor *bias,
+                          gboolean accumulate, const JgLinearOptions *options, GError **error);
+
+/* Rows of x (last dimension n): RMSNorm with weight (may be NULL), LayerNorm
+ * with weight and bias (either may be NULL). y may be x. */
+gboolean jg_op_rmsnorm (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *weight, float eps,
+                        GError **error);
+gboolean jg_op_layernorm (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *weight,
+                          JgTensor *bias, float eps, GError **error);
+
+/* Rotary embedding in place on x [n_tok][n_heads * head_dim]. pos is u32
+ * [3][n_tok] (temporal, height, width); sections[3] split the head_dim/2
+ * frequencies between the axes ({head_dim/2, 0, 0} is plain RoPE, Qwen2.5-
+ * Omni uses {16, 24, 24}). inv_freq is f32 [head_dim/2] (jg_rope_inv_freq). */
+gboolean jg_op_rope (JgVkContext *ctx, JgTensor *x, guint n_heads, guint head_dim, JgTensor *pos,
+                     JgTensor *inv_freq, const guint sections[3], GError **error);
+void     jg_rope_inv_freq (double theta, guint head_dim, float *out);
+
+/* o [n_q][n_heads * head_dim] = softmax(q k^T * scale) v over the first
+ * n_kv rows of k, v [>= n_kv][n_kv_heads * head_dim]; causal: query i is at
+ * position q_pos0 + i and sees keys up to there. */
+typedef struct {
+  guint n_q, n_kv, q_pos0;
+  guint n_heads, n_kv_heads, head_dim;
+  gboolean causal;
+  float scale;
+} JgAttentionShape;
+
+gboolean jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTensor *v,
+                          const JgAttentionShape *shape, GError **error);
+
+/* Elementwise: out = a + b, a * b (b's size must divide a's: it repeats),
+ * silu(gate) * up, gelu(a) (erf), silu(a). out may be a. */
+gboolean jg_op_add (JgVkContext *ctx, JgTensor *out, JgTensor *a, JgTensor *b, GError **error);
+gboolean jg_op_mul (JgVkContext *ctx, JgTensor *out, JgTensor *a, JgTensor *b, GError **error);
+gboolean jg_op_swiglu (JgVkContext *ctx, JgTensor *out, JgTensor *gate, JgTensor *up, GError **error);
+gboolean jg_op_gelu (JgVkContext *ctx, JgTensor *out, JgTensor *a, GError **error);
+gboolean jg_op_silu (JgVkContext *ctx, JgTensor *out, JgTensor *a, GError **error);
+
+/* out [n_ids][dim] = table [vocab][dim] rows at ids (u32 [n_ids]); ids
+ * outside the table give zero rows. */
+gboolean jg_op_embed (JgVkContext *ctx, JgTensor *out, JgTensor *table, JgTensor *ids, GError **error);
+
+/* Rows: softmax(x * scale); argmax (u32 per row); top-k/top-p sampling
+ * (k <= 64) with one uniform number in [0, 1) per row (f32 tensor u). */
+gboolean jg_op_softmax (JgVkContext *ctx, JgTensor *y, JgTensor *x, float scale, GError **error);
+gboolean jg_op_argmax (JgVkContext *ctx, JgTensor *out, JgTensor *x, GError **error);
+#define JG_SAMPLE_MAX_K 64
+gboolean jg_op_sample (JgVkContext *ctx, JgTensor *out, JgTensor *logits, JgTensor *u, guint k,
+                       float top_p, float temperature, GError **error);
+
+/* dst = src (same byte size, a multiple of 16): the bandwidth yardstick. */
+gboolean jg_op_copy (JgVkContext *ctx, JgTensor *dst, JgTensor *src, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,504 @@
+/* Every compute op against its plain-C reference (inference/jg-ops-ref.c) on
+ * fresh random inputs, by normalised error ||vk - ref|| / ||ref||. f32
+ * arithmetic lands under 1e-5; the cooperative-matrix path rounds the
+ * activations to f16, so it gets 3e-3. Run with JAEGER_VK_DISABLE set to
+ * cover each fallback (tests/inference/meson.build). */
+#include "inference/jg-vk-context.h"
+#include "inference/jg-tensor.h"
+#include "inference/jg-vk-ops.h"
+#include "inference/jg-ops-ref.h"
+#include "core/jg-error.h"
+
+#include <math.h>
+#include <string.h>
+
+#define TOL_F32 1e-5
+#define TOL_COOPMAT 3e-3
+
+static JgVkContext *ctx;
+
+static float *
+rand_vec (gsize n, double lo, double hi)
+{
+  float *v = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    v[i] = (float) g_test_rand_double_range (lo, hi);
+  return v;
+}
+
+static JgTensor *
+tensor_from (JgDType dtype, gint64 rows, gint64 cols, const float *data)
+{
+  g_autoptr(GError) error = NULL;
+  JgTensor *t = jg_tensor_new_2d (ctx, dtype, rows, cols, JG_TENSOR_DEVICE, &error);
+  g_assert_no_error (error);
+  if (data != NULL)
+    g_assert_true (jg_tensor_upload_f32 (t, data, &error));
+  g_assert_no_error (error);
+  return t;
+}
+
+/* An output tensor filled with NaN first, so unwritten values fail. */
+static JgTensor *
+poisoned (gint64 rows, gint64 cols)
+{
+  g_autofree float *nan = g_new (float, rows * cols);
+  for (gint64 i = 0; i < rows * cols; i++)
+    nan[i] = NAN;
+  return tensor_from (JG_DTYPE_F32, rows, cols, nan);
+}
+
+static float *
+download (JgTensor *t)
+{
+  g_autoptr(GError) error = NULL;
+  float *v = g_new (float, jg_tensor_get_n_elements (t));
+  g_assert_true (jg_tensor_download_f32 (t, v, &error));
+  g_assert_no_error (error);
+  return v;
+}
+
+static void
+assert_close (const char *what, const float *got, const float *want, gsize n, double tol)
+{
+  double err = jg_ref_rel_error (got, want, n);
+  g_test_message ("%s: normalised error %.3g (limit %.1g)", what, err, tol);
+  if (!(err < tol))
+    g_error ("%s: normalised error %.3g exceeds %.1g", what, err, tol);
+}
+
+static void
+round_to_f16 (float *v, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    v[i] = jg_f16_to_f32 (jg_f32_to_f16 (v[i]));
+}
+
+/* ---- linear ---- */
+
+static void
+check_linear (JgLinearPath path, JgDType wtype, gint64 n, gint64 m, gint64 k, gboolean bias,
+              gboolean accumulate)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree float *x = rand_vec (n * k, -1, 1);
+  g_autofree float *w = rand_vec (m * k, -1, 1);
+  g_autofree float *b = rand_vec (m, -1, 1);
+  g_autofree float *y0 = rand_vec (n * m, -1, 1);
+  g_autofree float *want = g_memdup2 (y0, n * m * sizeof (float));
+  g_autofree float *got = NULL;
+  g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F32, n, k, x);
+  g_autoptr(JgTensor) tw = tensor_from (wtype, m, k, w);
+  g_autoptr(JgTensor) tb = tensor_from (JG_DTYPE_F32, 1, m, b);
+  g_autoptr(JgTensor) ty = accumulate ? tensor_from (JG_DTYPE_F32, n, m, y0) : poisoned (n, m);
+  JgLinearOptions opts = { .path = path };
+  g_autofree char *what = g_strdup_printf ("linear path %d %s n=%" G_GINT64_FORMAT " m=%" G_GINT64_FORMAT
+                                           " k=%" G_GINT64_FORMAT "%s%s", path,
+                                           wtype == JG_DTYPE_F16 ? "f16" : "f32", n, m, k,
+                                           bias ? " +bias" : "", accumulate ? " +acc" : "");
+  double tol = TOL_F32;
+
+  if (wtype == JG_DTYPE_F16)
+    round_to_f16 (w, m * k);
+  if (path == JG_LINEAR_COOPMAT || (path == JG_LINEAR_AUTO && n > 8
+                                    && (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT)))
+    {
+      round_to_f16 (x, n * k);
+      tol = TOL_COOPMAT;
+    }
+  g_assert_true (jg_op_linear_ex (ctx, ty, tx, tw, bias ? tb : NULL, accumulate, &opts, &error));
+  g_assert_no_error (error);
+  jg_ref_linear (want, x, w, bias ? b : NULL, n, m, k, accumulate);
+  got = download (ty);
+  assert_close (what, got, want, n * m, tol);
+}
+
+static void
+test_matvec (void)
+{
+  for (JgDType wt = JG_DTYPE_F32; wt <= JG_DTYPE_F16; wt++)
+    {
+      check_linear (JG_LINEAR_MATVEC, wt, 1, 300, 512, TRUE, FALSE);
+      check_linear (JG_LINEAR_MATVEC, wt, 3, 77, 136, FALSE, TRUE);
+      check_linear (JG_LINEAR_MATVEC, wt, 8, 64, 1032, TRUE, TRUE);
+    }
+  /* Several rows per workgroup, and other widths. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree float *x = rand_vec (2 * 264, -1, 1);
+    g_autofree float *w = rand_vec (37 * 264, -1, 1);
+    g_autofree float *want = g_new (float, 2 * 37);
+    g_autofree float *got = NULL;
+    g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F32, 2, 264, x);
+    g_autoptr(JgTensor) tw = tensor_from (JG_DTYPE_F16, 37, 264, w);
+    g_autoptr(JgTensor) ty = poisoned (2, 37);
+    JgLinearOptions opts = { .path = JG_LINEAR_MATVEC, .matvec_rows = 4, .matvec_wg = 64 };
+
+    round_to_f16 (w, 37 * 264);
+    g_assert_true (jg_op_linear_ex (ctx, ty, tx, tw, NULL, FALSE, &opts, &error));
+    g_assert_no_error (error);
+    jg_ref_linear (want, x, w, NULL, 2, 37, 264, FALSE);
+    got = download (ty);
+    assert_close ("matvec 4 rows/workgroup", got, want, 2 * 37, TOL_F32);
+  }
+}
+
+static void
+test_matmul_tiled (void)
+{
+  for (JgDType wt = JG_DTYPE_F32; wt <= JG_DTYPE_F16; wt++)
+    {
+      check_linear (JG_LINEAR_TILED, wt, 70, 72, 40, TRUE, FALSE);
+      check_linear (JG_LINEAR_TILED, wt, 9, 130, 256, FALSE, TRUE);
+      check_linear (JG_LINEAR_TILED, wt, 1, 64, 16, TRUE, FALSE);
+    }
+}
+
+static void
+test_matmul_coopmat (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT))
+    {
+      /* The path must refuse cleanly where it is off. */
+      g_autoptr(JgTensor) x = tensor_from (JG_DTYPE_F32, 16, 16, NULL);
+      g_autoptr(JgTensor) w = tensor_from (JG_DTYPE_F16, 16, 16, NULL);
+      g_autoptr(JgTensor) y = tensor_from (JG_DTYPE_F32, 16, 16, NULL);
+      JgLinearOptions opts = { .path = JG_LINEAR_COOPMAT };
+      g_assert_false (jg_op_linear_ex (ctx, y, x, w, NULL, FALSE, &opts, &error));
+      g_assert_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED);
+      g_test_skip ("VK_NV_cooperative_matrix is not available on this device (or disabled)");
+      return;
+    }
+  check_linear (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 70, 72, 40, TRUE, FALSE);
+  check_linear (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 130, 200, 264, FALSE, TRUE);
+  check_linear (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 64, 64, 512, TRUE, FALSE);
+}
+
+static void
+test_linear_auto (void)
+{
+  check_linear (JG_LINEAR_AUTO, JG_DTYPE_F16, 2, 100, 128, TRUE, FALSE);
+  check_linear (JG_LINEAR_AUTO, JG_DTYPE_F16, 33, 100, 128, TRUE, FALSE);
+}
+
+static void
+test_linear_errors (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JgTensor) x = tensor_from (JG_DTYPE_F32, 2, 12, NULL);
+  g_autoptr(JgTensor) w = tensor_from (JG_DTYPE_F16, 5, 12, NULL);
+  g_autoptr(JgTensor) y = tensor_from (JG_DTYPE_F32, 2, 5, NULL);
+  g_autoptr(JgTensor) x2 = tensor_from (JG_DTYPE_F32, 2, 16, NULL);
+  g_autoptr(JgTensor) w2 = tensor_from (JG_DTYPE_F16, 5, 24, NULL);
+
+  g_assert_false (jg_op_linear (ctx, y, x, w, NULL, FALSE, &error));
+  g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "multiple of 8"));
+  g_clear_error (&error);
+  g_assert_false (jg_op_linear (ctx, y, x2, w2, NULL, FALSE, &error));
+  g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+}
+
+/* ---- norms ---- */
+
+static void
+test_norms (void)
+{
+  g_autoptr(GError) error = NULL;
+  const gint64 rows = 5, n = 300;
+  g_autofree float *x = rand_vec (rows * n, -3, 3);
+  g_autofree float *w = rand_vec (n, 0.5, 1.5);
+  g_autofree float *b = rand_vec (n, -1, 1);
+  g_autofree float *want = g_new (float, rows * n);
+  g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F32, rows, n, x);
+  g_autoptr(JgTensor) tw = tensor_from (JG_DTYPE_F32, 1, n, w);
+  g_autoptr(JgTensor) tb = tensor_from (JG_DTYPE_F32, 1, n, b);
+  g_autoptr(JgTensor) ty = poisoned (rows, n);
+  float *got;
+
+  /* Rows with a large common offset make a one-pass variance fail. */
+  for (gint64 i = 0; i < n; i++)
+    x[2 * n + i] += 100.0f;
+  g_assert_true (jg_tensor_upload_f32 (tx, x, &error));
+
+  g_assert_true (jg_op_rmsnorm (ctx, ty, tx, tw, 1e-6f, &error));
+  g_assert_no_error (error);
+  jg_ref_rmsnorm (want, x, w, rows, n, 1e-6f);
+  got = download (ty);
+  assert_close ("rmsnorm", got, want, rows * n, TOL_F32);
+  g_free (got);
+
+  g_assert_true (jg_op_layernorm (ctx, ty, tx, tw, tb, 1e-5f, &error));
+  g_assert_no_error (error);
+  jg_ref_layernorm (want, x, w, b, rows, n, 1e-5f);
+  got = download (ty);
+  assert_close ("layernorm", got, want, rows * n, TOL_F32);
+  g_free (got);
+
+  /* In place, no weight. */
+  g_assert_true (jg_op_rmsnorm (ctx, tx, tx, NULL, 1e-6f, &error));
+  jg_ref_rmsnorm (want, x, NULL, rows, n, 1e-6f);
+  got = download (tx);
+  assert_close ("rmsnorm in place", got, want, rows * n, TOL_F32);
+  g_free (got);
+}
+
+/* ---- rope ---- */
+
+static void
+check_rope (const guint sections[3], guint head_dim, guint n_heads, gsize n_tok, double theta)
+{
+  g_autoptr(GError) error = NULL;
+  gsize n = n_tok * n_heads * head_dim;
+  g_autofree float *x = rand_vec (n, -1, 1);
+  g_autofree float *want = g_memdup2 (x, n * sizeof (float));
+  g_autofree float *inv = g_new (float, head_dim / 2);
+  g_autofree guint32 *pos = g_new (guint32, 3 * n_tok);
+  g_autofree float *got = NULL;
+  g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F32, n_tok, n_heads * head_dim, x);
+  g_autoptr(JgTensor) tinv = NULL;
+  g_autoptr(JgTensor) tpos = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 3, n_tok, 0, &error);
+  g_autofree char *what = g_strdup_printf ("rope sections %u/%u/%u d=%u", sections[0], sections[1],
+                                           sections[2], head_dim);
+
+  for (gsize i = 0; i < 3 * n_tok; i++)
+    pos[i] = (guint32) g_test_rand_int_range (0, 6000);
+  jg_rope_inv_freq (theta, head_dim, inv);
+  tinv = tensor_from (JG_DTYPE_F32, 1, head_dim / 2, inv);
+  g_assert_true (jg_tensor_upload_u32 (tpos, pos, &error));
+  g_assert_true (jg_op_rope (ctx, tx, n_heads, head_dim, tpos, tinv, sections, &error));
+  g_assert_no_error (error);
+  jg_ref_rope (want, n_tok, n_heads, head_dim, pos, inv, sections);
+  got = download (tx);
+  assert_close (what, got, want, n, TOL_F32);
+}
+
+static void
+test_rope (void)
+{
+  const guint plain[3] = { 64, 0, 0 }, mrope[3] = { 16, 24, 24 }, small[3] = { 16, 0, 0 };
+
+  check_rope (plain, 128, 3, 5, 1e6);
+  check_rope (mrope, 128, 3, 5, 1e6);
+  check_rope (small, 32, 2, 7, 1e4);
+}
+
+/* ---- attention ---- */
+
+static void
+check_attention (guint n_q, guint n_kv, guint q_pos0, guint n_heads, guint n_kv_heads, guint head_dim,
+                 gboolean causal)
+{
+  g_autoptr(GError) error = NULL;
+  gsize qn = (gsize) n_q * n_heads * head_dim, kvn = (gsize) n_kv * n_kv_heads * head_dim;
+  g_autofree float *q = rand_vec (qn, -1, 1);
+  g_autofree float *k = rand_vec (kvn, -1, 1);
+  g_autofree float *v = rand_vec (kvn, -1, 1);
+  g_autofree float *want = g_new (float, qn);
+  g_autofree float *got = NULL;
+  g_autoptr(JgTensor) tq = tensor_from (JG_DTYPE_F32, n_q, n_heads * head_dim, q);
+  g_autoptr(JgTensor) tk = tensor_from (JG_DTYPE_F32, n_kv, n_kv_heads * head_dim, k);
+  g_autoptr(JgTensor) tv = tensor_from (JG_DTYPE_F32, n_kv, n_kv_heads * head_dim, v);
+  g_autoptr(JgTensor) to = poisoned (n_q, n_heads * head_dim);
+  JgAttentionShape s = {
+    .n_q = n_q, .n_kv = n_kv, .q_pos0 = q_pos0, .n_heads = n_heads, .n_kv_heads = n_kv_heads,
+    .head_dim = head_dim, .causal = causal, .scale = 1.0f / sqrtf ((float) head_dim),
+  };
+  g_autofree char *what = g_strdup_printf ("attention q=%u kv=%u pos0=%u heads %u/%u d=%u%s", n_q, n_kv,
+                                           q_pos0, n_heads, n_kv_heads, head_dim, causal ? " causal" : "");
+
+  /* Sharper scores than uniform noise, so the softmax is not flat. */
+  for (gsize i = 0; i < qn; i++)
+    q[i] *= 3.0f;
+  g_assert_true (jg_tensor_upload_f32 (tq, q, &error));
+  g_assert_true (jg_op_attention (ctx, to, tq, tk, tv, &s, &error));
+  g_assert_no_error (error);
+  jg_ref_attention (want, q, k, v, n_q, n_kv, q_pos0, n_heads, n_kv_heads, head_dim, causal, s.scale);
+  got = download (to);
+  assert_close (what, got, want, qn, TOL_F32);
+}
+
+static void
+test_attention (void)
+{
+  check_attention (7, 7, 0, 4, 2, 64, TRUE);       /* prefill */
+  check_attention (1, 150, 149, 4, 1, 128, TRUE);  /* decode across three key blocks */
+  check_attention (5, 75, 70, 6, 2, 32, TRUE);     /* a chunk after a cache */
+  check_attention (9, 70, 0, 2, 2, 80, FALSE);     /* full (encoder) attention, d = 80 */
+}
+
+/* ---- elementwise, embedding ---- */
+
+static void
+test_eltwise (void)
+{
+  g_autoptr(GError) error = NULL;
+  const gsize n = 1200, nb = 300;
+  g_autofree float *a = rand_vec (n, -4, 4);
+  g_autofree float *b = rand_vec (n, -2, 2);
+  g_autofree float *want = g_new (float, n);
+  g_autoptr(JgTensor) ta = tensor_from (JG_DTYPE_F32, 1, n, a);
+  g_autoptr(JgTensor) tb = tensor_from (JG_DTYPE_F32, 1, n, b);
+  g_autoptr(JgTensor) tbr = tensor_from (JG_DTYPE_F32, 1, nb, b);
+  g_autoptr(JgTensor) to = poisoned (1, n);
+  float *got;
+
+#define CHECK(call, ref, name) \
+  g_assert_true (call); g_assert_no_error (error); ref; got = download (to); \
+  assert_close (name, got, want, n, TOL_F32); g_free (got)
+
+  CHECK (jg_op_add (ctx, to, ta, tb, &error), jg_ref_add (want, a, b, n, n), "add");
+  CHECK (jg_op_add (ctx, to, ta, tbr, &error), jg_ref_add (want, a, b, n, nb), "add broadcast");
+  CHECK (jg_op_mul (ctx, to, ta, tb, &error), jg_ref_mul (want, a, b, n, n), "mul");
+  CHECK (jg_op_mul (ctx, to, ta, tbr, &error), jg_ref_mul (want, a, b, n, nb), "mul broadcast");
+  CHECK (jg_op_swiglu (ctx, to, ta, tb, &error), jg_ref_swiglu (want, a, b, n), "swiglu");
+  CHECK (jg_op_gelu (ctx, to, ta, &error), jg_ref_gelu (want, a, n), "gelu");
+  CHECK (jg_op_silu (ctx, to, ta, &error), jg_ref_silu (want, a, n), "silu");
+#undef CHECK
+}
+
+static void
+test_embed (void)
+{
+  g_autoptr(GError) error = NULL;
+  const gsize vocab = 50, dim = 24, n_ids = 9;
+  g_autofree float *table = rand_vec (vocab * dim, -1, 1);
+  guint32 ids[9] = { 0, 49, 7, 7, 23, 1, 50, 1000000, 12 };  /* two outside the table */
+  g_autofree float *want = g_new (float, n_ids * dim);
+  g_autoptr(JgTensor) tid = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 1, n_ids, 0, &error);
+
+  g_assert_true (jg_tensor_upload_u32 (tid, ids, &error));
+  for (JgDType dt = JG_DTYPE_F32; dt <= JG_DTYPE_F16; dt++)
+    {
+      g_autoptr(JgTensor) tt = tensor_from (dt, vocab, dim, table);
+      g_autoptr(JgTensor) to = poisoned (n_ids, dim);
+      g_autofree float *ref_table = g_memdup2 (table, vocab * dim * sizeof (float));
+      g_autofree float *got = NULL;
+
+      if (dt == JG_DTYPE_F16)
+        round_to_f16 (ref_table, vocab * dim);
+      g_assert_true (jg_op_embed (ctx, to, tt, tid, &error));
+      g_assert_no_error (error);
+      jg_ref_embed (want, ref_table, vocab, dim, ids, n_ids);
+      got = download (to);
+      /* A gather is exact. */
+      g_assert_cmpmem (got, n_ids * dim * sizeof (float), want, n_ids * dim * sizeof (float));
+    }
+}
+
+/* ---- softmax, argmax, sampling ---- */
+
+static void
+test_softmax (void)
+{
+  g_autoptr(GError) error = NULL;
+  const gsize rows = 3, n = 1000;
+  g_autofree float *x = rand_vec (rows * n, -10, 10);
+  g_autofree float *want = g_new (float, rows * n);
+  g_autofree float *got = NULL;
+  g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F32, rows, n, x);
+  g_autoptr(JgTensor) ty = poisoned (rows, n);
+
+  g_assert_true (jg_op_softmax (ctx, ty, tx, 0.7f, &error));
+  g_assert_no_error (error);
+  jg_ref_softmax (want, x, rows, n, 0.7f);
+  got = download (ty);
+  assert_close ("softmax", got, want, rows * n, TOL_F32);
+}
+
+static void
+test_argmax (void)
+{
+  g_autoptr(GError) error = NULL;
+  const gsize rows = 4, n = 3000;
+  g_autofree float *x = rand_vec (rows * n, -5, 5);
+  g_autoptr(JgTensor) tx = NULL;
+  g_autoptr(JgTensor) to = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 1, rows, 0, &error);
+  guint32 got[4];
+
+  /* Row 1: a tie between two maxima; the first wins. */
+  x[1 * n + 2500] = 9.0f;
+  x[1 * n + 1700] = 9.0f;
+  tx = tensor_from (JG_DTYPE_F32, rows, n, x);
+  g_assert_true (jg_op_argmax (ctx, to, tx, &error));
+  g_assert_no_error (error);
+  g_assert_true (jg_tensor_download_u32 (to, got, &error));
+  for (gsize r = 0; r < rows; r++)
+    g_assert_cmpuint (got[r], ==, jg_ref_argmax (x + r * n, n));
+  g_assert_cmpuint (got[1], ==, 1700);
+}
+
+static void
+test_sample (void)
+{
+  g_autoptr(GError) error = NULL;
+  const gsize rows = 8, n = 2000;
+  static const struct { guint k; float top_p, temperature; } cases[] = {
+    { 1, 1.0f, 1.0f }, { 10, 1.0f, 0.8f }, { 64, 0.9f, 0.7f }, { 40, 0.5f, 1.3f }, { 64, 1.0f, 2.0f },
+  };
+  g_autofree float *x = rand_vec (rows * n, -4, 4);
+  g_autofree float *u = rand_vec (rows, 0, 1);
+  g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F32, rows, n, x);
+  g_autoptr(JgTensor) tu = tensor_from (JG_DTYPE_F32, 1, rows, u);
+  g_autoptr(JgTensor) to = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 1, rows, 0, &error);
+  guint32 got[8];
+  guint distinct_checked = 0;
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_assert_true (jg_op_sample (ctx, to, tx, tu, cases[c].k, cases[c].top_p, cases[c].temperature, &error));
+      g_assert_no_error (error);
+      g_assert_true (jg_tensor_download_u32 (to, got, &error));
+      for (gsize r = 0; r < rows; r++)
+        {
+          double margin;
+          guint32 want = jg_ref_sample (x + r * n, n, cases[c].k, cases[c].top_p, cases[c].temperature,
+                                        u[r], &margin);
+          if (cases[c].k == 1)
+            g_assert_cmpuint (want, ==, jg_ref_argmax (x + r * n, n));
+          /* A draw within rounding of a boundary may go either way. */
+          if (margin < 1e-5)
+            continue;
+          if (got[r] != want)
+            g_test_message ("case %u row %zu: got %u, want %u (margin %g)", c, r, got[r], want, margin);
+          g_assert_cmpuint (got[r], ==, want);
+          distinct_checked++;
+        }
+    }
+  g_assert_cmpuint (distinct_checked, >=, 30);
+  /* Bad parameters are refused. */
+  g_assert_false (jg_op_sample (ctx, to, tx, tu, 65, 1.0f, 1.0f, &error));
+  g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+  ctx = jg_vk_context_new (NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("device %s, features 0x%x", jg_vk_context_get_info (ctx)->name,
+                  jg_vk_context_get_features (ctx));
+
+  g_test_add_func ("/ops/matvec", test_matvec);
+  g_test_add_func ("/ops/matmul-tiled", test_matmul_tiled);
+  g_test_add_func ("/ops/matmul-coopmat", test_matmul_coopmat);
+  g_test_add_func ("/ops/linear-auto", test_linear_auto);
+  g_test_add_func ("/ops/linear-errors", test_linear_errors);
+  g_test_add_func ("/ops/norms", test_norms);
+  g_test_add_func ("/ops/rope", test_rope);
+  g_test_add_func ("/ops/attention", test_attention);
+  g_test_add_func ("/ops/eltwise", test_eltwise);
+  g_test_add_func ("/ops/embed", test_embed);
+  g_test_add_func ("/ops/softmax", test_softmax);
+  g_test_add_func ("/ops/argmax", test_argmax);
+  g_test_add_func ("/ops/sample", test_sample);
+  rc = g_test_run ();
+  jg_vk_context_free (ctx);
+  return rc;
+}
