@@ -5,6 +5,7 @@
 #include "jg-preferences-window.h"
 #include "jg-sample-browser.h"
 #include "jg-sample-item.h"
+#include "jg-sample-loader.h"
 #include "jg-scene-view.h"
 #include "jg-transport-bar.h"
 
@@ -14,14 +15,11 @@
 #include <string.h>
 #include <json-glib/json-glib.h>
 
-#include "audio/jg-doa.h"
 #include "data/jg-manifest.h"
 #include "data/jg-sample.h"
 
 #define MAX_RECENT 10
 #define MAX_SCAN_DEPTH 4
-
-typedef struct _JgManifestRef JgManifestRef;
 
 struct _JgWindow {
   GtkApplicationWindow parent_instance;
@@ -40,38 +38,13 @@ struct _JgWindow {
   GCancellable *load_cancellable;     /* scanning a dataset */
   GCancellable *sample_cancellable;   /* loading one sample */
   GFile *dataset;
-  JgManifestRef *manifest;            /* of the open manifest, or NULL */
+  JgManifest *manifest;               /* the open manifest, or NULL */
+  int loading_entry;                  /* its entry being loaded, or -1 */
   JgSample *sample;                   /* the sample shown */
   guint frames_at_load;
 };
 
 G_DEFINE_FINAL_TYPE (JgWindow, jg_window, GTK_TYPE_APPLICATION_WINDOW)
-
-/* A manifest shared by the window and the sample-loading threads. */
-struct _JgManifestRef {
-  JgManifest *manifest;
-};
-
-static void
-manifest_ref_clear (gpointer data)
-{
-  JgManifestRef *ref = data;
-  jg_manifest_free (ref->manifest);
-}
-
-static JgManifestRef *
-manifest_ref_new (JgManifest *manifest)
-{
-  JgManifestRef *ref = g_atomic_rc_box_new0 (JgManifestRef);
-  ref->manifest = manifest;
-  return ref;
-}
-
-static void
-manifest_ref_unref (JgManifestRef *ref)
-{
-  g_atomic_rc_box_release_full (ref, manifest_ref_clear);
-}
 
 static void
 set_status (JgWindow *self, const char *text)
@@ -146,7 +119,7 @@ scan_dir (GFile *dir, int depth, GPtrArray *items, GCancellable *cancellable, GE
 typedef struct {
   GFile *file;
   char *root;
-  JgManifestRef *manifest;   /* out, for manifests */
+  JgManifest *manifest;      /* out, for manifests */
   guint n_problems;          /* out */
   char *first_problem;       /* out */
 } ScanJob;
@@ -156,7 +129,7 @@ scan_job_free (ScanJob *job)
 {
   g_object_unref (job->file);
   g_free (job->root);
-  g_clear_pointer (&job->manifest, manifest_ref_unref);
+  g_clear_pointer (&job->manifest, jg_manifest_free);
   g_free (job->first_problem);
   g_free (job);
 }
@@ -177,7 +150,7 @@ load_manifest (ScanJob *job, GPtrArray *items, GError **error)
   job->n_problems = jg_manifest_get_n_problems (manifest);
   if (job->n_problems > 0)
     job->first_problem = g_strdup (jg_manifest_get_problem (manifest, 0));
-  job->manifest = manifest_ref_new (manifest);
+  job->manifest = manifest;
   return TRUE;
 }
 
@@ -233,7 +206,7 @@ scan_done (GObject *source, GAsyncResult *result, gpointer user_data)
       set_status (self, error->message);
       return;
     }
-  g_clear_pointer (&self->manifest, manifest_ref_unref);
+  g_clear_pointer (&self->manifest, jg_manifest_free);
   self->manifest = g_steal_pointer (&job->manifest);
   store = g_list_store_new (JG_TYPE_SAMPLE_ITEM);
   g_list_store_splice (store, 0, 0, items->pdata, items->len);
@@ -299,183 +272,92 @@ jg_window_has_drawn (JgWindow *self)
   return jg_scene_view_get_frames_drawn (self->scene_view) > self->frames_at_load;
 }
 
-/* --- Loading one sample (worker thread) -------------------------------- */
-
-typedef struct {
-  char *path;
-  JgManifestRef *manifest;    /* with @entry >= 0 */
-  int entry;
-  JgSample *sample;           /* out */
-  GError *error;              /* out: the sample could not be loaded */
-  JgAudioViewImages *images;  /* out */
-  double duration;            /* out */
-  char *audio_status;         /* out */
-} SampleLoad;
+/* --- Loading one sample --------------------------------------------------- */
 
 static void
-sample_load_free (SampleLoad *load)
+clear_sample (JgWindow *self, const char *status)
 {
-  g_free (load->path);
-  g_clear_pointer (&load->manifest, manifest_ref_unref);
-  g_clear_pointer (&load->sample, jg_sample_free);
-  g_clear_error (&load->error);
-  g_clear_pointer (&load->images, jg_audio_view_images_free);
-  g_free (load->audio_status);
-  g_free (load);
-}
-
-static void
-analyse_audio (SampleLoad *load, GCancellable *cancellable)
-{
-  const JgAudioClip *clip = jg_sample_get_audio (load->sample);
-  g_autofree float *interleaved = NULL;
-  g_autoptr(JgFoaAnalysis) analysis = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (clip == NULL)
-    {
-      load->audio_status = g_strdup (_("No foa_ls.wav (make it with “jaeger prepare-audio”)"));
-      return;
-    }
-  interleaved = g_new (float, clip->n_frames * clip->channels);
-  for (gsize i = 0; i < clip->n_frames; i++)
-    for (guint c = 0; c < clip->channels; c++)
-      interleaved[i * clip->channels + c] = clip->data[c * clip->n_frames + i];
-  if (g_cancellable_is_cancelled (cancellable))
-    return;
-  analysis = jg_foa_analyse (interleaved, clip->n_frames, clip->sample_rate,
-                             jg_sample_get_foa_convention (load->sample), &error);
-  if (analysis == NULL)
-    {
-      load->audio_status = g_strdup (error->message);
-      return;
-    }
-  load->images = jg_audio_view_images_new (analysis);
-  load->duration = (double) clip->n_frames / clip->sample_rate;
-  load->audio_status = g_strdup_printf (_("%.0f kHz · intensity direction %+.0f°, %+.0f°"),
-                                        clip->sample_rate / 1000.0, analysis->az_deg, analysis->el_deg);
-}
-
-static void
-sample_load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  SampleLoad *load = task_data;
-
-  load->sample = jg_sample_load (load->path, &load->error);
-  if (load->sample != NULL)
-    {
-      if (load->manifest != NULL && load->entry >= 0
-          && (guint) load->entry < jg_manifest_get_n_entries (load->manifest->manifest))
-        jg_sample_apply_entry (load->sample, jg_manifest_get_entry (load->manifest->manifest, (guint) load->entry));
-      analyse_audio (load, cancellable);
-    }
-  if (g_task_return_error_if_cancelled (task))
-    return;
-  g_task_return_boolean (task, TRUE);
-}
-
-/* Ground truth of every task the sample has, as overlays. */
-static void
-show_ground_truth (JgWindow *self, JgScene *scene, JgSample *sample)
-{
-  g_autoptr(GArray) boxes = g_array_new (FALSE, FALSE, sizeof (JgBox));
-  g_autoptr(GArray) doas = g_array_new (FALSE, FALSE, sizeof (JgDoa));
-
-  for (int t = 0; t < JG_N_TASKS; t++)
-    {
-      const JgAnswer *a = jg_sample_get_answer (sample, (JgTask) t);
-
-      if (a == NULL)
-        continue;
-      if (a->kind == JG_ANSWER_BOXES)
-        g_array_append_vals (boxes, a->boxes->data, a->boxes->len);
-      else if (a->kind == JG_ANSWER_DOA && doas->len == 0)
-        {
-          JgDoa d = { a->az_deg, a->el_deg, 0.0, 0.0 };
-          g_array_append_val (doas, d);
-        }
-    }
-  jg_scene_set_boxes (scene, JG_SET_GT, (const JgBox *) boxes->data, boxes->len);
-  jg_scene_set_doas (scene, JG_SET_GT, (const JgDoa *) doas->data, doas->len);
-}
-
-static void
-sample_load_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  JgWindow *self = JG_WINDOW (source);
-  SampleLoad *load = g_task_get_task_data (G_TASK (result));
   JgScene *scene = jg_scene_view_get_scene (self->scene_view);
+  JgIntrinsics k;
+  g_autofree float *none = NULL;
+
+  g_clear_pointer (&self->sample, jg_sample_free);
+  jg_intrinsics_from_fov (&k, 672, 378, JG_DEFAULT_HFOV_DEG, JG_DEFAULT_VFOV_DEG);
+  none = g_new0 (float, (gsize) k.width * k.height);
+  jg_scene_set_cloud (scene, NULL, 0, 0, none, &k, NULL);
+  for (int set = 0; set < JG_N_SETS; set++)
+    {
+      jg_scene_set_boxes (scene, (JgOverlaySet) set, NULL, 0);
+      jg_scene_set_doas (scene, (JgOverlaySet) set, NULL, 0);
+    }
+  jg_scene_view_scene_changed (self->scene_view);
+  jg_audio_view_set_images (self->audio_view, NULL);
+  jg_transport_bar_set_duration (self->transport, 0.0, _("No audio"));
+  set_status (self, status);
+}
+
+static void
+sample_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(JgWindow) self = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) cloud_error = NULL;
+  g_autoptr(JgLoadedSample) loaded = jg_sample_loader_load_finish (result, &error);
+  const char *const *missing;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    return;   /* cancelled: a newer selection is loading */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* a newer selection is loading */
   g_clear_object (&self->sample_cancellable);
-  g_clear_pointer (&self->sample, jg_sample_free);
-  if (load->sample == NULL)
+  if (loaded == NULL)
     {
-      set_status (self, load->error->message);
-      jg_scene_set_cloud (scene, NULL, 0, 0, NULL, NULL, NULL);
-      jg_audio_view_set_images (self->audio_view, NULL);
-      jg_transport_bar_set_duration (self->transport, 0.0, _("No audio"));
-      jg_scene_view_scene_changed (self->scene_view);
+      clear_sample (self, error->message);
+      /* The manifest still knows the answer: show it without the scene. */
+      if (self->manifest != NULL && self->loading_entry >= 0
+          && (guint) self->loading_entry < jg_manifest_get_n_entries (self->manifest))
+        {
+          const JgManifestEntry *e = jg_manifest_get_entry (self->manifest, (guint) self->loading_entry);
+          jg_scene_show_answer (jg_scene_view_get_scene (self->scene_view), JG_SET_GT, e->task, e->text, JG_UNITS_METRES);
+          jg_scene_view_scene_changed (self->scene_view);
+        }
       return;
     }
-  self->sample = g_steal_pointer (&load->sample);
-
-  {
-    guint rw = 0, rh = 0, dw = 0, dh = 0;
-    const guint8 *rgb = jg_sample_get_rgb (self->sample, &rw, &rh);
-    const float *depth = jg_sample_get_depth (self->sample, &dw, &dh);
-    JgIntrinsics k;
-
-    jg_sample_get_intrinsics (self->sample, &k);
-    if (depth != NULL)
-      {
-        if (!jg_scene_set_cloud (scene, rgb, rw, rh, depth, &k, &cloud_error))
-          set_status (self, cloud_error->message);
-      }
-    else
-      jg_scene_set_cloud (scene, NULL, 0, 0, NULL, &k, NULL);
-  }
-  show_ground_truth (self, scene, self->sample);
+  g_clear_pointer (&self->sample, jg_sample_free);
+  self->sample = g_steal_pointer (&loaded->sample);
+  /* The manifest's entry carries the ground truth of the question asked. */
+  if (self->manifest != NULL && self->loading_entry >= 0
+      && (guint) self->loading_entry < jg_manifest_get_n_entries (self->manifest))
+    jg_sample_apply_entry (self->sample, jg_manifest_get_entry (self->manifest, (guint) self->loading_entry));
+  if (!jg_scene_show_sample (jg_scene_view_get_scene (self->scene_view), self->sample, &cloud_error))
+    set_status (self, cloud_error->message);
   jg_scene_view_scene_changed (self->scene_view);
   jg_scene_view_set_view (self->scene_view, JG_VIEW_SENSOR);
+  jg_audio_view_set_images (self->audio_view, g_steal_pointer (&loaded->images));
+  jg_transport_bar_set_duration (self->transport, loaded->duration, loaded->audio_status);
 
-  jg_audio_view_set_images (self->audio_view, g_steal_pointer (&load->images));
-  jg_transport_bar_set_duration (self->transport, load->duration, load->audio_status);
-  {
-    const char *const *missing = jg_sample_get_missing (self->sample);
-    if (missing != NULL && missing[0] != NULL)
-      {
-        g_autofree char *list = g_strjoinv (", ", (char **) missing);
-        g_autofree char *msg = g_strdup_printf (_("%s — missing: %s"), jg_sample_get_path (self->sample), list);
-        set_status (self, msg);
-      }
-    else
-      set_status (self, jg_sample_get_path (self->sample));
-  }
+  missing = jg_sample_get_missing (self->sample);
+  if (cloud_error != NULL)
+    return;
+  if (missing != NULL && missing[0] != NULL)
+    {
+      g_autofree char *list = g_strjoinv (", ", (char **) missing);
+      g_autofree char *msg = g_strdup_printf (_("%s — missing: %s"), jg_sample_get_path (self->sample), list);
+      set_status (self, msg);
+    }
+  else
+    set_status (self, jg_sample_get_path (self->sample));
 }
 
 static void
 load_sample (JgWindow *self, JgSampleItem *item)
 {
-  g_autoptr(GTask) task = NULL;
-  SampleLoad *load = g_new0 (SampleLoad, 1);
 
   if (self->sample_cancellable)
     g_cancellable_cancel (self->sample_cancellable);
   g_clear_object (&self->sample_cancellable);
   self->sample_cancellable = g_cancellable_new ();
-
-  load->path = g_strdup (jg_sample_item_get_path (item));
-  load->entry = jg_sample_item_get_entry (item);
-  if (self->manifest != NULL && load->entry >= 0)
-    load->manifest = g_atomic_rc_box_acquire (self->manifest);
-  task = g_task_new (self, self->sample_cancellable, sample_load_done, NULL);
-  g_task_set_source_tag (task, load_sample);
-  g_task_set_task_data (task, load, (GDestroyNotify) sample_load_free);
-  g_task_run_in_thread (task, sample_load_thread);
+  self->loading_entry = jg_sample_item_get_entry (item);
+  jg_sample_loader_load_async (jg_sample_item_get_path (item), self->sample_cancellable,
+                               sample_loaded, g_object_ref (self));
 }
 
 /* --- Selection -------------------------------------------------------- */
@@ -489,8 +371,7 @@ sample_selected (JgSampleBrowser *browser, JgWindow *self)
   gtk_widget_queue_draw (GTK_WIDGET (self->scene_view));
   if (item == NULL)
     {
-      jg_audio_view_set_images (self->audio_view, NULL);
-      jg_transport_bar_set_duration (self->transport, 0.0, _("No audio"));
+      clear_sample (self, NULL);
       return;
     }
   load_sample (self, item);
@@ -844,7 +725,7 @@ jg_window_dispose (GObject *object)
     g_cancellable_cancel (self->sample_cancellable);
   g_clear_object (&self->sample_cancellable);
   g_clear_object (&self->dataset);
-  g_clear_pointer (&self->manifest, manifest_ref_unref);
+  g_clear_pointer (&self->manifest, jg_manifest_free);
   g_clear_pointer (&self->sample, jg_sample_free);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), JG_TYPE_WINDOW);
