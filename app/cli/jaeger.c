@@ -12,6 +12,7 @@ static const JgCommand commands[] = {
   { "devices", NULL, "List Vulkan devices and their compute features", jg_cmd_devices },
   { "doa", "IN.wav", "Direction of arrival of FOA audio (classical intensity vector)", jg_cmd_doa },
   { "info", "PATH", "Summarise a sample directory or a manifest (counts, problems, missing files)", jg_cmd_info },
+  { "prepare-audio", NULL, "Make foa_ls.wav for a manifest's samples from impulse responses and speech", jg_cmd_prepare_audio },
   { "tokenize", "TEXT", "Show how a Qwen tokenizer encodes a text", jg_cmd_tokenize },
   { "version", NULL, "Print version information", jg_cmd_version },
 };

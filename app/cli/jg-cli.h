@@ -33,5 +33,6 @@ int jg_cmd_devices (int argc, char **argv);
 int jg_cmd_tokenize (int argc, char **argv);
 int jg_cmd_doa (int argc, char **argv);
 int jg_cmd_info (int argc, char **argv);
+int jg_cmd_prepare_audio (int argc, char **argv);
 
 G_END_DECLS

@@ -1,12 +1,15 @@
-/* `jaeger info`: what a sample directory or a manifest holds. */
+/* `jaeger info` (what a sample directory or a manifest holds) and
+ * `jaeger prepare-audio` (foa_ls.wav from impulse responses and speech). */
 #include "cli/jg-cli.h"
 #include "data/jg-manifest.h"
+#include "data/jg-prepare-audio.h"
 #include "data/jg-sample.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static gboolean info_json;
 static char *info_root;
@@ -359,4 +362,100 @@ jg_cmd_info (int argc, char **argv)
   if (g_str_has_suffix (path, ".json") && !g_file_test (path, G_FILE_TEST_IS_DIR))
     return info_manifest (path);
   return info_sample (path);
+}
+
+/* ---- jaeger prepare-audio ---- */
+
+static char *prep_manifest, *prep_root, *prep_speech;
+static int prep_jobs;
+static gboolean prep_force;
+
+static const GOptionEntry prep_entries[] = {
+  { "manifest", 0, 0, G_OPTION_ARG_FILENAME, &prep_manifest, "Manifest whose samples need foa_ls.wav", "M" },
+  { "root", 0, 0, G_OPTION_ARG_FILENAME, &prep_root,
+    "Folder holding the dataset; replaces the manifest's /path/to/ prefixes", "R" },
+  { "speech", 0, 0, G_OPTION_ARG_FILENAME, &prep_speech,
+    "Folder of dry speech (.flac/.wav; LibriSpeech with SPEAKERS.TXT)", "DIR" },
+  { "jobs", 'j', 0, G_OPTION_ARG_INT, &prep_jobs, "Worker threads (default: one per CPU)", "N" },
+  { "force", 0, 0, G_OPTION_ARG_NONE, &prep_force, "Redo samples that already have foa_ls.wav", NULL },
+  { NULL }
+};
+
+static const JgCommand prep_cmd = {
+  "prepare-audio", NULL,
+  "Make foa_ls.wav for every sample of a manifest by convolving its impulse responses "
+  "with dry speech (task2: a male and a female talker, summed), recording the chosen "
+  "files in metadata.json. Interrupt at will: a rerun skips finished samples.", NULL
+};
+
+typedef struct {
+  gint64 start;
+  gboolean tty;
+  guint last_printed;
+} PrepProgress;
+
+static void
+prep_progress (const JgPrepareAudioReport *r, gpointer user_data)
+{
+  PrepProgress *p = user_data;
+  guint handled = r->done + r->failures->len;
+  guint todo = r->total - r->skipped;
+  double secs = (g_get_monotonic_time () - p->start) / 1e6;
+
+  /* On a terminal, one updating line; in a log, a line per 5%. */
+  if (!p->tty && handled != todo && handled - p->last_printed < MAX (todo / 20, 1))
+    return;
+  p->last_printed = handled;
+  fprintf (stderr, "%sprepare-audio: %u/%u samples, %u failed, %.1f samples/s%s",
+           p->tty ? "\r" : "", handled, todo, r->failures->len, secs > 0 ? r->done / secs : 0.0,
+           p->tty ? "" : "\n");
+  fflush (stderr);
+}
+
+int
+jg_cmd_prepare_audio (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  JgPrepareAudioOptions opt = { 0 };
+  JgPrepareAudioReport report = { 0 };
+  PrepProgress progress = { g_get_monotonic_time (), isatty (2), 0 };
+  int rc;
+
+  if (!jg_cli_parse (&prep_cmd, prep_entries, &argc, &argv))
+    return JG_EXIT_USAGE;
+  if (argc > 1)
+    {
+      jg_cli_error (&prep_cmd, "unexpected argument '%s'", argv[1]);
+      return JG_EXIT_USAGE;
+    }
+  if (prep_manifest == NULL || prep_speech == NULL)
+    {
+      jg_cli_error (&prep_cmd, "--manifest and --speech are required");
+      return JG_EXIT_USAGE;
+    }
+  if (prep_jobs < 0 || prep_jobs > 1024)
+    {
+      jg_cli_error (&prep_cmd, "--jobs must be between 1 and 1024");
+      return JG_EXIT_USAGE;
+    }
+  opt.manifest = prep_manifest;
+  opt.root = prep_root;
+  opt.speech_dir = prep_speech;
+  opt.jobs = (guint) prep_jobs;
+  opt.force = prep_force;
+  if (!jg_prepare_audio (&opt, prep_progress, &progress, &report, &error))
+    {
+      jg_cli_error (&prep_cmd, "%s", error->message);
+      jg_prepare_audio_report_clear (&report);
+      return JG_EXIT_FAILURE;
+    }
+  if (progress.tty && report.done + report.failures->len > 0)
+    fprintf (stderr, "\n");
+  for (guint i = 0; i < report.failures->len; i++)
+    fprintf (stderr, "jaeger prepare-audio: %s\n", (char *) report.failures->pdata[i]);
+  printf ("%u samples: %u made, %u already done, %u failed\n", report.total, report.done,
+          report.skipped, report.failures->len);
+  rc = report.failures->len > 0 ? JG_EXIT_FAILURE : JG_EXIT_OK;
+  jg_prepare_audio_report_clear (&report);
+  return rc;
 }

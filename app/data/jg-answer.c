@@ -50,28 +50,29 @@ jg_task_label (JgTask task)
   return task_names[task].label;
 }
 
-/* A decimal number [+-]?(\d+(\.\d*)?|\.\d+) at @p. Longer than 63
- * characters is not a number anyone writes and would not fit the buffer. */
+/* A decimal number [+-]?(\d+(\.\d*)?|\.\d+) at @p. At most 100 integer
+ * digits and 127 characters: nobody writes more, and the formatted value
+ * (two decimals) must still scan back. */
 static gboolean
 scan_number (const char *p, const char **end, double *out)
 {
   const char *s = p;
-  char buf[64];
-  gsize len;
+  char buf[128];
+  gsize len, int_digits = 0;
   gboolean digits = FALSE;
   double v;
 
   if (*s == '+' || *s == '-')
     s++;
   while (g_ascii_isdigit (*s))
-    s++, digits = TRUE;
+    s++, digits = TRUE, int_digits++;
   if (*s == '.')
     {
       s++;
       while (g_ascii_isdigit (*s))
         s++, digits = TRUE;
     }
-  if (!digits)
+  if (!digits || int_digits > 100)
     return FALSE;
   len = (gsize) (s - p);
   if (len >= sizeof buf)

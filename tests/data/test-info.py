@@ -17,8 +17,8 @@ def check(desc, cond):
     failed |= not cond
 
 
-def run(*args):
-    p = subprocess.run([jaeger, "info", *args], capture_output=True, text=True)
+def run(*args, cmd="info"):
+    p = subprocess.run([jaeger, cmd, *args], capture_output=True, text=True)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -121,6 +121,38 @@ with tempfile.TemporaryDirectory() as tmp:
     check("malformed JSON: exit 1, file named", rc == 1 and "broken.json: not valid JSON" in err)
     rc, out, err = run()
     check("no PATH: usage error", rc == 2)
+
+    # prepare-audio: one task1 sample, speech sorted into a male/ folder.
+    prep = os.path.join(tmp, "prep", "test", "00800-X", "task1_00000")
+    os.makedirs(prep)
+    npy(os.path.join(prep, "ir.npy"), (20, 4), [1.0 if i == 4 * 3 else 0.0 for i in range(80)])
+    speech = os.path.join(tmp, "speech", "male")
+    os.makedirs(speech)
+    wav(os.path.join(speech, "a.wav"), 1, 16000, 500)
+    pman = os.path.join(tmp, "prep.json")
+    with open(pman, "w") as f:
+        json.dump({"annotation": [{"path": "/path/to/x/test/00800-X/task1_00000",
+                                   "text": "azimuth: 3; elevation: 1", "task": "spatial_doa", "gender": "M"}]}, f)
+    args = ["--manifest", pman, "--root", os.path.join(tmp, "prep"), "--speech", os.path.join(tmp, "speech"), "--jobs", "1"]
+    rc, out, err = run(*args, cmd="prepare-audio")
+    check("prepare-audio makes the sample", rc == 0 and "1 samples: 1 made, 0 already done, 0 failed" in out)
+    with wave.open(os.path.join(prep, "foa_ls.wav")) as w:
+        frames = w.readframes(w.getnframes())
+        check("foa_ls.wav: 4 channels, 16 kHz, 500 + 20 - 1 frames",
+              (w.getnchannels(), w.getframerate(), w.getnframes()) == (4, 16000, 519))
+    # The IR is a unit impulse at frame 3 on channel 0 (W): W is the speech delayed by 3.
+    pcm = struct.unpack("<%dh" % (len(frames) // 2), frames)
+    src = [(i * 37) % 2000 - 1000 for i in range(500)]
+    check("W channel = speech delayed by 3 frames (within 1 LSB)",
+          all(abs(pcm[4 * (i + 3)] - src[i]) <= 1 for i in range(500)) and all(pcm[4 * i + 1] == 0 for i in range(519)))
+    with open(os.path.join(prep, "metadata.json")) as f:
+        meta = json.load(f)
+    check("metadata.json records the speech file",
+          meta["audio_source_info"]["source_path"] == os.path.join(speech, "a.wav"))
+    rc, out, err = run(*args, cmd="prepare-audio")
+    check("a rerun skips the finished sample", rc == 0 and "1 already done" in out)
+    rc, out, err = run("--manifest", pman, cmd="prepare-audio")
+    check("prepare-audio without --speech is a usage error", rc == 2 and "--speech" in err)
 
 print("1..%d" % n)
 sys.exit(1 if failed else 0)
