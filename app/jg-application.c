@@ -1,6 +1,8 @@
 #include "jg-application.h"
 
 #include "jg-preferences-window.h"
+#include "jg-review-window.h"
+#include "jg-screenshot.h"
 #include "jg-window.h"
 
 #include <glib/gi18n.h>
@@ -15,6 +17,7 @@ struct _JgApplication {
 
   char *screenshot_path;
   char *sample_path;
+  char *review_path;
   int width, height;
   guint settled_frames;
   gint64 screenshot_deadline;
@@ -25,6 +28,7 @@ G_DEFINE_FINAL_TYPE (JgApplication, jg_application, GTK_TYPE_APPLICATION)
 static const GOptionEntry options[] = {
   { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Draw the main window once, save it as a PNG and quit"), N_("FILE.png") },
   { "sample", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Open a sample folder, dataset folder or manifest"), N_("PATH") },
+  { "review", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Open a results store (from “jaeger eval --store”) for error analysis"), N_("STORE") },
   { "size", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Window size for --screenshot (default 1400x860)"), N_("WxH") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and quit"), NULL },
   { NULL }
@@ -60,6 +64,7 @@ jg_application_handle_local_options (GApplication *app, GVariantDict *dict)
     }
   g_variant_dict_lookup (dict, "screenshot", "^ay", &self->screenshot_path);
   g_variant_dict_lookup (dict, "sample", "^ay", &self->sample_path);
+  g_variant_dict_lookup (dict, "review", "^ay", &self->review_path);
   if (g_variant_dict_lookup (dict, "size", "&s", &size) && !parse_size (size, &self->width, &self->height))
     {
       fprintf (stderr, "jaeger-studio: --size must be WxH between 320x240 and 8192x8192, not '%s'\n", size);
@@ -75,8 +80,9 @@ static gboolean
 screenshot_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
 {
   JgApplication *self = JG_APPLICATION (user_data);
-  JgWindow *win = JG_WINDOW (widget);
+  GtkWindow *win = GTK_WINDOW (widget);
   g_autoptr(GError) error = NULL;
+  gboolean ready;
 
   if (g_get_monotonic_time () > self->screenshot_deadline)
     {
@@ -87,10 +93,14 @@ screenshot_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
       return G_SOURCE_REMOVE;
     }
   gtk_widget_queue_draw (widget);
-  if (jg_window_is_busy (win) || !jg_window_has_drawn (win) || ++self->settled_frames < SCREENSHOT_SETTLE_FRAMES)
+  if (JG_IS_WINDOW (win))
+    ready = !jg_window_is_busy (JG_WINDOW (win)) && jg_window_has_drawn (JG_WINDOW (win));
+  else
+    ready = !jg_review_window_is_busy (JG_REVIEW_WINDOW (win));
+  if (!ready || ++self->settled_frames < SCREENSHOT_SETTLE_FRAMES)
     return G_SOURCE_CONTINUE;
 
-  if (jg_window_save_png (win, self->screenshot_path, &error))
+  if (jg_save_window_png (win, self->screenshot_path, &error))
     g_application_release (G_APPLICATION (self));
   else
     {
@@ -102,11 +112,9 @@ screenshot_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static JgWindow *
-new_window (JgApplication *self)
+static void
+prepare_screenshot (JgApplication *self, GtkWindow *win)
 {
-  JgWindow *win = jg_window_new (GTK_APPLICATION (self));
-
   if (self->screenshot_path != NULL)
     {
       /* Fixed size and no saved state, so screenshots are reproducible. */
@@ -116,7 +124,27 @@ new_window (JgApplication *self)
       g_application_hold (G_APPLICATION (self));
       gtk_widget_add_tick_callback (GTK_WIDGET (win), screenshot_tick, self, NULL);
     }
+}
+
+static JgWindow *
+new_window (JgApplication *self)
+{
+  JgWindow *win = jg_window_new (GTK_APPLICATION (self));
+
+  prepare_screenshot (self, GTK_WINDOW (win));
   return win;
+}
+
+static void
+open_review (JgApplication *self, const char *path)
+{
+  JgReviewWindow *win = jg_review_window_new (GTK_APPLICATION (self));
+  g_autoptr(GError) error = NULL;
+
+  prepare_screenshot (self, GTK_WINDOW (win));
+  if (path != NULL && !jg_review_window_open_store (win, path, &error))
+    g_printerr ("jaeger-studio: %s\n", error->message);
+  gtk_window_present (GTK_WINDOW (win));
 }
 
 static void
@@ -125,6 +153,12 @@ jg_application_activate (GApplication *app)
   JgApplication *self = JG_APPLICATION (app);
   GtkWindow *win = gtk_application_get_active_window (GTK_APPLICATION (app));
 
+  if (self->review_path != NULL)
+    {
+      open_review (self, self->review_path);
+      g_clear_pointer (&self->review_path, g_free);
+      return;
+    }
   if (win == NULL || self->screenshot_path != NULL)
     {
       win = GTK_WINDOW (new_window (self));
@@ -185,6 +219,12 @@ about_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 }
 
 static void
+review_action (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  open_review (JG_APPLICATION (user_data), NULL);
+}
+
+static void
 preferences_action (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
@@ -197,11 +237,13 @@ static const GActionEntry app_actions[] = {
   { "quit", quit_action },
   { "about", about_action },
   { "preferences", preferences_action },
+  { "review", review_action },
 };
 
 static const struct { const char *action; const char *accels[3]; } accels[] = {
   { "app.quit", { "<Control>q", NULL } },
   { "app.preferences", { "<Control>comma", NULL } },
+  { "app.review", { "<Control>r", NULL } },
   { "win.open", { "<Control>o", NULL } },
   { "win.open-manifest", { "<Control><Shift>o", NULL } },
   { "win.save-screenshot", { "<Control><Shift>s", NULL } },
@@ -228,6 +270,7 @@ jg_application_finalize (GObject *object)
 
   g_free (self->screenshot_path);
   g_free (self->sample_path);
+  g_free (self->review_path);
   G_OBJECT_CLASS (jg_application_parent_class)->finalize (object);
 }
 

@@ -16,7 +16,5 @@ void      jg_window_open (JgWindow *self, GFile *file);
 gboolean  jg_window_is_busy (JgWindow *self);
 /* TRUE once the 3-D view has drawn a frame since the last load. */
 gboolean  jg_window_has_drawn (JgWindow *self);
-/* Renders the whole window as it is now into a PNG. */
-gboolean  jg_window_save_png (JgWindow *self, const char *path, GError **error);
 
 G_END_DECLS
