@@ -261,6 +261,10 @@ static const struct { const char *action; const char *accels[3]; } accels[] = {
   { "win.show-chat", { "<Shift>F9", NULL } },
   { "win.show-audio-view", { "<Control><Shift>a", NULL } },
   { "win.fullscreen", { "F11", NULL } },
+  { "win.view-mode::3d", { "<Alt>1", NULL } },
+  { "win.view-mode::image", { "<Alt>2", NULL } },
+  { "win.view-mode::both", { "<Alt>3", NULL } },
+  { "win.image-depth", { "<Control>d", NULL } },
 };
 
 static void

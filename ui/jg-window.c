@@ -2,6 +2,7 @@
 
 #include "jg-audio-view.h"
 #include "jg-chat-panel.h"
+#include "jg-image-view.h"
 #include "jg-preferences-window.h"
 #include "jg-sample-browser.h"
 #include "jg-sample-item.h"
@@ -31,6 +32,7 @@ struct _JgWindow {
   JgSampleBrowser *browser;
   JgSceneView *scene_view;
   JgAudioView *audio_view;
+  JgImageView *image_view;
   JgChatPanel *chat;
   JgTransportBar *transport;
   GMenu *recent_submenu;
@@ -292,6 +294,7 @@ clear_sample (JgWindow *self, const char *status)
       jg_scene_set_doas (scene, (JgOverlaySet) set, NULL, 0);
     }
   jg_scene_view_scene_changed (self->scene_view);
+  jg_image_view_set_images (self->image_view, NULL, 0, 0, NULL, 0, 0);
   jg_audio_view_set_images (self->audio_view, NULL);
   jg_transport_bar_set_duration (self->transport, 0.0, _("No audio"));
   set_status (self, status);
@@ -330,6 +333,12 @@ sample_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
     jg_sample_apply_entry (self->sample, jg_manifest_get_entry (self->manifest, (guint) self->loading_entry));
   if (!jg_scene_show_sample (jg_scene_view_get_scene (self->scene_view), self->sample, &cloud_error))
     set_status (self, cloud_error->message);
+  {
+    guint rw = 0, rh = 0, dw = 0, dh = 0;
+    const guint8 *rgb = jg_sample_get_rgb (self->sample, &rw, &rh);
+    const float *depth = jg_sample_get_depth (self->sample, &dw, &dh);
+    jg_image_view_set_images (self->image_view, rgb, rw, rh, depth, dw, dh);
+  }
   jg_scene_view_scene_changed (self->scene_view);
   jg_scene_view_set_view (self->scene_view, JG_VIEW_SENSOR);
   jg_audio_view_set_images (self->audio_view, g_steal_pointer (&loaded->images));
@@ -521,6 +530,16 @@ static const struct { const char *nick; JgOverlayFlags flag; } overlay_names[] =
 };
 
 static void
+view_mode_changed (GSettings *settings, const char *key, JgWindow *self)
+{
+  g_autofree char *mode = g_settings_get_string (settings, "view-mode");
+
+  gtk_widget_set_visible (GTK_WIDGET (self->scene_view), !g_str_equal (mode, "image"));
+  gtk_widget_set_visible (GTK_WIDGET (self->image_view), !g_str_equal (mode, "3d"));
+  jg_image_view_set_show_depth (self->image_view, g_settings_get_boolean (settings, "image-depth"));
+}
+
+static void
 overlays_changed (GSettings *settings, const char *key, JgWindow *self)
 {
   g_auto(GStrv) shown = g_settings_get_strv (settings, "overlays");
@@ -531,6 +550,7 @@ overlays_changed (GSettings *settings, const char *key, JgWindow *self)
       flags |= overlay_names[i].flag;
   jg_scene_set_overlays (jg_scene_view_get_scene (self->scene_view), flags);
   jg_scene_view_scene_changed (self->scene_view);
+  gtk_widget_queue_draw (GTK_WIDGET (self->image_view));
 }
 
 static void
@@ -710,6 +730,7 @@ jg_window_class_init (JgWindowClass *klass)
   g_type_ensure (JG_TYPE_SAMPLE_BROWSER);
   g_type_ensure (JG_TYPE_SCENE_VIEW);
   g_type_ensure (JG_TYPE_AUDIO_VIEW);
+  g_type_ensure (JG_TYPE_IMAGE_VIEW);
   g_type_ensure (JG_TYPE_CHAT_PANEL);
   g_type_ensure (JG_TYPE_TRANSPORT_BAR);
 
@@ -720,6 +741,7 @@ jg_window_class_init (JgWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, JgWindow, browser);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, scene_view);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, audio_view);
+  gtk_widget_class_bind_template_child (widget_class, JgWindow, image_view);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, chat);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, transport);
   gtk_widget_class_bind_template_child (widget_class, JgWindow, recent_submenu);
@@ -781,6 +803,16 @@ jg_window_init (JgWindow *self)
       }
   }
   g_signal_connect (self->scene_view, "picked", G_CALLBACK (picked), self);
+  jg_image_view_set_scene (self->image_view, jg_scene_view_get_scene (self->scene_view));
+  {
+    g_autoptr(GAction) mode = g_settings_create_action (self->settings, "view-mode");
+    g_autoptr(GAction) depth = g_settings_create_action (self->settings, "image-depth");
+    g_action_map_add_action (G_ACTION_MAP (self), mode);
+    g_action_map_add_action (G_ACTION_MAP (self), depth);
+  }
+  g_signal_connect (self->settings, "changed::view-mode", G_CALLBACK (view_mode_changed), self);
+  g_signal_connect (self->settings, "changed::image-depth", G_CALLBACK (view_mode_changed), self);
+  view_mode_changed (self->settings, NULL, self);
   g_signal_connect (self->browser, "selected", G_CALLBACK (sample_selected), self);
   g_signal_connect (self->chat, "ask", G_CALLBACK (chat_ask), self);
 
