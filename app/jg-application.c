@@ -18,6 +18,7 @@ struct _JgApplication {
   char *screenshot_path;
   char *sample_path;
   char *review_path;
+  char *predictions_path;
   int width, height;
   guint settled_frames;
   gint64 screenshot_deadline;
@@ -28,6 +29,7 @@ G_DEFINE_FINAL_TYPE (JgApplication, jg_application, GTK_TYPE_APPLICATION)
 static const GOptionEntry options[] = {
   { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Draw the main window once, save it as a PNG and quit"), N_("FILE.png") },
   { "sample", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Open a sample folder, dataset folder or manifest"), N_("PATH") },
+  { "predictions", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Show the predictions of a results file over the samples"), N_("FILE") },
   { "review", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Open a results store (from “jaeger eval --store”) for error analysis"), N_("STORE") },
   { "size", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Window size for --screenshot (default 1400x860)"), N_("WxH") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and quit"), NULL },
@@ -65,6 +67,7 @@ jg_application_handle_local_options (GApplication *app, GVariantDict *dict)
   g_variant_dict_lookup (dict, "screenshot", "^ay", &self->screenshot_path);
   g_variant_dict_lookup (dict, "sample", "^ay", &self->sample_path);
   g_variant_dict_lookup (dict, "review", "^ay", &self->review_path);
+  g_variant_dict_lookup (dict, "predictions", "^ay", &self->predictions_path);
   if (g_variant_dict_lookup (dict, "size", "&s", &size) && !parse_size (size, &self->width, &self->height))
     {
       fprintf (stderr, "jaeger-studio: --size must be WxH between 320x240 and 8192x8192, not '%s'\n", size);
@@ -167,6 +170,8 @@ jg_application_activate (GApplication *app)
           g_autoptr(GFile) file = g_file_new_for_commandline_arg (self->sample_path);
           jg_window_open (JG_WINDOW (win), file);
         }
+      if (self->predictions_path != NULL)
+        jg_window_open_predictions (JG_WINDOW (win), self->predictions_path);
     }
   gtk_window_present (win);
 }
@@ -246,6 +251,7 @@ static const struct { const char *action; const char *accels[3]; } accels[] = {
   { "app.review", { "<Control>r", NULL } },
   { "win.open", { "<Control>o", NULL } },
   { "win.open-manifest", { "<Control><Shift>o", NULL } },
+  { "win.open-predictions", { "<Control>p", NULL } },
   { "win.save-screenshot", { "<Control><Shift>s", NULL } },
   { "win.next-sample", { "<Control>Page_Down", "<Alt>Down", NULL } },
   { "win.previous-sample", { "<Control>Page_Up", "<Alt>Up", NULL } },
@@ -275,6 +281,7 @@ jg_application_finalize (GObject *object)
   g_free (self->screenshot_path);
   g_free (self->sample_path);
   g_free (self->review_path);
+  g_free (self->predictions_path);
   G_OBJECT_CLASS (jg_application_parent_class)->finalize (object);
 }
 

@@ -19,6 +19,7 @@
 
 #include "data/jg-manifest.h"
 #include "data/jg-sample.h"
+#include "eval/jg-predictions.h"
 
 #define MAX_RECENT 10
 #define MAX_SCAN_DEPTH 4
@@ -44,6 +45,9 @@ struct _JgWindow {
   JgManifest *manifest;               /* the open manifest, or NULL */
   int loading_entry;                  /* its entry being loaded, or -1 */
   JgSample *sample;                   /* the sample shown */
+  JgPredictionSet *predictions;       /* opened with win.open-predictions, or NULL */
+  GHashTable *prediction_index;       /* sample key -> GPtrArray of const JgPrediction * */
+  gboolean loading_predictions;
   guint frames_at_load;
 };
 
@@ -266,13 +270,144 @@ jg_window_open (JgWindow *self, GFile *file)
 gboolean
 jg_window_is_busy (JgWindow *self)
 {
-  return self->load_cancellable != NULL || self->sample_cancellable != NULL;
+  return self->load_cancellable != NULL || self->sample_cancellable != NULL || self->loading_predictions;
 }
 
 gboolean
 jg_window_has_drawn (JgWindow *self)
 {
   return jg_scene_view_get_frames_drawn (self->scene_view) > self->frames_at_load;
+}
+
+/* --- Predictions -------------------------------------------------------------- */
+
+/* Prediction files name samples by the paths of the machine that made them:
+ * match on the last two components ("<scene>/task1_00000"). */
+static char *
+sample_key (const char *path)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *parent = g_path_get_basename (dir);
+
+  return g_strdup_printf ("%s/%s", parent, base);
+}
+
+static void
+show_predictions (JgWindow *self)
+{
+  JgScene *scene = jg_scene_view_get_scene (self->scene_view);
+  g_autofree char *key = NULL;
+  GPtrArray *preds;
+
+  jg_scene_set_boxes (scene, JG_SET_PRED, NULL, 0);
+  jg_scene_set_doas (scene, JG_SET_PRED, NULL, 0);
+  if (self->sample == NULL || self->prediction_index == NULL)
+    return;
+  key = sample_key (jg_sample_get_path (self->sample));
+  preds = g_hash_table_lookup (self->prediction_index, key);
+  for (guint i = 0; preds != NULL && i < preds->len; i++)
+    {
+      const JgPrediction *p = preds->pdata[i];
+      const JgAnswer *gt = jg_sample_get_answer (self->sample, p->task);
+
+      /* With several questions on one sample, show the one whose ground truth is shown. */
+      if (p->pred_text == NULL || (preds->len > 1 && gt == NULL))
+        continue;
+      jg_scene_show_answer (scene, JG_SET_PRED, p->task, p->pred_text, p->units);
+      {
+        g_autofree char *msg = g_strdup_printf (_("Prediction (%s): %s"), jg_task_to_string (p->task), p->pred_text);
+        jg_chat_panel_add_message (self->chat, JG_CHAT_MODEL, msg);
+      }
+      break;
+    }
+  jg_scene_set_set_visible (scene, JG_SET_PRED, TRUE);
+  jg_scene_view_scene_changed (self->scene_view);
+}
+
+static void
+predictions_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  JgWindow *self = JG_WINDOW (source);
+  g_autoptr(GError) error = NULL;
+  JgPredictionSet *set = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *msg = NULL;
+
+  self->loading_predictions = FALSE;
+  if (set == NULL)
+    {
+      set_status (self, error->message);
+      return;
+    }
+  g_clear_pointer (&self->prediction_index, g_hash_table_unref);
+  g_clear_pointer (&self->predictions, jg_prediction_set_free);
+  self->predictions = set;
+  self->prediction_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
+  for (guint i = 0; i < jg_prediction_set_get_n (set); i++)
+    {
+      const JgPrediction *p = jg_prediction_set_get (set, i);
+      char *key = sample_key (p->path);
+      GPtrArray *list = g_hash_table_lookup (self->prediction_index, key);
+
+      if (list == NULL)
+        g_hash_table_insert (self->prediction_index, key, list = g_ptr_array_new ());
+      else
+        g_free (key);
+      g_ptr_array_add (list, (gpointer) p);
+    }
+  msg = g_strdup_printf (ngettext ("%u prediction loaded", "%u predictions loaded", jg_prediction_set_get_n (set)),
+                         jg_prediction_set_get_n (set));
+  set_status (self, msg);
+  show_predictions (self);
+}
+
+static void
+predictions_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  g_autoptr(JgPredictionSet) set = jg_prediction_set_new ();
+  GError *error = NULL;
+
+  if (!jg_prediction_set_add_file (set, task_data, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_steal_pointer (&set), (GDestroyNotify) jg_prediction_set_free);
+}
+
+void
+jg_window_open_predictions (JgWindow *self, const char *path)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, predictions_loaded, NULL);
+
+  self->loading_predictions = TRUE;
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, predictions_thread);
+}
+
+static void
+predictions_response (GtkNativeDialog *dialog, int response, JgWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      jg_window_open_predictions (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+open_predictions_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (_("Open Predictions"), GTK_WINDOW (widget),
+                                                              GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), NULL);
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Predictions (*.json, *.jsonl)"));
+  gtk_file_filter_add_pattern (filter, "*.json");
+  gtk_file_filter_add_pattern (filter, "*.jsonl");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_signal_connect (dialog, "response", G_CALLBACK (predictions_response), widget);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }
 
 /* --- Loading one sample --------------------------------------------------- */
@@ -339,6 +474,7 @@ sample_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
     const float *depth = jg_sample_get_depth (self->sample, &dw, &dh);
     jg_image_view_set_images (self->image_view, rgb, rw, rh, depth, dw, dh);
   }
+  show_predictions (self);
   jg_scene_view_scene_changed (self->scene_view);
   jg_scene_view_set_view (self->scene_view, JG_VIEW_SENSOR);
   jg_audio_view_set_images (self->audio_view, g_steal_pointer (&loaded->images));
@@ -714,6 +850,8 @@ jg_window_dispose (GObject *object)
   g_clear_object (&self->dataset);
   g_clear_pointer (&self->manifest, jg_manifest_free);
   g_clear_pointer (&self->sample, jg_sample_free);
+  g_clear_pointer (&self->prediction_index, g_hash_table_unref);
+  g_clear_pointer (&self->predictions, jg_prediction_set_free);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), JG_TYPE_WINDOW);
   G_OBJECT_CLASS (jg_window_parent_class)->dispose (object);
@@ -749,6 +887,7 @@ jg_window_class_init (JgWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "win.open-manifest", NULL, open_manifest_action);
   gtk_widget_class_install_action (widget_class, "win.open-recent", "s", open_recent_action);
+  gtk_widget_class_install_action (widget_class, "win.open-predictions", NULL, open_predictions_action);
   gtk_widget_class_install_action (widget_class, "win.save-screenshot", NULL, save_screenshot_action);
   gtk_widget_class_install_action (widget_class, "win.next-sample", NULL, step_action);
   gtk_widget_class_install_action (widget_class, "win.previous-sample", NULL, step_action);

@@ -12,6 +12,9 @@ JgWindow *jg_window_new (GtkApplication *app);
 /* Opens a sample folder, a dataset folder or a manifest (.json) on a
  * worker thread; errors show in the window. */
 void      jg_window_open (JgWindow *self, GFile *file);
+/* Loads a predictions file (jaeger's or the reference scripts') on a worker
+ * thread; the samples' predictions then show as the prediction overlay. */
+void      jg_window_open_predictions (JgWindow *self, const char *path);
 /* TRUE while a dataset is being scanned or a sample loaded. */
 gboolean  jg_window_is_busy (JgWindow *self);
 /* TRUE once the 3-D view has drawn a frame since the last load. */

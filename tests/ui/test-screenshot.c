@@ -64,13 +64,14 @@ make_sample (const char *dir)
 }
 
 static void
-take_screenshot (const char *out, const char *size, const char *sample)
+take_screenshot (const char *out, const char *size, const char *sample, const char *predictions)
 {
   const char *studio = g_getenv ("JAEGER_STUDIO");
   g_autoptr(GError) error = NULL;
   g_autofree char *err = NULL;
   int status = 0;
-  const char *argv[] = { studio, "--screenshot", out, "--size", size, sample ? "--sample" : NULL, sample, NULL };
+  const char *argv[] = { studio, "--screenshot", out, "--size", size, "--sample", sample,
+                         predictions ? "--predictions" : NULL, predictions, NULL };
 
   g_assert_nonnull (studio);
   g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err, &status, &error));
@@ -87,10 +88,10 @@ test_screenshot (void)
   g_autofree char *sample = make_sample (dir);
   Image img = { 0 };
   GHashTable *colours = g_hash_table_new (g_direct_hash, g_direct_equal);
-  guint64 n = 0, magenta = 0;
+  guint64 n = 0, magenta = 0, orange = 0;
   double sum = 0, sum2 = 0, mean, var;
 
-  take_screenshot (out, "1024x700", sample);
+  take_screenshot (out, "1024x700", sample, NULL);
   g_assert_true (load_png (out, &img));
   /* The window manager-less X server leaves the size to GTK; allow CSD margins. */
   g_assert_cmpuint (img.width, >=, 1024 - 32);
@@ -112,6 +113,8 @@ test_screenshot (void)
       /* The wall's points, shaded by eye-dome lighting but still magenta. */
       if (r > 80 && b > 80 && g < 0.35 * MIN (r, b) && ABS (r - b) < 40)
         magenta++;
+      if (r > 220 && g > 90 && g < 160 && b < 70)
+        orange++;
     }
   mean = sum / n;
   var = sum2 / n - mean * mean;
@@ -121,10 +124,41 @@ test_screenshot (void)
   g_assert_cmpfloat (var, >, 100.0);                         /* not one flat colour */
   /* The sensor view of a wall fills the 3-D view (about 28% of this window). */
   g_assert_cmpfloat ((double) magenta / n, >, 0.20);
+  /* Without a predictions file nothing is drawn in the prediction colour. */
+  g_assert_cmpuint (orange, <, 5);
 
   g_hash_table_unref (colours);
   g_free (img.rgba);
   g_remove (out);
+}
+
+/* A prediction file (the jaeger JSONL format) for the sample: its DoA, 20
+ * degrees left and 10 up, shows as an orange marker and label over the wall. */
+static void
+test_predictions_overlay (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("jg-pred-XXXXXX", NULL);
+  g_autofree char *out = g_build_filename (dir, "shot.png", NULL);
+  g_autofree char *sample = make_sample (dir);
+  g_autofree char *preds = g_build_filename (dir, "preds.jsonl", NULL);
+  g_autofree char *line = g_strdup_printf ("{\"path\": \"/elsewhere/scene/task1_00000\", \"task\": \"spatial_doa\", "
+                                           "\"pred_text\": \"azimuth: 20; elevation: 10\"}\n");
+  Image img = { 0 };
+  guint64 orange = 0;
+
+  g_assert_true (g_file_set_contents (preds, line, -1, NULL));
+  take_screenshot (out, "1024x700", sample, preds);
+  g_assert_true (load_png (out, &img));
+  for (png_uint_32 i = 0; i < img.width * img.height; i++)
+    {
+      const guint8 *p = img.rgba + 4 * (gsize) i;
+      /* The prediction colour (1.0, 0.5, 0.1), not the magenta wall. */
+      if (p[0] > 220 && p[1] > 90 && p[1] < 160 && p[2] < 70)
+        orange++;
+    }
+  g_test_message ("orange prediction pixels: %" G_GUINT64_FORMAT, orange);
+  g_assert_cmpuint (orange, >, 40);
+  g_free (img.rgba);
 }
 
 static void
@@ -145,6 +179,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/studio/screenshot", test_screenshot);
+  g_test_add_func ("/studio/predictions", test_predictions_overlay);
   g_test_add_func ("/studio/bad-size", test_bad_size);
   return g_test_run ();
 }
