@@ -9,8 +9,10 @@
 /* Keep sorted by name: `jaeger --help` lists them in this order. */
 static const JgCommand commands[] = {
   { "binaural", "IN.wav --out OUT.wav", "Decode FOA audio to binaural stereo (HRTF, head orientation)", jg_cmd_binaural },
+  { "curate", NULL, "Tag, annotate and export the samples of a results store", jg_cmd_curate },
   { "devices", NULL, "List Vulkan devices and their compute features", jg_cmd_devices },
   { "doa", "IN.wav", "Direction of arrival of FOA audio (classical intensity vector)", jg_cmd_doa },
+  { "eval", NULL, "Score predictions against manifests (per-task metrics, intervals)", jg_cmd_eval },
   { "info", "PATH", "Summarise a sample directory or a manifest (counts, problems, missing files)", jg_cmd_info },
   { "prepare-audio", NULL, "Make foa_ls.wav for a manifest's samples from impulse responses and speech", jg_cmd_prepare_audio },
   { "tokenize", "TEXT", "Show how a Qwen tokenizer encodes a text", jg_cmd_tokenize },

@@ -258,18 +258,22 @@ info_sample (const char *path)
       if (!info_json)
         printf ("depth.png: %ux%u, %.2f-%.2f m, %.1f%% valid\n", w, h, lo, hi, 100 * valid);
     }
-  jg_sample_get_intrinsics (s, &k);
-  json_builder_set_member_name (b, "intrinsics");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "width"); json_builder_add_int_value (b, k.width);
-  json_builder_set_member_name (b, "height"); json_builder_add_int_value (b, k.height);
-  json_builder_set_member_name (b, "fx"); json_builder_add_double_value (b, k.fx);
-  json_builder_set_member_name (b, "fy"); json_builder_add_double_value (b, k.fy);
-  json_builder_set_member_name (b, "cx"); json_builder_add_double_value (b, k.cx);
-  json_builder_set_member_name (b, "cy"); json_builder_add_double_value (b, k.cy);
-  json_builder_end_object (b);
-  if (!info_json)
-    printf ("intrinsics: %ux%u fx %.2f fy %.2f cx %.2f cy %.2f\n", k.width, k.height, k.fx, k.fy, k.cx, k.cy);
+  /* A camera only where there is an image (not for a STARSS23 recording). */
+  if (jg_sample_get_rgb (s, NULL, NULL) != NULL || depth != NULL)
+    {
+      jg_sample_get_intrinsics (s, &k);
+      json_builder_set_member_name (b, "intrinsics");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "width"); json_builder_add_int_value (b, k.width);
+      json_builder_set_member_name (b, "height"); json_builder_add_int_value (b, k.height);
+      json_builder_set_member_name (b, "fx"); json_builder_add_double_value (b, k.fx);
+      json_builder_set_member_name (b, "fy"); json_builder_add_double_value (b, k.fy);
+      json_builder_set_member_name (b, "cx"); json_builder_add_double_value (b, k.cx);
+      json_builder_set_member_name (b, "cy"); json_builder_add_double_value (b, k.cy);
+      json_builder_end_object (b);
+      if (!info_json)
+        printf ("intrinsics: %ux%u fx %.2f fy %.2f cx %.2f cy %.2f\n", k.width, k.height, k.fx, k.fy, k.cx, k.cy);
+    }
 
   json_builder_set_member_name (b, "irs");
   json_builder_begin_array (b);

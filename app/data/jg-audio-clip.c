@@ -143,6 +143,17 @@ jg_audio_clip_parse (const guint8 *bytes, gsize len, const char *name, GError **
       sf_close (sf);
       return NULL;
     }
+  /* No codec libsndfile reads packs more than a few hundred samples into a
+   * byte (FLAC's constant subframes of silence come closest): a header
+   * promising more is forged or truncated. Refuse before allocating. */
+  if ((guint64) info.frames * (guint64) info.channels > (guint64) len * 2048 + 65536)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
+                   "%s: truncated or corrupt: the header claims %" G_GINT64_FORMAT " frames of %d channels, "
+                   "more than %" G_GSIZE_FORMAT " bytes can hold", name, (gint64) info.frames, info.channels, len);
+      sf_close (sf);
+      return NULL;
+    }
   if (info.frames == 0)
     {
       g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: holds no audio frames", name);

@@ -7,6 +7,7 @@
 #include "core/jg-error.h"
 #include "core/jg-file-util.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <samplerate.h>
@@ -343,12 +344,32 @@ is_finished (const char *dir)
          && json_object_has_member (json_node_get_object (root), "audio_source_info");
 }
 
+/* A run killed inside jg_file_write_atomic () leaves its temporary file
+ * (".foa_ls.wav.XXXXXX"); the final names are never half-written, but the
+ * leftovers are removed when the sample is redone. */
+static void
+remove_stale_temporaries (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d)))
+    if ((g_str_has_prefix (name, ".foa_ls.wav.") || g_str_has_prefix (name, ".metadata.json."))
+        && strlen (strrchr (name, '.')) == 7)
+      {
+        g_autofree char *p = g_build_filename (dir, name, NULL);
+        g_unlink (p);
+      }
+}
+
 static gboolean
 run_job (const Job *job, GError **error)
 {
   g_autofree float *mix = NULL;
   g_autofree char *wav = g_build_filename (job->dir, "foa_ls.wav", NULL);
   gsize len = 0;
+
+  remove_stale_temporaries (job->dir);
 
   if (job->two_talkers)
     {

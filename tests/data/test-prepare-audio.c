@@ -242,6 +242,21 @@ test_prepare (void)
   g_assert_true (g_file_get_contents (wav_b, &bytes_after, &len_after, NULL));
   g_assert_cmpmem (bytes_before, len_before, bytes_after, len_after);
 
+  /* Killed mid-way: a leftover temporary and a WAV whose metadata was never
+   * updated. The sample counts as unfinished; the leftover goes. */
+  {
+    g_autofree char *tmp = g_build_filename (t1b, ".foa_ls.wav.AbC123", NULL);
+    g_autofree char *meta = g_build_filename (t1b, "metadata.json", NULL);
+    g_assert_true (g_file_set_contents (tmp, "half", -1, NULL));
+    g_unlink (meta);
+    g_assert_true (jg_prepare_audio (&opt, NULL, NULL, &r, &error));
+    g_assert_cmpuint (r.skipped, ==, 2);
+    g_assert_cmpuint (r.done, ==, 1);
+    jg_prepare_audio_report_clear (&r);
+    g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (meta, G_FILE_TEST_EXISTS));
+  }
+
   /* A broken sample fails alone, named with its problem. */
   {
     g_autofree char *ir = g_build_filename (t1a, "ir.npy", NULL);
