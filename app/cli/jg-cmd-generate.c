@@ -180,6 +180,7 @@ jg_cmd_generate (int argc, char **argv)
       return JG_EXIT_FAILURE;
     }
   printf ("\n");
+  fflush (stdout);
   /* The first generated token comes out of the prefill; decode speed
    * counts the steps after it. */
   fprintf (stderr, "%s: prefill %u tokens in %.1f ms (%.1f tokens/s, GPU %.1f ms); decode %u tokens in "
