@@ -143,6 +143,43 @@ meta_number (JsonObject *o, const char *key, const char *file, double lo, double
 }
 
 static gboolean
+matrix_number (JsonArray *row, guint i, double *out)
+{
+  JsonNode *n = i < json_array_get_length (row) ? json_array_get_element (row, i) : NULL;
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n)
+      || (json_node_get_value_type (n) != G_TYPE_INT64 && json_node_get_value_type (n) != G_TYPE_DOUBLE))
+    return FALSE;
+  *out = json_node_get_double (n);
+  return isfinite (*out);
+}
+
+static gboolean
+matrix_intrinsics (JsonArray *m, double *fx, double *fy, double *cx, double *cy)
+{
+  JsonArray *rows[3];
+  double unused;
+
+  if (json_array_get_length (m) != 3)
+    return FALSE;
+  for (guint r = 0; r < 3; r++)
+    {
+      JsonNode *n = json_array_get_element (m, r);
+      if (!JSON_NODE_HOLDS_ARRAY (n) || json_array_get_length (json_node_get_array (n)) != 3)
+        return FALSE;
+      rows[r] = json_node_get_array (n);
+      for (guint c = 0; c < 3; c++)
+        if (!matrix_number (rows[r], c, &unused))
+          return FALSE;
+    }
+  matrix_number (rows[0], 0, fx);
+  matrix_number (rows[1], 1, fy);
+  matrix_number (rows[0], 2, cx);
+  matrix_number (rows[1], 2, cy);
+  return *fx > 0 && *fy > 0;
+}
+
+static gboolean
 load_metadata (JgSample *s, const char *file, double *hfov, double *vfov, GError **error)
 {
   g_autofree guint8 *bytes = NULL;
@@ -172,26 +209,40 @@ load_metadata (JgSample *s, const char *file, double *hfov, double *vfov, GError
 
   if ((n = json_object_get_member (s->meta, "intrinsics")) != NULL)
     {
-      JsonObject *k;
       double fx = 0, fy = 0, cx = -1, cy = -1, w = 0, h = 0;
 
-      if (!JSON_NODE_HOLDS_OBJECT (n))
+      if (JSON_NODE_HOLDS_ARRAY (n))
         {
-          g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
-                       "%s: \"intrinsics\" must be an object {fx, fy, cx, cy}", file);
-          return FALSE;
+          /* A 3x3 camera matrix [[fx, 0, cx], [0, fy, cy], [0, 0, 1]]. */
+          if (!matrix_intrinsics (json_node_get_array (n), &fx, &fy, &cx, &cy))
+            {
+              g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
+                           "%s: \"intrinsics\" as a list must be a 3x3 matrix [[fx, 0, cx], [0, fy, cy], [0, 0, 1]]"
+                           " with positive fx, fy", file);
+              return FALSE;
+            }
         }
-      k = json_node_get_object (n);
-      if (!meta_number (k, "fx", file, 0, 1e6, &fx, error) || !meta_number (k, "fy", file, 0, 1e6, &fy, error)
-          || !meta_number (k, "cx", file, -1e6, 1e6, &cx, error)
-          || !meta_number (k, "cy", file, -1e6, 1e6, &cy, error)
-          || !meta_number (k, "width", file, 0, 1e6, &w, error)
-          || !meta_number (k, "height", file, 0, 1e6, &h, error))
-        return FALSE;
-      if (fx == 0 || fy == 0 || !json_object_has_member (k, "cx") || !json_object_has_member (k, "cy"))
+      else if (JSON_NODE_HOLDS_OBJECT (n))
+        {
+          JsonObject *k = json_node_get_object (n);
+
+          if (!meta_number (k, "fx", file, 0, 1e6, &fx, error) || !meta_number (k, "fy", file, 0, 1e6, &fy, error)
+              || !meta_number (k, "cx", file, -1e6, 1e6, &cx, error)
+              || !meta_number (k, "cy", file, -1e6, 1e6, &cy, error)
+              || !meta_number (k, "width", file, 0, 1e6, &w, error)
+              || !meta_number (k, "height", file, 0, 1e6, &h, error))
+            return FALSE;
+          if (fx == 0 || fy == 0 || !json_object_has_member (k, "cx") || !json_object_has_member (k, "cy"))
+            {
+              g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
+                           "%s: \"intrinsics\" needs fx, fy, cx and cy", file);
+              return FALSE;
+            }
+        }
+      else
         {
           g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
-                       "%s: \"intrinsics\" needs fx, fy, cx and cy", file);
+                       "%s: \"intrinsics\" must be an object {fx, fy, cx, cy} or a 3x3 matrix", file);
           return FALSE;
         }
       s->k.fx = fx, s->k.fy = fy, s->k.cx = cx, s->k.cy = cy;

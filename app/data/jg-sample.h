@@ -9,7 +9,9 @@
  * metadata.json keys this reads, all optional:
  *   "hfov", "vfov"        degrees (defaults 90 and 58.72)
  *   "intrinsics"          {"fx", "fy", "cx", "cy"} in pixels, with optional
- *                         "width", "height" they refer to (else the depth size)
+ *                         "width", "height" they refer to (else the depth size),
+ *                         or a 3x3 matrix [[fx, 0, cx], [0, fy, cy], [0, 0, 1]]
+ *                         (for the depth size)
  *   "foa_convention"      "ambix", "fuma", "n3d" or "jaeger" (default "jaeger")
  *   "answers"             {TASK: answer text}, ground truth of simulated sets */
 #pragma once

@@ -179,6 +179,19 @@ test_task2_sample (void)
   g_assert_cmpfloat_with_epsilon (k.cy, 189.0 * 2 / 378, 1e-9);
   g_assert_cmpint (jg_sample_get_foa_convention (s), ==, JG_FOA_AMBIX);
   g_assert_cmpuint (jg_sample_get_n_irs (s), ==, 2);
+  /* The 3x3 matrix form, in depth-map pixels. */
+  {
+    g_autoptr(JgSample) s2 = NULL;
+    write_file (dir, "metadata.json", "{\"intrinsics\": [[2.5, 0, 1.5], [0, 2.25, 1.0], [0, 0, 1]]}");
+    s2 = jg_sample_load (dir, &error);
+    g_assert_no_error (error);
+    jg_sample_get_intrinsics (s2, &k);
+    g_assert_cmpfloat (k.fx, ==, 2.5);
+    g_assert_cmpfloat (k.fy, ==, 2.25);
+    g_assert_cmpfloat (k.cx, ==, 1.5);
+    g_assert_cmpfloat (k.cy, ==, 1.0);
+    g_assert_cmpint (jg_sample_get_foa_convention (s2), ==, JG_FOA_JAEGER);
+  }
   check_ir (s, 0, "ir_male", 1.0f);
   check_ir (s, 1, "ir_female", -2.0f);
   g_assert_null (jg_sample_get_rgb (s, NULL, NULL));
@@ -205,6 +218,8 @@ test_broken (void)
     { "metadata.json", "{\"foa_convention\": \"b-format\"}", "unknown FOA convention 'b-format'" },
     { "metadata.json", "{\"answers\": {\"spatial_doa\": \"north-east\"}}", "is not a valid spatial_doa answer" },
     { "metadata.json", "{\"intrinsics\": {\"fx\": 300}}", "needs fx, fy, cx and cy" },
+    { "metadata.json", "{\"intrinsics\": [[300, 0, 1], [0, 300]]}", "must be a 3x3 matrix" },
+    { "metadata.json", "{\"intrinsics\": \"pinhole\"}", "must be an object {fx, fy, cx, cy} or a 3x3 matrix" },
     { "depth.png", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0", "bad PNG: truncated", 18 },
     { "depth.png", NULL, "3 channels, expected a single-channel depth map" },
     { "ir.npy", "\x93NUMPY\x01", "not a .npy file" },
