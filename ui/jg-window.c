@@ -1,5 +1,6 @@
 #include "jg-window.h"
 
+#include "jg-audio-output.h"
 #include "jg-audio-view.h"
 #include "jg-chat-panel.h"
 #include "jg-image-view.h"
@@ -18,6 +19,7 @@
 #include <json-glib/json-glib.h>
 
 #include "data/jg-manifest.h"
+#include "audio/jg-player.h"
 #include "data/jg-sample.h"
 #include "eval/jg-predictions.h"
 
@@ -48,6 +50,13 @@ struct _JgWindow {
   JgPredictionSet *predictions;       /* opened with win.open-predictions, or NULL */
   GHashTable *prediction_index;       /* sample key -> GPtrArray of const JgPrediction * */
   gboolean loading_predictions;
+
+  JgAudioOutput *output;              /* NULL: no device, play silently */
+  gboolean output_checked;
+  JgPlayer *player;                   /* the shown sample's audio, or NULL */
+  GCancellable *player_cancellable;
+  guint transport_tick;
+  GSimpleAction *play_action, *loop_action, *solo_action;
   guint frames_at_load;
 };
 
@@ -270,7 +279,8 @@ jg_window_open (JgWindow *self, GFile *file)
 gboolean
 jg_window_is_busy (JgWindow *self)
 {
-  return self->load_cancellable != NULL || self->sample_cancellable != NULL || self->loading_predictions;
+  return self->load_cancellable != NULL || self->sample_cancellable != NULL || self->loading_predictions
+         || self->player_cancellable != NULL;
 }
 
 gboolean
@@ -410,6 +420,225 @@ open_predictions_action (GtkWidget *widget, const char *action_name, GVariant *p
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }
 
+/* --- Playback --------------------------------------------------------------- */
+
+static void
+update_head (JgWindow *self)
+{
+  double yaw, pitch, roll;
+
+  if (self->player == NULL)
+    return;
+  jg_scene_view_get_orientation (self->scene_view, &yaw, &pitch, &roll);
+  /* The camera's roll is positive with the head tilted left; the sound
+   * field's with the right ear down: the same tilt, opposite signs. */
+  jg_player_set_orientation (self->player, yaw, pitch, -roll);
+}
+
+static gboolean
+transport_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+  JgWindow *self = JG_WINDOW (user_data);
+  float in_peak[4], out_peak[4];
+  double pos;
+
+  if (self->player == NULL)
+    {
+      self->transport_tick = 0;
+      return G_SOURCE_REMOVE;
+    }
+  pos = jg_player_get_position (self->player);
+  jg_transport_bar_set_position (self->transport, pos);
+  jg_audio_view_set_position (self->audio_view, pos);
+  jg_player_take_levels (self->player, in_peak, out_peak);
+  jg_transport_bar_set_levels (self->transport, in_peak);
+  jg_transport_bar_set_playing (self->transport, jg_player_is_playing (self->player));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+stop_player (JgWindow *self)
+{
+  if (self->player_cancellable)
+    g_cancellable_cancel (self->player_cancellable);
+  g_clear_object (&self->player_cancellable);
+  if (self->output)
+    jg_audio_output_detach (self->output);
+  g_clear_pointer (&self->player, jg_player_free);
+  if (self->transport_tick)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->transport), self->transport_tick);
+  self->transport_tick = 0;
+  g_simple_action_set_enabled (self->play_action, FALSE);
+  g_simple_action_set_enabled (self->loop_action, FALSE);
+  g_simple_action_set_enabled (self->solo_action, FALSE);
+  jg_transport_bar_set_playing (self->transport, FALSE);
+}
+
+typedef struct {
+  char *path;
+  JgPlayerConfig config;
+  char *hrtf_path;
+  double start;
+} PlayerJob;
+
+static void
+player_job_free (PlayerJob *job)
+{
+  g_free (job->path);
+  g_free (job->hrtf_path);
+  g_free (job);
+}
+
+static void
+player_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  PlayerJob *job = task_data;
+  GError *error = NULL;
+  JgPlayer *player;
+
+  job->config.hrtf_path = job->hrtf_path;
+  player = jg_player_new (job->path, &job->config, &error);
+  if (player == NULL)
+    g_task_return_error (task, error);
+  else if (g_task_return_error_if_cancelled (task))
+    jg_player_free (player);
+  else
+    g_task_return_pointer (task, player, (GDestroyNotify) jg_player_free);
+}
+
+static void
+player_ready (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  JgWindow *self = JG_WINDOW (source);
+  PlayerJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  JgPlayer *player = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->player_cancellable);
+  if (player == NULL)
+    {
+      jg_transport_bar_set_duration (self->transport, 0.0, error->message);
+      return;
+    }
+  self->player = player;
+  jg_player_set_loop (self->player, g_variant_get_boolean (g_action_get_state (G_ACTION (self->loop_action))));
+  jg_player_set_solo_w (self->player, g_variant_get_boolean (g_action_get_state (G_ACTION (self->solo_action))));
+  if (job->start > 0.0)
+    jg_player_seek (self->player, job->start);
+  update_head (self);
+  if (self->output == NULL || !jg_audio_output_attach (self->output, self->player, &error))
+    {
+      jg_player_start_silent_clock (self->player);
+      if (error != NULL)
+        set_status (self, error->message);
+    }
+  g_simple_action_set_enabled (self->play_action, TRUE);
+  g_simple_action_set_enabled (self->loop_action, TRUE);
+  g_simple_action_set_enabled (self->solo_action, TRUE);
+  if (self->transport_tick == 0)
+    self->transport_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->transport), transport_tick, self, NULL);
+}
+
+/* The sample's FOA file, decoded the way the preferences say. */
+static void
+start_player (JgWindow *self, double start)
+{
+  const char *dir = jg_sample_get_path (self->sample);
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *decoder = NULL;
+  PlayerJob *job;
+
+  stop_player (self);
+  if (jg_sample_get_audio (self->sample) == NULL)
+    return;
+  if (!self->output_checked)
+    {
+      g_autoptr(GError) error = NULL;
+
+      self->output_checked = TRUE;
+      /* JAEGER_NO_AUDIO keeps tests and headless runs off the sound system. */
+      if (g_getenv ("JAEGER_NO_AUDIO") == NULL)
+        self->output = jg_audio_output_new (&error);
+      if (self->output == NULL)
+        {
+          g_autofree char *msg = g_strdup_printf (_("No audio output (%s): playing silently."),
+                                                  error ? error->message : "JAEGER_NO_AUDIO");
+          set_status (self, msg);
+        }
+    }
+  job = g_new0 (PlayerJob, 1);
+  job->path = g_str_has_suffix (dir, ".wav") ? g_strdup (dir) : g_build_filename (dir, "foa_ls.wav", NULL);
+  jg_player_config_init (&job->config);
+  decoder = g_settings_get_string (self->settings, "audio-decoder");
+  jg_decoder_kind_from_string (decoder, &job->config.decoder, NULL);
+  if (job->config.decoder == JG_DECODER_PASSTHROUGH && self->output && jg_audio_output_get_max_channels (self->output) < 4)
+    job->config.decoder = JG_DECODER_STEREO;
+  job->hrtf_path = g_settings_get_string (self->settings, "hrtf-path");
+  if (*job->hrtf_path == '\0')
+    g_clear_pointer (&job->hrtf_path, g_free);
+  job->config.convention = jg_sample_get_foa_convention (self->sample);
+  if (self->output)
+    job->config.sample_rate = jg_audio_output_get_sample_rate (self->output);
+  job->start = start;
+
+  self->player_cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->player_cancellable, player_ready, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) player_job_free);
+  g_task_run_in_thread (task, player_thread);
+}
+
+static void
+audio_settings_changed (GSettings *settings, const char *key, JgWindow *self)
+{
+  if (self->sample != NULL && self->player != NULL)
+    start_player (self, jg_player_get_position (self->player));
+}
+
+static void
+play_pause (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  JgWindow *self = user_data;
+
+  if (self->player == NULL)
+    return;
+  if (jg_player_is_playing (self->player))
+    jg_player_pause (self->player);
+  else
+    jg_player_play (self->player);
+  jg_transport_bar_set_playing (self->transport, jg_player_is_playing (self->player));
+}
+
+static void
+toggle_loop (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  JgWindow *self = user_data;
+  gboolean on = !g_variant_get_boolean (g_action_get_state (G_ACTION (action)));
+
+  g_simple_action_set_state (action, g_variant_new_boolean (on));
+  if (self->player)
+    jg_player_set_loop (self->player, on);
+}
+
+static void
+toggle_solo (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  JgWindow *self = user_data;
+  gboolean on = !g_variant_get_boolean (g_action_get_state (G_ACTION (action)));
+
+  g_simple_action_set_state (action, g_variant_new_boolean (on));
+  if (self->player)
+    jg_player_set_solo_w (self->player, on);
+}
+
+static void
+seek (JgTransportBar *bar, double seconds, JgWindow *self)
+{
+  if (self->player)
+    jg_player_seek (self->player, seconds);
+}
+
 /* --- Loading one sample --------------------------------------------------- */
 
 static void
@@ -419,6 +648,7 @@ clear_sample (JgWindow *self, const char *status)
   JgIntrinsics k;
   g_autofree float *none = NULL;
 
+  stop_player (self);
   g_clear_pointer (&self->sample, jg_sample_free);
   jg_intrinsics_from_fov (&k, 672, 378, JG_DEFAULT_HFOV_DEG, JG_DEFAULT_VFOV_DEG);
   none = g_new0 (float, (gsize) k.width * k.height);
@@ -460,6 +690,7 @@ sample_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
         }
       return;
     }
+  stop_player (self);
   g_clear_pointer (&self->sample, jg_sample_free);
   self->sample = g_steal_pointer (&loaded->sample);
   /* The manifest's entry carries the ground truth of the question asked. */
@@ -479,6 +710,7 @@ sample_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
   jg_scene_view_set_view (self->scene_view, JG_VIEW_SENSOR);
   jg_audio_view_set_images (self->audio_view, g_steal_pointer (&loaded->images));
   jg_transport_bar_set_duration (self->transport, loaded->duration, loaded->audio_status);
+  start_player (self, 0.0);
 
   missing = jg_sample_get_missing (self->sample);
   if (cloud_error != NULL)
@@ -852,6 +1084,12 @@ jg_window_dispose (GObject *object)
   g_clear_pointer (&self->sample, jg_sample_free);
   g_clear_pointer (&self->prediction_index, g_hash_table_unref);
   g_clear_pointer (&self->predictions, jg_prediction_set_free);
+  if (self->play_action != NULL)
+    stop_player (self);
+  g_clear_pointer (&self->output, jg_audio_output_free);
+  g_clear_object (&self->play_action);
+  g_clear_object (&self->loop_action);
+  g_clear_object (&self->solo_action);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), JG_TYPE_WINDOW);
   G_OBJECT_CLASS (jg_window_parent_class)->dispose (object);
@@ -942,6 +1180,22 @@ jg_window_init (JgWindow *self)
       }
   }
   g_signal_connect (self->scene_view, "picked", G_CALLBACK (picked), self);
+  g_signal_connect_swapped (self->scene_view, "camera-changed", G_CALLBACK (update_head), self);
+  g_signal_connect (self->transport, "seek", G_CALLBACK (seek), self);
+  self->play_action = g_simple_action_new ("play-pause", NULL);
+  self->loop_action = g_simple_action_new_stateful ("loop", NULL, g_variant_new_boolean (FALSE));
+  self->solo_action = g_simple_action_new_stateful ("solo-w", NULL, g_variant_new_boolean (FALSE));
+  g_signal_connect (self->play_action, "activate", G_CALLBACK (play_pause), self);
+  g_signal_connect (self->loop_action, "activate", G_CALLBACK (toggle_loop), self);
+  g_signal_connect (self->solo_action, "activate", G_CALLBACK (toggle_solo), self);
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (self->play_action));
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (self->loop_action));
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (self->solo_action));
+  g_simple_action_set_enabled (self->play_action, FALSE);
+  g_simple_action_set_enabled (self->loop_action, FALSE);
+  g_simple_action_set_enabled (self->solo_action, FALSE);
+  g_signal_connect (self->settings, "changed::audio-decoder", G_CALLBACK (audio_settings_changed), self);
+  g_signal_connect (self->settings, "changed::hrtf-path", G_CALLBACK (audio_settings_changed), self);
   jg_image_view_set_scene (self->image_view, jg_scene_view_get_scene (self->scene_view));
   {
     g_autoptr(GAction) mode = g_settings_create_action (self->settings, "view-mode");
