@@ -8,7 +8,7 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 
-#define SCREENSHOT_TIMEOUT_S 30
+#define SCREENSHOT_TIMEOUT_S 90
 /* Frames to let layout, fonts and the GL view settle before capturing. */
 #define SCREENSHOT_SETTLE_FRAMES 3
 

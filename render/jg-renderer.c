@@ -10,7 +10,7 @@
 
 typedef struct {
   GLuint program;
-  GLint view_proj, mode, range, solid, point_size;
+  GLint view_proj, mode, range, solid;
 } PointsProgram;
 
 typedef struct {
@@ -29,7 +29,8 @@ struct _JgRenderer {
   OverlayProgram ovl;
 
   GLuint cloud_vao, cloud_vbo;
-  guint cloud_capacity, n_points, cloud_serial;
+  guint cloud_capacity, n_points, cloud_serial, point_budget;
+  guint lod_count[JG_SCENE_LOD_LEVELS];
   double depth_range[2], height_range[2];
 
   GLuint ovl_vao, ovl_vbo;
@@ -40,7 +41,7 @@ struct _JgRenderer {
   guint edl_w, edl_h;
 
   JgColorMode mode;
-  float point_size, marker_size, solid[3], background[4], edl_strength;
+  float point_size, drawn_size, marker_size, solid[3], background[4], edl_strength;
   gboolean edl_enabled;
 };
 
@@ -164,7 +165,6 @@ jg_renderer_new (GError **error)
   r->pts.mode = glGetUniformLocation (r->pts.program, "u_mode");
   r->pts.range = glGetUniformLocation (r->pts.program, "u_range");
   r->pts.solid = glGetUniformLocation (r->pts.program, "u_solid");
-  r->pts.point_size = glGetUniformLocation (r->pts.program, "u_point_size");
   r->edl.color = glGetUniformLocation (r->edl.program, "u_color");
   r->edl.depth = glGetUniformLocation (r->edl.program, "u_depth");
   r->edl.near = glGetUniformLocation (r->edl.program, "u_near");
@@ -228,6 +228,12 @@ jg_renderer_set_point_size (JgRenderer *r, float pixels)
 }
 
 void
+jg_renderer_set_point_budget (JgRenderer *r, guint max_points)
+{
+  r->point_budget = max_points;
+}
+
+void
 jg_renderer_set_solid_color (JgRenderer *r, const float rgb[3])
 {
   memcpy (r->solid, rgb, sizeof r->solid);
@@ -276,6 +282,8 @@ jg_renderer_sync (JgRenderer *r, JgScene *scene)
         }
       setup_attribs (r->cloud_vao, r->cloud_vbo, 0, 12, (gsize) r->cloud_capacity * 12, 4);
       r->n_points = n;
+      for (guint l = 0; l < JG_SCENE_LOD_LEVELS; l++)
+        r->lod_count[l] = jg_scene_get_lod_count (scene, l);
       r->cloud_serial = jg_scene_get_cloud_serial (scene);
       if (jg_scene_get_bounds (scene, lo, hi))
         {
@@ -348,21 +356,40 @@ ensure_edl_target (JgRenderer *r, guint w, guint h)
   r->edl_h = h;
 }
 
+/* Under a point budget: the finest level prefix that fits (at least the
+ * coarsest), with points grown to close the gaps of the skipped levels. */
+static guint
+points_to_draw (JgRenderer *r, float *size)
+{
+  guint level = JG_SCENE_LOD_LEVELS - 1;
+
+  if (r->point_budget > 0)
+    while (level > 0 && r->lod_count[level] > r->point_budget)
+      level--;
+  *size = MIN (r->point_size * (float) (1u << (JG_SCENE_LOD_LEVELS - 1 - level)), 64.0f);
+  return r->lod_count[level];
+}
+
 static void
 draw_points (JgRenderer *r, mat4 vp)
 {
   const double *range = r->mode == JG_COLOR_HEIGHT ? r->height_range : r->depth_range;
+  float size;
+  guint n = points_to_draw (r, &size);
 
-  if (r->n_points == 0)
+  r->drawn_size = size;
+  if (n == 0)
     return;
   glUseProgram (r->pts.program);
   glUniformMatrix4fv (r->pts.view_proj, 1, GL_FALSE, (const GLfloat *) vp);
   glUniform1i (r->pts.mode, r->mode);
   glUniform2f (r->pts.range, (float) range[0], (float) range[1]);
   glUniform3fv (r->pts.solid, 1, r->solid);
-  glUniform1f (r->pts.point_size, r->point_size);
   glBindVertexArray (r->cloud_vao);
-  glDrawArrays (GL_POINTS, 0, r->n_points);
+  glDisable (GL_PROGRAM_POINT_SIZE);
+  glPointSize (size);
+  glDrawArrays (GL_POINTS, 0, n);
+  glEnable (GL_PROGRAM_POINT_SIZE);
 }
 
 void
@@ -411,7 +438,7 @@ jg_renderer_draw (JgRenderer *r, JgScene *scene, const JgCamera *cam, guint widt
       glUniform1f (r->edl.near, JG_CAMERA_NEAR);
       glUniform1f (r->edl.far, JG_CAMERA_FAR);
       glUniform1f (r->edl.strength, r->edl_strength);
-      glUniform1i (r->edl.radius, MAX (1, (int) (r->point_size + 0.5f) / 2));
+      glUniform1i (r->edl.radius, MAX (1, (int) (r->drawn_size + 0.5f) / 2));
       glBindVertexArray (r->empty_vao);
       glDrawArrays (GL_TRIANGLES, 0, 3);
       glActiveTexture (GL_TEXTURE1);

@@ -33,6 +33,10 @@ void        jg_renderer_free (JgRenderer *r);
 
 void jg_renderer_set_color_mode (JgRenderer *r, JgColorMode mode);
 void jg_renderer_set_point_size (JgRenderer *r, float pixels);
+/* At most @max_points points a frame (0: all): an even subsample from the
+ * scene's coarse-to-fine order, with larger points. For software GL while
+ * the camera moves; nothing is re-uploaded. */
+void jg_renderer_set_point_budget (JgRenderer *r, guint max_points);
 void jg_renderer_set_solid_color (JgRenderer *r, const float rgb[3]);
 void jg_renderer_set_background (JgRenderer *r, const float rgba[4]);
 /* Eye-dome lighting on/off and its strength (default on, 1.5). */

@@ -17,6 +17,7 @@ struct _JgScene {
   JgIntrinsics k;
   gboolean has_k;
   guint n_points, capacity;
+  guint lod_count[JG_SCENE_LOD_LEVELS];
   float *xyz;
   guint8 *rgba;
   double lo[3], hi[3];
@@ -95,6 +96,16 @@ jg_scene_free (JgScene *s)
   g_free (s);
 }
 
+static guint
+lod_level (guint u, guint v)
+{
+  if (u % 4 == 0 && v % 4 == 0)
+    return 0;
+  if (u % 2 == 0 && v % 2 == 0)
+    return 1;
+  return 2;
+}
+
 gboolean
 jg_scene_set_cloud (JgScene *s, const guint8 *rgb, guint rgb_width, guint rgb_height,
                     const float *depth, const JgIntrinsics *k, GError **error)
@@ -133,37 +144,44 @@ jg_scene_set_cloud (JgScene *s, const guint8 *rgb, guint rgb_width, guint rgb_he
       s->lo[i] = INFINITY;
       s->hi[i] = -INFINITY;
     }
-  for (guint v = 0; v < k->height; v++)
+  /* Level by level (every 4th pixel both ways, then every 2nd, then the
+   * rest), so that the first jg_scene_get_lod_count() points of the
+   * arrays are an even subsample: a point budget draws a prefix. */
+  for (guint level = 0; level < JG_SCENE_LOD_LEVELS; level++)
     {
-      guint rv = rgb ? (guint) (((guint64) v * rgb_height) / k->height) : 0;
-      for (guint u = 0; u < k->width; u++)
+      for (guint v = 0; v < k->height; v++)
         {
-          float d = depth[(gsize) v * k->width + u];
-          double p[3];
+          guint rv = rgb ? (guint) (((guint64) v * rgb_height) / k->height) : 0;
+          for (guint u = 0; u < k->width; u++)
+            {
+              float d = depth[(gsize) v * k->width + u];
+              double p[3];
 
-          if (!(d > 0.0f) || !isfinite (d))
-            continue;
-          /* pixel centres: pixel u covers [u, u+1) */
-          jg_intrinsics_unproject (k, u + 0.5, v + 0.5, d, p);
-          for (int i = 0; i < 3; i++)
-            {
-              s->xyz[3 * n + i] = (float) p[i];
-              s->lo[i] = MIN (s->lo[i], p[i]);
-              s->hi[i] = MAX (s->hi[i], p[i]);
+              if (lod_level (u, v) != level || !(d > 0.0f) || !isfinite (d))
+                continue;
+              /* pixel centres: pixel u covers [u, u+1) */
+              jg_intrinsics_unproject (k, u + 0.5, v + 0.5, d, p);
+              for (int i = 0; i < 3; i++)
+                {
+                  s->xyz[3 * n + i] = (float) p[i];
+                  s->lo[i] = MIN (s->lo[i], p[i]);
+                  s->hi[i] = MAX (s->hi[i], p[i]);
+                }
+              if (rgb != NULL)
+                {
+                  guint ru = (guint) (((guint64) u * rgb_width) / k->width);
+                  const guint8 *c = rgb + 3 * ((gsize) rv * rgb_width + ru);
+                  s->rgba[4 * n] = c[0];
+                  s->rgba[4 * n + 1] = c[1];
+                  s->rgba[4 * n + 2] = c[2];
+                }
+              else
+                memset (s->rgba + 4 * n, 180, 3);
+              s->rgba[4 * n + 3] = 255;
+              n++;
             }
-          if (rgb != NULL)
-            {
-              guint ru = (guint) (((guint64) u * rgb_width) / k->width);
-              const guint8 *c = rgb + 3 * ((gsize) rv * rgb_width + ru);
-              s->rgba[4 * n] = c[0];
-              s->rgba[4 * n + 1] = c[1];
-              s->rgba[4 * n + 2] = c[2];
-            }
-          else
-            memset (s->rgba + 4 * n, 180, 3);
-          s->rgba[4 * n + 3] = 255;
-          n++;
         }
+      s->lod_count[level] = n;
     }
   s->n_points = n;
   s->k = *k;
@@ -177,6 +195,12 @@ guint
 jg_scene_get_n_points (const JgScene *s)
 {
   return s->n_points;
+}
+
+guint
+jg_scene_get_lod_count (const JgScene *s, guint level)
+{
+  return s->lod_count[MIN (level, JG_SCENE_LOD_LEVELS - 1)];
 }
 
 const float *

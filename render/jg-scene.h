@@ -81,6 +81,12 @@ gboolean jg_scene_set_cloud (JgScene *scene, const guint8 *rgb, guint rgb_width,
                              guint rgb_height, const float *depth, const JgIntrinsics *k,
                              GError **error);
 guint              jg_scene_get_n_points (const JgScene *scene);
+/* Points are stored coarse to fine: level 0 holds every 4th pixel in both
+ * directions, level 1 adds the rest of every 2nd, level 2 the rest. The
+ * count of levels 0..@level is a prefix that subsamples the cloud evenly
+ * (1/16, 1/4, all of it). */
+#define JG_SCENE_LOD_LEVELS 3
+guint              jg_scene_get_lod_count (const JgScene *scene, guint level);
 const float       *jg_scene_get_points (const JgScene *scene);   /* xyz, 3 floats a point */
 const guint8      *jg_scene_get_colors (const JgScene *scene);   /* rgba, 4 bytes a point */
 const JgIntrinsics *jg_scene_get_intrinsics (const JgScene *scene);

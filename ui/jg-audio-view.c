@@ -1,4 +1,5 @@
 #include "jg-audio-view-private.h"
+#include "jg-draw.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -14,6 +15,8 @@ struct _JgAudioView {
   GdkTexture *spectrogram;
   GdkTexture *az_map;
   double position;
+  GskRenderNode *cached;
+  float cached_w, cached_h;
 };
 
 G_DEFINE_FINAL_TYPE (JgAudioView, jg_audio_view, GTK_TYPE_WIDGET)
@@ -92,6 +95,7 @@ jg_audio_view_set_images (JgAudioView *self, JgAudioViewImages *images)
 
   g_clear_object (&self->spectrogram);
   g_clear_object (&self->az_map);
+  g_clear_pointer (&self->cached, gsk_render_node_unref);
   g_clear_pointer (&self->images, jg_audio_view_images_free);
   self->images = images;
   self->position = 0.0;
@@ -121,18 +125,30 @@ jg_audio_view_get_duration (JgAudioView *self)
   return self->images ? self->images->duration : 0.0;
 }
 
-static void
-draw_label (GtkWidget *widget, GtkSnapshot *snapshot, const char *text, float x, float y)
+/* Everything but the playhead, rebuilt only when the size or the images
+ * change, so playback redraws append one cached node and one rectangle. */
+static GskRenderNode *
+build_static (JgAudioView *self, float w, float h)
 {
-  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
+  GtkWidget *widget = GTK_WIDGET (self);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  float plot_w = w - LABEL_WIDTH, half = floorf (h / 2.0f) - 1.0f;
   GdkRGBA fg;
 
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x, y));
-  gtk_snapshot_append_layout (snapshot, layout, &fg);
-  gtk_snapshot_restore (snapshot);
-  g_object_unref (layout);
+  jg_widget_get_fg (widget, &fg);
+  if (self->images == NULL || plot_w <= 0 || half <= 0)
+    jg_snapshot_text (widget, snapshot, _("No audio"), 8, 8, &fg);
+  else
+    {
+      gtk_snapshot_append_texture (snapshot, self->spectrogram, &GRAPHENE_RECT_INIT (LABEL_WIDTH, 0, plot_w, half));
+      gtk_snapshot_append_texture (snapshot, self->az_map, &GRAPHENE_RECT_INIT (LABEL_WIDTH, half + 2, plot_w, half));
+      jg_snapshot_text (widget, snapshot, _("8 kHz"), 4, 0, &fg);
+      jg_snapshot_text (widget, snapshot, "0", 4, half - 16, &fg);
+      jg_snapshot_text (widget, snapshot, _("+180°"), 2, half + 2, &fg);
+      jg_snapshot_text (widget, snapshot, "0°", 4, half + half / 2 - 8, &fg);
+      jg_snapshot_text (widget, snapshot, _("−180°"), 2, h - 18, &fg);
+    }
+  return gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
 }
 
 static void
@@ -140,26 +156,32 @@ jg_audio_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   JgAudioView *self = JG_AUDIO_VIEW (widget);
   float w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  float plot_w = w - LABEL_WIDTH, half = floorf (h / 2.0f) - 1.0f;
-  GdkRGBA playhead = { 1.0f, 1.0f, 1.0f, 0.9f };
+  float plot_w = w - LABEL_WIDTH;
+  static const GdkRGBA playhead = { 1.0f, 1.0f, 1.0f, 0.9f };
 
-  if (self->images == NULL || plot_w <= 0 || half <= 0)
+  if (self->cached == NULL || self->cached_w != w || self->cached_h != h)
     {
-      draw_label (widget, snapshot, _("No audio"), 8, 8);
-      return;
+      g_clear_pointer (&self->cached, gsk_render_node_unref);
+      self->cached = build_static (self, w, h);
+      self->cached_w = w;
+      self->cached_h = h;
     }
-  gtk_snapshot_append_texture (snapshot, self->spectrogram, &GRAPHENE_RECT_INIT (LABEL_WIDTH, 0, plot_w, half));
-  gtk_snapshot_append_texture (snapshot, self->az_map, &GRAPHENE_RECT_INIT (LABEL_WIDTH, half + 2, plot_w, half));
-  draw_label (widget, snapshot, _("8 kHz"), 4, 0);
-  draw_label (widget, snapshot, "0", 4, half - 16);
-  draw_label (widget, snapshot, _("+180°"), 2, half + 2);
-  draw_label (widget, snapshot, "0°", 4, half + half / 2 - 8);
-  draw_label (widget, snapshot, _("−180°"), 2, h - 18);
-  if (self->images->duration > 0)
+  if (self->cached != NULL)
+    gtk_snapshot_append_node (snapshot, self->cached);
+  if (self->images != NULL && self->images->duration > 0 && plot_w > 0)
     {
       float x = LABEL_WIDTH + plot_w * (float) CLAMP (self->position / self->images->duration, 0.0, 1.0);
       gtk_snapshot_append_color (snapshot, &playhead, &GRAPHENE_RECT_INIT (x - 1, 0, 2, h));
     }
+}
+
+static void
+jg_audio_view_css_changed (GtkWidget *widget, GtkCssStyleChange *change)
+{
+  JgAudioView *self = JG_AUDIO_VIEW (widget);
+
+  GTK_WIDGET_CLASS (jg_audio_view_parent_class)->css_changed (widget, change);
+  g_clear_pointer (&self->cached, gsk_render_node_unref);
 }
 
 static void
@@ -169,6 +191,7 @@ jg_audio_view_finalize (GObject *object)
 
   g_clear_object (&self->spectrogram);
   g_clear_object (&self->az_map);
+  g_clear_pointer (&self->cached, gsk_render_node_unref);
   g_clear_pointer (&self->images, jg_audio_view_images_free);
   G_OBJECT_CLASS (jg_audio_view_parent_class)->finalize (object);
 }
@@ -181,6 +204,7 @@ jg_audio_view_class_init (JgAudioViewClass *klass)
 
   object_class->finalize = jg_audio_view_finalize;
   widget_class->snapshot = jg_audio_view_snapshot;
+  widget_class->css_changed = jg_audio_view_css_changed;
   gtk_widget_class_set_css_name (widget_class, "audioview");
 }
 

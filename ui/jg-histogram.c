@@ -1,4 +1,5 @@
 #include "jg-histogram.h"
+#include "jg-draw.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -49,18 +50,6 @@ jg_histogram_widget_bin_at (JgHistogramWidget *self, double x)
 }
 
 static void
-draw_text (GtkWidget *widget, GtkSnapshot *snapshot, const char *text, float x, float y, const GdkRGBA *fg)
-{
-  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
-
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x, y));
-  gtk_snapshot_append_layout (snapshot, layout, fg);
-  gtk_snapshot_restore (snapshot);
-  g_object_unref (layout);
-}
-
-static void
 jg_histogram_widget_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   JgHistogramWidget *self = JG_HISTOGRAM_WIDGET (widget);
@@ -71,10 +60,10 @@ jg_histogram_widget_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   guint top = 1;
   char label[48];
 
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  jg_widget_get_fg (widget, &fg);
   if (self->n_bins == 0 || w <= 0 || h <= 0)
     {
-      draw_text (widget, snapshot, _("No scored samples"), MARGIN, MARGIN, &fg);
+      jg_snapshot_text (widget, snapshot, _("No scored samples"), MARGIN, MARGIN, &fg);
       return;
     }
   for (int s = 0; s < 2; s++)
@@ -92,15 +81,9 @@ jg_histogram_widget_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
                                                         MAX (bw - 2 * inset, 1.0f), bh));
       }
   g_snprintf (label, sizeof label, "%g%s", self->lo, self->unit);
-  draw_text (widget, snapshot, label, MARGIN, MARGIN + h, &fg);
+  jg_snapshot_text (widget, snapshot, label, MARGIN, MARGIN + h, &fg);
   g_snprintf (label, sizeof label, "%g%s · max %u", self->hi, self->unit, top);
-  {
-    PangoLayout *layout = gtk_widget_create_pango_layout (widget, label);
-    int tw, th;
-    pango_layout_get_pixel_size (layout, &tw, &th);
-    g_object_unref (layout);
-    draw_text (widget, snapshot, label, MARGIN + w - tw, MARGIN + h, &fg);
-  }
+  jg_snapshot_text (widget, snapshot, label, MARGIN + w - jg_text_width (widget, label), MARGIN + h, &fg);
 }
 
 static void

@@ -28,6 +28,7 @@ gboolean jg_cli_parse (const JgCommand *cmd,
 void jg_cli_error (const JgCommand *cmd, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 int jg_cmd_version (int argc, char **argv);
+int jg_cmd_render (int argc, char **argv);
 int jg_cmd_binaural (int argc, char **argv);
 int jg_cmd_devices (int argc, char **argv);
 int jg_cmd_tokenize (int argc, char **argv);

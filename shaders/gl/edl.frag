@@ -1,7 +1,11 @@
 #version 330 core
-// Eye-dome lighting: darken a pixel by how much its neighbours stand in
-// front of it in log depth, which outlines shapes without normals. Passes
-// the depth through so overlays drawn afterwards are hidden correctly.
+// Eye-dome lighting: darken a pixel by how far its neighbours stand in
+// front of it, which outlines shapes without normals. The response is the
+// relative depth step (z - z_n) / z_n, which tracks log2(z / z_n) for the
+// small steps that matter and needs no logarithm: with a = (far - near) /
+// far, eye depth is near / (1 - a d) for window depth d, so the step is
+// a (d - d_n) / (1 - a d). Passes the depth through so overlays drawn
+// afterwards are hidden correctly.
 uniform sampler2D u_color;
 uniform sampler2D u_depth;
 uniform float u_near;
@@ -10,12 +14,6 @@ uniform float u_strength;
 uniform int u_radius;
 
 out vec4 o_color;
-
-float log_depth (float d)
-{
-  float z = d * 2.0 - 1.0;
-  return log2 (2.0 * u_near * u_far / (u_far + u_near - z * (u_far - u_near)));
-}
 
 void main ()
 {
@@ -30,14 +28,15 @@ void main ()
       o_color = c;
       return;
     }
-  float l = log_depth (d);
+  float a = (u_far - u_near) / u_far;
+  float inv = a / (1.0 - a * d);
   float sum = 0.0;
   const ivec2 dirs[4] = ivec2[4] (ivec2 (1, 0), ivec2 (-1, 0), ivec2 (0, 1), ivec2 (0, -1));
   for (int i = 0; i < 4; i++)
     {
       float dn = texelFetch (u_depth, clamp (p + dirs[i] * u_radius, ivec2 (0), last), 0).r;
       // an empty neighbour counts as a silhouette edge
-      sum += dn >= 1.0 ? 1.0 : max (0.0, l - log_depth (dn));
+      sum += dn >= 1.0 ? 1.0 : min (1.0, max (0.0, (d - dn) * inv));
     }
   o_color = vec4 (c.rgb * exp (-u_strength * sum), c.a);
 }

@@ -1,6 +1,7 @@
 #version 330 core
 // Point cloud: one vertex per valid depth pixel, coloured by RGB, depth,
-// height or a solid colour.
+// height or a solid colour. The size is glPointSize (cheaper on llvmpipe
+// than writing gl_PointSize per vertex).
 layout (location = 0) in vec3 a_pos;
 layout (location = 1) in vec4 a_color;
 
@@ -8,7 +9,6 @@ uniform mat4 u_view_proj;
 uniform int u_mode;        // 0 rgb, 1 depth, 2 height, 3 solid
 uniform vec2 u_range;      // depth or height range mapped onto the ramp
 uniform vec3 u_solid;
-uniform float u_point_size;
 
 out vec3 v_color;
 
@@ -30,7 +30,7 @@ vec3 ramp (float t)
 void main ()
 {
   gl_Position = u_view_proj * vec4 (a_pos, 1.0);
-  gl_PointSize = u_point_size;
+
   float span = max (u_range.y - u_range.x, 1e-6);
   if (u_mode == 1)
     v_color = ramp ((-a_pos.z - u_range.x) / span);

@@ -189,13 +189,32 @@ test_scene_cloud (void)
 
   g_assert_cmpuint (n_valid, ==, W * (H - 1) - 1);
   g_assert_cmpuint (jg_scene_get_n_points (scene), ==, n_valid);
-  /* first valid point: pixel (0, 1) at 4 m, coloured by its own pixel */
-  jg_intrinsics_unproject (&k, 0.5, 1.5, 4.0, p);
+  /* coarse to fine: the first point is pixel (0, 4) (row 0 has no depth),
+   * coloured by its own pixel */
+  jg_intrinsics_unproject (&k, 0.5, 4.5, 4.0, p);
   for (int i = 0; i < 3; i++)
     g_assert_cmpfloat_with_epsilon (xyz[i], p[i], 1e-5);
   g_assert_cmpuint (c[0], ==, 0);
-  g_assert_cmpuint (c[1], ==, 1);
+  g_assert_cmpuint (c[1], ==, 4);
   g_assert_cmpuint (c[3], ==, 255);
+  /* level 0: every 4th pixel both ways (16 x 8 valid); levels 0-1: every
+   * 2nd (32 x 17 valid); each prefix holds only its own pixels */
+  g_assert_cmpuint (jg_scene_get_lod_count (scene, 0), ==, 16 * 8);
+  g_assert_cmpuint (jg_scene_get_lod_count (scene, 1), ==, 32 * 17);
+  g_assert_cmpuint (jg_scene_get_lod_count (scene, 2), ==, n_valid);
+  for (guint i = 0; i < jg_scene_get_lod_count (scene, 1); i++)
+    {
+      guint step = i < jg_scene_get_lod_count (scene, 0) ? 4 : 2;
+      g_assert_cmpuint (c[4 * i] % step, ==, 0);       /* red = u */
+      g_assert_cmpuint (c[4 * i + 1] % step, ==, 0);   /* green = v */
+      if (step == 2)
+        g_assert_true (c[4 * i] % 4 != 0 || c[4 * i + 1] % 4 != 0);
+      /* and the point is that pixel's back-projection */
+      double d = -xyz[3 * i + 2];
+      jg_intrinsics_unproject (&k, c[4 * i] + 0.5, c[4 * i + 1] + 0.5, d, p);
+      g_assert_cmpfloat_with_epsilon (xyz[3 * i], p[0], 1e-5);
+      g_assert_cmpfloat_with_epsilon (xyz[3 * i + 1], p[1], 1e-5);
+    }
   g_assert_true (jg_scene_get_bounds (scene, lo, hi));
   g_assert_cmpfloat_with_epsilon (lo[2], -4.0, 1e-6);
   g_assert_cmpfloat_with_epsilon (hi[2], -2.0, 1e-6);

@@ -112,6 +112,30 @@ test_cloud_coverage (void)
   g_assert_cmpuint (pixel (&c, 80, 45)[0], ==, 255);
   g_assert_cmpuint (pixel (&c, 5, 5)[0], ==, 0);
 
+  /* under a point budget a quarter (or a sixteenth) of the points, twice
+   * (four times) as large, still covers the same area */
+  for (guint level = 0; level < 2; level++)
+    {
+      guint lit_b = 0, outside_b = 0;
+      jg_renderer_set_point_budget (c.r, jg_scene_get_lod_count (scene, level));
+      render (&c, scene, cam);
+      for (guint v = 0; v < H; v++)
+        for (guint u = 0; u < W; u++)
+          if (pixel (&c, u, v)[0] > 128)
+            {
+              lit_b++;
+              outside_b += u + 2 < 20 || u >= 140 + 2 || v + 2 < 10 || v >= 80 + 2;
+            }
+      g_test_message ("budget level %u: %u points, lit %u", level,
+                      jg_scene_get_lod_count (scene, level), lit_b);
+      guint want = level == 0 ? 30 * 17 : 60 * 35;   /* columns 20..139, rows 10..79 */
+      g_assert_cmpuint (jg_scene_get_lod_count (scene, level), ==, want);
+      g_assert_cmpuint (lit_b, >=, 8400 * 0.95);
+      g_assert_cmpuint (lit_b, <=, 8400 * 1.08);
+      g_assert_cmpuint (outside_b, ==, 0);
+    }
+  jg_renderer_set_point_budget (c.r, 0);
+
   /* eye-dome lighting: the flat wall keeps its colour, the wall next to
    * the nearer box face darkens, the box face next to the wall does not,
    * and the cloud's outline against empty space darkens */

@@ -1,0 +1,231 @@
+/* bench-render: frame time of the scene renderer offscreen (EGL).
+ *
+ *   bench-render [--cloud WxH] [--size WxH] [--frames N] [--point-size PX]
+ *
+ * A synthetic room (walls, floor, a table) is back-projected from a depth
+ * map of --cloud pixels (default 672x378, 254k points) and drawn at --size
+ * (default 1280x720) with every overlay on (3 ground-truth and 3 predicted
+ * boxes with faces, 6 DoA rays with error cones, sky sphere, frustum, axes)
+ * and eye-dome lighting, the camera orbiting a little every frame. Each
+ * frame ends in glFinish(), so the time is the whole frame. Measured in the
+ * same run for comparison: plain points (no overlays, no EDL), and a sample
+ * switch (back-projection + upload + first frame). */
+#include "render/jg-gl-offscreen.h"
+#include "render/jg-renderer.h"
+
+#include <epoxy/gl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static gboolean
+parse_size (const char *s, guint *w, guint *h)
+{
+  return sscanf (s, "%ux%u", w, h) == 2 && *w > 0 && *h > 0;
+}
+
+/* Depth of a box-shaped room seen from inside: the nearest of the walls,
+ * the floor and ceiling along each pixel's ray, plus a table. */
+static void
+make_room (float *depth, guint8 *rgb, const JgIntrinsics *k, double shift)
+{
+  for (guint v = 0; v < k->height; v++)
+    for (guint u = 0; u < k->width; u++)
+      {
+        double x = (u + 0.5 - k->cx) / k->fx, y = -(v + 0.5 - k->cy) / k->fy;   /* at d = 1 */
+        double d = 5.0 + shift;                                     /* back wall */
+        if (x < 0)
+          d = MIN (d, 2.5 / -x);                                    /* left wall */
+        if (x > 0)
+          d = MIN (d, 3.0 / x);                                     /* right wall */
+        if (y < 0)
+          d = MIN (d, 1.4 / -y);                                    /* floor */
+        if (y > 0)
+          d = MIN (d, 1.6 / y);                                     /* ceiling */
+        if (y < -0.25 && y > -0.45 && fabs (x - 0.1) < 0.25)
+          d = MIN (d, 2.2);                                         /* table */
+        gsize i = (gsize) v * k->width + u;
+        depth[i] = (u % 97 == 3 && v % 89 == 5) ? 0.0f : (float) d;   /* some holes */
+        rgb[3 * i] = (guint8) (80 + 100 * u / k->width);
+        rgb[3 * i + 1] = (guint8) (90 + 80 * v / k->height);
+        rgb[3 * i + 2] = (guint8) (60 + 40 * d);
+      }
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+static void
+report (const char *what, double *ms, guint n, double cpu)
+{
+  double sum = 0;
+
+  qsort (ms, n, sizeof *ms, cmp_double);
+  for (guint i = 0; i < n; i++)
+    sum += ms[i];
+  printf ("%-34s wall: mean %7.2f ms  median %7.2f ms  p95 %7.2f ms  (%u frames);"
+          "  CPU %7.2f ms a frame\n",
+          what, sum / n, ms[n / 2], ms[MIN (n - 1, n * 95 / 100)], n, cpu);
+}
+
+static double
+cpu_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Returns the process CPU time per frame (all llvmpipe threads summed):
+ * on a shared machine wall time also counts other people's work. */
+static double
+run_frames (JgRenderer *r, JgScene *scene, JgCamera *cam, JgGlOffscreen *gl, guint w, guint h,
+            double *ms, guint n)
+{
+  double c0;
+
+  for (guint i = 0; i < 5; i++)   /* warm-up: shader variants, first touches */
+    {
+      jg_gl_offscreen_bind (gl);
+      jg_renderer_draw (r, scene, cam, w, h);
+      glFinish ();
+    }
+  c0 = cpu_ms ();
+  for (guint i = 0; i < n; i++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      jg_camera_orbit (cam, 0.5, (i % 20 < 10) ? 0.2 : -0.2);
+      jg_gl_offscreen_bind (gl);
+      jg_renderer_draw (r, scene, cam, w, h);
+      glFinish ();
+      ms[i] = (g_get_monotonic_time () - t0) / 1000.0;
+    }
+  return (cpu_ms () - c0) / n;
+}
+
+int
+main (int argc, char **argv)
+{
+  guint cw = 672, ch = 378, w = 1280, h = 720, frames = 60;
+  double point_size = 2.0;
+  g_autoptr(GError) error = NULL;
+  JgIntrinsics k;
+
+  for (int i = 1; i + 1 < argc; i += 2)
+    {
+      if (g_str_equal (argv[i], "--cloud") && parse_size (argv[i + 1], &cw, &ch))
+        continue;
+      if (g_str_equal (argv[i], "--size") && parse_size (argv[i + 1], &w, &h))
+        continue;
+      if (g_str_equal (argv[i], "--point-size") && (point_size = g_ascii_strtod (argv[i + 1], NULL)) >= 1)
+        continue;
+      if (g_str_equal (argv[i], "--frames") && (frames = (guint) atoi (argv[i + 1])) > 0)
+        continue;
+      fprintf (stderr, "usage: bench-render [--cloud WxH] [--size WxH] [--frames N] [--point-size PX]\n");
+      return 2;
+    }
+
+  g_autoptr(JgGlOffscreen) gl = jg_gl_offscreen_new (w, h, &error);
+  if (gl == NULL)
+    {
+      fprintf (stderr, "bench-render: %s\n", error->message);
+      return 1;
+    }
+  g_autoptr(JgRenderer) r = jg_renderer_new (&error);
+  if (r == NULL)
+    {
+      fprintf (stderr, "bench-render: %s\n", error->message);
+      return 1;
+    }
+  jg_renderer_set_point_size (r, (float) point_size);
+  jg_intrinsics_from_fov (&k, cw, ch, JG_DEFAULT_HFOV_DEG, JG_DEFAULT_VFOV_DEG);
+  g_autofree float *depth0 = g_new (float, (gsize) cw * ch);
+  g_autofree float *depth1 = g_new (float, (gsize) cw * ch);
+  g_autofree guint8 *rgb0 = g_new (guint8, (gsize) cw * ch * 3);
+  g_autofree guint8 *rgb1 = g_new (guint8, (gsize) cw * ch * 3);
+  float *depth[2] = { depth0, depth1 };
+  guint8 *rgb[2] = { rgb0, rgb1 };
+  make_room (depth[0], rgb[0], &k, 0.0);
+  make_room (depth[1], rgb[1], &k, 0.5);
+
+  g_autoptr(JgScene) scene = jg_scene_new ();
+  g_autoptr(JgCamera) cam = jg_camera_new ();
+  const JgBox gt[3] = { { 0, { -1.2, -0.6, -3.0 }, { 0.3, 0.8, 0.3 } },
+                        { 1, { 0.1, -0.2, -2.2 }, { 0.25, 0.4, 0.25 } },
+                        { 2, { 1.4, -0.5, -3.5 }, { 0.35, 0.9, 0.3 } } };
+  const JgBox pred[3] = { { 0, { -1.1, -0.55, -2.9 }, { 0.33, 0.7, 0.3 } },
+                          { 1, { 0.15, -0.25, -2.3 }, { 0.2, 0.45, 0.3 } },
+                          { 2, { 1.3, -0.45, -3.6 }, { 0.3, 0.8, 0.35 } } };
+  const JgDoa gt_doa[3] = { { 21, -8, 0, 3.1 }, { -3, -5, 0, 2.3 }, { -22, -7, 0, 3.8 } };
+  const JgDoa pred_doa[3] = { { 17, -4, 5.6, 3.1 }, { 2, -9, 6.2, 2.3 }, { -30, -2, 9.0, 3.8 } };
+  jg_scene_set_boxes (scene, JG_SET_GT, gt, 3);
+  jg_scene_set_boxes (scene, JG_SET_PRED, pred, 3);
+  jg_scene_set_doas (scene, JG_SET_GT, gt_doa, 3);
+  jg_scene_set_doas (scene, JG_SET_PRED, pred_doa, 3);
+
+  /* sample switch: back-projection, upload, first frame */
+  double switch_ms[10], switch_cpu = cpu_ms (), cpu;
+  for (guint i = 0; i < G_N_ELEMENTS (switch_ms); i++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      if (!jg_scene_set_cloud (scene, rgb[i % 2], cw, ch, depth[i % 2], &k, &error))
+        {
+          fprintf (stderr, "bench-render: %s\n", error->message);
+          return 1;
+        }
+      jg_gl_offscreen_bind (gl);
+      jg_renderer_draw (r, scene, cam, w, h);
+      glFinish ();
+      switch_ms[i] = (g_get_monotonic_time () - t0) / 1000.0;
+    }
+
+  switch_cpu = (cpu_ms () - switch_cpu) / G_N_ELEMENTS (switch_ms);
+  JgCameraPose pose = { { 0, -0.3, -2.5 }, 3.0, 25, -15, 0, 55 };
+  jg_camera_set_pose (cam, &pose);
+  g_autofree double *ms = g_new (double, frames);
+
+  printf ("bench-render: %s\n", jg_gl_offscreen_describe (gl));
+  printf ("cloud %ux%u (%u points), viewport %ux%u\n", cw, ch, jg_scene_get_n_points (scene), w, h);
+
+  jg_scene_set_overlays (scene, JG_OVERLAY_ALL);
+  jg_renderer_set_edl (r, TRUE, 1.5f);
+  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames);
+  report ("all overlays + eye-dome lighting", ms, frames, cpu);
+
+  jg_scene_set_overlays (scene, 0);
+  jg_camera_set_pose (cam, &pose);
+  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames);
+  report ("eye-dome lighting, no overlays", ms, frames, cpu);
+
+  jg_scene_set_overlays (scene, JG_OVERLAY_ALL);
+  jg_renderer_set_edl (r, FALSE, 0);
+  jg_camera_set_pose (cam, &pose);
+  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames);
+  report ("all overlays, no EDL", ms, frames, cpu);
+
+  jg_scene_set_overlays (scene, 0);
+  jg_camera_set_pose (cam, &pose);
+  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames);
+  report ("points only (no overlays, no EDL)", ms, frames, cpu);
+
+  /* what the view draws while the camera moves: a quarter of the points */
+  jg_renderer_set_point_budget (r, jg_scene_get_lod_count (scene, 1));
+  jg_scene_set_overlays (scene, JG_OVERLAY_ALL);
+  jg_renderer_set_edl (r, TRUE, 1.5f);
+  jg_camera_set_pose (cam, &pose);
+  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames);
+  report ("budget 1/4 + overlays + EDL", ms, frames, cpu);
+  jg_renderer_set_point_budget (r, jg_scene_get_lod_count (scene, 0));
+  jg_camera_set_pose (cam, &pose);
+  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames);
+  report ("budget 1/16 + overlays + EDL", ms, frames, cpu);
+  jg_renderer_set_point_budget (r, 0);
+
+  report ("sample switch to first frame", switch_ms, G_N_ELEMENTS (switch_ms), switch_cpu);
+  return glGetError () == GL_NO_ERROR ? 0 : 1;
+}
