@@ -16,6 +16,7 @@ static const JgCommand commands[] = {
   { "info", "PATH", "Summarise a sample directory or a manifest (counts, problems, missing files)", jg_cmd_info },
   { "prepare-audio", NULL, "Make foa_ls.wav for a manifest's samples from impulse responses and speech", jg_cmd_prepare_audio },
   { "render", "PATH --out FILE.png", "Render a sample's 3-D view with ground truth and predictions to a PNG (offscreen)", jg_cmd_render },
+  { "sim", NULL, "Simulate a SpatialSceneQA split (rooms, RGB-D, FOA, manifests)", jg_cmd_sim },
   { "tokenize", "TEXT", "Show how a Qwen tokenizer encodes a text", jg_cmd_tokenize },
   { "version", NULL, "Print version information", jg_cmd_version },
 };

@@ -31,6 +31,7 @@ int jg_cmd_version (int argc, char **argv);
 int jg_cmd_render (int argc, char **argv);
 int jg_cmd_binaural (int argc, char **argv);
 int jg_cmd_devices (int argc, char **argv);
+int jg_cmd_sim (int argc, char **argv);
 int jg_cmd_tokenize (int argc, char **argv);
 int jg_cmd_doa (int argc, char **argv);
 int jg_cmd_info (int argc, char **argv);

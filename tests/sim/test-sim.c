@@ -1,0 +1,725 @@
+/* `jaeger sim` against independent references: the camera model (depth
+ * back-projects onto the boxes), JAEGER.md's atan2 DoA formulas, the speed
+ * of sound (direct-path delay), the intensity vector (direction of the
+ * direct sound), Schroeder backward integration (RT60), the real manifests'
+ * answer formats and field order, and byte-identical reruns. */
+#include "sim/jg-sim.h"
+#include "sim/jg-sim-ir.h"
+#include "audio/jg-foa.h"
+#include "core/jg-error.h"
+#include "data/jg-answer.h"
+#include "data/jg-audio-clip.h"
+#include "data/jg-intrinsics.h"
+#include "data/jg-manifest.h"
+#include "data/jg-npy.h"
+#include "data/jg-png.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+static const char *const manifest_files[] = {
+  "hm3d_av_v2_ls_task1_%s.json", "hm3d_av_v2_ls_task2_%s.json",
+  "hm3d_av_v2_task1_%s.json", "hm3d_av_v2_task2_%s.json",
+  "visual_grounding_hm3d_av_v2_speaker_only_%s.json",
+};
+
+/* Two runs of the same small split (direct path only, like the release's
+ * test split) and one reverberant run per room kind. */
+static char *dir_a, *dir_b, *dir_shoebox, *dir_lshape;
+
+static void
+simulate (const char *dir, guint64 seed, double rt60, const char *kinds, gboolean audio,
+          guint task1, guint task2)
+{
+  JgSimOptions o;
+  g_autoptr(GError) error = NULL;
+
+  jg_sim_options_init (&o);
+  o.out_dir = dir;
+  o.seed = seed;
+  o.rt60 = rt60;
+  o.no_audio = !audio;
+  o.task1_per_scene = task1;
+  o.task2_per_scene = task2;
+  o.speech_seconds = 1.5;
+  g_assert_true (jg_sim_parse_room_kinds (kinds, &o, &error));
+  g_assert_true (jg_sim_run (&o, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static GPtrArray *
+sample_dirs (const char *root)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *split = g_build_filename (root, "test", NULL);
+  g_autoptr(GDir) d = g_dir_open (split, 0, NULL);
+  const char *scene;
+
+  g_assert_nonnull (d);
+  while ((scene = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *sd = g_build_filename (split, scene, NULL);
+      g_autoptr(GDir) d2 = g_dir_open (sd, 0, NULL);
+      const char *s;
+      g_assert_true (g_regex_match_simple ("^[0-9]{5}-[A-Za-z0-9]{11}$", scene, 0, 0));
+      while ((s = g_dir_read_name (d2)) != NULL)
+        {
+          g_assert_true (g_regex_match_simple ("^task[12]_[0-9]{5}$", s, 0, 0));
+          g_ptr_array_add (out, g_build_filename (sd, s, NULL));
+        }
+    }
+  g_assert_cmpuint (out->len, >, 0);
+  return out;
+}
+
+static JsonObject *
+load_meta (const char *dir, JsonParser **parser)
+{
+  g_autofree char *p = g_build_filename (dir, "metadata.json", NULL);
+  g_autoptr(GError) error = NULL;
+
+  *parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_file (*parser, p, &error));
+  return json_node_get_object (json_parser_get_root (*parser));
+}
+
+static void
+vec3 (JsonObject *o, const char *name, double v[3])
+{
+  JsonArray *a = json_object_get_array_member (o, name);
+  for (guint i = 0; i < 3; i++)
+    v[i] = json_array_get_double_element (a, i);
+}
+
+/* The speaker that talks with @gender ("male"/"female"), or -1. */
+static int
+talker_index (JsonObject *meta, const char *gender)
+{
+  JsonArray *spk = json_object_get_array_member (meta, "speakers");
+  for (guint i = 0; i < json_array_get_length (spk); i++)
+    {
+      JsonNode *t = json_object_get_member (json_array_get_object_element (spk, i), "talker");
+      if (!JSON_NODE_HOLDS_NULL (t) && g_strcmp0 (json_node_get_string (t), gender) == 0)
+        return (int) i;
+    }
+  return -1;
+}
+
+/* Depth.png, read back through the camera model, lands on every speaker box. */
+static void
+test_depth_on_boxes (void)
+{
+  g_autoptr(GPtrArray) dirs = sample_dirs (dir_a);
+  JgIntrinsics k;
+  guint checked = 0;
+
+  jg_intrinsics_from_fov (&k, 672, 378, 90.0, 58.72);
+  for (guint d = 0; d < dirs->len; d++)
+    {
+      g_autoptr(JsonParser) parser = NULL;
+      JsonObject *meta = load_meta (dirs->pdata[d], &parser);
+      JsonArray *spk = json_object_get_array_member (meta, "speakers");
+      g_autofree char *dp = g_build_filename (dirs->pdata[d], "depth.png", NULL);
+      g_autofree char *rp = g_build_filename (dirs->pdata[d], "rgb.png", NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JgImage) depth = jg_png_load (dp, &error);
+      g_autoptr(JgImage) rgb = jg_png_load (rp, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (depth->width, ==, 672);
+      g_assert_cmpuint (depth->height, ==, 378);
+      g_assert_cmpuint (depth->channels, ==, 1);
+      g_assert_cmpuint (depth->bit_depth, ==, 8);
+      g_assert_cmpuint (rgb->width, ==, 672);
+      g_assert_cmpuint (rgb->height, ==, 378);
+      g_assert_cmpuint (rgb->channels, ==, 3);
+      for (guint i = 0; i < json_array_get_length (spk); i++)
+        {
+          JsonObject *s = json_array_get_object_element (spk, i);
+          double c[3], size[3], u = -1, v = -1, p[3], metres;
+          int pu, pv;
+
+          vec3 (s, "center", c);
+          vec3 (s, "size", size);
+          g_assert_true (jg_intrinsics_project (&k, c, &u, &v));
+          pu = (int) lround (u);
+          pv = (int) lround (v);
+          metres = depth->pixels[pv * 672 + pu] / 255.0 * 10.0;
+          jg_intrinsics_unproject (&k, pu, pv, metres, p);
+          /* The exact surface point is on the box; an 8-bit depth step of
+           * 10/255 m moves the back-projected point along its ray by at most
+           * half a step, i.e. each coordinate by |p_a| * step / 2 / depth. */
+          {
+            double q = 10.0 / 255.0 / 2.0 / metres + 1e-9;
+            gboolean on_face = FALSE;
+            for (int a = 0; a < 3; a++)
+              {
+                double tol = fabs (p[a]) * q;
+                g_assert_cmpfloat (fabs (p[a] - c[a]), <=, size[a] / 2 + tol);
+                on_face |= fabs (fabs (p[a] - c[a]) - size[a] / 2) <= tol;
+              }
+            g_assert_true (on_face);
+          }
+          checked++;
+        }
+    }
+  g_assert_cmpuint (checked, >=, 3);
+}
+
+static JgManifest *
+load_manifest (const char *root, int which)
+{
+  g_autofree char *name = g_strdup_printf (manifest_files[which], "test");
+  g_autofree char *path = g_build_filename (root, name, NULL);
+  g_autoptr(GError) error = NULL;
+  JgManifest *m = jg_manifest_load (path, root, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < jg_manifest_get_n_problems (m); i++)
+    g_test_message ("%s", jg_manifest_get_problem (m, i));
+  g_assert_cmpuint (jg_manifest_get_n_problems (m), ==, 0);
+  return m;
+}
+
+/* DoA labels are JAEGER.md's atan2 formulas at the talker's box centre,
+ * rounded; they equal jg_camera_to_doa and stay in the release's ranges. */
+static void
+test_doa_labels (void)
+{
+  guint checked = 0;
+
+  for (int which = 0; which < 2; which++)
+    {
+      g_autoptr(JgManifest) m = load_manifest (dir_a, which);
+      for (guint e = 0; e < jg_manifest_get_n_entries (m); e++)
+        {
+          const JgManifestEntry *en = jg_manifest_get_entry (m, e);
+          g_autoptr(JsonParser) parser = NULL;
+          JsonObject *meta = load_meta (en->path, &parser);
+          int t = talker_index (meta, en->gender == JG_GENDER_MALE ? "male" : "female");
+          double c[3], az, el, ref_az, ref_el, dist;
+
+          g_assert_cmpint (t, >=, 0);
+          g_assert_cmpint (en->answer->kind, ==, JG_ANSWER_DOA);
+          vec3 (json_array_get_object_element (json_object_get_array_member (meta, "speakers"), t),
+                "center", c);
+          ref_az = atan2 (-c[0], -c[2]) * 180.0 / G_PI;
+          ref_el = atan2 (c[1], hypot (c[0], c[2])) * 180.0 / G_PI;
+          jg_camera_to_doa (c, &az, &el);
+          g_assert_cmpfloat_with_epsilon (az, ref_az, 1e-9);
+          g_assert_cmpfloat_with_epsilon (el, ref_el, 1e-9);
+          g_assert_cmpfloat (en->answer->az_deg, ==, round (ref_az));
+          g_assert_cmpfloat (en->answer->el_deg, ==, round (ref_el));
+          g_assert_cmpfloat (fabs (en->answer->az_deg), <=, 40);
+          g_assert_cmpfloat (fabs (en->answer->el_deg), <=, 25);
+          dist = sqrt (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]);
+          g_assert_cmpfloat (dist, >=, 0.9);
+          g_assert_cmpfloat (dist, <=, 4.1);
+          checked++;
+        }
+    }
+  g_assert_cmpuint (checked, >=, 3);
+}
+
+/* Boxes are listed left to right; Left/Center/Right is the talker's rank
+ * by decreasing azimuth among the boxes of the same sample. */
+static void
+test_grounding_and_sides (void)
+{
+  g_autoptr(JgManifest) vg = load_manifest (dir_a, 4);
+  g_autoptr(GHashTable) boxes = g_hash_table_new (g_str_hash, g_str_equal);
+  guint sides = 0;
+
+  for (guint e = 0; e < jg_manifest_get_n_entries (vg); e++)
+    {
+      const JgManifestEntry *en = jg_manifest_get_entry (vg, e);
+      g_autoptr(JsonParser) parser = NULL;
+      JsonObject *meta = load_meta (en->path, &parser);
+      JsonArray *spk = json_object_get_array_member (meta, "speakers");
+      GArray *b = en->answer->boxes;
+      double prev_az = G_MAXDOUBLE;
+
+      g_assert_cmpuint (b->len, ==, json_array_get_length (spk));
+      g_assert_cmpuint (g_strv_length (en->obj_category), ==, b->len);
+      for (guint i = 0; i < b->len; i++)
+        {
+          const JgBox *box = &g_array_index (b, JgBox, i);
+          double c[3], size[3], az, el;
+          vec3 (json_array_get_object_element (spk, i), "center", c);
+          vec3 (json_array_get_object_element (spk, i), "size", size);
+          for (int a = 0; a < 3; a++)
+            {
+              g_assert_cmpfloat (fabs (box->center[a] - c[a]), <=, 0.005 + 1e-9);
+              g_assert_cmpfloat (fabs (box->size[a] - size[a]), <=, 0.005 + 1e-9);
+            }
+          jg_camera_to_doa (box->center, &az, &el);
+          g_assert_cmpfloat (az, <, prev_az);
+          prev_az = az;
+        }
+      g_hash_table_insert (boxes, (gpointer) en->path, b);
+    }
+  for (int which = 2; which < 4; which++)
+    {
+      g_autoptr(JgManifest) m = load_manifest (dir_a, which);
+      for (guint e = 0; e < jg_manifest_get_n_entries (m); e++)
+        {
+          const JgManifestEntry *en = jg_manifest_get_entry (m, e);
+          g_autoptr(JsonParser) parser = NULL;
+          JsonObject *meta = load_meta (en->path, &parser);
+          const char *gender = which == 2 ? (talker_index (meta, "male") >= 0 ? "male" : "female")
+                                          : jg_gender_to_string (en->gender);
+          int t = talker_index (meta, gender);
+          JsonArray *spk = json_object_get_array_member (meta, "speakers");
+          guint n = json_array_get_length (spk);
+          double c[3], az_t, el, az;
+          int rank = 0;
+          JgSide want;
+
+          g_assert_cmpuint (en->num_speakers, ==, n);
+          g_assert_cmpuint (n, >=, 2);
+          g_assert_cmpuint (n, <=, 3);
+          vec3 (json_array_get_object_element (spk, t), "center", c);
+          jg_camera_to_doa (c, &az_t, &el);
+          for (guint i = 0; i < n; i++)
+            {
+              vec3 (json_array_get_object_element (spk, i), "center", c);
+              jg_camera_to_doa (c, &az, &el);
+              rank += az > az_t;
+            }
+          want = rank == 0 ? JG_SIDE_LEFT : rank == (int) n - 1 ? JG_SIDE_RIGHT : JG_SIDE_CENTER;
+          g_assert_cmpint (en->answer->kind, ==, JG_ANSWER_SIDE);
+          g_assert_cmpint (en->answer->side, ==, want);
+          if (which == 3)
+            {
+              g_autofree char *label = g_strdup_printf ("%s: %s", gender, en->text);
+              g_assert_cmpstr (en->target_label, ==, label);
+            }
+          sides++;
+        }
+    }
+  g_assert_cmpuint (sides, >=, 1);
+}
+
+/* The direct path of an IR in @conv: its delay is distance / 343 m/s
+ * (within @max_samples), its level 1/r, and the intensity
+ * vector over it points at @src within @max_deg. */
+static void
+direct_path_checks (const float *ir, gsize n, const double src[3], JgFoaConvention conv,
+                    double max_samples, double max_deg)
+{
+  g_autofree float *frames = g_new (float, 4 * n);
+  double dist = sqrt (src[0] * src[0] + src[1] * src[1] + src[2] * src[2]);
+  double tau = dist / 343.0 * 16000.0, peak = 0.0, est, iv[3] = { 0, 0, 0 }, dir[3], cosang;
+  gsize at = 0;
+
+  for (gsize i = 0; i < n; i++)
+    for (int c = 0; c < 4; c++)
+      frames[4 * i + c] = ir[c * n + i];
+  jg_foa_convert (conv, JG_FOA_AMBIX, frames, n);
+  for (gsize i = 0; i < (gsize) (tau + 20) && i < n; i++)
+    if (fabs (frames[4 * i]) > peak)
+      {
+        peak = fabs (frames[4 * i]);
+        at = i;
+      }
+  g_assert_cmpuint (at, >, 0);
+  g_assert_cmpfloat (fabs ((double) at - tau), <=, 0.5);
+  {
+    /* A pure delay has linear phase: tau = -arg X(w) / w at a low w, with
+     * X the DTFT of the arrival (taken relative to the peak sample). */
+    const double w = 0.2;
+    double re = 0.0, im = 0.0;
+    for (long i = (long) at - 10; i <= (long) at + 10; i++)
+      if (i >= 0 && i < (long) n)
+        {
+          re += frames[4 * i] * cos (w * (i - (long) at));
+          im -= frames[4 * i] * sin (w * (i - (long) at));
+        }
+    est = at - atan2 (im, re) / w;
+  }
+  g_test_message ("direct path at %.4f samples, distance / c gives %.4f", est, tau);
+  g_assert_cmpfloat (fabs (est - tau), <, max_samples);
+  /* 1/r: the peak of a kernel centred near a sample is close to 1/dist. */
+  g_assert_cmpfloat (peak, <=, 1.0 / dist * 1.001);
+  g_assert_cmpfloat (peak, >=, 1.0 / dist * 0.6);
+  for (gsize i = at - 3; i <= at + 3; i++)
+    {
+      /* ambiX: 1 Y (left), 2 Z (up), 3 X (front); camera: -x left, +y up, -z front. */
+      iv[0] += frames[4 * i] * -frames[4 * i + 1];
+      iv[1] += frames[4 * i] * frames[4 * i + 2];
+      iv[2] += frames[4 * i] * -frames[4 * i + 3];
+    }
+  for (int a = 0; a < 3; a++)
+    dir[a] = src[a] / dist;
+  cosang = (iv[0] * dir[0] + iv[1] * dir[1] + iv[2] * dir[2])
+           / sqrt (iv[0] * iv[0] + iv[1] * iv[1] + iv[2] * iv[2]);
+  g_assert_cmpfloat (acos (MIN (1.0, cosang)) * 180.0 / G_PI, <, max_deg);
+}
+
+static void
+test_ir_direct_path (void)
+{
+  g_autoptr(GPtrArray) dirs = sample_dirs (dir_a);
+  guint checked = 0;
+
+  for (guint d = 0; d < dirs->len; d++)
+    {
+      g_autoptr(JsonParser) parser = NULL;
+      JsonObject *meta = load_meta (dirs->pdata[d], &parser);
+      JsonArray *spk = json_object_get_array_member (meta, "speakers");
+      const char *genders[2] = { "male", "female" };
+
+      for (int g = 0; g < 2; g++)
+        {
+          int t = talker_index (meta, genders[g]);
+          g_autofree char *file = NULL, *path = NULL;
+          g_autoptr(GError) error = NULL;
+          g_autofree float *ir = NULL;
+          gsize n;
+          double c[3];
+
+          if (t < 0)
+            continue;
+          file = strstr (dirs->pdata[d], "task1_") != NULL ? g_strdup ("ir.npy")
+                                                          : g_strdup_printf ("ir_%s.npy", genders[g]);
+          path = g_build_filename (dirs->pdata[d], file, NULL);
+          ir = jg_npy_load_foa (path, &n, &error);
+          g_assert_no_error (error);
+          vec3 (json_array_get_object_element (spk, t), "center", c);
+          direct_path_checks (ir, n, c, JG_FOA_JAEGER, 0.01, 1.0);
+          checked++;
+        }
+    }
+  g_assert_cmpuint (checked, >=, 4);
+}
+
+/* foa_ls.wav (IR * speech) of a one-talker, direct-path-only sample: the
+ * intensity vector over the whole file points at the labelled talker. */
+static void
+test_wav_direction (void)
+{
+  g_autoptr(GPtrArray) dirs = sample_dirs (dir_a);
+  guint checked = 0;
+
+  for (guint d = 0; d < dirs->len; d++)
+    {
+      g_autoptr(JsonParser) parser = NULL;
+      JsonObject *meta;
+      g_autofree char *path = g_build_filename (dirs->pdata[d], "foa_ls.wav", NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JgAudioClip) clip = NULL;
+      g_autofree float *frames = NULL;
+      double c[3], iv[3] = { 0, 0, 0 }, dist, cosang;
+      int t;
+
+      if (strstr (dirs->pdata[d], "task1_") == NULL)
+        continue;
+      meta = load_meta (dirs->pdata[d], &parser);
+      t = MAX (talker_index (meta, "male"), talker_index (meta, "female"));
+      clip = jg_audio_clip_load (path, &error);
+      g_assert_no_error (error);
+      g_assert_true (jg_audio_clip_check_foa (clip, path, &error));
+      frames = g_new (float, 4 * clip->n_frames);
+      for (gsize i = 0; i < clip->n_frames; i++)
+        for (int ch = 0; ch < 4; ch++)
+          frames[4 * i + ch] = clip->data[ch * clip->n_frames + i];
+      jg_foa_convert (JG_FOA_JAEGER, JG_FOA_AMBIX, frames, clip->n_frames);
+      for (gsize i = 0; i < clip->n_frames; i++)
+        {
+          iv[0] += frames[4 * i] * -frames[4 * i + 1];
+          iv[1] += frames[4 * i] * frames[4 * i + 2];
+          iv[2] += frames[4 * i] * -frames[4 * i + 3];
+        }
+      vec3 (json_array_get_object_element (json_object_get_array_member (meta, "speakers"), t), "center", c);
+      dist = sqrt (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]);
+      cosang = (iv[0] * c[0] + iv[1] * c[1] + iv[2] * c[2])
+               / (dist * sqrt (iv[0] * iv[0] + iv[1] * iv[1] + iv[2] * iv[2]));
+      g_assert_cmpfloat (acos (MIN (1.0, cosang)) * 180.0 / G_PI, <, 2.0);
+      checked++;
+    }
+  g_assert_cmpuint (checked, >=, 1);
+}
+
+/* T from the Schroeder curve of W between -5 and -25 dB (a T20 fit). */
+static double
+schroeder_t20 (const float *w, gsize n)
+{
+  g_autofree double *e = g_new (double, n);
+  double acc = 0.0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  gsize m = 0;
+
+  for (gsize i = n; i-- > 0;)
+    {
+      acc += (double) w[i] * w[i];
+      e[i] = acc;
+    }
+  for (gsize i = 0; i < n; i++)
+    {
+      double db = 10.0 * log10 (e[i] / e[0]);
+      if (db <= -5.0 && db >= -25.0)
+        {
+          double t = i / 16000.0;
+          sx += t; sy += db; sxx += t * t; sxy += t * db;
+          m++;
+        }
+    }
+  g_assert_cmpuint (m, >, 100);
+  return -60.0 / ((m * sxy - sx * sy) / (m * sxx - sx * sx));
+}
+
+/* With reverberation the IR decays at the requested rate (within 20 %),
+ * in a shoebox and in an L-shaped room, and the direct path is still
+ * where the speed of sound puts it. */
+static void
+check_decay (const char *root, double rt60)
+{
+  g_autoptr(GPtrArray) dirs = sample_dirs (root);
+
+  for (guint d = 0; d < dirs->len; d++)
+    {
+      g_autofree char *path = g_build_filename (dirs->pdata[d], "ir.npy", NULL);
+      g_autofree char *wav = g_build_filename (dirs->pdata[d], "foa_ls.wav", NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonParser) parser = NULL;
+      JsonObject *meta = load_meta (dirs->pdata[d], &parser);
+      JsonObject *room = json_object_get_object_member (meta, "room");
+      g_autofree float *ir = NULL;
+      gsize n;
+      double c[3], t20;
+      int t = MAX (talker_index (meta, "male"), talker_index (meta, "female"));
+
+      g_assert_false (g_file_test (wav, G_FILE_TEST_EXISTS));    /* --no-audio */
+      ir = jg_npy_load_foa (path, &n, &error);
+      g_assert_no_error (error);
+      g_assert_cmpfloat (json_object_get_double_member (room, "rt60"), ==, rt60);
+      t20 = schroeder_t20 (ir, n);
+      g_test_message ("%s room, RT60 %.2f s requested, %.3f s measured (T20)",
+                      json_object_get_string_member (room, "kind"), rt60, t20);
+      g_assert_cmpfloat (fabs (t20 - rt60) / rt60, <, 0.2);
+      vec3 (json_array_get_object_element (json_object_get_array_member (meta, "speakers"), t), "center", c);
+      /* Early reflections overlap the kernel of the direct sound a little. */
+      direct_path_checks (ir, n, c, JG_FOA_JAEGER, 0.5, 3.0);
+    }
+}
+
+static void
+test_rt60_shoebox (void)
+{
+  check_decay (dir_shoebox, 0.5);
+}
+
+static void
+test_rt60_lshape (void)
+{
+  check_decay (dir_lshape, 0.35);
+}
+
+/* Key order of the first entry of a manifest, as written. */
+static char *
+key_order (const char *path)
+{
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonArray *a;
+  GList *members;
+  GString *s = g_string_new (NULL);
+
+  g_assert_true (json_parser_load_from_file (p, path, &error));
+  a = json_object_get_array_member (json_node_get_object (json_parser_get_root (p)), "annotation");
+  g_assert_cmpuint (json_array_get_length (a), >, 0);
+  members = json_object_get_members (json_array_get_object_element (a, 0));
+  for (GList *l = members; l != NULL; l = l->next)
+    g_string_append_printf (s, "%s,", (const char *) l->data);
+  g_list_free (members);
+  return g_string_free (s, FALSE);
+}
+
+/* Every manifest has the release's file name, field order and answer
+ * formats (the regular expressions every real answer matches), and every
+ * answer parses and round-trips through the data module. */
+static void
+test_manifest_format (void)
+{
+  static const char *const patterns[] = {
+    "^azimuth: -?[0-9]+; elevation: -?[0-9]+$",
+    "^azimuth: -?[0-9]+; elevation: -?[0-9]+$",
+    "^(Left|Center|Right)$",
+    "^(Left|Center|Right)$",
+    "^bbox_0=Bbox\\(speaker(, -?[0-9]+\\.[0-9]{2}){6}\\)(\\nbbox_[0-9]+=Bbox\\(speaker(, -?[0-9]+\\.[0-9]{2}){6}\\))*$",
+  };
+  static const char *const real[] = {
+    "hm3d_av_v2_ls_task1_test.json", "hm3d_av_v2_ls_task2_test.json",
+    "hm3d_av_v2_task1_test.json", "hm3d_av_v2_task2_test.json",
+    "visual_grounding_hm3d_av_v2_speaker_only_test.json",
+  };
+  const char *fixtures = g_getenv ("JAEGER_MANIFESTS");
+
+  g_assert_nonnull (fixtures);
+  for (int which = 0; which < 5; which++)
+    {
+      g_autoptr(JgManifest) m = load_manifest (dir_a, which);
+      g_autoptr(JgManifest) r = NULL;
+      g_autofree char *name = g_strdup_printf (manifest_files[which], "test");
+      g_autofree char *ours = g_build_filename (dir_a, name, NULL);
+      g_autofree char *theirs = g_build_filename (fixtures, real[which], NULL);
+      g_autofree char *ko = key_order (ours), *kt = key_order (theirs);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GRegex) re = g_regex_new (patterns[which], 0, 0, &error);
+
+      g_assert_cmpstr (ko, ==, kt);
+      /* The same expressions hold for every real answer: they are the format. */
+      r = jg_manifest_load (theirs, NULL, &error);
+      g_assert_no_error (error);
+      for (guint e = 0; e < jg_manifest_get_n_entries (r); e++)
+        g_assert_true (g_regex_match (re, jg_manifest_get_entry (r, e)->text, 0, NULL));
+      g_assert_cmpuint (jg_manifest_get_n_entries (m), >, 0);
+      for (guint e = 0; e < jg_manifest_get_n_entries (m); e++)
+        {
+          const JgManifestEntry *en = jg_manifest_get_entry (m, e);
+          g_autofree char *again = jg_answer_format (en->answer, JG_UNITS_METRES);
+          g_assert_true (g_regex_match (re, en->text, 0, NULL));
+          g_assert_true (g_str_has_prefix (en->original_path, JG_SIM_RELEASE_PREFIX "/test/"));
+          g_assert_true (g_file_test (en->path, G_FILE_TEST_IS_DIR));
+          g_assert_cmpstr (again, ==, en->text);
+        }
+    }
+}
+
+static void
+compare_trees (const char *a, const char *b, guint *n_files)
+{
+  g_autoptr(GDir) d = g_dir_open (a, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *pa = g_build_filename (a, name, NULL);
+      g_autofree char *pb = g_build_filename (b, name, NULL);
+      if (g_file_test (pa, G_FILE_TEST_IS_DIR))
+        compare_trees (pa, pb, n_files);
+      else
+        {
+          g_autofree char *ca = NULL, *cb = NULL;
+          gsize la, lb;
+          g_assert_true (g_file_get_contents (pa, &ca, &la, NULL));
+          g_assert_true (g_file_get_contents (pb, &cb, &lb, NULL));
+          g_assert_cmpuint (la, ==, lb);
+          g_assert_true (memcmp (ca, cb, la) == 0);
+          (*n_files)++;
+        }
+    }
+}
+
+/* The same seed gives the same bytes, file for file, audio included. */
+static void
+test_deterministic (void)
+{
+  guint n_files = 0, n_other = 0;
+
+  compare_trees (dir_a, dir_b, &n_files);
+  compare_trees (dir_b, dir_a, &n_other);
+  g_assert_cmpuint (n_files, ==, n_other);
+  /* 5 manifests + 3 task1 samples of 5 files + 1 task2 sample of 6. */
+  g_assert_cmpuint (n_files, ==, 5 + 3 * 5 + 6);
+}
+
+/* Question templates are the release's test_prompt.json. */
+static void
+test_prompts (void)
+{
+  g_autofree char *path = g_build_filename (JG_SOURCE_DIR, "resources", "prompts", "test_prompt.json", NULL);
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  static const char *const tasks[] = { "spatial_doa", "multi_spatial_doa", "visual_grounding",
+                                       "single_source", "dual_source" };
+  JsonObject *o;
+
+  g_assert_true (json_parser_load_from_file (p, path, &error));
+  o = json_node_get_object (json_parser_get_root (p));
+  for (gsize i = 0; i < G_N_ELEMENTS (tasks); i++)
+    g_assert_cmpstr (jg_sim_question (tasks[i]), ==, json_object_get_string_member (o, tasks[i]));
+  g_assert_null (jg_sim_question ("nonsense"));
+}
+
+static void
+test_bad_options (void)
+{
+  JgSimOptions o;
+  g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL, e4 = NULL;
+
+  jg_sim_options_init (&o);
+  o.out_dir = dir_a;
+  o.speakers_max = 9;
+  g_assert_false (jg_sim_run (&o, NULL, NULL, &e1));
+  g_assert_error (e1, JG_ERROR, JG_ERROR_UNSUPPORTED);
+  jg_sim_options_init (&o);
+  o.out_dir = dir_a;
+  o.split = "../escape";
+  g_assert_false (jg_sim_run (&o, NULL, NULL, &e2));
+  g_assert_nonnull (strstr (e2->message, "split"));
+  g_assert_false (jg_sim_parse_room_kinds ("shoebox,dome", &o, &e3));
+  g_assert_nonnull (strstr (e3->message, "dome"));
+  jg_sim_options_init (&o);
+  o.out_dir = dir_a;
+  o.speech_dir = "/nonexistent/speech";
+  g_assert_false (jg_sim_run (&o, NULL, NULL, &e4));
+  g_assert_nonnull (strstr (e4->message, "/nonexistent/speech"));
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (d == NULL)
+    {
+      g_unlink (path);
+      return;
+    }
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (path, name, NULL);
+      remove_tree (p);
+    }
+  g_rmdir (path);
+}
+
+int
+main (int argc, char **argv)
+{
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+  dir_a = g_dir_make_tmp ("jaeger-sim-a-XXXXXX", NULL);
+  dir_b = g_dir_make_tmp ("jaeger-sim-b-XXXXXX", NULL);
+  dir_shoebox = g_dir_make_tmp ("jaeger-sim-s-XXXXXX", NULL);
+  dir_lshape = g_dir_make_tmp ("jaeger-sim-l-XXXXXX", NULL);
+  /* Seed 9 puts 2-3 loudspeakers in some task1 sample, so that all five
+   * manifests have entries (test_manifest_format asserts it). */
+  simulate (dir_a, 9, 0.0, "shoebox,lshape", TRUE, 3, 1);
+  simulate (dir_b, 9, 0.0, "shoebox,lshape", TRUE, 3, 1);
+  simulate (dir_shoebox, 3, 0.5, "shoebox", FALSE, 2, 0);
+  simulate (dir_lshape, 4, 0.35, "lshape", FALSE, 2, 0);
+
+  g_test_add_func ("/sim/depth-on-boxes", test_depth_on_boxes);
+  g_test_add_func ("/sim/doa-labels", test_doa_labels);
+  g_test_add_func ("/sim/grounding-and-sides", test_grounding_and_sides);
+  g_test_add_func ("/sim/ir-direct-path", test_ir_direct_path);
+  g_test_add_func ("/sim/wav-direction", test_wav_direction);
+  g_test_add_func ("/sim/rt60-shoebox", test_rt60_shoebox);
+  g_test_add_func ("/sim/rt60-lshape", test_rt60_lshape);
+  g_test_add_func ("/sim/manifest-format", test_manifest_format);
+  g_test_add_func ("/sim/deterministic", test_deterministic);
+  g_test_add_func ("/sim/prompts", test_prompts);
+  g_test_add_func ("/sim/bad-options", test_bad_options);
+  rc = g_test_run ();
+  remove_tree (dir_a);
+  remove_tree (dir_b);
+  remove_tree (dir_shoebox);
+  remove_tree (dir_lshape);
+  return rc;
+}
