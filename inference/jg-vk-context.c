@@ -224,8 +224,11 @@ create_device (JgVkContext *self, guint disabled, GError **error)
   if ((sg.supportedOperations & sg_need) == sg_need && (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT)
       && sg.subgroupSize >= 4)
     features |= JG_VK_FEATURE_SUBGROUP;
-  if (self->info.coopmat_nv && coop.cooperativeMatrix && v12.vulkanMemoryModel
-      && pick_coopmat_shape (self->physical, self->coopmat_shape))
+  /* The cooperative-matrix shader is written for 16x16x16 fragments and
+   * subgroups of 32 (NVIDIA's). */
+  if (self->info.coopmat_nv && coop.cooperativeMatrix && v12.vulkanMemoryModel && sg.subgroupSize == 32
+      && pick_coopmat_shape (self->physical, self->coopmat_shape) && self->coopmat_shape[0] == 16
+      && self->coopmat_shape[1] == 16 && self->coopmat_shape[2] == 16)
     features |= JG_VK_FEATURE_COOPMAT;
   features &= ~disabled;
   if (!(features & JG_VK_FEATURE_FP16))
@@ -481,14 +484,21 @@ jg_vk_context_get_max_binding (JgVkContext *self)
 }
 
 guint64
-jg_vk_context_get_allocated (JgVkContext *self, guint *n_blocks)
+jg_vk_context_get_allocated (JgVkContext *self, gboolean host, guint *n_blocks)
 {
   guint64 total = 0;
+  guint n = 0;
 
   for (guint i = 0; i < self->blocks->len; i++)
-    total += ((JgVkBlock *) g_ptr_array_index (self->blocks, i))->size;
+    {
+      JgVkBlock *b = g_ptr_array_index (self->blocks, i);
+      if (b->host != host)
+        continue;
+      total += b->size;
+      n++;
+    }
   if (n_blocks)
-    *n_blocks = self->blocks->len;
+    *n_blocks = n;
   return total;
 }
 

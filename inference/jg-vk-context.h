@@ -38,8 +38,9 @@ guint        jg_vk_context_get_features (JgVkContext *self);
 guint32      jg_vk_context_get_subgroup_size (JgVkContext *self);
 /* Largest tensor the device can bind (bytes). */
 guint64      jg_vk_context_get_max_binding (JgVkContext *self);
-/* Bytes held in device memory blocks, and how many blocks. */
-guint64      jg_vk_context_get_allocated (JgVkContext *self, guint *n_blocks);
+/* Bytes held in device-local (host = FALSE) or host-visible memory blocks,
+ * and how many blocks. */
+guint64      jg_vk_context_get_allocated (JgVkContext *self, gboolean host, guint *n_blocks);
 
 /* Recording: ops called between begin and submit are recorded into one
  * command buffer; submit runs it and waits. Ops called outside begin/submit

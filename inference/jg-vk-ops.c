@@ -64,15 +64,22 @@ use_subgroup (JgVkContext *ctx)
 /* The variant name for weights of w's dtype: _f32, _f16 (words unpacked)
  * or _f16s (16-bit storage), then _sg for subgroup reductions. */
 static const char *
-variant (JgVkContext *ctx, const char *base, JgTensor *w, gboolean sg, char *buf, gsize len)
+variant_ex (JgVkContext *ctx, const char *base, JgTensor *w, gboolean sg, gboolean f16s, char *buf,
+            gsize len)
 {
   const char *wt = "";
 
   if (w != NULL)
     wt = w->dtype == JG_DTYPE_F32 ? "_f32"
-         : (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_FP16) ? "_f16s" : "_f16";
+         : f16s && (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_FP16) ? "_f16s" : "_f16";
   g_snprintf (buf, len, "%s%s%s", base, wt, sg && use_subgroup (ctx) ? "_sg" : "");
   return buf;
+}
+
+static const char *
+variant (JgVkContext *ctx, const char *base, JgTensor *w, gboolean sg, char *buf, gsize len)
+{
+  return variant_ex (ctx, base, w, sg, TRUE, buf, len);
 }
 
 gboolean
@@ -137,9 +144,11 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
     {
       struct { guint32 m, k, has_bias, accumulate; } mv = { pc.m, pc.k, pc.has_bias, pc.accumulate };
       guint32 spec[3];
-      guint rows = options->matvec_rows ? options->matvec_rows : 1;
+      /* Measured on an H100 (docs/PERFORMANCE.md): one row per workgroup of
+       * 128 for one vector, two rows for several. */
+      guint rows = options->matvec_rows ? options->matvec_rows : (n > 1 ? 2 : 1);
       JgVkDispatch d = {
-        .shader = variant (ctx, "matvec", w, TRUE, name, sizeof name),
+        .shader = variant_ex (ctx, "matvec", w, TRUE, FALSE, name, sizeof name),
         .spec = spec, .n_spec = 3, .bind = bind, .n_bind = 4, .write_mask = 1u << 2,
         .push = &mv, .push_size = sizeof mv,
       };
@@ -148,16 +157,19 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
       spec[0] = options->matvec_wg ? options->matvec_wg : 128;
       spec[1] = rows;
       spec[2] = (guint32) n;
+      /* Partial sums of every row and column, plus the reduction scratch. */
+      if ((guint64) (rows * n + 2) * spec[0] * 4 > jg_vk_context_get_info (ctx)->max_shared_memory)
+        return fail (error, op, "%u rows x %" G_GINT64_FORMAT " columns x %u threads need more shared "
+                     "memory than the device has", rows, n, spec[0]);
       groups_for ((guint64) ((m + rows - 1) / rows), d.groups);
       return jg_vk_dispatch (ctx, &d, error);
     }
   if (path == JG_LINEAR_COOPMAT)
     {
-      guint32 spec[1] = { 4 * jg_vk_context_get_subgroup_size (ctx) };
       JgVkDispatch d = {
-        .shader = "matmul_cm", .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 4,
+        .shader = "matmul_cm", .bind = bind, .n_bind = 4,
         .write_mask = 1u << 2, .push = &pc, .push_size = sizeof pc,
-        .groups = { (guint32) ((m + 63) / 64), (guint32) ((n + 63) / 64), 1 },
+        .groups = { (guint32) ((m + 127) / 128), (guint32) ((n + 127) / 128), 1 },
       };
       if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT))
         {
@@ -167,7 +179,7 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
         }
       if (w->dtype != JG_DTYPE_F16)
         return fail (error, op, "the cooperative-matrix path needs f16 weights");
-      if ((m + 63) / 64 > MAX_GROUPS || (n + 63) / 64 > MAX_GROUPS)
+      if ((m + 127) / 128 > MAX_GROUPS || (n + 127) / 128 > MAX_GROUPS)
         return fail (error, op, "too large for one dispatch");
       return jg_vk_dispatch (ctx, &d, error);
     }

@@ -103,7 +103,7 @@ test_memory (void)
         data[i][j] = (float) (i * 1000003 + j);
       g_assert_true (jg_tensor_upload_f32 (t[i], data[i], &error));
     }
-  g_assert_cmpuint (jg_vk_context_get_allocated (ctx, &n_blocks), >=, 2 << 20);
+  g_assert_cmpuint (jg_vk_context_get_allocated (ctx, FALSE, &n_blocks), >=, 2 << 20);
   g_assert_cmpuint (n_blocks, >=, 2);
   /* Free every other one and allocate into the holes; nothing may overlap. */
   for (guint i = 0; i < G_N_ELEMENTS (t); i += 2)
@@ -139,7 +139,7 @@ test_memory (void)
       g_free (data[i]);
     }
   /* Empty blocks go back to the driver. */
-  g_assert_cmpuint (jg_vk_context_get_allocated (ctx, &n_blocks), ==, 0);
+  g_assert_cmpuint (jg_vk_context_get_allocated (ctx, FALSE, &n_blocks), ==, 0);
 }
 
 static void
