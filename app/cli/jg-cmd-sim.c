@@ -28,7 +28,7 @@ jg_cmd_sim (int argc, char **argv)
   g_autofree char *out = NULL, *split = NULL, *rt60 = NULL, *kinds = NULL, *convention = NULL;
   g_autofree char *speech = NULL, *prefix = NULL, *seed = NULL;
   int scenes = 1, speakers_max = 3, task1 = -1, task2 = -1, ism_order = -1;
-  double speech_seconds = 0.0, max_distance = 0.0;
+  double speech_seconds = 0.0, max_distance = 0.0, noise_snr = G_MAXDOUBLE;
   gboolean no_audio = FALSE, quiet = FALSE, show = TRUE;
   g_autoptr(GError) error = NULL;
   JgSimOptions o;
@@ -52,6 +52,7 @@ jg_cmd_sim (int argc, char **argv)
     { "task2", 0, 0, G_OPTION_ARG_INT, &task2, "task2 samples (two talkers) per room (default 3)", "N" },
     { "max-distance", 0, 0, G_OPTION_ARG_DOUBLE, &max_distance, "Farthest loudspeaker in m (default 4.1)", "M" },
     { "ism-order", 0, 0, G_OPTION_ARG_INT, &ism_order, "Image-source reflection order, 0-6 (default 3)", "N" },
+    { "noise-snr", 0, 0, G_OPTION_ARG_DOUBLE, &noise_snr, "Add diffuse distractor noise this many dB below the speech (default none)", "DB" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress output", NULL },
     { NULL }
   };
@@ -123,6 +124,7 @@ jg_cmd_sim (int argc, char **argv)
     o.limits.max_distance = max_distance;
   if (ism_order >= 0)
     o.ism_order = ism_order;
+  o.noise_snr_db = noise_snr;
 
   show = !quiet;
   if (!jg_sim_run (&o, progress, &show, &error))

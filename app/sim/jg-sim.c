@@ -22,7 +22,7 @@
 #define PEAK_LIMIT 0.9
 
 /* Purposes of the random streams (see jg-sim-rng.h). */
-enum { RNG_ROOM = 1, RNG_LAYOUT, RNG_TAIL, RNG_SPEECH, RNG_LABELS };
+enum { RNG_ROOM = 1, RNG_LAYOUT, RNG_TAIL, RNG_SPEECH, RNG_LABELS, RNG_NOISE };
 
 static const struct {
   const char *task, *question;
@@ -67,6 +67,7 @@ jg_sim_options_init (JgSimOptions *o)
   o->task1_per_scene = 4;
   o->task2_per_scene = 3;
   o->ism_order = 3;
+  o->noise_snr_db = G_MAXDOUBLE;
   o->limits.min_distance = 0.9;
   o->limits.max_distance = 4.1;
   o->limits.max_az_deg = 40.0;
@@ -403,6 +404,42 @@ convolve_add (Sim *sim, const float *ir, gsize n_ir, const float *x, gsize n_x,
   return TRUE;
 }
 
+/* Distractor noise: a diffuse field (independent channels, each first-order
+ * channel with a third of W's power, as SN3D gives for noise from all
+ * directions) of low-passed Gaussian noise, like ventilation hum, at
+ * --noise-snr dB below the W channel of the speech. */
+static gboolean
+add_noise (Sim *sim, guint64 scene, const Sample *s, gsize n)
+{
+  const JgSimOptions *o = sim->o;
+  g_autofree float *noise = g_new (float, 4 * n);
+  double state[4] = { 0, 0, 0, 0 }, p_speech = 0.0, p_noise = 0.0, scale;
+  /* One-pole low-pass at about 1 kHz. */
+  const double a = exp (-2.0 * G_PI * 1000.0 / JG_SIM_SAMPLE_RATE);
+  JgSimRng rng;
+
+  jg_sim_rng_init (&rng, o->seed, scene, (guint64) s->task * 100000 + s->index, RNG_NOISE);
+  for (gsize i = 0; i < n; i++)
+    for (int c = 0; c < 4; c++)
+      {
+        state[c] = a * state[c] + (1.0 - a) * jg_sim_rng_normal (&rng);
+        noise[4 * i + c] = (float) (state[c] * (c == 0 ? 1.0 : 1.0 / sqrt (3.0)));
+      }
+  jg_foa_convert (JG_FOA_AMBIX, o->convention, noise, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      p_speech += (double) sim->mix[i] * sim->mix[i];
+      p_noise += (double) noise[4 * i] * noise[4 * i];
+    }
+  if (p_speech <= 0.0 || p_noise <= 0.0)
+    return FALSE;
+  scale = sqrt (p_speech / p_noise * pow (10.0, -o->noise_snr_db / 10.0));
+  for (gsize i = 0; i < n; i++)
+    for (int c = 0; c < 4; c++)
+      sim->mix[c * n + i] += (float) (scale * noise[4 * i + c]);
+  return TRUE;
+}
+
 static gboolean
 write_sample (Sim *sim, const JgSimRoom *room, guint64 scene, const char *scene_id,
               const char *scene_dir, Sample *s, GError **error)
@@ -498,6 +535,11 @@ write_sample (Sim *sim, const JgSimRoom *room, guint64 scene, const char *scene_
           if (!convolve_add (sim, irs[g], ir_n[g], x, n_x, sim->mix, n_out, error))
             goto out;
         }
+      if (o->noise_snr_db < G_MAXDOUBLE && !add_noise (sim, scene, s, n_out))
+        {
+          g_set_error (error, JG_ERROR, JG_ERROR_FAILED, "%s: no speech energy to set a noise level against", dir);
+          goto out;
+        }
       {
         double peak = 0.0;
         for (gsize i = 0; i < 4 * n_out; i++)
@@ -570,6 +612,11 @@ write_sample (Sim *sim, const JgSimRoom *room, guint64 scene, const char *scene_
   json_builder_set_member_name (meta, "sample_rate"); json_builder_add_int_value (meta, JG_SIM_SAMPLE_RATE);
   json_builder_set_member_name (meta, "ism_order"); json_builder_add_int_value (meta, o->ism_order);
   add_num (meta, "gain", gain);
+  json_builder_set_member_name (meta, "noise_snr_db");
+  if (o->noise_snr_db < G_MAXDOUBLE && !o->no_audio)
+    json_builder_add_double_value (meta, o->noise_snr_db);
+  else
+    json_builder_add_null_value (meta);
   json_builder_set_member_name (meta, "speech");
   json_builder_add_value (meta, json_builder_get_root (speech_meta));
   json_builder_end_object (meta);
@@ -772,6 +819,8 @@ check_options (const JgSimOptions *o, GError **error)
     bad = "the distance range must lie in (0.3, 20] m";
   else if (!o->shoebox && !o->lshape)
     bad = "no room kind allowed";
+  else if (isnan (o->noise_snr_db) || o->noise_snr_db < -30.0)
+    bad = "--noise-snr must be at least -30 dB";
   if (bad != NULL)
     {
       g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED, "%s", bad);

@@ -29,6 +29,7 @@ typedef struct {
   const char *path_prefix;       /* manifest paths: PREFIX/<split>/...; "" for relative */
   guint task1_per_scene, task2_per_scene;
   int ism_order;                 /* image-source reflections */
+  double noise_snr_db;           /* diffuse distractor noise; G_MAXDOUBLE for none */
   JgSimPlacementLimits limits;
 } JgSimOptions;
 

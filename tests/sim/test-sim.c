@@ -5,6 +5,7 @@
  * answer formats and field order, and byte-identical reruns. */
 #include "sim/jg-sim.h"
 #include "sim/jg-sim-ir.h"
+#include "sim/jg-sim-scene.h"
 #include "audio/jg-foa.h"
 #include "core/jg-error.h"
 #include "data/jg-answer.h"
@@ -28,6 +29,25 @@ static const char *const manifest_files[] = {
 /* Two runs of the same small split (direct path only, like the release's
  * test split) and one reverberant run per room kind. */
 static char *dir_a, *dir_b, *dir_shoebox, *dir_lshape;
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (d == NULL)
+    {
+      g_unlink (path);
+      return;
+    }
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (path, name, NULL);
+      remove_tree (p);
+    }
+  g_rmdir (path);
+}
 
 static void
 simulate (const char *dir, guint64 seed, double rt60, const char *kinds, gboolean audio,
@@ -669,23 +689,323 @@ test_bad_options (void)
   g_assert_nonnull (strstr (e4->message, "/nonexistent/speech"));
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-  const char *name;
 
-  if (d == NULL)
+static int
+cmp_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* In a shoebox every image source is valid, and Allen & Berkley's closed
+ * form lists them: per axis of length L, coordinate 2nL + s with 2|n|
+ * reflections and 2nL - s with |2n - 1|. The ISM (a generic polygon
+ * image-source model with path validation) must find exactly those up to
+ * order 3: same delays, gains beta^order / r, directions towards the image. */
+static void
+test_ism_shoebox_closed_form (void)
+{
+  JgSimRoom room;
+  JgSimRng rng;
+  JgSimPose pose;
+  double cam[3] = { 1.3, 1.45, 2.1 }, src[3] = { 2.6, 0.75, 3.4 };
+  g_autoptr(GArray) got = g_array_new (FALSE, FALSE, sizeof (JgSimArrival));
+  g_autoptr(GArray) want = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) got_d = g_array_new (FALSE, FALSE, sizeof (double));
+  const int max_order = 3;
+
+  jg_sim_rng_init (&rng, 11, 0, 0, 1);
+  jg_sim_room_generate (&room, JG_SIM_ROOM_SHOEBOX, 0.5, &rng);
+  jg_sim_pose_set (&pose, cam, 0.7);
+  jg_sim_ism_arrivals (&room, &pose, src, max_order, 10.0, got);
+
+  {
+    double L[3] = { room.width, room.height, room.depth };
+    for (int nx = -2; nx <= 2; nx++)
+      for (int sx = 0; sx < 2; sx++)
+        for (int ny = -2; ny <= 2; ny++)
+          for (int sy = 0; sy < 2; sy++)
+            for (int nz = -2; nz <= 2; nz++)
+              for (int sz = 0; sz < 2; sz++)
+                {
+                  int n[3] = { nx, ny, nz }, sg[3] = { sx, sy, sz }, order = 0;
+                  double img[3], d2 = 0.0, delay;
+                  for (int a = 0; a < 3; a++)
+                    {
+                      img[a] = 2.0 * n[a] * L[a] + (sg[a] ? -src[a] : src[a]);
+                      order += sg[a] ? abs (2 * n[a] - 1) : 2 * abs (n[a]);
+                      d2 += (img[a] - cam[a]) * (img[a] - cam[a]);
+                    }
+                  if (order > max_order)
+                    continue;
+                  delay = sqrt (d2) / 343.0;
+                  g_array_append_val (want, delay);
+                }
+  }
+  for (guint i = 0; i < got->len; i++)
     {
-      g_unlink (path);
-      return;
+      const JgSimArrival *a = &g_array_index (got, JgSimArrival, i);
+      double r = a->delay * 343.0, dn = sqrt (a->dir[0] * a->dir[0] + a->dir[1] * a->dir[1] + a->dir[2] * a->dir[2]);
+      g_assert_cmpfloat (fabs (a->gain - pow (room.beta, a->order) / r), <, 1e-12);
+      g_assert_cmpfloat (fabs (dn - 1.0), <, 1e-9);
+      g_array_append_val (got_d, a->delay);
     }
-  while ((name = g_dir_read_name (d)) != NULL)
+  /* Direct path first, from the source's direction. */
+  {
+    const JgSimArrival *d = &g_array_index (got, JgSimArrival, 0);
+    double c[3];
+    jg_sim_pose_to_camera (&pose, src, c, TRUE);
+    g_assert_cmpint (d->order, ==, 0);
+    for (int a = 0; a < 3; a++)
+      g_assert_cmpfloat (fabs (d->dir[a] - c[a] / (d->delay * 343.0)), <, 1e-9);
+  }
+  g_array_sort (want, cmp_double);
+  g_array_sort (got_d, cmp_double);
+  g_test_message ("%u image sources up to order %d, closed form %u", got_d->len, max_order, want->len);
+  g_assert_cmpuint (got_d->len, ==, want->len);
+  for (guint i = 0; i < want->len; i++)
+    g_assert_cmpfloat (fabs (g_array_index (got_d, double, i) - g_array_index (want, double, i)), <, 1e-12);
+}
+
+/* In an L-shaped room, every first-order arrival is a mirror image whose
+ * reflection point (recomputed here) lies on a real wall segment, floor or
+ * ceiling, inside the room outline; and the walls of the notch hide the
+ * image of a wall behind them. */
+static void
+test_ism_lshape_first_order (void)
+{
+  guint checked = 0, hidden = 0;
+
+  for (int trial = 0; trial < 20; trial++)
     {
-      g_autofree char *p = g_build_filename (path, name, NULL);
-      remove_tree (p);
+      JgSimRoom room;
+      JgSimRng rng;
+      JgSimPose pose;
+      g_autoptr(GArray) got = g_array_new (FALSE, FALSE, sizeof (JgSimArrival));
+      double cam[3], src[3];
+
+      jg_sim_rng_init (&rng, 12, trial, 0, 1);
+      jg_sim_room_generate (&room, JG_SIM_ROOM_LSHAPE, 0.4, &rng);
+      /* Receiver in the arm along z, source in the arm along x. */
+      cam[0] = 0.5 * (room.width - room.notch_w); cam[1] = 1.5; cam[2] = room.depth - 0.5 * room.notch_d;
+      src[0] = room.width - 0.5 * room.notch_w; src[1] = 1.0; src[2] = 0.5 * (room.depth - room.notch_d);
+      jg_sim_pose_set (&pose, cam, 0.0);
+      jg_sim_ism_arrivals (&room, &pose, src, 1, 10.0, got);
+      g_assert_cmpuint (got->len, >=, 1);
+      g_assert_cmpuint (got->len, <=, 1 + 8);
+      for (guint i = 1; i < got->len; i++)
+        {
+          const JgSimArrival *a = &g_array_index (got, JgSimArrival, i);
+          double dw[3], p[3];
+          gboolean on_wall = FALSE;
+
+          /* The reflection point: the ray from the camera towards the
+           * arrival, stopped at the first surface it meets. */
+          jg_sim_pose_to_world (&pose, a->dir, dw, FALSE);
+          if (fabs (dw[1]) > 1e-9)
+            {
+              /* Floor or ceiling: the mirrored source, and the ray's hit on
+               * that plane inside the room outline. */
+              double plane = dw[1] > 0 ? room.height : 0.0;
+              double t = (plane - cam[1]) / dw[1];
+              double mirror[3] = { src[0], 2 * plane - src[1], src[2] }, r;
+              for (int k = 0; k < 3; k++)
+                p[k] = cam[k] + t * dw[k];
+              r = sqrt ((mirror[0] - cam[0]) * (mirror[0] - cam[0]) + (mirror[1] - cam[1]) * (mirror[1] - cam[1])
+                        + (mirror[2] - cam[2]) * (mirror[2] - cam[2]));
+              on_wall = fabs (r - a->delay * 343.0) < 1e-9 && jg_sim_room_contains (&room, p[0], p[2]);
+            }
+          for (int w = 0; w < room.n_walls && !on_wall; w++)
+            {
+              const JgSimWall *wall = &room.walls[w];
+              double nx = wall->n[0], nz = wall->n[1];
+              double dcam = nx * (cam[0] - wall->a[0]) + nz * (cam[2] - wall->a[1]);
+              double dsrc = nx * (src[0] - wall->a[0]) + nz * (src[2] - wall->a[1]);
+              double mirror[3] = { src[0] - 2 * dsrc * nx, src[1], src[2] - 2 * dsrc * nz }, r, t, q[3], along, len;
+              r = sqrt ((mirror[0] - cam[0]) * (mirror[0] - cam[0]) + (mirror[1] - cam[1]) * (mirror[1] - cam[1])
+                        + (mirror[2] - cam[2]) * (mirror[2] - cam[2]));
+              if (fabs (r - a->delay * 343.0) > 1e-9)
+                continue;
+              t = dcam / (dcam + dsrc);
+              for (int k = 0; k < 3; k++)
+                q[k] = cam[k] + t * (mirror[k] - cam[k]);
+              len = hypot (wall->b[0] - wall->a[0], wall->b[1] - wall->a[1]);
+              along = ((q[0] - wall->a[0]) * (wall->b[0] - wall->a[0]) + (q[2] - wall->a[1]) * (wall->b[1] - wall->a[1])) / len;
+              on_wall = along >= -1e-9 && along <= len + 1e-9 && q[1] >= 0 && q[1] <= room.height;
+            }
+          g_assert_true (on_wall);
+          checked++;
+        }
+      hidden += 1 + 8 - got->len;
     }
-  g_rmdir (path);
+  g_test_message ("%u first-order arrivals checked, %u images rejected", checked, hidden);
+  g_assert_cmpuint (checked, >, 40);
+  /* Seen from one arm, some of the other arm's walls are hidden. */
+  g_assert_cmpuint (hidden, >, 0);
+}
+
+/* --convention changes only the channel layout: the ambiX IR of the same
+ * seed, converted to JAEGER's preset, is the JAEGER IR. */
+static void
+test_convention_knob (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("jaeger-sim-c-XXXXXX", NULL);
+  g_autoptr(GPtrArray) a = NULL, b = NULL;
+  JgSimOptions o;
+  g_autoptr(GError) error = NULL;
+
+  jg_sim_options_init (&o);
+  o.out_dir = dir;
+  o.seed = 3;
+  o.rt60 = 0.3;
+  o.no_audio = TRUE;
+  o.task1_per_scene = 1;
+  o.task2_per_scene = 0;
+  o.convention = JG_FOA_AMBIX;
+  g_assert_true (jg_sim_run (&o, NULL, NULL, &error));
+  a = sample_dirs (dir);
+  {
+    g_autofree char *p1 = g_build_filename (a->pdata[0], "ir.npy", NULL);
+    g_autofree float *amb = NULL, *jae = NULL;
+    g_autofree float *frames = NULL;
+    gsize n1, n2;
+    g_autofree char *dir2 = g_dir_make_tmp ("jaeger-sim-d-XXXXXX", NULL);
+    g_autofree char *p2 = NULL;
+
+    amb = jg_npy_load_foa (p1, &n1, &error);
+    g_assert_no_error (error);
+    o.out_dir = dir2;
+    o.convention = JG_FOA_JAEGER;
+    g_assert_true (jg_sim_run (&o, NULL, NULL, &error));
+    b = sample_dirs (dir2);
+    p2 = g_build_filename (b->pdata[0], "ir.npy", NULL);
+    jae = jg_npy_load_foa (p2, &n2, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (n1, ==, n2);
+    frames = g_new (float, 4 * n1);
+    for (gsize i = 0; i < n1; i++)
+      for (int c = 0; c < 4; c++)
+        frames[4 * i + c] = amb[c * n1 + i];
+    jg_foa_convert (JG_FOA_AMBIX, JG_FOA_JAEGER, frames, n1);
+    for (gsize i = 0; i < n1; i++)
+      for (int c = 0; c < 4; c++)
+        g_assert_cmpfloat (fabs (frames[4 * i + c] - jae[c * n1 + i]), <=, 1e-7);
+    remove_tree (dir2);
+  }
+  remove_tree (dir);
+}
+
+/* --speech DIR: the recording is resampled to 16 kHz, convolved with the
+ * IR (full length), and named in metadata.json. */
+static void
+test_speech_folder (void)
+{
+  g_autofree char *root = g_dir_make_tmp ("jaeger-sim-e-XXXXXX", NULL);
+  g_autofree char *speech = g_build_filename (root, "speech", NULL);
+  g_autofree char *out = g_build_filename (root, "out", NULL);
+  const char *genders[2] = { "male", "female" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) dirs = NULL;
+  JgSimOptions o;
+
+  for (int g = 0; g < 2; g++)
+    {
+      /* 1 s at 22.05 kHz: a tone with a different pitch per talker. */
+      g_autofree char *d = g_build_filename (speech, genders[g], NULL);
+      g_autofree char *f = g_build_filename (d, "clip.wav", NULL);
+      g_autofree float *x = g_new (float, 22050);
+      for (int i = 0; i < 22050; i++)
+        x[i] = (float) (0.3 * sin (2 * G_PI * (g ? 220.0 : 120.0) * i / 22050.0));
+      g_assert_cmpint (g_mkdir_with_parents (d, 0755), ==, 0);
+      g_assert_true (jg_wav_write (f, x, 1, 22050, 22050, JG_WAV_FLOAT, &error));
+    }
+  jg_sim_options_init (&o);
+  o.out_dir = out;
+  o.seed = 5;
+  o.rt60 = 0.0;
+  o.speech_dir = speech;
+  o.task1_per_scene = 1;
+  o.task2_per_scene = 1;
+  g_assert_true (jg_sim_run (&o, NULL, NULL, &error));
+  g_assert_no_error (error);
+  dirs = sample_dirs (out);
+  for (guint d = 0; d < dirs->len; d++)
+    {
+      g_autoptr(JsonParser) parser = NULL;
+      JsonObject *meta = load_meta (dirs->pdata[d], &parser);
+      JsonObject *sp = json_object_get_object_member (json_object_get_object_member (meta, "audio"), "speech");
+      g_autofree char *wav = g_build_filename (dirs->pdata[d], "foa_ls.wav", NULL);
+      g_autoptr(JgAudioClip) clip = jg_audio_clip_load (wav, &error);
+      gsize n_ir = 0;
+
+      g_assert_no_error (error);
+      for (int g = 0; g < 2; g++)
+        if (json_object_has_member (sp, genders[g]))
+          {
+            g_autofree char *want = g_build_filename (genders[g], "clip.wav", NULL);
+            g_autofree char *irp = g_build_filename (dirs->pdata[d], strstr (dirs->pdata[d], "task1_") ? "ir.npy"
+                                                     : g == 0 ? "ir_male.npy" : "ir_female.npy", NULL);
+            g_autofree float *ir = jg_npy_load_foa (irp, &n_ir, &error);
+            g_assert_no_error (error);
+            g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (sp, genders[g]), "file"), ==, want);
+          }
+      /* 22050 samples at 22.05 kHz are 16000 at 16 kHz, plus the IR tail. */
+      g_assert_cmpint ((gint64) clip->n_frames, >=, (gint64) (16000 + n_ir - 1) - 2);
+      g_assert_cmpint ((gint64) clip->n_frames, <=, (gint64) (16000 + n_ir - 1) + 2);
+    }
+  remove_tree (root);
+}
+
+/* --noise-snr: the noise added to foa_ls.wav (the difference from the
+ * same seed without noise, each undone by its recorded gain) sits the
+ * requested number of dB below the speech in W. */
+static void
+test_noise_snr (void)
+{
+  g_autofree char *root = g_dir_make_tmp ("jaeger-sim-f-XXXXXX", NULL);
+  JgAudioClip *clip[2] = { NULL, NULL };
+  double gain[2];
+  g_autoptr(GError) error = NULL;
+  double p_s = 0.0, p_n = 0.0, snr;
+
+  for (int k = 0; k < 2; k++)
+    {
+      g_autofree char *out = g_strdup_printf ("%s/%d", root, k);
+      g_autoptr(GPtrArray) dirs = NULL;
+      g_autoptr(JsonParser) parser = NULL;
+      g_autofree char *wav = NULL;
+      JsonObject *meta;
+      JgSimOptions o;
+
+      jg_sim_options_init (&o);
+      o.out_dir = out;
+      o.seed = 8;
+      o.rt60 = 0.2;
+      o.speech_seconds = 1.5;
+      o.task1_per_scene = 1;
+      o.task2_per_scene = 0;
+      o.noise_snr_db = k == 0 ? G_MAXDOUBLE : 10.0;
+      g_assert_true (jg_sim_run (&o, NULL, NULL, &error));
+      dirs = sample_dirs (out);
+      meta = load_meta (dirs->pdata[0], &parser);
+      gain[k] = json_object_get_double_member (json_object_get_object_member (meta, "audio"), "gain");
+      wav = g_build_filename (dirs->pdata[0], "foa_ls.wav", NULL);
+      clip[k] = jg_audio_clip_load (wav, &error);
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (clip[0]->n_frames, ==, clip[1]->n_frames);
+  for (gsize i = 0; i < clip[0]->n_frames; i++)
+    {
+      double s = clip[0]->data[i] / gain[0], x = clip[1]->data[i] / gain[1];
+      p_s += s * s;
+      p_n += (x - s) * (x - s);
+    }
+  snr = 10.0 * log10 (p_s / p_n);
+  g_test_message ("requested 10 dB, measured %.2f dB", snr);
+  g_assert_cmpfloat (fabs (snr - 10.0), <, 0.2);
+  jg_audio_clip_free (clip[0]);
+  jg_audio_clip_free (clip[1]);
+  remove_tree (root);
 }
 
 int
@@ -716,6 +1036,11 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/deterministic", test_deterministic);
   g_test_add_func ("/sim/prompts", test_prompts);
   g_test_add_func ("/sim/bad-options", test_bad_options);
+  g_test_add_func ("/sim/ism-shoebox-closed-form", test_ism_shoebox_closed_form);
+  g_test_add_func ("/sim/ism-lshape-first-order", test_ism_lshape_first_order);
+  g_test_add_func ("/sim/convention-knob", test_convention_knob);
+  g_test_add_func ("/sim/speech-folder", test_speech_folder);
+  g_test_add_func ("/sim/noise-snr", test_noise_snr);
   rc = g_test_run ();
   remove_tree (dir_a);
   remove_tree (dir_b);

@@ -1,0 +1,29 @@
+#!/bin/sh
+# `jaeger sim` on the command line: a run, its files, and bad use.
+set -u
+jaeger=${JAEGER_CLI:?}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+n=0
+check() { # description, then a command that must succeed
+  n=$((n + 1)); desc=$1; shift
+  if "$@" >/dev/null 2>&1; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; fail=1; fi
+}
+
+check "help lists sim" sh -c "$jaeger --help | grep -q '^  sim'"
+check "sim --help shows the knobs" sh -c "$jaeger sim --help | grep -q -- '--rt60' && $jaeger sim --help | grep -q -- '--speakers-max'"
+check "a small run succeeds" $jaeger sim --out "$tmp/a" --scenes 1 --seed 3 --task1 1 --task2 1 --rt60 0 --no-audio --quiet
+check "it writes the five manifests" sh -c "test \$(ls $tmp/a/*_test.json | wc -l) -eq 5"
+check "task1 sample files" sh -c "d=\$(ls -d $tmp/a/test/*/task1_00000) && test -s \$d/rgb.png && test -s \$d/depth.png && test -s \$d/ir.npy && test -s \$d/metadata.json && test ! -e \$d/foa_ls.wav"
+check "task2 sample files" sh -c "d=\$(ls -d $tmp/a/test/*/task2_00000) && test -s \$d/ir_male.npy && test -s \$d/ir_female.npy"
+check "jaeger info reads the grounding manifest without problems" sh -c "$jaeger info --root $tmp/a $tmp/a/visual_grounding_hm3d_av_v2_speaker_only_test.json | grep -q '0 skipped'"
+check "--split names the folder and the manifests" sh -c "$jaeger sim --out $tmp/b --split val --task1 1 --task2 0 --no-audio --quiet && test -d $tmp/b/val && test -f $tmp/b/hm3d_av_v2_ls_task1_val.json"
+check "--speakers-max 9 is a usage error (exit 2)" sh -c "$jaeger sim --out $tmp/c --speakers-max 9 2>/dev/null; test \$? -eq 2"
+check "unknown room kind exits 2 naming it" sh -c "out=\$($jaeger sim --out $tmp/c --room-kinds dome 2>&1); test \$? -eq 2 && echo \"\$out\" | grep -q dome"
+check "unknown convention exits 2" sh -c "$jaeger sim --out $tmp/c --convention quad 2>/dev/null; test \$? -eq 2"
+check "negative --rt60 exits 2" sh -c "$jaeger sim --out $tmp/c --rt60 -1 2>/dev/null; test \$? -eq 2"
+check "missing --out exits 2 with one line" sh -c "out=\$($jaeger sim 2>&1); test \$? -eq 2 && test \$(printf '%s\n' \"\$out\" | wc -l) -eq 1"
+check "a missing --speech folder fails (exit 1) naming it" sh -c "out=\$($jaeger sim --out $tmp/d --speech $tmp/nospeech --quiet 2>&1); test \$? -eq 1 && echo \"\$out\" | grep -q nospeech"
+echo "1..$n"
+exit $fail
