@@ -58,27 +58,35 @@ jg_tensor_new_2d (JgVkContext *ctx, JgDType dtype, gint64 rows, gint64 cols, JgT
   return jg_tensor_new (ctx, dtype, 2, shape, flags, error);
 }
 
-JgTensor *
-jg_tensor_view_rows (JgTensor *t, gint64 row0, gint64 n_rows, GError **error)
+gboolean
+jg_tensor_init_view (JgTensor *v, JgTensor *t, gint64 row0, gint64 n_rows, GError **error)
 {
-  JgTensor *v;
   VkDeviceSize off = (VkDeviceSize) (row0 * t->stride[0]) * dtype_size (t->dtype);
 
-  g_return_val_if_fail (row0 >= 0 && n_rows > 0 && row0 + n_rows <= t->shape[0], NULL);
+  g_return_val_if_fail (row0 >= 0 && n_rows > 0 && row0 + n_rows <= t->shape[0], FALSE);
   if ((t->alloc.offset + t->view_offset + off) % jg_vk_context_get_alignment (t->ctx) != 0)
     {
       g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
                    "a view at row %" G_GINT64_FORMAT " is not aligned to %" G_GUINT64_FORMAT " bytes",
                    row0, (guint64) jg_vk_context_get_alignment (t->ctx));
-      return NULL;
+      return FALSE;
     }
-  v = g_new0 (JgTensor, 1);
   *v = *t;
   v->is_view = TRUE;
   v->view_offset = t->view_offset + off;
   v->shape[0] = n_rows;
   v->nbytes = (VkDeviceSize) (n_rows * t->stride[0]) * dtype_size (t->dtype);
-  return v;
+  return TRUE;
+}
+
+JgTensor *
+jg_tensor_view_rows (JgTensor *t, gint64 row0, gint64 n_rows, GError **error)
+{
+  g_autofree JgTensor *v = g_new0 (JgTensor, 1);
+
+  if (!jg_tensor_init_view (v, t, row0, n_rows, error))
+    return NULL;
+  return g_steal_pointer (&v);
 }
 
 void

@@ -46,6 +46,10 @@ struct _JgTensor {
   gboolean is_view;
 };
 
+/* Fills caller-owned *view with rows [row0, row0 + n_rows) of t (no
+ * allocation: for per-token views). Never jg_tensor_free such a view. */
+gboolean jg_tensor_init_view (JgTensor *view, JgTensor *t, gint64 row0, gint64 n_rows, GError **error);
+
 /* Memory (jg-vk-memory.c). */
 gboolean jg_vk_alloc (JgVkContext *ctx, VkDeviceSize size, gboolean host, JgVkAlloc *out,
                       GError **error);

@@ -37,6 +37,7 @@ struct _JgSceneView {
 
   guint frames_drawn;
   guint width, height;   /* of the last frame, device pixels */
+  gboolean fit_sensor;   /* at the sensor view: refit it when the size changes */
 };
 
 G_DEFINE_FINAL_TYPE (JgSceneView, jg_scene_view, GTK_TYPE_GL_AREA)
@@ -46,6 +47,8 @@ static GParamSpec *properties[N_PROPS];
 
 enum { CAMERA_CHANGED, PICKED, N_SIGNALS };
 static guint signals[N_SIGNALS];
+
+static void target_pose (JgSceneView *self, JgView view, JgCameraPose *pose);
 
 static double
 now_s (void)
@@ -99,6 +102,13 @@ tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
                      step * (self->keys[KEY_RIGHT] - self->keys[KEY_LEFT]),
                      step * (self->keys[KEY_UP] - self->keys[KEY_DOWN]));
     }
+  if (!animating && self->fit_sensor)
+    {
+      /* The size may have changed during the transition. */
+      JgCameraPose pose;
+      target_pose (self, JG_VIEW_SENSOR, &pose);
+      jg_camera_set_pose (self->camera, &pose);
+    }
   camera_moved (self);
   if (animating || any_key (self))
     return G_SOURCE_CONTINUE;
@@ -130,7 +140,15 @@ target_pose (JgSceneView *self, JgView view, JgCameraPose *pose)
     }
   jg_scene_get_bounds (self->scene, lo, hi);
   if (view == JG_VIEW_SENSOR)
-    jg_camera_pose_sensor (pose, k, MAX (0.5, -0.5 * (lo[2] + hi[2])));
+    {
+      double aspect = (double) w / h, sensor_aspect = (k->width / k->fx) / (k->height / k->fy);
+
+      jg_camera_pose_sensor (pose, k, MAX (0.5, -0.5 * (lo[2] + hi[2])));
+      /* A view narrower than the sensor widens its field so the sensor's
+       * whole horizontal field stays in sight. */
+      if (aspect < sensor_aspect)
+        pose->vfov_deg = 2.0 * atan (k->width / (2.0 * k->fx) / aspect) * 180.0 / G_PI;
+    }
   else
     jg_camera_pose_snap (pose, view, k, lo, hi, (double) w / h);
 }
@@ -142,6 +160,7 @@ jg_scene_view_set_view (JgSceneView *self, JgView view)
 
   g_return_if_fail (JG_IS_SCENE_VIEW (self));
   target_pose (self, view, &pose);
+  self->fit_sensor = view == JG_VIEW_SENSOR;
   jg_camera_animate_to (self->camera, &pose, now_s (), VIEW_TRANSITION_S);
   ensure_tick (self);
 }
@@ -149,12 +168,14 @@ jg_scene_view_set_view (JgSceneView *self, JgView view)
 void
 jg_scene_view_set_view_animating (JgSceneView *self)
 {
+  self->fit_sensor = FALSE;
   ensure_tick (self);
 }
 
 void
 jg_scene_view_set_pose (JgSceneView *self, const JgCameraPose *pose)
 {
+  self->fit_sensor = FALSE;
   jg_camera_set_pose (self->camera, pose);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -248,6 +269,20 @@ jg_scene_view_render (GtkGLArea *area, GdkGLContext *context)
   return TRUE;
 }
 
+static void
+jg_scene_view_resize (GtkGLArea *area, int width, int height)
+{
+  JgSceneView *self = JG_SCENE_VIEW (area);
+
+  if (self->fit_sensor && !jg_camera_is_animating (self->camera))
+    {
+      JgCameraPose pose;
+      target_pose (self, JG_VIEW_SENSOR, &pose);
+      jg_camera_set_pose (self->camera, &pose);
+      g_signal_emit (self, signals[CAMERA_CHANGED], 0);
+    }
+}
+
 /* Labels are GTK text over the GL image, so they stay crisp and readable. */
 static void
 label_text (JgSceneView *self, const JgLabelAnchor *a, char *buf, gsize len)
@@ -331,6 +366,7 @@ drag_update (GtkGestureDrag *gesture, double dx, double dy, JgSceneView *self)
   if (!self->dragged && hypot (dx, dy) < 3.0)
     return;
   self->dragged = TRUE;
+  self->fit_sensor = FALSE;
   jg_camera_set_pose (self->camera, &self->drag_pose);
   if (self->drag_pan)
     jg_camera_pan (self->camera, dx, dy, h);
@@ -357,6 +393,7 @@ click_released (GtkGestureClick *gesture, int n_press, double x, double y, JgSce
 static gboolean
 scroll (GtkEventControllerScroll *controller, double dx, double dy, JgSceneView *self)
 {
+  self->fit_sensor = FALSE;
   jg_camera_zoom (self->camera, pow (1.15, dy));
   camera_moved (self);
   return TRUE;
@@ -385,6 +422,7 @@ key_pressed (GtkEventControllerKey *controller, guint keyval, guint keycode, Gdk
   if (slot < 0 || (state & (GDK_CONTROL_MASK | GDK_ALT_MASK)) != 0)
     return FALSE;
   self->keys[slot] = TRUE;
+  self->fit_sensor = FALSE;
   ensure_tick (self);
   return TRUE;
 }
@@ -470,6 +508,7 @@ jg_scene_view_class_init (JgSceneViewClass *klass)
   widget_class->unrealize = jg_scene_view_unrealize;
   widget_class->snapshot = jg_scene_view_snapshot;
   area_class->render = jg_scene_view_render;
+  area_class->resize = jg_scene_view_resize;
 
   properties[PROP_POINT_SIZE] = g_param_spec_double ("point-size", NULL, NULL, 1.0, 12.0, 2.0,
                                                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -501,6 +540,7 @@ jg_scene_view_init (JgSceneView *self)
   self->color_mode = g_strdup ("rgb");
   target_pose (self, JG_VIEW_SENSOR, &pose);
   jg_camera_set_pose (self->camera, &pose);
+  self->fit_sensor = TRUE;
 
   gtk_gl_area_set_required_version (GTK_GL_AREA (self), 3, 3);
   gtk_gl_area_set_has_depth_buffer (GTK_GL_AREA (self), TRUE);

@@ -280,7 +280,8 @@ gboolean
 jg_window_is_busy (JgWindow *self)
 {
   return self->load_cancellable != NULL || self->sample_cancellable != NULL || self->loading_predictions
-         || self->player_cancellable != NULL;
+         || self->player_cancellable != NULL
+         || jg_camera_is_animating (jg_scene_view_get_camera (self->scene_view));
 }
 
 gboolean

@@ -48,7 +48,7 @@ typedef struct {
   guint n_predicted;       /* of those, with a prediction */
   guint n_unparsed;        /* predictions whose answer did not parse */
   guint n_scored;          /* predictions that entered the statistics */
-  /* DoA tasks, degrees */
+  /* DoA tasks, degrees (az and el without intervals) */
   JgEvalStat angle, az, el;
   /* visual_grounding: per box */
   guint n_gt_boxes, n_matched_boxes;

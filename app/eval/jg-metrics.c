@@ -235,8 +235,8 @@ rotl (guint64 x, int k)
   return (x << k) | (x >> (64 - k));
 }
 
-guint64
-jg_rng_next (JgRng *rng)
+static inline guint64
+rng_next (JgRng *rng)
 {
   guint64 *s = rng->s;
   guint64 result = rotl (s[1] * 5, 7) * 9;
@@ -251,10 +251,34 @@ jg_rng_next (JgRng *rng)
   return result;
 }
 
+guint64
+jg_rng_next (JgRng *rng)
+{
+  return rng_next (rng);
+}
+
 guint32
 jg_rng_below (JgRng *rng, guint32 n)
 {
   return (guint32) (((jg_rng_next (rng) >> 32) * (guint64) n) >> 32);
+}
+
+void
+jg_rng_indices (JgRng *rng, guint32 n, guint32 *out, gsize count)
+{
+  /* A local copy of the state stays in registers. */
+  JgRng local = *rng;
+  gsize i = 0;
+
+  for (; i + 1 < count; i += 2)
+    {
+      guint64 r = rng_next (&local);
+      out[i] = (guint32) (((r & 0xffffffffu) * (guint64) n) >> 32);
+      out[i + 1] = (guint32) (((r >> 32) * (guint64) n) >> 32);
+    }
+  *rng = local;
+  if (i < count)
+    out[i] = jg_rng_below (rng, n);
 }
 
 void
@@ -264,6 +288,7 @@ jg_stats_bootstrap (JgStats *stats, guint n_resamples, double level, guint64 see
   guint n = stats->values->len;
   const double *x;
   g_autofree guint32 *counts = NULL;
+  g_autofree guint32 *draws = NULL;
   g_autofree double *means = NULL;
   g_autofree double *medians = NULL;
   double alpha;
@@ -273,11 +298,13 @@ jg_stats_bootstrap (JgStats *stats, guint n_resamples, double level, guint64 see
   if (n == 0 || n_resamples == 0)
     return;
 
-  /* Resampling from the sorted values lets one pass of counts give the
-   * resample's median by a cumulative scan, with no sort per resample. */
+  /* Resampling from the sorted values lets one pass over the counts give
+   * both the resample's sum and its median, with no sort per resample and
+   * a single random access per draw. */
   ensure_sorted (stats);
   x = (const double *) stats->values->data;
   counts = g_new (guint32, n);
+  draws = g_new (guint32, n);
   means = g_new (double, n_resamples);
   medians = g_new (double, n_resamples);
   jg_rng_init (&rng, seed);
@@ -285,36 +312,38 @@ jg_stats_bootstrap (JgStats *stats, guint n_resamples, double level, guint64 see
   for (guint b = 0; b < n_resamples; b++)
     {
       guint k0 = (n - 1) / 2, k1 = n / 2;   /* 0-based middle order statistics */
-      double sum = 0.0, m0 = 0.0, m1 = 0.0;
+      double sum = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, m0 = NAN, m1 = NAN;
       guint64 cum = 0;
+      guint j = 0;
 
       memset (counts, 0, n * sizeof (guint32));
+      jg_rng_indices (&rng, n, draws, n);
       for (guint i = 0; i < n; i++)
+        counts[draws[i]]++;
+      /* Up to the middle: the k-th smallest drawn value is x[j] when the
+       * copies of x[j] cover position k. */
+      for (; j < n && cum <= k1; j++)
         {
-          guint32 j = jg_rng_below (&rng, n);
-          sum += x[j];
-          counts[j]++;
-        }
-      for (guint j = 0; j < n; j++)
-        {
+          guint64 before = cum;
+
+          sum += counts[j] * x[j];
           cum += counts[j];
-          if (cum > k0)
-            {
-              m0 = x[j];
-              /* k1 is k0 or k0 + 1: the same value unless this run of
-               * copies ends exactly at k0. */
-              if (cum > k1)
-                m1 = x[j];
-              else
-                {
-                  guint jj = j + 1;
-                  while (counts[jj] == 0)
-                    jj++;
-                  m1 = x[jj];
-                }
-              break;
-            }
+          if (before <= k0 && k0 < cum)
+            m0 = x[j];
+          if (k1 < cum)
+            m1 = x[j];
         }
+      /* The rest only adds to the sum: four chains, not one long one. */
+      for (; j + 4 <= n; j += 4)
+        {
+          sum += counts[j] * x[j];
+          s1 += counts[j + 1] * x[j + 1];
+          s2 += counts[j + 2] * x[j + 2];
+          s3 += counts[j + 3] * x[j + 3];
+        }
+      for (; j < n; j++)
+        sum += counts[j] * x[j];
+      sum += s1 + s2 + s3;
       means[b] = sum / n;
       medians[b] = (m0 + m1) / 2;
     }

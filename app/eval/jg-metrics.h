@@ -95,6 +95,11 @@ guint64 jg_rng_next (JgRng *rng);
 /* Uniform in [0, n) for n < 2^32 (multiply-shift; bias below n / 2^32). */
 guint32 jg_rng_below (JgRng *rng, guint32 n);
 
+/* Fills @out with @count indices uniform in [0, n), two per generator
+ * step (the low then the high 32 bits, each multiply-shifted): the draws
+ * of one bootstrap resample. */
+void    jg_rng_indices (JgRng *rng, guint32 n, guint32 *out, gsize count);
+
 /* The linearly interpolated quantile @q in [0, 1] of @n sorted values. */
 double jg_quantile_sorted (const double *sorted, gsize n, double q);
 

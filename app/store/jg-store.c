@@ -245,7 +245,10 @@ jg_store_open (const char *filename, GError **error)
 
   G_STATIC_ASSERT (JG_STORE_APP_ID == 1246184786);
   store->filename = g_strdup (filename);
-  if (sqlite3_open_v2 (filename, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)
+  /* NOMUTEX: a JgStore belongs to one thread at a time, so SQLite's
+   * per-call locking is pure cost (a tenth of a full-table query). */
+  if (sqlite3_open_v2 (filename, &store->db,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)
       != SQLITE_OK)
     {
       g_set_error (error, JG_ERROR, JG_ERROR_IO, "%s: cannot open: %s", filename,
@@ -960,63 +963,181 @@ run_dataset (JgStore *store, gint64 run_id, GError **error)
   return sqlite3_column_int64 (st, 0);
 }
 
-static const char *
-chunk (JgStoreRows *rows, sqlite3_stmt *st, int col)
-{
-  const char *s = (const char *) sqlite3_column_text (st, col);
+/* A statement stepping through rows in sample-id order, for a merge join:
+ * sequential scans instead of one index search per row and table, which
+ * makes the table's first fill several times faster. */
+typedef struct {
+  sqlite3_stmt *st;
+  gboolean has;         /* positioned on a row */
+  gint64 sample_id;     /* column 0 of that row */
+} Cursor;
 
-  return s ? g_string_chunk_insert_len (rows->strings, s, sqlite3_column_bytes (st, col)) : NULL;
+static gboolean
+cursor_step (JgStore *store, Cursor *c, GError **error)
+{
+  int rc = sqlite3_step (c->st);
+
+  c->has = rc == SQLITE_ROW;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_error (store, error, "query");
+  if (c->has)
+    c->sample_id = sqlite3_column_int64 (c->st, 0);
+  return TRUE;
+}
+
+/* Advances to @sample_id; TRUE in *at when the cursor has a row for it. */
+static gboolean
+cursor_seek (JgStore *store, Cursor *c, gint64 sample_id, gboolean *at, GError **error)
+{
+  while (c->has && c->sample_id < sample_id)
+    if (!cursor_step (store, c, error))
+      return FALSE;
+  *at = c->has && c->sample_id == sample_id;
+  return TRUE;
+}
+
+static gboolean
+cursor_open (JgStore *store, Cursor *c, const char *sql, gint64 param, GError **error)
+{
+  c->st = prepare (store, sql, error);
+  if (c->st == NULL)
+    return FALSE;
+  if (param != 0)
+    sqlite3_bind_int64 (c->st, 1, param);
+  return cursor_step (store, c, error);
+}
+
+static const char *
+column_text (sqlite3_stmt *st, int col)
+{
+  return (const char *) sqlite3_column_text (st, col);
+}
+
+static const char *
+chunk (JgStoreRows *rows, const char *s)
+{
+  return s ? g_string_chunk_insert (rows->strings, s) : NULL;
+}
+
+/* Case-insensitive (ASCII, like SQL's LIKE) substring test. */
+static gboolean
+contains (const char *hay, const char *lower_needle, gsize len)
+{
+  if (hay == NULL)
+    return FALSE;
+  for (const char *p = hay; *p; p++)
+    {
+      gsize i = 0;
+      while (i < len && p[i] && g_ascii_tolower (p[i]) == lower_needle[i])
+        i++;
+      if (i == len)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+typedef struct {
+  JgStoreSort sort;
+  gboolean descending;
+} SortSpec;
+
+static double
+sort_error (const JgStoreRow *r, JgStoreSort sort)
+{
+  if (sort == JG_STORE_SORT_ERROR_A)
+    return r->metrics[0].error;
+  if (sort == JG_STORE_SORT_ERROR_B)
+    return r->metrics[1].error;
+  return r->metrics[1].error - r->metrics[0].error;
+}
+
+/* @ord: manifest position, kept beside the rows while sorting. */
+typedef struct {
+  JgStoreRow row;
+  gint64 ord;
+} Keyed;
+
+static int
+compare_rows (gconstpointer pa, gconstpointer pb, gpointer data)
+{
+  const Keyed *a = pa, *b = pb;
+  const SortSpec *spec = data;
+  int c = 0;
+
+  switch (spec->sort)
+    {
+    case JG_STORE_SORT_SAMPLE:
+      break;
+    case JG_STORE_SORT_PATH:
+      c = strcmp (a->row.path, b->row.path);
+      if (c == 0)
+        c = strcmp (jg_task_to_string (a->row.task), jg_task_to_string (b->row.task));
+      break;
+    case JG_STORE_SORT_TASK:
+      c = strcmp (jg_task_to_string (a->row.task), jg_task_to_string (b->row.task));
+      break;
+    case JG_STORE_SORT_ERROR_A:
+    case JG_STORE_SORT_ERROR_B:
+    case JG_STORE_SORT_ERROR_DELTA:
+    default:
+      {
+        double x = sort_error (&a->row, spec->sort), y = sort_error (&b->row, spec->sort);
+        /* Unscored rows last, whichever the direction. */
+        if (isnan (x) || isnan (y))
+          return isnan (x) - isnan (y) != 0 ? isnan (x) - isnan (y) : (a->ord > b->ord) - (a->ord < b->ord);
+        c = (x > y) - (x < y);
+      }
+      break;
+    }
+  if (spec->descending)
+    c = -c;
+  if (c == 0)
+    c = (a->ord > b->ord) - (a->ord < b->ord);
+  return c;
 }
 
 static void
-read_metrics (sqlite3_stmt *st, int col, gboolean *has, JgSampleMetrics *m)
+read_run_columns (Cursor *pred, Cursor *met, gboolean at_pred, gboolean at_met,
+                  gboolean *has, const char **text, JgSampleMetrics *m)
 {
-  *has = sqlite3_column_type (st, col) != SQLITE_NULL;
-  m->parsed = sqlite3_column_int (st, col + 1) != 0;
-  m->error = column_real (st, col + 2);
-  m->angle = column_real (st, col + 3);
-  m->az = column_real (st, col + 4);
-  m->el = column_real (st, col + 5);
-  m->iou = column_real (st, col + 6);
-  m->offset = column_real (st, col + 7);
-  m->correct = sqlite3_column_type (st, col + 8) == SQLITE_NULL ? -1 : sqlite3_column_int (st, col + 8);
-}
+  JgSampleMetrics none = { FALSE, NAN, NAN, NAN, NAN, NAN, NAN, -1 };
 
-static char *
-like_pattern (const char *text)
-{
-  GString *s = g_string_new ("%");
-
-  for (const char *p = text; *p; p++)
+  *m = none;
+  *has = at_pred;
+  *text = at_pred ? column_text (pred->st, 2) : NULL;
+  if (at_pred)
+    m->parsed = sqlite3_column_int (pred->st, 1) != 0;
+  if (at_met)
     {
-      if (*p == '%' || *p == '_' || *p == '\\')
-        g_string_append_c (s, '\\');
-      g_string_append_c (s, *p);
+      sqlite3_stmt *st = met->st;
+      m->error = column_real (st, 1);
+      m->angle = column_real (st, 2);
+      m->az = column_real (st, 3);
+      m->el = column_real (st, 4);
+      m->iou = column_real (st, 5);
+      m->offset = column_real (st, 6);
+      m->correct = sqlite3_column_type (st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int (st, 7);
     }
-  g_string_append_c (s, '%');
-  return g_string_free (s, FALSE);
 }
 
 JgStoreRows *
 jg_store_query (JgStore *store, gint64 run_a, gint64 run_b, const JgStoreFilter *filter,
                 JgStoreSort sort, gboolean descending, GError **error)
 {
-  static const char *const order[] = {
-    [JG_STORE_SORT_SAMPLE] = "s.ord %s, s.id",
-    [JG_STORE_SORT_PATH] = "s.path %s, s.task",
-    [JG_STORE_SORT_TASK] = "s.task %s, s.ord",
-    [JG_STORE_SORT_ERROR_A] = "ma.error IS NULL, ma.error %s, s.ord",
-    [JG_STORE_SORT_ERROR_B] = "mb.error IS NULL, mb.error %s, s.ord",
-    [JG_STORE_SORT_ERROR_DELTA] = "ma.error IS NULL OR mb.error IS NULL, mb.error - ma.error %s, s.ord",
-  };
+  static const char pred_sql[] =
+    "SELECT sample_id, parsed, pred_text FROM predictions WHERE run_id = ? ORDER BY sample_id";
+  static const char met_sql[] =
+    "SELECT sample_id, error, angle, az, el, iou, offset, correct FROM metrics"
+    " WHERE run_id = ? ORDER BY sample_id";
   JgStoreFilter all;
-  g_autofree char *order_by = NULL;
-  g_autofree char *sql = NULL;
-  g_autofree char *pattern = NULL;
-  g_autoptr(Stmt) st = NULL;
+  Cursor samples = { 0 }, pred[2] = { { 0 } }, met[2] = { { 0 } }, tags = { 0 }, notes = { 0 };
   g_autoptr(JgStoreRows) rows = NULL;
+  g_autoptr(GArray) keyed = g_array_new (FALSE, FALSE, sizeof (Keyed));
+  g_autofree char *needle = NULL;
+  gsize needle_len = 0;
   gint64 dataset_a, dataset_b;
-  int rc;
+  gboolean ok = FALSE, in_order = TRUE;
+  SortSpec spec = { sort, descending };
 
   g_return_val_if_fail (sort <= JG_STORE_SORT_ERROR_DELTA, NULL);
   if (filter == NULL)
@@ -1040,82 +1161,109 @@ jg_store_query (JgStore *store, gint64 run_a, gint64 run_b, const JgStoreFilter 
           return NULL;
         }
     }
-
-  /* Safe: the ORDER BY text comes from the table above, never from input. */
-  order_by = g_strdup_printf (order[sort], descending ? "DESC" : "ASC");
-  sql = g_strconcat (
-    "SELECT s.id, s.task, s.path, s.gender, s.gt_text,"
-    " pa.run_id, pa.parsed, ma.error, ma.angle, ma.az, ma.el, ma.iou, ma.offset, ma.correct, pa.pred_text,"
-    " pb.run_id, pb.parsed, mb.error, mb.angle, mb.az, mb.el, mb.iou, mb.offset, mb.correct, pb.pred_text,"
-    " t.tag, n.text"
-    " FROM samples s"
-    " LEFT JOIN predictions pa ON pa.run_id = :a AND pa.sample_id = s.id"
-    " LEFT JOIN metrics ma ON ma.run_id = :a AND ma.sample_id = s.id"
-    " LEFT JOIN predictions pb ON pb.run_id = :b AND pb.sample_id = s.id"
-    " LEFT JOIN metrics mb ON mb.run_id = :b AND mb.sample_id = s.id"
-    " LEFT JOIN tags t ON t.sample_id = s.id"
-    " LEFT JOIN notes n ON n.sample_id = s.id"
-    " WHERE s.dataset_id = :dataset"
-    " AND (:task IS NULL OR s.task = :task)"
-    " AND (:emin IS NULL OR ma.error >= :emin)"
-    " AND (:emax IS NULL OR ma.error <= :emax)"
-    " AND (:tag IS NULL OR coalesce (t.tag, 'none') = :tag)"
-    " AND (:unparsed = 0 OR pa.parsed IS NULL OR pa.parsed = 0)"
-    " AND (:text IS NULL OR s.path LIKE :text ESCAPE '\\' OR s.gt_text LIKE :text ESCAPE '\\'"
-    "   OR pa.pred_text LIKE :text ESCAPE '\\' OR pb.pred_text LIKE :text ESCAPE '\\'"
-    "   OR n.text LIKE :text ESCAPE '\\')"
-    " ORDER BY ", order_by, NULL);
-  st = prepare (store, sql, error);
-  if (st == NULL)
-    return NULL;
-#define IDX(name) sqlite3_bind_parameter_index (st, name)
-  sqlite3_bind_int64 (st, IDX (":a"), run_a);
-  sqlite3_bind_int64 (st, IDX (":b"), run_b);
-  sqlite3_bind_int64 (st, IDX (":dataset"), dataset_a);
-  bind_text (st, IDX (":task"), filter->task >= 0 && filter->task < JG_N_TASKS
-                                  ? jg_task_to_string ((JgTask) filter->task) : NULL);
-  bind_real (st, IDX (":emin"), filter->error_min);
-  bind_real (st, IDX (":emax"), filter->error_max);
-  bind_text (st, IDX (":tag"), filter->tag >= JG_TAG_NONE && filter->tag <= JG_TAG_NEEDS_FIX
-                                 ? tag_names[filter->tag] : NULL);
-  sqlite3_bind_int (st, IDX (":unparsed"), filter->unparsed_only ? 1 : 0);
   if (filter->text != NULL && *filter->text)
-    pattern = like_pattern (filter->text);
-  bind_text (st, IDX (":text"), pattern);
-#undef IDX
+    {
+      needle = g_ascii_strdown (filter->text, -1);
+      needle_len = strlen (needle);
+    }
+
+  /* One read transaction: the six scans see the same state. */
+  if (!exec (store, "BEGIN", error))
+    return NULL;
+  if (!cursor_open (store, &samples,
+                    "SELECT id, task, path, gender, gt_text, ord FROM samples NOT INDEXED"
+                    " WHERE dataset_id = ? ORDER BY id", dataset_a, error)
+      || !cursor_open (store, &pred[0], pred_sql, run_a, error)
+      || !cursor_open (store, &met[0], met_sql, run_a, error)
+      || (run_b != 0 && (!cursor_open (store, &pred[1], pred_sql, run_b, error)
+                         || !cursor_open (store, &met[1], met_sql, run_b, error)))
+      || !cursor_open (store, &tags, "SELECT sample_id, tag FROM tags ORDER BY sample_id", 0, error)
+      || !cursor_open (store, &notes, "SELECT sample_id, text FROM notes ORDER BY sample_id", 0, error))
+    goto out;
 
   rows = g_new0 (JgStoreRows, 1);
   rows->rows = g_array_new (FALSE, FALSE, sizeof (JgStoreRow));
   rows->strings = g_string_chunk_new (256 * 1024);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+  for (; samples.has; )
     {
-      JgStoreRow r;
-      const char *tag;
+      Keyed k;
+      JgStoreRow *r = &k.row;
+      gboolean at_p[2] = { FALSE, FALSE }, at_m[2] = { FALSE, FALSE }, at_t, at_n;
+      const char *tag_text, *note, *pred_text[2];
+      gint64 sid = samples.sample_id;
 
-      memset (&r, 0, sizeof r);
-      r.sample_id = sqlite3_column_int64 (st, 0);
-      if (!jg_task_from_string ((const char *) sqlite3_column_text (st, 1), &r.task, error))
-        return NULL;
-      r.path = chunk (rows, st, 2);
-      r.gender = chunk (rows, st, 3);
-      r.gt_text = chunk (rows, st, 4);
-      read_metrics (st, 5, &r.has_prediction[0], &r.metrics[0]);
-      r.pred_text[0] = chunk (rows, st, 14);
-      read_metrics (st, 15, &r.has_prediction[1], &r.metrics[1]);
-      r.pred_text[1] = chunk (rows, st, 24);
-      tag = (const char *) sqlite3_column_text (st, 25);
-      r.tag = JG_TAG_NONE;
-      if (tag != NULL)
-        jg_tag_from_string (tag, &r.tag);
-      r.note = chunk (rows, st, 26);
-      g_array_append_val (rows->rows, r);
+      memset (&k, 0, sizeof k);
+      for (int w = 0; w < (run_b != 0 ? 2 : 1); w++)
+        if (!cursor_seek (store, &pred[w], sid, &at_p[w], error)
+            || !cursor_seek (store, &met[w], sid, &at_m[w], error))
+          goto out;
+      if (!cursor_seek (store, &tags, sid, &at_t, error)
+          || !cursor_seek (store, &notes, sid, &at_n, error))
+        goto out;
+
+      r->sample_id = sid;
+      if (!jg_task_from_string (column_text (samples.st, 1), &r->task, error))
+        goto out;
+      for (int w = 0; w < 2; w++)
+        read_run_columns (&pred[w], &met[w], at_p[w], at_m[w], &r->has_prediction[w],
+                          &pred_text[w], &r->metrics[w]);
+      tag_text = at_t ? column_text (tags.st, 1) : NULL;
+      r->tag = JG_TAG_NONE;
+      if (tag_text != NULL)
+        jg_tag_from_string (tag_text, &r->tag);
+      note = at_n ? column_text (notes.st, 1) : NULL;
+
+      /* The filters, before any string is copied. */
+      if ((filter->task >= 0 && (int) r->task != filter->task)
+          || (!isnan (filter->error_min) && !(r->metrics[0].error >= filter->error_min))
+          || (!isnan (filter->error_max) && !(r->metrics[0].error <= filter->error_max))
+          || (filter->tag >= 0 && (int) r->tag != filter->tag)
+          || (filter->unparsed_only && r->has_prediction[0] && r->metrics[0].parsed)
+          || (needle != NULL
+              && !contains (column_text (samples.st, 2), needle, needle_len)
+              && !contains (column_text (samples.st, 4), needle, needle_len)
+              && !contains (pred_text[0], needle, needle_len)
+              && !contains (pred_text[1], needle, needle_len)
+              && !contains (note, needle, needle_len)))
+        {
+          if (!cursor_step (store, &samples, error))
+            goto out;
+          continue;
+        }
+      r->path = chunk (rows, column_text (samples.st, 2));
+      r->gender = chunk (rows, column_text (samples.st, 3));
+      r->gt_text = chunk (rows, column_text (samples.st, 4));
+      r->pred_text[0] = chunk (rows, pred_text[0]);
+      r->pred_text[1] = chunk (rows, pred_text[1]);
+      r->note = chunk (rows, note);
+      k.ord = sqlite3_column_int64 (samples.st, 5);
+      if (keyed->len > 0 && g_array_index (keyed, Keyed, keyed->len - 1).ord > k.ord)
+        in_order = FALSE;
+      g_array_append_val (keyed, k);
+      if (!cursor_step (store, &samples, error))
+        goto out;
     }
-  if (rc != SQLITE_DONE)
+
+  /* Samples come in id order, which is manifest order unless a dataset
+   * was updated with a reordered manifest: sort only when needed. */
+  if (sort != JG_STORE_SORT_SAMPLE || descending || !in_order)
+    g_array_sort_with_data (keyed, compare_rows, &spec);
+  g_array_set_size (rows->rows, keyed->len);
+  for (guint i = 0; i < keyed->len; i++)
+    g_array_index (rows->rows, JgStoreRow, i) = g_array_index (keyed, Keyed, i).row;
+  ok = TRUE;
+
+out:
+  sqlite3_finalize (samples.st);
+  for (int w = 0; w < 2; w++)
     {
-      db_error (store, error, "query");
-      return NULL;
+      sqlite3_finalize (pred[w].st);
+      sqlite3_finalize (met[w].st);
     }
-  return g_steal_pointer (&rows);
+  sqlite3_finalize (tags.st);
+  sqlite3_finalize (notes.st);
+  exec (store, "COMMIT", NULL);
+  return ok ? g_steal_pointer (&rows) : NULL;
 }
 
 GPtrArray *

@@ -6,7 +6,9 @@
  * redo). Every change is one transaction: a process killed at any moment
  * leaves the store as it was after the last change that returned, never a
  * half-written one. The schema is versioned (PRAGMA user_version) and
- * older files are migrated in place when opened. */
+ * older files are migrated in place when opened. A JgStore is used by one
+ * thread at a time (open one per thread); other processes may share the
+ * file. */
 #pragma once
 
 #include <glib.h>

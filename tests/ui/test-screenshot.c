@@ -91,11 +91,11 @@ test_screenshot (void)
   guint64 n = 0, magenta = 0, orange = 0;
   double sum = 0, sum2 = 0, mean, var;
 
-  take_screenshot (out, "1024x700", sample, NULL);
+  take_screenshot (out, "1400x700", sample, NULL);
   g_assert_true (load_png (out, &img));
   /* The window manager-less X server leaves the size to GTK; allow CSD margins. */
-  g_assert_cmpuint (img.width, >=, 1024 - 32);
-  g_assert_cmpuint (img.width, <=, 1024);
+  g_assert_cmpuint (img.width, >=, 1400 - 32);
+  g_assert_cmpuint (img.width, <=, 1400);
   g_assert_cmpuint (img.height, >=, 700 - 32);
   g_assert_cmpuint (img.height, <=, 700);
 
@@ -122,7 +122,7 @@ test_screenshot (void)
                   g_hash_table_size (colours), sqrt (var), 100.0 * magenta / n);
   g_assert_cmpuint (g_hash_table_size (colours), >, 100);   /* text, widgets, shading */
   g_assert_cmpfloat (var, >, 100.0);                         /* not one flat colour */
-  /* The sensor view of a wall fills the 3-D view (about 28% of this window). */
+  /* The sensor view of a wall fills the 3-D view (wider than the sensor here). */
   g_assert_cmpfloat ((double) magenta / n, >, 0.20);
   /* Without a predictions file nothing is drawn in the prediction colour. */
   g_assert_cmpuint (orange, <, 5);

@@ -1,0 +1,404 @@
+#include "inference/jg-qwen2.h"
+#include "inference/jg-vk-ops.h"
+#include "inference/jg-vk-private.h"
+#include "core/jg-error.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+typedef struct {
+  JgTensor *ln1, *q_w, *q_b, *k_w, *k_b, *v_w, *v_b, *o_w, *ln2, *gate, *up, *down;
+  JgTensor *k_cache, *v_cache;
+} Layer;
+
+struct _JgQwen2 {
+  JgVkContext *ctx;
+  JgQwen2Config cfg;
+  guint max_ctx;
+  guint n_past;
+  guint q_dim, kv_dim;
+  guint sections[3];
+
+  JgTensor *embed, *norm, *lm_head;   /* lm_head may be embed (tied) */
+  Layer *layers;
+  JgTensor *inv_freq;
+
+  /* Activations for up to max_ctx tokens, and the step's inputs/outputs
+   * in host-visible memory. */
+  JgTensor *x, *xn, *q, *attn, *g, *u, *logits;
+  JgTensor *ids, *pos, *token, *uniform;
+
+  /* Views rebuilt for each step without allocating. */
+  JgTensor v_x, v_xn, v_q, v_attn, v_g, v_u, v_k, v_v, v_ids, v_pos, v_last, v_last_n;
+};
+
+static JgTensor *
+load (JgQwen2 *self, const JgSafetensors *st, JgDType dtype, gint64 d0, gint64 d1, GError **error,
+      const char *fmt, ...) G_GNUC_PRINTF (7, 8);
+
+static JgTensor *
+load (JgQwen2 *self, const JgSafetensors *st, JgDType dtype, gint64 d0, gint64 d1, GError **error,
+      const char *fmt, ...)
+{
+  char name[256];
+  va_list ap;
+  gint64 shape[2] = { d0, d1 };
+  guint n_dims = d1 > 0 ? 2 : 1;
+  const JgStTensor *t;
+  g_autofree float *buf = NULL;
+  g_autoptr(JgTensor) out = NULL;
+
+  va_start (ap, fmt);
+  g_vsnprintf (name, sizeof name, fmt, ap);
+  va_end (ap);
+  t = jg_safetensors_require (st, name, JG_ST_MASK_FLOAT, n_dims, shape, error);
+  if (t == NULL)
+    return NULL;
+  buf = g_try_new (float, t->n_elements);
+  if (buf == NULL)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_FAILED, "%s: out of memory converting %" G_GINT64_FORMAT " values",
+                   name, t->n_elements);
+      return NULL;
+    }
+  if (!jg_st_tensor_to_f32 (t, buf, error))
+    return NULL;
+  out = jg_tensor_new (self->ctx, dtype, n_dims, shape, JG_TENSOR_DEVICE, error);
+  if (out == NULL || !jg_tensor_upload_f32 (out, buf, error))
+    {
+      g_prefix_error (error, "%s: ", name);
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+static JgTensor *
+activation (JgQwen2 *self, JgDType dtype, gint64 rows, gint64 cols, JgTensorFlags flags, GError **error)
+{
+  return jg_tensor_new_2d (self->ctx, dtype, rows, cols, flags, error);
+}
+
+JgQwen2 *
+jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, const JgSafetensors *st, guint max_ctx,
+              GError **error)
+{
+  g_autoptr(JgQwen2) self = g_new0 (JgQwen2, 1);
+  const char *pre;
+  gint64 H = cfg->hidden_size, I = cfg->intermediate_size, V = cfg->vocab_size;
+  g_autofree float *inv = NULL;
+
+  self->ctx = ctx;
+  self->cfg = *cfg;
+  self->max_ctx = max_ctx;
+  if (cfg->n_heads <= 0 || cfg->n_kv_heads <= 0 || cfg->n_heads % cfg->n_kv_heads != 0
+      || cfg->head_dim <= 0 || cfg->head_dim % 8 != 0 || H % 16 != 0 || cfg->n_layers <= 0 || max_ctx == 0)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
+                   "qwen2: unsupported shape (hidden %d, heads %d/%d, head_dim %d, layers %d)",
+                   cfg->hidden_size, cfg->n_heads, cfg->n_kv_heads, cfg->head_dim, cfg->n_layers);
+      return NULL;
+    }
+  self->q_dim = (guint) (cfg->n_heads * cfg->head_dim);
+  self->kv_dim = (guint) (cfg->n_kv_heads * cfg->head_dim);
+  /* Cache rows are bound one position at a time: keep them 64-byte aligned. */
+  if (self->kv_dim % 16 != 0)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
+                   "qwen2: KV width %u is not a multiple of 16", self->kv_dim);
+      return NULL;
+    }
+  if (cfg->n_mrope > 0)
+    for (guint i = 0; i < 3; i++)
+      self->sections[i] = (guint) cfg->mrope_section[i];
+  else
+    self->sections[0] = (guint) cfg->head_dim / 2;
+  if (self->sections[0] + self->sections[1] + self->sections[2] != (guint) cfg->head_dim / 2)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
+                   "qwen2: mrope_section %u + %u + %u does not cover head_dim / 2 = %d",
+                   self->sections[0], self->sections[1], self->sections[2], cfg->head_dim / 2);
+      return NULL;
+    }
+
+  pre = jg_safetensors_lookup (st, "thinker.model.embed_tokens.weight") ? "thinker." : "";
+  self->embed = load (self, st, JG_DTYPE_F16, V, H, error, "%smodel.embed_tokens.weight", pre);
+  if (self->embed == NULL)
+    return NULL;
+  self->norm = load (self, st, JG_DTYPE_F32, H, 0, error, "%smodel.norm.weight", pre);
+  if (self->norm == NULL)
+    return NULL;
+  {
+    g_autofree char *head = g_strdup_printf ("%slm_head.weight", pre);
+    if (cfg->tie_word_embeddings && jg_safetensors_lookup (st, head) == NULL)
+      self->lm_head = self->embed;
+    else if ((self->lm_head = load (self, st, JG_DTYPE_F16, V, H, error, "%s", head)) == NULL)
+      return NULL;
+  }
+  self->layers = g_new0 (Layer, cfg->n_layers);
+  for (int l = 0; l < cfg->n_layers; l++)
+    {
+      Layer *L = &self->layers[l];
+      const char *a = "self_attn", *m = "mlp";
+#define W(field, dtype, d0, d1, fmt, ...) \
+      if ((L->field = load (self, st, dtype, d0, d1, error, "%smodel.layers.%d." fmt, pre, l, __VA_ARGS__)) == NULL) \
+        return NULL
+      W (ln1, JG_DTYPE_F32, H, 0, "%s.weight", "input_layernorm");
+      W (q_w, JG_DTYPE_F16, self->q_dim, H, "%s.q_proj.weight", a);
+      W (q_b, JG_DTYPE_F32, self->q_dim, 0, "%s.q_proj.bias", a);
+      W (k_w, JG_DTYPE_F16, self->kv_dim, H, "%s.k_proj.weight", a);
+      W (k_b, JG_DTYPE_F32, self->kv_dim, 0, "%s.k_proj.bias", a);
+      W (v_w, JG_DTYPE_F16, self->kv_dim, H, "%s.v_proj.weight", a);
+      W (v_b, JG_DTYPE_F32, self->kv_dim, 0, "%s.v_proj.bias", a);
+      W (o_w, JG_DTYPE_F16, H, self->q_dim, "%s.o_proj.weight", a);
+      W (ln2, JG_DTYPE_F32, H, 0, "%s.weight", "post_attention_layernorm");
+      W (gate, JG_DTYPE_F16, I, H, "%s.gate_proj.weight", m);
+      W (up, JG_DTYPE_F16, I, H, "%s.up_proj.weight", m);
+      W (down, JG_DTYPE_F16, H, I, "%s.down_proj.weight", m);
+#undef W
+      if ((L->k_cache = activation (self, JG_DTYPE_F32, max_ctx, self->kv_dim, 0, error)) == NULL
+          || (L->v_cache = activation (self, JG_DTYPE_F32, max_ctx, self->kv_dim, 0, error)) == NULL)
+        return NULL;
+    }
+
+  inv = g_new (float, cfg->head_dim / 2);
+  jg_rope_inv_freq (cfg->rope_theta, (guint) cfg->head_dim, inv);
+  if ((self->inv_freq = activation (self, JG_DTYPE_F32, 1, cfg->head_dim / 2, 0, error)) == NULL
+      || !jg_tensor_upload_f32 (self->inv_freq, inv, error)
+      || (self->x = activation (self, JG_DTYPE_F32, max_ctx, H, 0, error)) == NULL
+      || (self->xn = activation (self, JG_DTYPE_F32, max_ctx, H, 0, error)) == NULL
+      || (self->q = activation (self, JG_DTYPE_F32, max_ctx, self->q_dim, 0, error)) == NULL
+      || (self->attn = activation (self, JG_DTYPE_F32, max_ctx, self->q_dim, 0, error)) == NULL
+      || (self->g = activation (self, JG_DTYPE_F32, max_ctx, I, 0, error)) == NULL
+      || (self->u = activation (self, JG_DTYPE_F32, max_ctx, I, 0, error)) == NULL
+      || (self->logits = activation (self, JG_DTYPE_F32, 1, V, 0, error)) == NULL
+      || (self->ids = activation (self, JG_DTYPE_U32, max_ctx, 1, JG_TENSOR_HOST, error)) == NULL
+      || (self->pos = activation (self, JG_DTYPE_U32, 3 * (gint64) max_ctx, 1, JG_TENSOR_HOST, error)) == NULL
+      || (self->token = activation (self, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, error)) == NULL
+      || (self->uniform = activation (self, JG_DTYPE_F32, 1, 1, JG_TENSOR_HOST, error)) == NULL)
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+void
+jg_qwen2_free (JgQwen2 *self)
+{
+  if (self == NULL)
+    return;
+  if (self->layers)
+    for (int l = 0; l < self->cfg.n_layers; l++)
+      {
+        Layer *L = &self->layers[l];
+        JgTensor **all[] = { &L->ln1, &L->q_w, &L->q_b, &L->k_w, &L->k_b, &L->v_w, &L->v_b, &L->o_w,
+                             &L->ln2, &L->gate, &L->up, &L->down, &L->k_cache, &L->v_cache };
+        for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+          g_clear_pointer (all[i], jg_tensor_free);
+      }
+  g_free (self->layers);
+  if (self->lm_head != self->embed)
+    jg_tensor_free (self->lm_head);
+  jg_tensor_free (self->embed);
+  jg_tensor_free (self->norm);
+  jg_tensor_free (self->inv_freq);
+  jg_tensor_free (self->x);
+  jg_tensor_free (self->xn);
+  jg_tensor_free (self->q);
+  jg_tensor_free (self->attn);
+  jg_tensor_free (self->g);
+  jg_tensor_free (self->u);
+  jg_tensor_free (self->logits);
+  jg_tensor_free (self->ids);
+  jg_tensor_free (self->pos);
+  jg_tensor_free (self->token);
+  jg_tensor_free (self->uniform);
+  g_free (self);
+}
+
+void
+jg_qwen2_reset (JgQwen2 *self)
+{
+  self->n_past = 0;
+}
+
+guint
+jg_qwen2_get_n_past (JgQwen2 *self)
+{
+  return self->n_past;
+}
+
+/* Writes the step's ids and positions into host-visible memory. */
+static gboolean
+stage_inputs (JgQwen2 *self, const guint32 *ids, guint n, const guint32 *positions, GError **error)
+{
+  guint32 *id_map = jg_tensor_get_mapped (self->ids);
+  guint32 *pos_map = jg_tensor_get_mapped (self->pos);
+
+  if (n == 0 || self->n_past + n > self->max_ctx)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
+                   "qwen2: %u + %u tokens do not fit the context of %u", self->n_past, n, self->max_ctx);
+      return FALSE;
+    }
+  for (guint i = 0; i < n; i++)
+    if (ids[i] >= (guint32) self->cfg.vocab_size)
+      {
+        g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
+                     "qwen2: token id %u is outside the vocabulary of %d", ids[i], self->cfg.vocab_size);
+        return FALSE;
+      }
+  memcpy (id_map, ids, n * sizeof *ids);
+  for (guint a = 0; a < 3; a++)
+    for (guint i = 0; i < n; i++)
+      pos_map[a * n + i] = positions ? positions[a * n + i] : self->n_past + i;
+  return jg_tensor_init_view (&self->v_ids, self->ids, 0, n, error)
+         && jg_tensor_init_view (&self->v_pos, self->pos, 0, 3 * (gint64) n, error);
+}
+
+/* Records the forward pass of n staged tokens, ending with the last
+ * token's logits in self->logits. */
+static gboolean
+record_forward (JgQwen2 *self, guint n, GError **error)
+{
+  JgVkContext *ctx = self->ctx;
+  const JgQwen2Config *c = &self->cfg;
+  guint p0 = self->n_past;
+  JgAttentionShape as = {
+    .n_q = n, .n_kv = p0 + n, .q_pos0 = p0,
+    .n_heads = (guint) c->n_heads, .n_kv_heads = (guint) c->n_kv_heads, .head_dim = (guint) c->head_dim,
+    .causal = TRUE, .scale = 1.0f / sqrtf ((float) c->head_dim),
+  };
+
+  if (!jg_tensor_init_view (&self->v_x, self->x, 0, n, error)
+      || !jg_tensor_init_view (&self->v_xn, self->xn, 0, n, error)
+      || !jg_tensor_init_view (&self->v_q, self->q, 0, n, error)
+      || !jg_tensor_init_view (&self->v_attn, self->attn, 0, n, error)
+      || !jg_tensor_init_view (&self->v_g, self->g, 0, n, error)
+      || !jg_tensor_init_view (&self->v_u, self->u, 0, n, error)
+      || !jg_tensor_init_view (&self->v_last, self->x, n - 1, 1, error)
+      || !jg_tensor_init_view (&self->v_last_n, self->xn, n - 1, 1, error))
+    return FALSE;
+  if (!jg_op_embed (ctx, &self->v_x, self->embed, &self->v_ids, error))
+    return FALSE;
+  for (int l = 0; l < c->n_layers; l++)
+    {
+      Layer *L = &self->layers[l];
+      /* New keys and values go straight into the cache rows p0.. */
+      if (!jg_tensor_init_view (&self->v_k, L->k_cache, p0, n, error)
+          || !jg_tensor_init_view (&self->v_v, L->v_cache, p0, n, error)
+          || !jg_op_rmsnorm (ctx, &self->v_xn, &self->v_x, L->ln1, (float) c->rms_norm_eps, error)
+          || !jg_op_linear (ctx, &self->v_q, &self->v_xn, L->q_w, L->q_b, FALSE, error)
+          || !jg_op_linear (ctx, &self->v_k, &self->v_xn, L->k_w, L->k_b, FALSE, error)
+          || !jg_op_linear (ctx, &self->v_v, &self->v_xn, L->v_w, L->v_b, FALSE, error)
+          || !jg_op_rope (ctx, &self->v_q, as.n_heads, as.head_dim, &self->v_pos, self->inv_freq,
+                          self->sections, error)
+          || !jg_op_rope (ctx, &self->v_k, as.n_kv_heads, as.head_dim, &self->v_pos, self->inv_freq,
+                          self->sections, error)
+          || !jg_op_attention (ctx, &self->v_attn, &self->v_q, L->k_cache, L->v_cache, &as, error)
+          /* o_proj adds onto the residual stream; so does down_proj. */
+          || !jg_op_linear (ctx, &self->v_x, &self->v_attn, L->o_w, NULL, TRUE, error)
+          || !jg_op_rmsnorm (ctx, &self->v_xn, &self->v_x, L->ln2, (float) c->rms_norm_eps, error)
+          || !jg_op_linear (ctx, &self->v_g, &self->v_xn, L->gate, NULL, FALSE, error)
+          || !jg_op_linear (ctx, &self->v_u, &self->v_xn, L->up, NULL, FALSE, error)
+          || !jg_op_swiglu (ctx, &self->v_g, &self->v_g, &self->v_u, error)
+          || !jg_op_linear (ctx, &self->v_x, &self->v_g, L->down, NULL, TRUE, error))
+        return FALSE;
+    }
+  return jg_op_rmsnorm (ctx, &self->v_last_n, &self->v_last, self->norm, (float) c->rms_norm_eps, error)
+         && jg_op_linear (ctx, self->logits, &self->v_last_n, self->lm_head, NULL, FALSE, error);
+}
+
+/* Records, runs and waits for one step; the cache then holds n more tokens. */
+static gboolean
+run_step (JgQwen2 *self, const guint32 *ids, guint n, const guint32 *positions,
+          const JgGenerateOptions *pick, GRand *rand, GError **error)
+{
+  gboolean ok;
+
+  if (!stage_inputs (self, ids, n, positions, error))
+    return FALSE;
+  jg_vk_begin (self->ctx);
+  ok = record_forward (self, n, error);
+  if (ok && pick != NULL)
+    {
+      if (pick->temperature <= 0.0f)
+        ok = jg_op_argmax (self->ctx, self->token, self->logits, error);
+      else
+        {
+          *(float *) jg_tensor_get_mapped (self->uniform) = (float) g_rand_double (rand);
+          ok = jg_op_sample (self->ctx, self->token, self->logits, self->uniform,
+                             pick->top_k ? pick->top_k : 40, pick->top_p > 0 ? pick->top_p : 1.0f,
+                             pick->temperature, error);
+        }
+    }
+  /* Submit even after a recording error, so the context is usable again. */
+  if (!jg_vk_submit (self->ctx, ok ? error : NULL) || !ok)
+    return FALSE;
+  self->n_past += n;
+  return TRUE;
+}
+
+gboolean
+jg_qwen2_forward (JgQwen2 *self, const guint32 *ids, guint n, const guint32 *positions, float *logits,
+                  GError **error)
+{
+  if (!run_step (self, ids, n, positions, NULL, NULL, error))
+    return FALSE;
+  return logits == NULL || jg_tensor_download_f32 (self->logits, logits, error);
+}
+
+static gboolean
+is_stop (const JgGenerateOptions *o, guint32 t)
+{
+  for (guint i = 0; i < o->n_stop; i++)
+    if (o->stop[i] == t)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+jg_qwen2_generate (JgQwen2 *self, const guint32 *prompt, guint n_prompt, const JgGenerateOptions *o,
+                   JgTokenFunc callback, gpointer user_data, GCancellable *cancel, JgGenerateStats *stats,
+                   GError **error)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed ((guint32) (o->seed ^ (o->seed >> 32)));
+  JgGenerateStats st = { .n_prompt = n_prompt };
+  gint64 t0, t1;
+  guint32 tok;
+  gboolean ok = TRUE;
+
+  if (o->top_k > JG_SAMPLE_MAX_K)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "top-k %u is above %d", o->top_k, JG_SAMPLE_MAX_K);
+      return FALSE;
+    }
+  t0 = g_get_monotonic_time ();
+  if (!run_step (self, prompt, n_prompt, NULL, o, rand, error))
+    return FALSE;
+  t1 = g_get_monotonic_time ();
+  st.prefill_s = (t1 - t0) * 1e-6;
+  for (;;)
+    {
+      tok = *(const guint32 *) jg_tensor_get_mapped (self->token);
+      if (is_stop (o, tok))
+        {
+          st.stopped = TRUE;
+          break;
+        }
+      st.n_generated++;
+      if (callback != NULL && !callback (tok, user_data))
+        break;
+      if (st.n_generated >= o->max_tokens || self->n_past >= self->max_ctx)
+        break;
+      if (g_cancellable_is_cancelled (cancel))
+        {
+          st.cancelled = TRUE;
+          break;
+        }
+      if (!(ok = run_step (self, &tok, 1, NULL, o, rand, error)))
+        break;
+    }
+  st.decode_s = (g_get_monotonic_time () - t1) * 1e-6;
+  if (stats != NULL)
+    *stats = st;
+  return ok;
+}

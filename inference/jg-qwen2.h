@@ -1,0 +1,63 @@
+/* jg-qwen2.h: the Qwen2 decoder (the language model of the Qwen2.5-Omni
+ * thinker) on the compute runtime: f16 weights, f32 activations and KV
+ * cache, 3-axis rotary positions, prefill of a whole prompt in one
+ * submission and one submission per decoded token. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "inference/jg-model-config.h"
+#include "inference/jg-safetensors.h"
+#include "inference/jg-vk-context.h"
+
+G_BEGIN_DECLS
+
+typedef struct _JgQwen2 JgQwen2;
+
+/* Weights from @st (keys `model.*` and `lm_head.weight`, or the same under
+ * `thinker.`), shapes checked against @config; bf16/f32 weights become
+ * f16 on the device. @max_ctx bounds prompt + generated tokens. */
+JgQwen2 *jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *config, const JgSafetensors *st,
+                       guint max_ctx, GError **error);
+void     jg_qwen2_free (JgQwen2 *self);
+
+/* Forgets the KV cache (a new conversation). */
+void     jg_qwen2_reset (JgQwen2 *self);
+guint    jg_qwen2_get_n_past (JgQwen2 *self);
+
+/* Runs n tokens after the cached ones (positions: u32 [3][n], temporal /
+ * height / width, or NULL for text: n_past + i on all axes) and, when
+ * logits is not NULL, copies the last token's logits (vocab floats). */
+gboolean jg_qwen2_forward (JgQwen2 *self, const guint32 *ids, guint n, const guint32 *positions,
+                           float *logits, GError **error);
+
+typedef struct {
+  guint max_tokens;
+  float temperature;            /* 0: greedy */
+  guint top_k;                  /* 1..64 */
+  float top_p;
+  guint64 seed;
+  const guint32 *stop;          /* stop tokens (not emitted) */
+  guint n_stop;
+} JgGenerateOptions;
+
+typedef struct {
+  guint n_prompt, n_generated;
+  double prefill_s, decode_s;
+  gboolean stopped;             /* a stop token ended it */
+  gboolean cancelled;
+} JgGenerateStats;
+
+/* Called with each new token as it is decoded; return FALSE to stop. */
+typedef gboolean (*JgTokenFunc) (guint32 token, gpointer user_data);
+
+/* Prefill of the prompt, then greedy or temperature/top-k/top-p decoding
+ * until max_tokens, a stop token, the callback's FALSE or @cancel (which
+ * another thread may trigger). Cancellation is not an error: stats say. */
+gboolean jg_qwen2_generate (JgQwen2 *self, const guint32 *prompt, guint n_prompt,
+                            const JgGenerateOptions *options, JgTokenFunc callback, gpointer user_data,
+                            GCancellable *cancel, JgGenerateStats *stats, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgQwen2, jg_qwen2_free)
+
+G_END_DECLS

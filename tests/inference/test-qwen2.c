@@ -1,0 +1,427 @@
+/* The Qwen2 decoder on a tiny random-weight model of the real architecture
+ * (q/k/v biases, grouped KV heads, SwiGLU, RMSNorm, M-RoPE sections,
+ * untied lm_head), written as bf16 safetensors and loaded through the
+ * weights module, against a plain-C forward pass built from the reference
+ * ops (inference/jg-ops-ref.c) over the whole sequence without a cache:
+ * prefill, decode with the KV cache, chunked prefill, explicit 3-axis
+ * positions, greedy generation, stop tokens, cancellation, bad weights. */
+#include "inference/jg-qwen2.h"
+#include "inference/jg-ops-ref.h"
+#include "inference/jg-vk-ops.h"
+#include "core/jg-error.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#define H 64
+#define LAYERS 2
+#define HEADS 4
+#define KV_HEADS 2
+#define HD 16
+#define INTER 128
+#define VOCAB 300
+#define QD (HEADS * HD)
+#define KVD (KV_HEADS * HD)
+#define TOL 1e-4
+
+typedef struct {
+  float *ln1, *q_w, *q_b, *k_w, *k_b, *v_w, *v_b, *o_w, *ln2, *gate, *up, *down;
+} RefLayer;
+
+typedef struct {
+  JgQwen2Config cfg;
+  float *embed, *norm, *lm_head;
+  RefLayer layers[LAYERS];
+  GPtrArray *keep;          /* every array, and the bf16 copies written */
+  GArray *write;            /* JgStWriteTensor */
+  char *dir, *path;
+} Fixture;
+
+static JgVkContext *ctx;
+
+/* A random matrix stored as bf16 (then f16 on the device): the reference
+ * sees the values the device will hold. */
+static float *
+add_tensor (Fixture *f, const char *name, gint64 d0, gint64 d1, double lo, double hi, gboolean matrix)
+{
+  gint64 n = d0 * (d1 > 0 ? d1 : 1);
+  float *v = g_new (float, n);
+  JgStWriteTensor w = { .name = g_strdup (name), .n_dims = d1 > 0 ? 2 : 1, .shape = { d0, d1 } };
+
+  for (gint64 i = 0; i < n; i++)
+    v[i] = (float) g_test_rand_double_range (lo, hi);
+  if (matrix)
+    {
+      guint16 *b = g_new (guint16, n);
+      for (gint64 i = 0; i < n; i++)
+        {
+          b[i] = jg_f32_to_bf16 (v[i]);
+          v[i] = jg_f16_to_f32 (jg_f32_to_f16 (jg_bf16_to_f32 (b[i])));
+        }
+      w.dtype = JG_ST_BF16;
+      w.data = b;
+      g_ptr_array_add (f->keep, b);
+    }
+  else
+    {
+      w.dtype = JG_ST_F32;
+      w.data = v;
+    }
+  g_ptr_array_add (f->keep, (gpointer) w.name);
+  g_ptr_array_add (f->keep, v);
+  g_array_append_val (f->write, w);
+  return v;
+}
+
+static void
+fixture_init (Fixture *f, const char *skip)
+{
+  g_autoptr(GError) error = NULL;
+  JgQwen2Config c = {
+    .layout = JG_CONFIG_LAYOUT_FLAT, .hidden_size = H, .n_layers = LAYERS, .n_heads = HEADS,
+    .n_kv_heads = KV_HEADS, .head_dim = HD, .intermediate_size = INTER, .vocab_size = VOCAB,
+    .max_position_embeddings = 4096, .rms_norm_eps = 1e-6, .rope_theta = 10000.0,
+    .n_mrope = 3, .mrope_section = { 2, 3, 3 },
+  };
+
+  memset (f, 0, sizeof *f);
+  f->cfg = c;
+  f->keep = g_ptr_array_new_with_free_func (g_free);
+  f->write = g_array_new (FALSE, FALSE, sizeof (JgStWriteTensor));
+  f->embed = add_tensor (f, "model.embed_tokens.weight", VOCAB, H, -1, 1, TRUE);
+  for (int l = 0; l < LAYERS; l++)
+    {
+      RefLayer *L = &f->layers[l];
+      char n[128];
+#define T(field, suffix, d0, d1, lo, hi, m) \
+      g_snprintf (n, sizeof n, "model.layers.%d.%s", l, suffix); \
+      L->field = add_tensor (f, n, d0, d1, lo, hi, m)
+      T (ln1, "input_layernorm.weight", H, 0, 0.8, 1.2, FALSE);
+      T (q_w, "self_attn.q_proj.weight", QD, H, -0.25, 0.25, TRUE);
+      T (q_b, "self_attn.q_proj.bias", QD, 0, -0.5, 0.5, FALSE);
+      T (k_w, "self_attn.k_proj.weight", KVD, H, -0.25, 0.25, TRUE);
+      T (k_b, "self_attn.k_proj.bias", KVD, 0, -0.5, 0.5, FALSE);
+      T (v_w, "self_attn.v_proj.weight", KVD, H, -0.25, 0.25, TRUE);
+      T (v_b, "self_attn.v_proj.bias", KVD, 0, -0.5, 0.5, FALSE);
+      T (o_w, "self_attn.o_proj.weight", H, QD, -0.15, 0.15, TRUE);
+      T (ln2, "post_attention_layernorm.weight", H, 0, 0.8, 1.2, FALSE);
+      T (gate, "mlp.gate_proj.weight", INTER, H, -0.25, 0.25, TRUE);
+      T (up, "mlp.up_proj.weight", INTER, H, -0.25, 0.25, TRUE);
+      T (down, "mlp.down_proj.weight", H, INTER, -0.15, 0.15, TRUE);
+#undef T
+    }
+  f->norm = add_tensor (f, "model.norm.weight", H, 0, 0.8, 1.2, FALSE);
+  f->lm_head = add_tensor (f, "lm_head.weight", VOCAB, H, -0.5, 0.5, TRUE);
+
+  if (skip != NULL)
+    for (guint i = 0; i < f->write->len; i++)
+      if (strcmp (g_array_index (f->write, JgStWriteTensor, i).name, skip) == 0)
+        g_array_remove_index (f->write, i--);
+  f->dir = g_dir_make_tmp ("jg-qwen2-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->dir, "model.safetensors", NULL);
+  g_assert_true (jg_safetensors_write (f->path, (const JgStWriteTensor *) f->write->data, f->write->len,
+                                       &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_clear (Fixture *f)
+{
+  g_unlink (f->path);
+  g_rmdir (f->dir);
+  g_free (f->path);
+  g_free (f->dir);
+  g_array_unref (f->write);
+  g_ptr_array_unref (f->keep);
+}
+
+static JgQwen2 *
+load_model (Fixture *f, guint max_ctx)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JgSafetensors) st = jg_safetensors_open (f->path, &error);
+  JgQwen2 *m;
+
+  g_assert_no_error (error);
+  m = jg_qwen2_new (ctx, &f->cfg, st, max_ctx, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (m);
+  return m;
+}
+
+/* The whole sequence at once, no cache; logits of every position. */
+static void
+ref_forward (Fixture *f, const guint32 *ids, guint n, const guint32 *pos, float *logits)
+{
+  g_autofree float *x = g_new (float, n * H), *xn = g_new (float, n * H);
+  g_autofree float *q = g_new (float, n * QD), *k = g_new (float, n * KVD), *v = g_new (float, n * KVD);
+  g_autofree float *att = g_new (float, n * QD), *g = g_new (float, n * INTER), *u = g_new (float, n * INTER);
+  g_autofree guint32 *p = g_new (guint32, 3 * n);
+  float inv[HD / 2];
+  const guint sections[3] = { 2, 3, 3 };
+
+  for (guint a = 0; a < 3; a++)
+    for (guint i = 0; i < n; i++)
+      p[a * n + i] = pos ? pos[a * n + i] : i;
+  jg_rope_inv_freq (f->cfg.rope_theta, HD, inv);
+  jg_ref_embed (x, f->embed, VOCAB, H, ids, n);
+  for (int l = 0; l < LAYERS; l++)
+    {
+      RefLayer *L = &f->layers[l];
+      jg_ref_rmsnorm (xn, x, L->ln1, n, H, 1e-6f);
+      jg_ref_linear (q, xn, L->q_w, L->q_b, n, QD, H, FALSE);
+      jg_ref_linear (k, xn, L->k_w, L->k_b, n, KVD, H, FALSE);
+      jg_ref_linear (v, xn, L->v_w, L->v_b, n, KVD, H, FALSE);
+      jg_ref_rope (q, n, HEADS, HD, p, inv, sections);
+      jg_ref_rope (k, n, KV_HEADS, HD, p, inv, sections);
+      jg_ref_attention (att, q, k, v, n, n, 0, HEADS, KV_HEADS, HD, TRUE, 1.0f / sqrtf (HD));
+      jg_ref_linear (x, att, L->o_w, NULL, n, H, QD, TRUE);
+      jg_ref_rmsnorm (xn, x, L->ln2, n, H, 1e-6f);
+      jg_ref_linear (g, xn, L->gate, NULL, n, INTER, H, FALSE);
+      jg_ref_linear (u, xn, L->up, NULL, n, INTER, H, FALSE);
+      jg_ref_swiglu (g, g, u, n * INTER);
+      jg_ref_linear (x, g, L->down, NULL, n, H, INTER, TRUE);
+    }
+  jg_ref_rmsnorm (xn, x, f->norm, n, H, 1e-6f);
+  jg_ref_linear (logits, xn, f->lm_head, NULL, n, VOCAB, H, FALSE);
+}
+
+static void
+assert_logits (const char *what, const float *got, const float *want)
+{
+  double err = jg_ref_rel_error (got, want, VOCAB);
+  g_test_message ("%s: normalised logit error %.3g", what, err);
+  g_assert_cmpfloat (err, <, TOL);
+}
+
+static void
+random_ids (guint32 *ids, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    ids[i] = (guint32) g_test_rand_int_range (0, VOCAB);
+}
+
+static void
+test_prefill_and_decode (void)
+{
+  Fixture f;
+  g_autoptr(JgQwen2) m = NULL;
+  g_autoptr(GError) error = NULL;
+  enum { N = 10, P = 7 };
+  guint32 ids[N];
+  g_autofree float *ref = g_new (float, N * VOCAB);
+  float got[VOCAB];
+
+  fixture_init (&f, NULL);
+  m = load_model (&f, 32);
+  random_ids (ids, N);
+  ref_forward (&f, ids, N, NULL, ref);
+
+  /* Prefill 7, then decode 3 one by one through the cache. */
+  g_assert_true (jg_qwen2_forward (m, ids, P, NULL, got, &error));
+  g_assert_no_error (error);
+  assert_logits ("prefill of 7", got, ref + (P - 1) * VOCAB);
+  for (guint i = P; i < N; i++)
+    {
+      g_autofree char *what = g_strdup_printf ("decode at %u", i);
+      g_assert_true (jg_qwen2_forward (m, ids + i, 1, NULL, got, &error));
+      g_assert_no_error (error);
+      assert_logits (what, got, ref + i * VOCAB);
+    }
+  g_assert_cmpuint (jg_qwen2_get_n_past (m), ==, N);
+
+  /* Chunked prefill: 4 then 6 after a reset. */
+  jg_qwen2_reset (m);
+  g_assert_true (jg_qwen2_forward (m, ids, 4, NULL, NULL, &error));
+  g_assert_true (jg_qwen2_forward (m, ids + 4, 6, NULL, got, &error));
+  g_assert_no_error (error);
+  assert_logits ("prefill 4 + 6", got, ref + (N - 1) * VOCAB);
+
+  /* Past the context, and outside the vocabulary: errors, not crashes. */
+  jg_qwen2_reset (m);
+  {
+    guint32 big[33] = { 0 }, bad = VOCAB;
+    g_assert_false (jg_qwen2_forward (m, big, 33, NULL, NULL, &error));
+    g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+    g_clear_error (&error);
+    g_assert_false (jg_qwen2_forward (m, &bad, 1, NULL, NULL, &error));
+    g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+  }
+  fixture_clear (&f);
+}
+
+static void
+test_mrope_positions (void)
+{
+  Fixture f;
+  g_autoptr(JgQwen2) m = NULL;
+  g_autoptr(GError) error = NULL;
+  enum { N = 6 };
+  guint32 ids[N];
+  /* Text, then a 2x2 "image" block (t fixed, h and w vary), then text at max + 1. */
+  const guint32 pos[3 * N] = {
+    0, 1, 1, 1, 1, 3,     /* temporal */
+    0, 1, 1, 2, 2, 3,     /* height */
+    0, 1, 2, 1, 2, 3,     /* width */
+  };
+  g_autofree float *ref = g_new (float, N * VOCAB);
+  float got[VOCAB];
+
+  fixture_init (&f, NULL);
+  m = load_model (&f, 16);
+  random_ids (ids, N);
+  ref_forward (&f, ids, N, pos, ref);
+  g_assert_true (jg_qwen2_forward (m, ids, N, pos, got, &error));
+  g_assert_no_error (error);
+  assert_logits ("3-axis positions", got, ref + (N - 1) * VOCAB);
+  fixture_clear (&f);
+}
+
+typedef struct {
+  guint32 tokens[64];
+  guint n;
+  GCancellable *cancel_after_first;
+} Collect;
+
+static gboolean
+collect (guint32 token, gpointer data)
+{
+  Collect *c = data;
+  c->tokens[c->n++] = token;
+  if (c->cancel_after_first)
+    g_cancellable_cancel (c->cancel_after_first);
+  return TRUE;
+}
+
+static void
+test_greedy_generate (void)
+{
+  Fixture f;
+  g_autoptr(JgQwen2) m = NULL;
+  g_autoptr(GError) error = NULL;
+  enum { P = 5, GEN = 8 };
+  guint32 seq[P + GEN];
+  g_autofree float *ref = g_new (float, (P + GEN) * VOCAB);
+  Collect c = { .n = 0 };
+  JgGenerateOptions o = { .max_tokens = GEN };
+  JgGenerateStats stats;
+  guint checked = 0;
+
+  fixture_init (&f, NULL);
+  m = load_model (&f, 32);
+  random_ids (seq, P);
+  g_assert_true (jg_qwen2_generate (m, seq, P, &o, collect, &c, NULL, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (c.n, ==, GEN);
+  g_assert_cmpuint (stats.n_generated, ==, GEN);
+  g_assert_cmpuint (stats.n_prompt, ==, P);
+  g_assert_false (stats.stopped);
+
+  /* The reference's greedy continuation, position by position. */
+  for (guint i = 0; i < GEN; i++)
+    {
+      const float *row;
+      float best = -INFINITY, second = -INFINITY;
+      ref_forward (&f, seq, P + i, NULL, ref);
+      row = ref + (P + i - 1) * VOCAB;
+      for (guint v = 0; v < VOCAB; v++)
+        if (row[v] > best)
+          {
+            second = best;
+            best = row[v];
+          }
+        else if (row[v] > second)
+          second = row[v];
+      seq[P + i] = jg_ref_argmax (row, VOCAB);
+      /* A near tie could go either way in f32; stop comparing there. */
+      if (best - second < 1e-4 * fabsf (best))
+        break;
+      g_assert_cmpuint (c.tokens[i], ==, seq[P + i]);
+      checked++;
+    }
+  g_test_message ("greedy: %u of %u tokens match the reference", checked, GEN);
+  g_assert_cmpuint (checked, >=, GEN / 2);
+
+  /* A stop token ends generation without being emitted. */
+  if (checked >= 3)
+    {
+      Collect c2 = { .n = 0 };
+      guint32 stop = c.tokens[2];
+      guint first = 0;
+      while (c.tokens[first] != stop)
+        first++;
+      o.stop = &stop;
+      o.n_stop = 1;
+      jg_qwen2_reset (m);
+      g_assert_true (jg_qwen2_generate (m, seq, P, &o, collect, &c2, NULL, &stats, &error));
+      g_assert_true (stats.stopped);
+      g_assert_cmpuint (c2.n, ==, first);
+      g_assert_cmpmem (c2.tokens, first * 4, c.tokens, first * 4);
+    }
+
+  /* Cancellation (from the callback here; any thread may cancel). */
+  {
+    g_autoptr(GCancellable) cancel = g_cancellable_new ();
+    Collect c3 = { .n = 0, .cancel_after_first = cancel };
+    JgGenerateOptions o3 = { .max_tokens = GEN };
+    jg_qwen2_reset (m);
+    g_assert_true (jg_qwen2_generate (m, seq, P, &o3, collect, &c3, cancel, &stats, &error));
+    g_assert_true (stats.cancelled);
+    g_assert_cmpuint (c3.n, ==, 1);
+  }
+
+  /* Sampling at a temperature: reproducible for a seed, in the vocabulary. */
+  {
+    Collect s1 = { .n = 0 }, s2 = { .n = 0 };
+    JgGenerateOptions os = { .max_tokens = GEN, .temperature = 1.0f, .top_k = 20, .top_p = 0.95f, .seed = 7 };
+    jg_qwen2_reset (m);
+    g_assert_true (jg_qwen2_generate (m, seq, P, &os, collect, &s1, NULL, NULL, &error));
+    jg_qwen2_reset (m);
+    g_assert_true (jg_qwen2_generate (m, seq, P, &os, collect, &s2, NULL, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (s1.n, ==, GEN);
+    g_assert_cmpmem (s1.tokens, GEN * 4, s2.tokens, GEN * 4);
+    for (guint i = 0; i < GEN; i++)
+      g_assert_cmpuint (s1.tokens[i], <, VOCAB);
+  }
+  fixture_clear (&f);
+}
+
+static void
+test_missing_weight (void)
+{
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JgSafetensors) st = NULL;
+  JgQwen2 *m;
+
+  fixture_init (&f, "model.layers.1.mlp.up_proj.weight");
+  st = jg_safetensors_open (f.path, &error);
+  g_assert_no_error (error);
+  m = jg_qwen2_new (ctx, &f.cfg, st, 8, &error);
+  g_assert_null (m);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "model.layers.1.mlp.up_proj.weight"));
+  fixture_clear (&f);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+  ctx = jg_vk_context_new (NULL, &error);
+  g_assert_no_error (error);
+  g_test_add_func ("/qwen2/prefill-and-decode", test_prefill_and_decode);
+  g_test_add_func ("/qwen2/mrope-positions", test_mrope_positions);
+  g_test_add_func ("/qwen2/greedy-generate", test_greedy_generate);
+  g_test_add_func ("/qwen2/missing-weight", test_missing_weight);
+  rc = g_test_run ();
+  jg_vk_context_free (ctx);
+  return rc;
+}
