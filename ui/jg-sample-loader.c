@@ -12,6 +12,7 @@ jg_loaded_sample_free (JgLoadedSample *loaded)
     return;
   g_clear_pointer (&loaded->sample, jg_sample_free);
   g_clear_pointer (&loaded->images, jg_audio_view_images_free);
+  g_clear_pointer (&loaded->analysis, jg_foa_analysis_free);
   g_free (loaded->audio_status);
   g_free (loaded);
 }
@@ -46,6 +47,7 @@ analyse_audio (JgLoadedSample *loaded, GCancellable *cancellable)
   loaded->duration = (double) clip->n_frames / clip->sample_rate;
   loaded->audio_status = g_strdup_printf (_("%.0f kHz · intensity direction %+.0f°, %+.0f°"),
                                           clip->sample_rate / 1000.0, analysis->az_deg, analysis->el_deg);
+  loaded->analysis = g_steal_pointer (&analysis);
 }
 
 static void

@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 typedef struct {
   JgSample *sample;
   JgAudioViewImages *images;   /* NULL without audio */
+  JgFoaAnalysis *analysis;     /* intensity-vector analysis, NULL without audio */
   double duration;             /* seconds of audio, 0 without */
   char *audio_status;          /* one line about the audio (or why there is none) */
 } JgLoadedSample;

@@ -38,6 +38,7 @@ struct _JgSceneView {
   guint frames_drawn;
   guint width, height;   /* of the last frame, device pixels */
   gboolean fit_sensor;   /* at the sensor view: refit it when the size changes */
+  char set_labels[JG_N_SETS][16];
 };
 
 G_DEFINE_FINAL_TYPE (JgSceneView, jg_scene_view, GTK_TYPE_GL_AREA)
@@ -166,6 +167,14 @@ jg_scene_view_set_view (JgSceneView *self, JgView view)
 }
 
 void
+jg_scene_view_set_set_label (JgSceneView *self, JgOverlaySet set, const char *label)
+{
+  g_return_if_fail (set < JG_N_SETS);
+  g_strlcpy (self->set_labels[set], label, sizeof self->set_labels[set]);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
 jg_scene_view_set_view_animating (JgSceneView *self)
 {
   self->fit_sensor = FALSE;
@@ -287,14 +296,13 @@ jg_scene_view_resize (GtkGLArea *area, int width, int height)
 static void
 label_text (JgSceneView *self, const JgLabelAnchor *a, char *buf, gsize len)
 {
-  static const char *const set_names[JG_N_SETS] = { "GT", "Pred", "A", "B" };
   const JgBox *boxes;
   const JgDoa *doas;
 
   if (a->kind == JG_LABEL_BOX && a->index < jg_scene_get_boxes (self->scene, a->set, &boxes))
-    g_snprintf (buf, len, "%s bbox_%d", set_names[a->set], boxes[a->index].index);
+    g_snprintf (buf, len, "%s bbox_%d", self->set_labels[a->set], boxes[a->index].index);
   else if (a->kind == JG_LABEL_DOA && a->index < jg_scene_get_doas (self->scene, a->set, &doas))
-    g_snprintf (buf, len, "%s %+.0f°, %+.0f°", set_names[a->set], doas[a->index].az_deg, doas[a->index].el_deg);
+    g_snprintf (buf, len, "%s %+.0f°, %+.0f°", self->set_labels[a->set], doas[a->index].az_deg, doas[a->index].el_deg);
   else
     buf[0] = '\0';
 }
@@ -541,6 +549,10 @@ jg_scene_view_init (JgSceneView *self)
   target_pose (self, JG_VIEW_SENSOR, &pose);
   jg_camera_set_pose (self->camera, &pose);
   self->fit_sensor = TRUE;
+  g_strlcpy (self->set_labels[JG_SET_GT], "GT", sizeof self->set_labels[0]);
+  g_strlcpy (self->set_labels[JG_SET_PRED], "Pred", sizeof self->set_labels[0]);
+  g_strlcpy (self->set_labels[JG_SET_RUN_A], "A", sizeof self->set_labels[0]);
+  g_strlcpy (self->set_labels[JG_SET_RUN_B], "B", sizeof self->set_labels[0]);
 
   gtk_gl_area_set_required_version (GTK_GL_AREA (self), 3, 3);
   gtk_gl_area_set_has_depth_buffer (GTK_GL_AREA (self), TRUE);

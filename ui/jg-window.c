@@ -21,6 +21,7 @@
 #include "data/jg-manifest.h"
 #include "audio/jg-player.h"
 #include "data/jg-sample.h"
+#include "eval/jg-metrics.h"
 #include "eval/jg-predictions.h"
 
 #define MAX_RECENT 10
@@ -57,6 +58,8 @@ struct _JgWindow {
   GCancellable *player_cancellable;
   guint transport_tick;
   GSimpleAction *play_action, *loop_action, *solo_action;
+  JgFoaAnalysis *analysis;            /* of the shown sample's audio, or NULL */
+  int track_frame;                    /* frame of the live direction shown, -1 none */
   guint frames_at_load;
 };
 
@@ -436,6 +439,38 @@ update_head (JgWindow *self)
   jg_player_set_orientation (self->player, yaw, pitch, -roll);
 }
 
+/* The intensity direction of the frame being heard, as the "now" ray. */
+static void
+show_live_direction (JgWindow *self, double pos)
+{
+  JgScene *scene = jg_scene_view_get_scene (self->scene_view);
+  int frame = -1;
+
+  if (self->analysis != NULL && pos >= 0.0)
+    {
+      float peak = 0.0f;
+      frame = (int) lround (pos / self->analysis->frame_period);
+      if (frame >= (int) self->analysis->n_frames)
+        frame = -1;
+      for (guint t = 0; frame >= 0 && t < self->analysis->n_frames; t++)
+        peak = MAX (peak, self->analysis->frame_energy[t]);
+      /* Silent frames have no direction worth drawing (40 dB below the loudest). */
+      if (frame >= 0 && self->analysis->frame_energy[frame] < peak * 1e-4f)
+        frame = -1;
+    }
+  if (frame == self->track_frame)
+    return;
+  self->track_frame = frame;
+  if (frame < 0)
+    jg_scene_set_doas (scene, JG_SET_RUN_B, NULL, 0);
+  else
+    {
+      JgDoa d = { self->analysis->frame_az_deg[frame], self->analysis->frame_el_deg[frame], 0.0, 1.5 };
+      jg_scene_set_doas (scene, JG_SET_RUN_B, &d, 1);
+    }
+  jg_scene_view_scene_changed (self->scene_view);
+}
+
 static gboolean
 transport_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
 {
@@ -453,6 +488,7 @@ transport_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
   jg_audio_view_set_position (self->audio_view, pos);
   jg_player_take_levels (self->player, in_peak, out_peak);
   jg_transport_bar_set_levels (self->transport, in_peak);
+  show_live_direction (self, jg_player_is_playing (self->player) ? pos : -1.0);
   jg_transport_bar_set_playing (self->transport, jg_player_is_playing (self->player));
   return G_SOURCE_CONTINUE;
 }
@@ -651,6 +687,7 @@ clear_sample (JgWindow *self, const char *status)
 
   stop_player (self);
   g_clear_pointer (&self->sample, jg_sample_free);
+  g_clear_pointer (&self->analysis, jg_foa_analysis_free);
   jg_intrinsics_from_fov (&k, 672, 378, JG_DEFAULT_HFOV_DEG, JG_DEFAULT_VFOV_DEG);
   none = g_new0 (float, (gsize) k.width * k.height);
   jg_scene_set_cloud (scene, NULL, 0, 0, none, &k, NULL);
@@ -664,6 +701,42 @@ clear_sample (JgWindow *self, const char *status)
   jg_audio_view_set_images (self->audio_view, NULL);
   jg_transport_bar_set_duration (self->transport, 0.0, _("No audio"));
   set_status (self, status);
+}
+
+/* The classical intensity-vector estimate of the whole clip is a prediction
+ * like any other: drawn as set A ("IV") and compared with the ground truth. */
+static void
+show_audio_estimate (JgWindow *self)
+{
+  JgScene *scene = jg_scene_view_get_scene (self->scene_view);
+  const JgAnswer *gt = NULL;
+
+  self->track_frame = -1;
+  jg_scene_set_doas (scene, JG_SET_RUN_B, NULL, 0);
+  if (self->analysis == NULL)
+    {
+      jg_scene_set_doas (scene, JG_SET_RUN_A, NULL, 0);
+      return;
+    }
+  {
+    JgDoa d = { self->analysis->az_deg, self->analysis->el_deg, 0.0, 0.0 };
+    jg_scene_set_doas (scene, JG_SET_RUN_A, &d, 1);
+  }
+  for (int t = 0; t < JG_N_TASKS && gt == NULL; t++)
+    {
+      const JgAnswer *a = jg_sample_get_answer (self->sample, (JgTask) t);
+      if (a != NULL && a->kind == JG_ANSWER_DOA)
+        gt = a;
+    }
+  if (gt != NULL)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Classical intensity-vector estimate: azimuth %+.1f°, elevation %+.1f° "
+                                                "(%.1f° from the ground truth)"),
+                                              self->analysis->az_deg, self->analysis->el_deg,
+                                              jg_doa_angular_error (gt->az_deg, gt->el_deg,
+                                                                    self->analysis->az_deg, self->analysis->el_deg));
+      jg_chat_panel_add_message (self->chat, JG_CHAT_MODEL, msg);
+    }
 }
 
 static void
@@ -707,6 +780,9 @@ sample_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
     jg_image_view_set_images (self->image_view, rgb, rw, rh, depth, dw, dh);
   }
   show_predictions (self);
+  g_clear_pointer (&self->analysis, jg_foa_analysis_free);
+  self->analysis = g_steal_pointer (&loaded->analysis);
+  show_audio_estimate (self);
   jg_scene_view_scene_changed (self->scene_view);
   jg_scene_view_set_view (self->scene_view, JG_VIEW_SENSOR);
   jg_audio_view_set_images (self->audio_view, g_steal_pointer (&loaded->images));
@@ -1088,6 +1164,7 @@ jg_window_dispose (GObject *object)
   if (self->play_action != NULL)
     stop_player (self);
   g_clear_pointer (&self->output, jg_audio_output_free);
+  g_clear_pointer (&self->analysis, jg_foa_analysis_free);
   g_clear_object (&self->play_action);
   g_clear_object (&self->loop_action);
   g_clear_object (&self->solo_action);
@@ -1198,6 +1275,9 @@ jg_window_init (JgWindow *self)
   g_signal_connect (self->settings, "changed::audio-decoder", G_CALLBACK (audio_settings_changed), self);
   g_signal_connect (self->settings, "changed::hrtf-path", G_CALLBACK (audio_settings_changed), self);
   jg_image_view_set_scene (self->image_view, jg_scene_view_get_scene (self->scene_view));
+  jg_scene_view_set_set_label (self->scene_view, JG_SET_RUN_A, "IV");
+  jg_scene_view_set_set_label (self->scene_view, JG_SET_RUN_B, _("IV now"));
+  self->track_frame = -1;
   {
     g_autoptr(GAction) mode = g_settings_create_action (self->settings, "view-mode");
     g_autoptr(GAction) depth = g_settings_create_action (self->settings, "image-depth");

@@ -29,7 +29,7 @@ jg_cmd_sim (int argc, char **argv)
   g_autofree char *speech = NULL, *prefix = NULL, *seed = NULL;
   int scenes = 1, speakers_max = 3, task1 = -1, task2 = -1, ism_order = -1;
   double speech_seconds = 0.0, max_distance = 0.0, noise_snr = G_MAXDOUBLE;
-  gboolean no_audio = FALSE, quiet = FALSE, show = TRUE;
+  gboolean no_audio = FALSE, quiet = FALSE, show = TRUE, occluders = FALSE;
   g_autoptr(GError) error = NULL;
   JgSimOptions o;
   const GOptionEntry entries[] = {
@@ -53,6 +53,8 @@ jg_cmd_sim (int argc, char **argv)
     { "max-distance", 0, 0, G_OPTION_ARG_DOUBLE, &max_distance, "Farthest loudspeaker in m (default 4.1)", "M" },
     { "ism-order", 0, 0, G_OPTION_ARG_INT, &ism_order, "Image-source reflection order, 0-6 (default 3)", "N" },
     { "noise-snr", 0, 0, G_OPTION_ARG_DOUBLE, &noise_snr, "Add diffuse distractor noise this many dB below the speech (default none)", "DB" },
+    { "occluders", 0, 0, G_OPTION_ARG_NONE, &occluders,
+      "Partly hide one loudspeaker per sample behind a crate (seen, not heard)", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress output", NULL },
     { NULL }
   };
@@ -125,6 +127,7 @@ jg_cmd_sim (int argc, char **argv)
   if (ism_order >= 0)
     o.ism_order = ism_order;
   o.noise_snr_db = noise_snr;
+  o.occluders = occluders;
 
   show = !quiet;
   if (!jg_sim_run (&o, progress, &show, &error))

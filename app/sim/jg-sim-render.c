@@ -112,7 +112,8 @@ floor_rect (GArray *quads, const JgSimRoom *room, double x0, double z0, double x
 
 void
 jg_sim_scene_quads (const JgSimRoom *room, const JgSimPose *pose,
-                    const JgSimSpeaker *speakers, int n, GArray *quads)
+                    const JgSimSpeaker *speakers, int n,
+                    const JgSimFurniture *extra, int n_extra, GArray *quads)
 {
   double split_z = room->kind == JG_SIM_ROOM_LSHAPE ? room->depth - room->notch_d : room->depth;
 
@@ -153,6 +154,12 @@ jg_sim_scene_quads (const JgSimRoom *room, const JgSimPose *pose,
             box_face (quads, f->min, f->max, axis, sign, NULL, f->style, f->color,
                       JG_SIM_OBJECT_FURNITURE + i);
     }
+  for (int i = 0; i < n_extra; i++)
+    for (int axis = 0; axis < 3; axis++)
+      for (int sign = -1; sign <= 1; sign += 2)
+        if (!(axis == 1 && sign < 0))
+          box_face (quads, extra[i].min, extra[i].max, axis, sign, NULL, extra[i].style,
+                    extra[i].color, JG_SIM_OBJECT_FURNITURE + JG_SIM_MAX_FURNITURE + i);
   for (int i = 0; i < n; i++)
     {
       const JgSimSpeaker *s = &speakers[i];

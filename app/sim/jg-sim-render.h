@@ -29,10 +29,12 @@ typedef struct {
 #define JG_SIM_OBJECT_ROOM (-1)
 #define JG_SIM_OBJECT_FURNITURE 100
 
-/* Appends the quads of @room, its furniture and the @n speakers (boxes in
- * the camera frame of @pose) to @quads (a GArray of JgSimQuad). */
+/* Appends the quads of @room, its furniture, the @n speakers (boxes in
+ * the camera frame of @pose) and @n_extra more world boxes to @quads (a
+ * GArray of JgSimQuad). */
 void jg_sim_scene_quads (const JgSimRoom *room, const JgSimPose *pose,
-                         const JgSimSpeaker *speakers, int n, GArray *quads);
+                         const JgSimSpeaker *speakers, int n,
+                         const JgSimFurniture *extra, int n_extra, GArray *quads);
 
 typedef struct _JgSimRaster JgSimRaster;
 

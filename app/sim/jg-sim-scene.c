@@ -296,7 +296,7 @@ place_camera (const JgSimRoom *room, JgSimRng *rng, JgSimPose *pose)
 
 static gboolean
 place_speaker (const JgSimRoom *room, const JgSimPlacementLimits *lim, const JgIntrinsics *k,
-               const JgSimPose *pose,
+               double separation, const JgSimPose *pose,
                JgSimRng *rng, const JgSimSpeaker *others, int n_others, double others_fp[][4],
                JgSimSpeaker *s, double fp[4])
 {
@@ -358,7 +358,7 @@ place_speaker (const JgSimRoom *room, const JgSimPlacementLimits *lim, const JgI
   if (-s->center[2] - d / 2 < 0.3)
     return FALSE;
   for (int i = 0; i < n_others; i++)
-    if (fabs (round (others[i].az_deg) - az_l) < lim->min_separation_deg)
+    if (fabs (round (others[i].az_deg) - az_l) < separation)
       return FALSE;
   for (int c = 0; c < 8; c++)
     {
@@ -379,6 +379,10 @@ jg_sim_place (const JgSimRoom *room, const JgSimPlacementLimits *limits, const J
               int n_speakers, JgSimRng *rng, JgSimPose *pose, JgSimSpeaker *speakers)
 {
   double fp[JG_SIM_MAX_SPEAKERS][4];
+  /* Beyond the release's three loudspeakers, the field of view gets
+   * crowded: let the azimuth gap shrink so that eight still fit. */
+  double separation = n_speakers <= 3 ? limits->min_separation_deg
+                                      : MIN (limits->min_separation_deg, 32.0 / n_speakers);
 
   g_return_val_if_fail (n_speakers >= 1 && n_speakers <= JG_SIM_MAX_SPEAKERS, FALSE);
   if (!place_camera (room, rng, pose))
@@ -387,7 +391,7 @@ jg_sim_place (const JgSimRoom *room, const JgSimPlacementLimits *limits, const J
     {
       gboolean ok = FALSE;
       for (int tries = 0; tries < 300 && !ok; tries++)
-        ok = place_speaker (room, limits, k, pose, rng, speakers, i, fp, &speakers[i], fp[i]);
+        ok = place_speaker (room, limits, k, separation, pose, rng, speakers, i, fp, &speakers[i], fp[i]);
       if (!ok)
         return FALSE;
     }

@@ -18,7 +18,7 @@
 
 #define WIDTH 672
 #define HEIGHT 378
-#define LAYOUT_TRIES 80
+#define LAYOUT_TRIES 300
 #define PEAK_LIMIT 0.9
 
 /* Purposes of the random streams (see jg-sim-rng.h). */
@@ -201,6 +201,9 @@ typedef struct {
   JgSimSpeaker spk[JG_SIM_MAX_SPEAKERS];
   JgSimPose pose;
   int talker[2];            /* speaker index by JgSimGender; -1 when silent */
+  JgSimFurniture occluder;  /* --occluders: in front of speaker @occluded */
+  int occluded;
+  double visible_fraction;
 } Sample;
 
 static int
@@ -224,6 +227,32 @@ draw_count (int task, guint max, JgSimRng *rng)
   return MIN ((int) max, u < 0.83 ? 2 : 3);
 }
 
+/* Pixels showing speaker @i, and the area of its projected bounding box. */
+static void
+speaker_pixels (Sim *sim, const JgSimSpeaker *sp, int i, long *count, long *area)
+{
+  const int *obj = jg_sim_raster_objects (sim->raster);
+  double u = 0, v = 0, umin = G_MAXDOUBLE, umax = -G_MAXDOUBLE, vmin = G_MAXDOUBLE, vmax = -G_MAXDOUBLE;
+
+  /* jg_sim_place kept the whole box in front of the camera and in frame. */
+  for (int c = 0; c < 8; c++)
+    {
+      double p[3];
+      for (int a = 0; a < 3; a++)
+        p[a] = sp->center[a] + ((c >> a) & 1 ? 0.5 : -0.5) * sp->size[a];
+      jg_intrinsics_project (&sim->k, p, &u, &v);
+      umin = MIN (umin, u); umax = MAX (umax, u);
+      vmin = MIN (vmin, v); vmax = MAX (vmax, v);
+    }
+  umin = MAX (umin, 0); vmin = MAX (vmin, 0);
+  umax = MIN (umax, WIDTH - 1); vmax = MIN (vmax, HEIGHT - 1);
+  *area = (long) ((umax - umin) * (vmax - vmin));
+  *count = 0;
+  for (int y = (int) ceil (vmin); y <= (int) floor (vmax); y++)
+    for (int x = (int) ceil (umin); x <= (int) floor (umax); x++)
+      *count += obj[y * WIDTH + x] == i;
+}
+
 /* Each speaker must read as a loudspeaker in the picture: its centre pixel
  * shows it, and most of its projected outline is unoccluded. */
 static gboolean
@@ -233,37 +262,82 @@ speakers_visible (Sim *sim, const Sample *s)
 
   for (int i = 0; i < s->n; i++)
     {
-      const JgSimSpeaker *sp = &s->spk[i];
-      double u, v, umin = G_MAXDOUBLE, umax = -G_MAXDOUBLE, vmin = G_MAXDOUBLE, vmax = -G_MAXDOUBLE;
-      long count = 0, area;
-      int cu, cv;
+      long count, area;
+      double u = 0, v = 0;
 
-      if (!jg_intrinsics_project (&sim->k, sp->center, &u, &v))
+      jg_intrinsics_project (&sim->k, s->spk[i].center, &u, &v);
+      if (obj[lround (v) * WIDTH + lround (u)] != i)
         return FALSE;
-      /* jg_sim_place kept the whole box inside the frame. */
-      cu = (int) lround (u);
-      cv = (int) lround (v);
-      if (cu < 0 || cv < 0 || cu >= WIDTH || cv >= HEIGHT || obj[cv * WIDTH + cu] != i)
-        return FALSE;
-      for (int c = 0; c < 8; c++)
-        {
-          double p[3];
-          for (int a = 0; a < 3; a++)
-            p[a] = sp->center[a] + ((c >> a) & 1 ? 0.5 : -0.5) * sp->size[a];
-          if (!jg_intrinsics_project (&sim->k, p, &u, &v))
-            return FALSE;
-          umin = MIN (umin, u); umax = MAX (umax, u);
-          vmin = MIN (vmin, v); vmax = MAX (vmax, v);
-        }
-      if (umin < 0 || vmin < 0 || umax > WIDTH - 1 || vmax > HEIGHT - 1)
-        return FALSE;
-      area = (long) ((umax - umin) * (vmax - vmin));
-      for (int y = (int) ceil (vmin); y <= (int) floor (vmax); y++)
-        for (int x = (int) ceil (umin); x <= (int) floor (umax); x++)
-          count += obj[y * WIDTH + x] == i;
+      speaker_pixels (sim, &s->spk[i], i, &count, &area);
       if (count < 0.5 * area)
         return FALSE;
     }
+  return TRUE;
+}
+
+/* --occluders: a crate on the floor part of the way to one loudspeaker,
+ * drawn in the picture (acoustically transparent: small objects barely
+ * shadow speech, and the labels stay those of the loudspeakers). */
+static gboolean
+place_occluder (Sim *sim, const JgSimRoom *room, Sample *s, JgSimRng *rng)
+{
+  const JgSimSpeaker *t;
+  double f = jg_sim_rng_range (rng, 0.35, 0.65), c[3], w[3];
+  double hw = jg_sim_rng_range (rng, 0.2, 0.45), hd = jg_sim_rng_range (rng, 0.15, 0.3);
+  double h = jg_sim_rng_range (rng, 0.4, 0.9);
+  JgSimFurniture *o = &s->occluder;
+
+  s->occluded = (int) jg_sim_rng_index (rng, s->n);
+  t = &s->spk[s->occluded];
+  c[0] = f * t->center[0];
+  c[1] = 0.0;
+  c[2] = f * t->center[2];
+  jg_sim_pose_to_world (&s->pose, c, w, TRUE);
+  o->min[0] = w[0] - hw; o->max[0] = w[0] + hw;
+  o->min[2] = w[2] - hd; o->max[2] = w[2] + hd;
+  o->min[1] = 0.0; o->max[1] = h;
+  o->style = JG_SIM_STYLE_WOOD;
+  o->color[0] = 0.62f; o->color[1] = 0.48f; o->color[2] = 0.30f;
+  if (!jg_sim_room_contains (room, o->min[0] - 0.05, o->min[2] - 0.05)
+      || !jg_sim_room_contains (room, o->max[0] + 0.05, o->max[2] + 0.05)
+      || !jg_sim_room_contains (room, o->min[0] - 0.05, o->max[2] + 0.05)
+      || !jg_sim_room_contains (room, o->max[0] + 0.05, o->min[2] - 0.05))
+    return FALSE;
+  if (hypot (w[0] - s->pose.pos[0], w[2] - s->pose.pos[2]) < hw + hd + 0.4)
+    return FALSE;
+  for (int i = 0; i < room->n_furniture; i++)
+    {
+      const JgSimFurniture *g = &room->furniture[i];
+      if (o->min[0] < g->max[0] && g->min[0] < o->max[0] && o->min[2] < g->max[2] && g->min[2] < o->max[2])
+        return FALSE;
+    }
+  for (int i = 0; i < s->n; i++)
+    {
+      double sw[3], e = MAX (s->spk[i].size[0], s->spk[i].size[2]) / 2 + 0.05;
+      jg_sim_pose_to_world (&s->pose, s->spk[i].center, sw, TRUE);
+      if (sw[0] + e > o->min[0] && sw[0] - e < o->max[0] && sw[2] + e > o->min[2] && sw[2] - e < o->max[2])
+        return FALSE;
+    }
+  /* Visible share of the target: unoccluded pixels now against without it. */
+  {
+    long before, after, area;
+    speaker_pixels (sim, t, s->occluded, &before, &area);
+    g_array_set_size (sim->quads, 0);
+    jg_sim_scene_quads (room, &s->pose, s->spk, s->n, o, 1, sim->quads);
+    jg_sim_raster_draw (sim->raster, &s->pose, (const JgSimQuad *) sim->quads->data, (int) sim->quads->len);
+    speaker_pixels (sim, t, s->occluded, &after, &area);
+    s->visible_fraction = before > 0 ? (double) after / before : 0.0;
+    if (s->visible_fraction < 0.25 || s->visible_fraction > 0.9)
+      return FALSE;
+    for (int i = 0; i < s->n; i++)
+      if (i != s->occluded)
+        {
+          long b2;
+          speaker_pixels (sim, &s->spk[i], i, &b2, &area);
+          if (b2 < 0.5 * area)
+            return FALSE;
+        }
+  }
   return TRUE;
 }
 
@@ -280,10 +354,12 @@ layout (Sim *sim, const JgSimRoom *room, guint64 scene, Sample *s, GError **erro
         continue;
       qsort (s->spk, s->n, sizeof s->spk[0], compare_az_desc);
       g_array_set_size (sim->quads, 0);
-      jg_sim_scene_quads (room, &s->pose, s->spk, s->n, sim->quads);
+      jg_sim_scene_quads (room, &s->pose, s->spk, s->n, NULL, 0, sim->quads);
       jg_sim_raster_draw (sim->raster, &s->pose, (const JgSimQuad *) sim->quads->data,
                           (int) sim->quads->len);
       if (!speakers_visible (sim, s))
+        continue;
+      if (sim->o->occluders && !place_occluder (sim, room, s, &rng))
         continue;
       jg_sim_raster_shade (sim->raster, &s->pose, (const JgSimQuad *) sim->quads->data, room->light);
       if (s->task == 1)
@@ -642,6 +718,17 @@ write_sample (Sim *sim, const JgSimRoom *room, guint64 scene, const char *scene_
       json_builder_end_object (meta);
     }
   json_builder_end_array (meta);
+  if (o->occluders)
+    {
+      json_builder_set_member_name (meta, "occluder");
+      json_builder_begin_object (meta);
+      add_vec (meta, "min", s->occluder.min, 3);
+      add_vec (meta, "max", s->occluder.max, 3);
+      json_builder_set_member_name (meta, "speaker");
+      json_builder_add_int_value (meta, s->occluded);
+      add_num (meta, "visible_fraction", s->visible_fraction);
+      json_builder_end_object (meta);
+    }
 
   /* Labels: DoA rounded to integer degrees, boxes in metres with two
    * decimals, left to right; which manifests list the sample follows the

@@ -30,6 +30,7 @@ typedef struct {
   guint task1_per_scene, task2_per_scene;
   int ism_order;                 /* image-source reflections */
   double noise_snr_db;           /* diffuse distractor noise; G_MAXDOUBLE for none */
+  gboolean occluders;            /* a crate partly hiding one loudspeaker per sample */
   JgSimPlacementLimits limits;
 } JgSimOptions;
 

@@ -19,6 +19,14 @@ check "task1 sample files" sh -c "d=\$(ls -d $tmp/a/test/*/task1_00000) && test 
 check "task2 sample files" sh -c "d=\$(ls -d $tmp/a/test/*/task2_00000) && test -s \$d/ir_male.npy && test -s \$d/ir_female.npy"
 check "jaeger info reads the grounding manifest without problems" sh -c "$jaeger info --root $tmp/a $tmp/a/visual_grounding_hm3d_av_v2_speaker_only_test.json | grep -q '0 skipped'"
 check "--split names the folder and the manifests" sh -c "$jaeger sim --out $tmp/b --split val --task1 1 --task2 0 --no-audio --quiet && test -d $tmp/b/val && test -f $tmp/b/hm3d_av_v2_ls_task1_val.json"
+check "--speakers-max 8: up to 8 boxes; Left/Center/Right tasks only with 2-3" sh -c "$jaeger sim --out $tmp/m --seed 2 --speakers-max 8 --task1 3 --task2 2 --no-audio --quiet && python3 -c '
+import json, sys
+d = sys.argv[1]
+vg = [len(e[\"obj_category\"]) for e in json.load(open(d + \"/visual_grounding_hm3d_av_v2_speaker_only_test.json\"))[\"annotation\"]]
+assert max(vg) > 3 and max(vg) <= 8, vg
+for f in (\"hm3d_av_v2_task1_test.json\", \"hm3d_av_v2_task2_test.json\"):
+    assert all(2 <= e[\"num_speakers\"] <= 3 for e in json.load(open(d + \"/\" + f))[\"annotation\"])
+' $tmp/m"
 check "--speakers-max 9 is a usage error (exit 2)" sh -c "$jaeger sim --out $tmp/c --speakers-max 9 2>/dev/null; test \$? -eq 2"
 check "unknown room kind exits 2 naming it" sh -c "out=\$($jaeger sim --out $tmp/c --room-kinds dome 2>&1); test \$? -eq 2 && echo \"\$out\" | grep -q dome"
 check "unknown convention exits 2" sh -c "$jaeger sim --out $tmp/c --convention quad 2>/dev/null; test \$? -eq 2"

@@ -1008,6 +1008,68 @@ test_noise_snr (void)
   remove_tree (root);
 }
 
+/* --occluders: a crate stands in front of one loudspeaker, leaving 25-90 %
+ * of it in sight; the crate is in the depth map where metadata.json puts
+ * it (camera pose: world = R(yaw) camera + position, yaw about +y). */
+static void
+test_occluders (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("jaeger-sim-o-XXXXXX", NULL);
+  g_autoptr(GPtrArray) dirs = NULL;
+  g_autoptr(GError) error = NULL;
+  JgIntrinsics k;
+  JgSimOptions o;
+
+  jg_sim_options_init (&o);
+  o.out_dir = dir;
+  o.seed = 2;
+  o.no_audio = TRUE;
+  o.occluders = TRUE;
+  o.task1_per_scene = 2;
+  o.task2_per_scene = 0;
+  g_assert_true (jg_sim_run (&o, NULL, NULL, &error));
+  g_assert_no_error (error);
+  jg_intrinsics_from_fov (&k, 672, 378, 90.0, 58.72);
+  dirs = sample_dirs (dir);
+  for (guint d = 0; d < dirs->len; d++)
+    {
+      g_autoptr(JsonParser) parser = NULL;
+      JsonObject *meta = load_meta (dirs->pdata[d], &parser);
+      JsonObject *occ = json_object_get_object_member (meta, "occluder");
+      JsonObject *cam = json_object_get_object_member (meta, "camera");
+      g_autofree char *dp = g_build_filename (dirs->pdata[d], "depth.png", NULL);
+      g_autoptr(JgImage) depth = jg_png_load (dp, &error);
+      double mn[3], mx[3], pos[3], yaw, frac;
+      long inside = 0;
+
+      g_assert_no_error (error);
+      g_assert_nonnull (occ);
+      frac = json_object_get_double_member (occ, "visible_fraction");
+      g_assert_cmpfloat (frac, >=, 0.25);
+      g_assert_cmpfloat (frac, <=, 0.9);
+      vec3 (occ, "min", mn);
+      vec3 (occ, "max", mx);
+      vec3 (cam, "position", pos);
+      yaw = json_object_get_double_member (cam, "yaw_deg") * G_PI / 180.0;
+      for (guint v = 0; v < 378; v++)
+        for (guint u = 0; u < 672; u++)
+          {
+            double m = depth->pixels[v * 672 + u] / 255.0 * 10.0, c[3], w[3];
+            gboolean in = TRUE;
+            jg_intrinsics_unproject (&k, u, v, m, c);
+            w[0] = cos (yaw) * c[0] + sin (yaw) * c[2] + pos[0];
+            w[1] = c[1] + pos[1];
+            w[2] = -sin (yaw) * c[0] + cos (yaw) * c[2] + pos[2];
+            for (int a = 0; a < 3; a++)
+              in &= w[a] >= mn[a] - 0.03 && w[a] <= mx[a] + 0.03;
+            inside += in;
+          }
+      g_test_message ("occluder: %ld depth pixels on it, %.0f %% of the loudspeaker visible", inside, 100 * frac);
+      g_assert_cmpint (inside, >, 500);
+    }
+  remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1041,6 +1103,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/convention-knob", test_convention_knob);
   g_test_add_func ("/sim/speech-folder", test_speech_folder);
   g_test_add_func ("/sim/noise-snr", test_noise_snr);
+  g_test_add_func ("/sim/occluders", test_occluders);
   rc = g_test_run ();
   remove_tree (dir_a);
   remove_tree (dir_b);
