@@ -1,6 +1,7 @@
 /* jg-predictions.c: see jg-predictions.h. */
 #include "eval/jg-predictions.h"
 #include "core/jg-error.h"
+#include "core/jg-file-util.h"
 
 #include <json-glib/json-glib.h>
 #include <stdio.h>
@@ -386,6 +387,13 @@ load_json (Load *ld, JsonNode *root, GError **error)
       return TRUE;
     }
 
+  if (json_object_has_member (o, "run") && json_object_get_size (o) == 1)
+    {
+      /* The header line of a JSON-lines run that produced no answers. */
+      ld->run.format = "jaeger-jsonl";
+      return read_run (ld, json_object_get_member (o, "run"), error);
+    }
+
   if (json_object_has_member (o, "path"))
     {
       /* A JSONL file of one line. */
@@ -557,4 +565,114 @@ jg_prediction_set_add_file (JgPredictionSet *set, const char *filename, GError *
         }
     }
   return TRUE;
+}
+
+/* ---- writer ---- */
+
+struct _JgPredictionWriter {
+  GString *out;
+  JsonGenerator *gen;
+};
+
+static void
+append_node (JgPredictionWriter *w, JsonNode *node)
+{
+  gsize len;
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (w->gen, node);
+  text = json_generator_to_data (w->gen, &len);
+  g_string_append_len (w->out, text, (gssize) len);
+  g_string_append_c (w->out, '\n');
+}
+
+JgPredictionWriter *
+jg_prediction_writer_new (const char *model, const char *checkpoint, const char *settings_json)
+{
+  JgPredictionWriter *w = g_new0 (JgPredictionWriter, 1);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *date = g_date_time_format_iso8601 (now);
+
+  w->out = g_string_new (NULL);
+  w->gen = json_generator_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "run");
+  json_builder_begin_object (b);
+  if (model != NULL)
+    {
+      json_builder_set_member_name (b, "model");
+      json_builder_add_string_value (b, model);
+    }
+  if (checkpoint != NULL)
+    {
+      json_builder_set_member_name (b, "checkpoint");
+      json_builder_add_string_value (b, checkpoint);
+    }
+  if (settings_json != NULL)
+    {
+      g_autoptr(JsonNode) settings = json_from_string (settings_json, NULL);
+      json_builder_set_member_name (b, "settings");
+      /* Settings that are not JSON are kept as text. */
+      if (settings != NULL)
+        json_builder_add_value (b, g_steal_pointer (&settings));
+      else
+        json_builder_add_string_value (b, settings_json);
+    }
+  json_builder_set_member_name (b, "date");
+  json_builder_add_string_value (b, date);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  append_node (w, root);
+  return w;
+}
+
+void
+jg_prediction_writer_add (JgPredictionWriter *w, const char *path, JgTask task,
+                          const char *question, const char *gender, const char *pred_text)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "path");
+  json_builder_add_string_value (b, path);
+  json_builder_set_member_name (b, "task");
+  json_builder_add_string_value (b, jg_task_to_string (task));
+  if (question != NULL)
+    {
+      json_builder_set_member_name (b, "question");
+      json_builder_add_string_value (b, question);
+    }
+  if (gender != NULL)
+    {
+      json_builder_set_member_name (b, "gender");
+      json_builder_add_string_value (b, gender);
+    }
+  json_builder_set_member_name (b, "pred_text");
+  if (pred_text != NULL)
+    json_builder_add_string_value (b, pred_text);
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  append_node (w, root);
+}
+
+gboolean
+jg_prediction_writer_finish (JgPredictionWriter *w, const char *filename, GError **error)
+{
+  return jg_file_write_atomic (filename, w->out->str, w->out->len, error);
+}
+
+void
+jg_prediction_writer_free (JgPredictionWriter *w)
+{
+  if (w == NULL)
+    return;
+  g_string_free (w->out, TRUE);
+  g_object_unref (w->gen);
+  g_free (w);
 }

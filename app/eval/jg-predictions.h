@@ -64,6 +64,22 @@ const JgRunInfo    *jg_prediction_set_get_run (const JgPredictionSet *set);
 /* Records skipped because their task is not one of JgTask. */
 guint               jg_prediction_set_get_n_skipped (const JgPredictionSet *set);
 
+/* Writing jaeger's own JSON lines: a first line {"run": {...}}, then one
+ * record per answer. Buffered in memory, written atomically by _finish. */
+typedef struct _JgPredictionWriter JgPredictionWriter;
+
+JgPredictionWriter *jg_prediction_writer_new (const char *model, const char *checkpoint,
+                                              const char *settings_json);
+/* @question, @gender may be NULL; @pred_text NULL records "no answer".
+ * Box answers are taken as the model writes them, in centimetres. */
+void     jg_prediction_writer_add (JgPredictionWriter *writer, const char *path, JgTask task,
+                                   const char *question, const char *gender,
+                                   const char *pred_text);
+gboolean jg_prediction_writer_finish (JgPredictionWriter *writer, const char *filename,
+                                      GError **error);
+void     jg_prediction_writer_free (JgPredictionWriter *writer);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgPredictionSet, jg_prediction_set_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgPredictionWriter, jg_prediction_writer_free)
 
 G_END_DECLS

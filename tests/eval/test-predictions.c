@@ -262,6 +262,63 @@ test_files (void)
   g_rmdir (dir);
 }
 
+/* What jaeger writes, it reads back: every field, odd characters, a null
+ * answer, a multi-line box answer. */
+static void
+test_writer_round_trip (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("jg-pw-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "run.jsonl", NULL);
+  g_autoptr(JgPredictionWriter) w = jg_prediction_writer_new ("JAEGER \"Neural\" IV", "/ck/m.safetensors",
+                                                              "{\"max_new_tokens\": 256}");
+  g_autoptr(JgPredictionSet) set = jg_prediction_set_new ();
+  const JgRunInfo *run;
+
+  jg_prediction_writer_add (w, "/s/task1_00000", JG_TASK_SPATIAL_DOA, "Where is it?\n(degrees)", "M",
+                            "azimuth: 3; elevation: -4");
+  jg_prediction_writer_add (w, "/s/t\u00e4sk1_00001", JG_TASK_VISUAL_GROUNDING, NULL, NULL,
+                            "bbox_0=Bbox(speaker,14, -48, -115, 33, 88, 32)\nbbox_1=Bbox(speaker, 1, 2, 3, 4, 5, 6)");
+  jg_prediction_writer_add (w, "/s/task2_00000", JG_TASK_DUAL_SOURCE, NULL, "female", NULL);
+  g_assert_true (jg_prediction_writer_finish (w, path, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (jg_prediction_set_add_file (set, path, &error));
+  g_assert_no_error (error);
+  run = jg_prediction_set_get_run (set);
+  g_assert_cmpstr (run->format, ==, "jaeger-jsonl");
+  g_assert_cmpstr (run->model, ==, "JAEGER \"Neural\" IV");
+  g_assert_cmpstr (run->checkpoint, ==, "/ck/m.safetensors");
+  g_assert_cmpstr (run->settings, ==, "{\"max_new_tokens\":256}");
+  g_assert_nonnull (g_date_time_new_from_iso8601 (run->date, NULL));
+  g_assert_cmpuint (jg_prediction_set_get_n (set), ==, 3);
+  g_assert_cmpstr (jg_prediction_set_get (set, 0)->question, ==, "Where is it?\n(degrees)");
+  g_assert_cmpstr (jg_prediction_set_get (set, 0)->gender, ==, "M");
+  g_assert_cmpstr (jg_prediction_set_get (set, 1)->path, ==, "/s/t\u00e4sk1_00001");
+  g_assert_cmpint (jg_prediction_set_get (set, 1)->units, ==, JG_UNITS_CENTIMETRES);
+  {
+    g_autoptr(JgAnswer) a = jg_answer_parse (JG_TASK_VISUAL_GROUNDING, jg_prediction_set_get (set, 1)->pred_text,
+                                             JG_UNITS_CENTIMETRES);
+    g_assert_cmpuint (a->boxes->len, ==, 2);
+    g_assert_cmpfloat_with_epsilon (g_array_index (a->boxes, JgBox, 1).size[2], 0.06, 1e-12);
+  }
+  g_assert_null (jg_prediction_set_get (set, 2)->pred_text);
+  g_assert_cmpint (jg_prediction_set_get (set, 2)->task, ==, JG_TASK_DUAL_SOURCE);
+
+  /* A run without answers is still a valid file. */
+  {
+    g_autoptr(JgPredictionWriter) empty = jg_prediction_writer_new (NULL, NULL, NULL);
+    g_autoptr(JgPredictionSet) none = jg_prediction_set_new ();
+    g_assert_true (jg_prediction_writer_finish (empty, path, &error));
+    g_assert_true (jg_prediction_set_add_file (none, path, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (jg_prediction_set_get_n (none), ==, 0);
+    g_assert_cmpstr (jg_prediction_set_get_run (none)->format, ==, "jaeger-jsonl");
+  }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -271,5 +328,6 @@ main (int argc, char **argv)
   g_test_add_func ("/predictions/jaeger", test_jaeger_formats);
   g_test_add_func ("/predictions/bad-files", test_bad_files);
   g_test_add_func ("/predictions/files", test_files);
+  g_test_add_func ("/predictions/writer-round-trip", test_writer_round_trip);
   return g_test_run ();
 }
