@@ -45,7 +45,7 @@ struct _JgWindow {
   GCancellable *load_cancellable;     /* scanning a dataset */
   GCancellable *sample_cancellable;   /* loading one sample */
   GFile *dataset;
-  JgManifest *manifest;               /* the open manifest, or NULL */
+  GPtrArray *manifests;               /* JgManifest: the open manifests, or NULL */
   int loading_entry;                  /* its entry being loaded, or -1 */
   JgSample *sample;                   /* the sample shown */
   JgPredictionSet *predictions;       /* opened with win.open-predictions, or NULL */
@@ -138,7 +138,8 @@ scan_dir (GFile *dir, int depth, GPtrArray *items, GCancellable *cancellable, GE
 typedef struct {
   GFile *file;
   char *root;
-  JgManifest *manifest;      /* out, for manifests */
+  GPtrArray *manifests;      /* out: JgManifest */
+  guint n_entries;           /* out: over all manifests */
   guint n_problems;          /* out */
   char *first_problem;       /* out */
 } ScanJob;
@@ -148,15 +149,21 @@ scan_job_free (ScanJob *job)
 {
   g_object_unref (job->file);
   g_free (job->root);
-  g_clear_pointer (&job->manifest, jg_manifest_free);
+  g_clear_pointer (&job->manifests, g_ptr_array_unref);
   g_free (job->first_problem);
   g_free (job);
 }
 
-static gboolean
-load_manifest (ScanJob *job, GPtrArray *items, GError **error)
+static int
+compare_paths (gconstpointer a, gconstpointer b)
 {
-  g_autofree char *path = g_file_get_path (job->file);
+  return g_strcmp0 (*(const char **) a, *(const char **) b);
+}
+
+/* Items number the entries of all manifests one after the other. */
+static gboolean
+load_manifest (ScanJob *job, const char *path, GPtrArray *items, GError **error)
+{
   JgManifest *manifest = jg_manifest_load (path, job->root, error);
 
   if (manifest == NULL)
@@ -164,13 +171,37 @@ load_manifest (ScanJob *job, GPtrArray *items, GError **error)
   for (guint i = 0; i < jg_manifest_get_n_entries (manifest); i++)
     {
       const JgManifestEntry *e = jg_manifest_get_entry (manifest, i);
-      g_ptr_array_add (items, jg_sample_item_new (e->path, jg_task_to_string (e->task), e->text, (int) i));
+      g_ptr_array_add (items, jg_sample_item_new (e->path, jg_task_to_string (e->task), e->text,
+                                                  (int) (job->n_entries + i)));
     }
-  job->n_problems = jg_manifest_get_n_problems (manifest);
-  if (job->n_problems > 0)
+  job->n_entries += jg_manifest_get_n_entries (manifest);
+  job->n_problems += jg_manifest_get_n_problems (manifest);
+  if (job->first_problem == NULL && jg_manifest_get_n_problems (manifest) > 0)
     job->first_problem = g_strdup (jg_manifest_get_problem (manifest, 0));
-  job->manifest = manifest;
+  g_ptr_array_add (job->manifests, manifest);
   return TRUE;
+}
+
+/* A dataset folder with manifests at its top (a release split, or what
+ * `jaeger sim` writes) opens as all of them; other .json files are not
+ * manifests and are passed over. */
+static gboolean
+load_folder_manifests (ScanJob *job, GPtrArray *items, GCancellable *cancellable)
+{
+  g_autofree char *dir = g_file_get_path (job->file);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  if (d == NULL)
+    return FALSE;
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_suffix (name, ".json"))
+      g_ptr_array_add (names, g_build_filename (dir, name, NULL));
+  g_ptr_array_sort (names, compare_paths);
+  for (guint i = 0; i < names->len && !g_cancellable_is_cancelled (cancellable); i++)
+    load_manifest (job, names->pdata[i], items, NULL);
+  return job->manifests->len > 0;
 }
 
 static int
@@ -189,13 +220,21 @@ scan_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   GFileType type = g_file_query_file_type (file, G_FILE_QUERY_INFO_NONE, cancellable);
   gboolean ok;
 
+  job->manifests = g_ptr_array_new_with_free_func ((GDestroyNotify) jg_manifest_free);
   if (type == G_FILE_TYPE_DIRECTORY)
     {
-      ok = scan_dir (file, 0, items, cancellable, &error);
-      g_ptr_array_sort (items, compare_items);
+      ok = TRUE;
+      if (!load_folder_manifests (job, items, cancellable))
+        {
+          ok = scan_dir (file, 0, items, cancellable, &error);
+          g_ptr_array_sort (items, compare_items);
+        }
     }
   else if (type == G_FILE_TYPE_REGULAR)
-    ok = load_manifest (job, items, &error);
+    {
+      g_autofree char *path = g_file_get_path (file);
+      ok = load_manifest (job, path, items, &error);
+    }
   else
     {
       g_autofree char *name = g_file_get_parse_name (file);
@@ -225,8 +264,9 @@ scan_done (GObject *source, GAsyncResult *result, gpointer user_data)
       set_status (self, error->message);
       return;
     }
-  g_clear_pointer (&self->manifest, jg_manifest_free);
-  self->manifest = g_steal_pointer (&job->manifest);
+  g_clear_pointer (&self->manifests, g_ptr_array_unref);
+  if (job->manifests->len > 0)
+    self->manifests = g_steal_pointer (&job->manifests);
   store = g_list_store_new (JG_TYPE_SAMPLE_ITEM);
   g_list_store_splice (store, 0, 0, items->pdata, items->len);
   jg_sample_browser_set_items (self->browser, G_LIST_MODEL (store));
@@ -739,6 +779,26 @@ show_audio_estimate (JgWindow *self)
     }
 }
 
+/* The manifest entry of the sample being loaded, or NULL. */
+static const JgManifestEntry *
+loading_entry (JgWindow *self)
+{
+  guint index;
+
+  if (self->manifests == NULL || self->loading_entry < 0)
+    return NULL;
+  index = (guint) self->loading_entry;
+  for (guint m = 0; m < self->manifests->len; m++)
+    {
+      JgManifest *manifest = self->manifests->pdata[m];
+      guint n = jg_manifest_get_n_entries (manifest);
+      if (index < n)
+        return jg_manifest_get_entry (manifest, index);
+      index -= n;
+    }
+  return NULL;
+}
+
 static void
 sample_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -755,10 +815,9 @@ sample_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       clear_sample (self, error->message);
       /* The manifest still knows the answer: show it without the scene. */
-      if (self->manifest != NULL && self->loading_entry >= 0
-          && (guint) self->loading_entry < jg_manifest_get_n_entries (self->manifest))
+      if (loading_entry (self) != NULL)
         {
-          const JgManifestEntry *e = jg_manifest_get_entry (self->manifest, (guint) self->loading_entry);
+          const JgManifestEntry *e = loading_entry (self);
           jg_scene_show_answer (jg_scene_view_get_scene (self->scene_view), JG_SET_GT, e->task, e->text, JG_UNITS_METRES);
           jg_scene_view_scene_changed (self->scene_view);
         }
@@ -768,9 +827,8 @@ sample_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
   g_clear_pointer (&self->sample, jg_sample_free);
   self->sample = g_steal_pointer (&loaded->sample);
   /* The manifest's entry carries the ground truth of the question asked. */
-  if (self->manifest != NULL && self->loading_entry >= 0
-      && (guint) self->loading_entry < jg_manifest_get_n_entries (self->manifest))
-    jg_sample_apply_entry (self->sample, jg_manifest_get_entry (self->manifest, (guint) self->loading_entry));
+  if (loading_entry (self) != NULL)
+    jg_sample_apply_entry (self->sample, loading_entry (self));
   if (!jg_scene_show_sample (jg_scene_view_get_scene (self->scene_view), self->sample, &cloud_error))
     set_status (self, cloud_error->message);
   {
@@ -1157,7 +1215,7 @@ jg_window_dispose (GObject *object)
     g_cancellable_cancel (self->sample_cancellable);
   g_clear_object (&self->sample_cancellable);
   g_clear_object (&self->dataset);
-  g_clear_pointer (&self->manifest, jg_manifest_free);
+  g_clear_pointer (&self->manifests, g_ptr_array_unref);
   g_clear_pointer (&self->sample, jg_sample_free);
   g_clear_pointer (&self->prediction_index, g_hash_table_unref);
   g_clear_pointer (&self->predictions, jg_prediction_set_free);
