@@ -10,7 +10,8 @@ main (int argc, char **argv)
   g_autoptr(JgApplication) app = NULL;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, JG_LOCALEDIR);
+  /* JAEGER_LOCALEDIR lets an uninstalled build (and its tests) find build/po. */
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("JAEGER_LOCALEDIR") ? g_getenv ("JAEGER_LOCALEDIR") : JG_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -62,10 +62,11 @@ task_of (guint i)
 }
 
 static void
-generate (const char *manifest, const char *predictions)
+generate (const char *manifest, const char *predictions, const char *predictions_jsonl)
 {
   GString *m = g_string_new ("{\"annotation\": [\n");
   GString *p = g_string_new ("{\"run\": {\"model\": \"synthetic\", \"date\": \"2026-11-26T00:00:00Z\"},\n \"predictions\": [\n");
+  GString *l = g_string_new ("{\"run\": {\"model\": \"synthetic\", \"date\": \"2026-11-26T00:00:00Z\"}}\n");
   GRand *rand = g_rand_new_with_seed (6);
   static const char *const sides[] = { "Left", "Center", "Right" };
 
@@ -132,14 +133,19 @@ generate (const char *manifest, const char *predictions)
                               path, gt, jg_task_to_string (t), extra);
       g_string_append_printf (p, "%s  {\"path\": \"%s\", \"task\": \"%s\", \"pred_text\": \"%s\"}", i ? ",\n" : "",
                               path, jg_task_to_string (t), pred);
+      g_string_append_printf (l, "{\"path\": \"%s\", \"task\": \"%s\", \"pred_text\": \"%s\"}\n",
+                              path, jg_task_to_string (t), pred);
     }
   g_string_append (m, "\n]}\n");
   g_string_append (p, "\n]}\n");
   g_assert_true (g_file_set_contents (manifest, m->str, m->len, NULL));
   g_assert_true (g_file_set_contents (predictions, p->str, p->len, NULL));
-  printf ("generated: manifest %.1f MB, predictions %.1f MB, %d entries\n", m->len / 1e6, p->len / 1e6, N_TOTAL);
+  g_assert_true (g_file_set_contents (predictions_jsonl, l->str, l->len, NULL));
+  printf ("generated: manifest %.1f MB, predictions %.1f MB (JSON list) / %.1f MB (JSON lines), %d entries\n",
+          m->len / 1e6, p->len / 1e6, l->len / 1e6, N_TOTAL);
   g_string_free (m, TRUE);
   g_string_free (p, TRUE);
+  g_string_free (l, TRUE);
   g_rand_free (rand);
 }
 
@@ -293,28 +299,33 @@ main (int argc, char **argv)
   g_autofree char *dir = g_dir_make_tmp ("jg-bench-eval-XXXXXX", &error);
   g_autofree char *manifest = g_build_filename (dir, "manifest.json", NULL);
   g_autofree char *predictions = g_build_filename (dir, "predictions.json", NULL);
-  double s0[5], s1[5];
+  g_autofree char *lines = g_build_filename (dir, "predictions.jsonl", NULL);
+  double s0[5], s1[5], s2[5];
 
   g_assert_no_error (error);
   setvbuf (stdout, NULL, _IOLBF, 0);
-  generate (manifest, predictions);
+  generate (manifest, predictions, lines);
 
-  stages (manifest, predictions, 0, s0);
-  stages (manifest, predictions, 1000, s1);
-  printf ("in process (CPU s): manifest %.3f, predictions %.3f, scoring %.3f (no intervals) / %.3f (1000 resamples), total %.3f / %.3f; DoA median %.2f deg\n",
-          s1[0], s1[1], s0[2], s1[2], s0[3], s1[3], s1[4]);
+  stages (manifest, lines, 0, s0);
+  stages (manifest, lines, 1000, s1);
+  stages (manifest, predictions, 1000, s2);
+  printf ("in process (CPU s): manifest %.3f, predictions %.3f (JSON lines) / %.3f (JSON list), scoring %.3f (no intervals) / %.3f (1000 resamples), total %.3f / %.3f; DoA median %.2f deg\n",
+          s1[0], s1[1], s2[1], s0[2], s1[2], s0[3], s1[3], s1[4]);
 
   if (argc > 1)
     {
-      double w[5], c[5], w0[5], c0[5];
+      double w[5], c[5], w0[5], c0[5], w1[5], c1[5];
       for (int k = 0; k < 5; k++)
         {
-          run_cli (argv[1], manifest, predictions, "1000", &w[k], &c[k]);
-          run_cli (argv[1], manifest, predictions, "0", &w0[k], &c0[k]);
+          run_cli (argv[1], manifest, lines, "1000", &w[k], &c[k]);
+          run_cli (argv[1], manifest, lines, "0", &w0[k], &c0[k]);
+          run_cli (argv[1], manifest, predictions, "1000", &w1[k], &c1[k]);
         }
-      printf ("| `jaeger eval --json` over 61,000 predictions, 1000 bootstrap resamples (median of 5) | %.2f s CPU, %.2f s wall | 2 s |\n",
+      printf ("| `jaeger eval --json` over 61,000 predictions (jaeger JSON lines), 1000 bootstrap resamples, median of 5 | %.2f s CPU, %.2f s wall | 2 s |\n",
               median (c, 5), median (w, 5));
       printf ("| the same with `--bootstrap 0` | %.2f s CPU, %.2f s wall | |\n", median (c0, 5), median (w0, 5));
+      printf ("| the same predictions as one JSON list (json-glib), 1000 resamples | %.2f s CPU, %.2f s wall | |\n",
+              median (c1, 5), median (w1, 5));
     }
 
   bench_store (dir, manifest, predictions);

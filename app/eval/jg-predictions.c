@@ -76,37 +76,97 @@ intern (Load *ld, const char *s)
   return s ? g_string_chunk_insert_const (ld->set->strings, s) : NULL;
 }
 
-static gboolean
-get_opt_string (Load *ld, JsonObject *o, const char *member, const char *where,
-                const char **out, GError **error)
+/* The members of a record this reader looks at, whatever parsed it. */
+enum {
+  F_PATH, F_TASK, F_PRED_TEXT, F_RAW_OUTPUT, F_ANSWER, F_GT_TEXT, F_TEXT,
+  F_GENDER, F_QUESTION, F_UNITS, F_PRED_AZ, F_PRED_EL, F_GT_AZ, F_GT_EL, N_FIELDS
+};
+
+static const char *const field_names[N_FIELDS] = {
+  "path", "task", "pred_text", "raw_output", "answer", "gt_text", "text",
+  "gender", "question", "units", "pred_az", "pred_el", "gt_az", "gt_el",
+};
+
+typedef enum { V_ABSENT, V_NULL, V_STRING, V_NUMBER, V_OTHER } ValueKind;
+
+typedef struct {
+  ValueKind kind;
+  const char *s;       /* V_STRING */
+  double num;          /* V_NUMBER */
+} FlatValue;
+
+typedef struct {
+  FlatValue v[N_FIELDS];
+} FlatRecord;
+
+static int
+field_index (const char *key)
 {
-  JsonNode *n = json_object_get_member (o, member);
+  for (int f = 0; f < N_FIELDS; f++)
+    if (strcmp (key, field_names[f]) == 0)
+      return f;
+  return -1;
+}
+
+static void
+flat_from_object (JsonObject *o, FlatRecord *r)
+{
+  for (int f = 0; f < N_FIELDS; f++)
+    {
+      JsonNode *n = json_object_get_member (o, field_names[f]);
+      FlatValue *v = &r->v[f];
+      GType t;
+
+      v->kind = V_ABSENT;
+      if (n == NULL)
+        continue;
+      if (JSON_NODE_HOLDS_NULL (n))
+        {
+          v->kind = V_NULL;
+          continue;
+        }
+      v->kind = V_OTHER;
+      if (!JSON_NODE_HOLDS_VALUE (n))
+        continue;
+      t = json_node_get_value_type (n);
+      if (t == G_TYPE_STRING)
+        {
+          v->kind = V_STRING;
+          v->s = json_node_get_string (n);
+        }
+      else if (t == G_TYPE_DOUBLE || t == G_TYPE_INT64)
+        {
+          v->kind = V_NUMBER;
+          v->num = json_node_get_double (n);
+        }
+    }
+}
+
+static gboolean
+get_opt_string (Load *ld, const FlatRecord *r, int f, const char *where, const char **out,
+                GError **error)
+{
+  const FlatValue *v = &r->v[f];
 
   *out = NULL;
-  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+  if (v->kind == V_ABSENT || v->kind == V_NULL)
     return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+  if (v->kind != V_STRING)
     {
       g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: %s: \"%s\" is not a string",
-                   ld->name, where, member);
+                   ld->name, where, field_names[f]);
       return FALSE;
     }
-  *out = json_node_get_string (n);
+  *out = v->s;
   return TRUE;
 }
 
 static gboolean
-get_opt_number (JsonObject *o, const char *member, double *out)
+get_opt_number (const FlatRecord *r, int f, double *out)
 {
-  JsonNode *n = json_object_get_member (o, member);
-  GType t;
-
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
+  if (r->v[f].kind != V_NUMBER)
     return FALSE;
-  t = json_node_get_value_type (n);
-  if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64)
-    return FALSE;
-  *out = json_node_get_double (n);
+  *out = r->v[f].num;
   return TRUE;
 }
 
@@ -124,23 +184,15 @@ doa_text (Load *ld, double az, double el)
 
 /* One record. @key_task is the "details" key it sat under, or NULL. */
 static gboolean
-add_record (Load *ld, JsonNode *node, const char *key_task, const char *where,
-            GError **error)
+add_flat_record (Load *ld, const FlatRecord *r, const char *key_task, const char *where,
+                 GError **error)
 {
-  JsonObject *o;
   JgPrediction p = { 0 };
   const char *path, *task = NULL, *s, *units = NULL;
   double az, el;
 
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: %s is not an object",
-                   ld->name, where);
-      return FALSE;
-    }
-  o = json_node_get_object (node);
-  if (!get_opt_string (ld, o, "path", where, &path, error)
-      || !get_opt_string (ld, o, "task", where, &task, error))
+  if (!get_opt_string (ld, r, F_PATH, where, &path, error)
+      || !get_opt_string (ld, r, F_TASK, where, &task, error))
     return FALSE;
   if (path == NULL)
     {
@@ -164,35 +216,35 @@ add_record (Load *ld, JsonNode *node, const char *key_task, const char *where,
   p.path = intern (ld, path);
 
   /* The answer under its names in the three writers, newest first. */
-  if (!get_opt_string (ld, o, "pred_text", where, &s, error))
+  if (!get_opt_string (ld, r, F_PRED_TEXT, where, &s, error))
     return FALSE;
-  if (s == NULL && !get_opt_string (ld, o, "raw_output", where, &s, error))
+  if (s == NULL && !get_opt_string (ld, r, F_RAW_OUTPUT, where, &s, error))
     return FALSE;
-  if (s == NULL && !get_opt_string (ld, o, "answer", where, &s, error))
+  if (s == NULL && !get_opt_string (ld, r, F_ANSWER, where, &s, error))
     return FALSE;
   if (s != NULL)
     p.pred_text = g_string_chunk_insert (ld->set->strings, s);
-  else if (get_opt_number (o, "pred_az", &az) && get_opt_number (o, "pred_el", &el))
+  else if (get_opt_number (r, F_PRED_AZ, &az) && get_opt_number (r, F_PRED_EL, &el))
     p.pred_text = doa_text (ld, az, el);
 
-  if (!get_opt_string (ld, o, "gt_text", where, &s, error))
+  if (!get_opt_string (ld, r, F_GT_TEXT, where, &s, error))
     return FALSE;
-  if (s == NULL && !get_opt_string (ld, o, "text", where, &s, error))
+  if (s == NULL && !get_opt_string (ld, r, F_TEXT, where, &s, error))
     return FALSE;
   if (s != NULL)
     p.gt_text = intern (ld, s);
-  else if (get_opt_number (o, "gt_az", &az) && get_opt_number (o, "gt_el", &el))
+  else if (get_opt_number (r, F_GT_AZ, &az) && get_opt_number (r, F_GT_EL, &el))
     p.gt_text = doa_text (ld, az, el);
 
-  if (!get_opt_string (ld, o, "gender", where, &s, error))
+  if (!get_opt_string (ld, r, F_GENDER, where, &s, error))
     return FALSE;
   p.gender = intern (ld, s);
-  if (!get_opt_string (ld, o, "question", where, &s, error))
+  if (!get_opt_string (ld, r, F_QUESTION, where, &s, error))
     return FALSE;
   p.question = intern (ld, s);
 
   /* Model answers give boxes in integer centimetres unless a writer says. */
-  if (!get_opt_string (ld, o, "units", where, &units, error))
+  if (!get_opt_string (ld, r, F_UNITS, where, &units, error))
     return FALSE;
   if (units == NULL || strcmp (units, "cm") == 0)
     p.units = JG_UNITS_CENTIMETRES;
@@ -206,6 +258,229 @@ add_record (Load *ld, JsonNode *node, const char *key_task, const char *where,
     }
   g_array_append_val (ld->records, p);
   return TRUE;
+}
+
+static gboolean
+add_record (Load *ld, JsonNode *node, const char *key_task, const char *where,
+            GError **error)
+{
+  FlatRecord r;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: %s is not an object",
+                   ld->name, where);
+      return FALSE;
+    }
+  flat_from_object (json_node_get_object (node), &r);
+  return add_flat_record (ld, &r, key_task, where, error);
+}
+
+/* ---- the fast path for jaeger's own JSON lines ----
+ * A record line is a flat object of strings, numbers, true/false/null.
+ * Reading those directly is several times faster than building json-glib
+ * nodes; a line with anything else (nesting, an invalid escape, bad UTF-8)
+ * goes to json-glib, which then reads it or reports the error. */
+
+typedef struct {
+  GString *key;
+  GString *val[N_FIELDS];
+  GString *skip;
+} FastScratch;
+
+static const char *
+skip_ws (const char *p, const char *end)
+{
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+    p++;
+  return p;
+}
+
+static int
+hex4 (const char *p)
+{
+  int v = 0;
+
+  for (int i = 0; i < 4; i++)
+    {
+      int c = p[i], d;
+      if (c >= '0' && c <= '9')
+        d = c - '0';
+      else if (c >= 'a' && c <= 'f')
+        d = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        d = c - 'A' + 10;
+      else
+        return -1;
+      v = v * 16 + d;
+    }
+  return v;
+}
+
+/* A JSON string at @p (on the opening quote) into @out; NULL on anything
+ * this fast path does not take. */
+static const char *
+fast_string (const char *p, const char *end, GString *out)
+{
+  g_string_truncate (out, 0);
+  p++;
+  while (p < end)
+    {
+      const char *run = p;
+
+      while (p < end && *p != '"' && *p != '\\' && (guchar) *p >= 0x20)
+        p++;
+      g_string_append_len (out, run, p - run);
+      if (p >= end || (guchar) *p < 0x20)
+        return NULL;
+      if (*p == '"')
+        return g_utf8_validate_len (out->str, out->len, NULL) ? p + 1 : NULL;
+      /* An escape. */
+      if (p + 1 >= end)
+        return NULL;
+      switch (p[1])
+        {
+        case '"': g_string_append_c (out, '"'); p += 2; break;
+        case '\\': g_string_append_c (out, '\\'); p += 2; break;
+        case '/': g_string_append_c (out, '/'); p += 2; break;
+        case 'b': g_string_append_c (out, '\b'); p += 2; break;
+        case 'f': g_string_append_c (out, '\f'); p += 2; break;
+        case 'n': g_string_append_c (out, '\n'); p += 2; break;
+        case 'r': g_string_append_c (out, '\r'); p += 2; break;
+        case 't': g_string_append_c (out, '\t'); p += 2; break;
+        case 'u':
+          {
+            int u = end - p >= 6 ? hex4 (p + 2) : -1;
+
+            if (u < 0)
+              return NULL;
+            p += 6;
+            if (u >= 0xd800 && u <= 0xdbff)
+              {
+                int lo = end - p >= 6 && p[0] == '\\' && p[1] == 'u' ? hex4 (p + 2) : -1;
+                if (lo < 0xdc00 || lo > 0xdfff)
+                  return NULL;
+                u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+                p += 6;
+              }
+            else if (u >= 0xdc00 && u <= 0xdfff)
+              return NULL;
+            /* json-glib stops strings at NUL: leave that case to it. */
+            if (u == 0)
+              return NULL;
+            g_string_append_unichar (out, (gunichar) u);
+          }
+          break;
+        default:
+          return NULL;
+        }
+    }
+  return NULL;
+}
+
+/* A JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static const char *
+fast_number (const char *p, const char *end, double *out)
+{
+  const char *s = p;
+  char buf[64];
+
+  if (p < end && *p == '-')
+    p++;
+  if (p < end && *p == '0')
+    p++;
+  else if (p < end && *p >= '1' && *p <= '9')
+    while (p < end && g_ascii_isdigit (*p))
+      p++;
+  else
+    return NULL;
+  if (p < end && *p == '.')
+    {
+      p++;
+      if (p >= end || !g_ascii_isdigit (*p))
+        return NULL;
+      while (p < end && g_ascii_isdigit (*p))
+        p++;
+    }
+  if (p < end && (*p == 'e' || *p == 'E'))
+    {
+      p++;
+      if (p < end && (*p == '+' || *p == '-'))
+        p++;
+      if (p >= end || !g_ascii_isdigit (*p))
+        return NULL;
+      while (p < end && g_ascii_isdigit (*p))
+        p++;
+    }
+  if ((gsize) (p - s) >= sizeof buf)
+    return NULL;
+  memcpy (buf, s, p - s);
+  buf[p - s] = '\0';
+  *out = g_ascii_strtod (buf, NULL);
+  return p;
+}
+
+/* One flat object spanning [p, end) exactly; FALSE: not for the fast path. */
+static gboolean
+fast_record (const char *p, const char *end, FastScratch *sc, FlatRecord *r)
+{
+  for (int f = 0; f < N_FIELDS; f++)
+    r->v[f].kind = V_ABSENT;
+  p = skip_ws (p, end);
+  if (p >= end || *p != '{')
+    return FALSE;
+  p = skip_ws (p + 1, end);
+  if (p < end && *p == '}')
+    return skip_ws (p + 1, end) == end;
+  for (;;)
+    {
+      int f;
+      FlatValue v = { V_OTHER, NULL, 0 };
+
+      if (p >= end || *p != '"' || (p = fast_string (p, end, sc->key)) == NULL)
+        return FALSE;
+      p = skip_ws (p, end);
+      if (p >= end || *p != ':')
+        return FALSE;
+      p = skip_ws (p + 1, end);
+      f = field_index (sc->key->str);
+      if (p >= end)
+        return FALSE;
+      if (*p == '"')
+        {
+          GString *dst = f >= 0 ? sc->val[f] : sc->skip;
+          if ((p = fast_string (p, end, dst)) == NULL)
+            return FALSE;
+          v.kind = V_STRING;
+          v.s = dst->str;
+        }
+      else if (*p == '-' || g_ascii_isdigit (*p))
+        {
+          if ((p = fast_number (p, end, &v.num)) == NULL)
+            return FALSE;
+          v.kind = V_NUMBER;
+        }
+      else if (end - p >= 4 && memcmp (p, "null", 4) == 0)
+        v.kind = V_NULL, p += 4;
+      else if (end - p >= 4 && memcmp (p, "true", 4) == 0)
+        p += 4;
+      else if (end - p >= 5 && memcmp (p, "false", 5) == 0)
+        p += 5;
+      else
+        return FALSE;
+      /* A repeated member: the last one counts, as in json-glib. */
+      if (f >= 0)
+        r->v[f] = v;
+      p = skip_ws (p, end);
+      if (p < end && *p == ',')
+        {
+          p = skip_ws (p + 1, end);
+          continue;
+        }
+      if (p < end && *p == '}')
+        return skip_ws (p + 1, end) == end;
+      return FALSE;
+    }
 }
 
 static gboolean
@@ -235,6 +510,25 @@ node_to_text (JsonNode *n)
   return json_to_string (n, FALSE);
 }
 
+static gboolean
+get_member_string (Load *ld, JsonObject *o, const char *member, const char *where,
+                   const char **out, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, member);
+
+  *out = NULL;
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA, "%s: %s: \"%s\" is not a string",
+                   ld->name, where, member);
+      return FALSE;
+    }
+  *out = json_node_get_string (n);
+  return TRUE;
+}
+
 /* {"model", "checkpoint", "settings", "date"} of jaeger's files. */
 static gboolean
 read_run (Load *ld, JsonNode *node, GError **error)
@@ -250,13 +544,13 @@ read_run (Load *ld, JsonNode *node, GError **error)
       return FALSE;
     }
   o = json_node_get_object (node);
-  if (!get_opt_string (ld, o, "model", "run", &s, error))
+  if (!get_member_string (ld, o, "model", "run", &s, error))
     return FALSE;
   ld->run.model = intern (ld, s);
-  if (!get_opt_string (ld, o, "checkpoint", "run", &s, error))
+  if (!get_member_string (ld, o, "checkpoint", "run", &s, error))
     return FALSE;
   ld->run.checkpoint = intern (ld, s);
-  if (!get_opt_string (ld, o, "date", "run", &s, error))
+  if (!get_member_string (ld, o, "date", "run", &s, error))
     return FALSE;
   ld->run.date = intern (ld, s);
   settings = json_object_get_member (o, "settings");
@@ -433,7 +727,14 @@ load_jsonl (Load *ld, JsonParser *parser, const char *data, gsize len, GError **
 {
   const char *p = data, *end = data + len;
   guint line = 0, n_records = 0;
+  FastScratch sc;
+  FlatRecord fr;
+  gboolean ok = FALSE;
 
+  sc.key = g_string_new (NULL);
+  sc.skip = g_string_new (NULL);
+  for (int f = 0; f < N_FIELDS; f++)
+    sc.val[f] = g_string_new (NULL);
   ld->run.format = "jaeger-jsonl";
   while (p < end)
     {
@@ -452,10 +753,19 @@ load_jsonl (Load *ld, JsonParser *parser, const char *data, gsize len, GError **
           p = le + 1;
           continue;
         }
+      if (n_records > 0 && fast_record (q, le, &sc, &fr))
+        {
+          g_snprintf (where, sizeof where, "line %u", line);
+          if (!add_flat_record (ld, &fr, NULL, where, error))
+            goto fail;
+          n_records++;
+          p = le + 1;
+          continue;
+        }
       if (!json_parser_load_from_data (parser, q, le - q, &local))
         {
           set_parse_error (error, ld->name, line, local);
-          return FALSE;
+          goto fail;
         }
       root = json_parser_get_root (parser);
       if (n_records == 0 && JSON_NODE_HOLDS_OBJECT (root)
@@ -463,18 +773,25 @@ load_jsonl (Load *ld, JsonParser *parser, const char *data, gsize len, GError **
           && !json_object_has_member (json_node_get_object (root), "path"))
         {
           if (!read_run (ld, json_object_get_member (json_node_get_object (root), "run"), error))
-            return FALSE;
+            goto fail;
         }
       else
         {
           g_snprintf (where, sizeof where, "line %u", line);
           if (!add_record (ld, root, NULL, where, error))
-            return FALSE;
+            goto fail;
         }
       n_records++;
       p = le + 1;
     }
-  return TRUE;
+  ok = TRUE;
+
+fail:
+  g_string_free (sc.key, TRUE);
+  g_string_free (sc.skip, TRUE);
+  for (int f = 0; f < N_FIELDS; f++)
+    g_string_free (sc.val[f], TRUE);
+  return ok;
 }
 
 /* JSON lines when the first line is a whole JSON value and more follows:

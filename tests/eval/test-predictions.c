@@ -319,6 +319,83 @@ test_writer_round_trip (void)
   g_rmdir (dir);
 }
 
+/* jaeger's JSON lines take a fast reader; the same records as a JSON list
+ * go through json-glib. Both must give the same predictions, escapes,
+ * Unicode, numbers, nesting (which sends a line to json-glib), repeated
+ * members and odd spacing included. */
+static const char *const tricky[] = {
+  "{\"path\": \"/a/task1_00000\", \"task\": \"spatial_doa\", \"pred_text\": \"azimuth: 1; elevation: 2\", \"gender\": \"M\"}",
+  "{\"path\": \"/a/q\\\"uote\", \"task\": \"spatial_doa\", \"pred_text\": \"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t end\"}",
+  "{\"path\": \"/a/\\u00e4\\u4e2d\", \"task\": \"single_source\", \"pred_text\": \"\xc3\xa4\xe4\xb8\xad \\ud83d\\ude00 Left\"}",
+  "{\"path\": \"/a/n\", \"task\": \"starss23\", \"pred_az\": -12.5e0, \"pred_el\": 3, \"gt_az\": 0, \"gt_el\": -0.5}",
+  "{\"path\": \"/a/nested\", \"task\": \"dual_source\", \"meta\": {\"a\": [1, 2, {\"b\": null}]}, \"pred_text\": \"Right\"}",
+  "{\"path\": \"/a/flags\", \"task\": \"dual_source\", \"ok\": true, \"bad\": false, \"pred_text\": null, \"gender\": \"female\"}",
+  "{\"path\": \"/a/dup\", \"task\": \"single_source\", \"pred_text\": \"Left\", \"pred_text\": \"Center\"}",
+  "  {  \"path\"\t:\"/a/ws\" ,\"task\" :  \"visual_grounding\",\"units\":\"m\" , \"pred_text\":\"bbox_0=Bbox(speaker, 1, 2, 3, 4, 5, 6)\"}\t ",
+  "{\"path\": \"/a/skip\", \"task\": \"audio_event_detection\", \"raw_output\": \"dog\"}",
+  "{\"path\": \"/a/raw\", \"task\": \"multi_spatial_doa\", \"raw_output\": \"azimuth: -3; elevation: 4\", \"question\": \"Where is the female voice?\"}",
+  "{\"path\": \"/a/nul\", \"task\": \"spatial_doa\", \"pred_text\": \"before\\u0000after\"}",
+  "{\"path\": \"/a/big\", \"task\": \"spatial_doa\", \"pred_az\": 1.5E+2, \"pred_el\": -0.0, \"text\": \"azimuth: 0; elevation: 0\"}",
+};
+
+static void
+test_fast_path_equivalence (void)
+{
+  g_autoptr(GString) lines = g_string_new ("{\"run\": {\"model\": \"m\"}}\n");
+  g_autoptr(GString) list = g_string_new ("[");
+  g_autoptr(JgPredictionSet) a = jg_prediction_set_new ();
+  g_autoptr(JgPredictionSet) b = jg_prediction_set_new ();
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (tricky); i++)
+    {
+      g_string_append_printf (lines, "%s\n", tricky[i]);
+      g_string_append_printf (list, "%s%s", i ? ",\n" : "", tricky[i]);
+    }
+  g_string_append (list, "]");
+  g_assert_true (jg_prediction_set_add_data (a, lines->str, -1, "fast.jsonl", &error));
+  g_assert_no_error (error);
+  g_assert_true (jg_prediction_set_add_data (b, list->str, -1, "slow.json", &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (jg_prediction_set_get_run (a)->format, ==, "jaeger-jsonl");
+  g_assert_cmpstr (jg_prediction_set_get_run (b)->format, ==, "jaeger-json");
+  g_assert_cmpuint (jg_prediction_set_get_n_skipped (a), ==, 1);
+  g_assert_cmpuint (jg_prediction_set_get_n_skipped (b), ==, 1);
+  g_assert_cmpuint (jg_prediction_set_get_n (a), ==, G_N_ELEMENTS (tricky) - 1);
+  g_assert_cmpuint (jg_prediction_set_get_n (b), ==, G_N_ELEMENTS (tricky) - 1);
+  for (guint i = 0; i < jg_prediction_set_get_n (a); i++)
+    {
+      const JgPrediction *x = jg_prediction_set_get (a, i), *y = jg_prediction_set_get (b, i);
+      g_test_message ("%s: %s", x->path, x->pred_text ? x->pred_text : "(null)");
+      g_assert_cmpstr (x->path, ==, y->path);
+      g_assert_cmpint (x->task, ==, y->task);
+      g_assert_cmpstr (x->pred_text, ==, y->pred_text);
+      g_assert_cmpstr (x->gt_text, ==, y->gt_text);
+      g_assert_cmpstr (x->gender, ==, y->gender);
+      g_assert_cmpstr (x->question, ==, y->question);
+      g_assert_cmpint (x->units, ==, y->units);
+    }
+  /* Spot checks against what the lines say. */
+  g_assert_cmpstr (jg_prediction_set_get (a, 1)->pred_text, ==, "a\"b\\c/d\b\f\n\r\t end");
+  g_assert_cmpstr (jg_prediction_set_get (a, 2)->path, ==, "/a/\xc3\xa4\xe4\xb8\xad");
+  g_assert_cmpstr (jg_prediction_set_get (a, 2)->pred_text, ==, "\xc3\xa4\xe4\xb8\xad \xf0\x9f\x98\x80 Left");
+  g_assert_cmpstr (jg_prediction_set_get (a, 3)->pred_text, ==, "azimuth: -12.5; elevation: 3");
+  g_assert_cmpstr (jg_prediction_set_get (a, 3)->gt_text, ==, "azimuth: 0; elevation: -0.5");
+  g_assert_cmpstr (jg_prediction_set_get (a, 6)->pred_text, ==, "Center");
+  g_assert_cmpint (jg_prediction_set_get (a, 7)->units, ==, JG_UNITS_METRES);
+  g_assert_null (jg_prediction_set_get (a, 5)->pred_text);
+
+  /* A type error on a fast line names the line. */
+  {
+    g_autoptr(JgPredictionSet) c = jg_prediction_set_new ();
+    const char *bad = "{\"path\": \"/a\", \"task\": \"spatial_doa\"}\n{\"path\": \"/b\", \"task\": \"spatial_doa\"}\n"
+                      "{\"path\": \"/c\", \"task\": \"spatial_doa\", \"gender\": 7}\n";
+    g_assert_false (jg_prediction_set_add_data (c, bad, -1, "bad.jsonl", &error));
+    g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+    g_assert_cmpstr (error->message, ==, "bad.jsonl: line 3: \"gender\" is not a string");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -329,5 +406,6 @@ main (int argc, char **argv)
   g_test_add_func ("/predictions/bad-files", test_bad_files);
   g_test_add_func ("/predictions/files", test_files);
   g_test_add_func ("/predictions/writer-round-trip", test_writer_round_trip);
+  g_test_add_func ("/predictions/fast-path-equivalence", test_fast_path_equivalence);
   return g_test_run ();
 }
