@@ -98,6 +98,7 @@ typedef struct {
   const char *pred_text_b;
   const JgSampleMetrics *m_b;
   const char *tag, *note;
+  gint64 sample_id;      /* store rows: the id `jaeger curate --sample` takes */
 } ReportRow;
 
 static const char *const columns[] = {
@@ -171,7 +172,7 @@ report_begin (Report *r)
       if (r->with_b)
         g_string_append (r->out, ",pred_text_b,error_b");
       if (r->with_curation)
-        g_string_append (r->out, ",tag,note");
+        g_string_append (r->out, ",tag,note,sample_id");
       g_string_append_c (r->out, '\n');
     }
   else
@@ -215,6 +216,7 @@ report_row (Report *r, const ReportRow *row)
           csv_field (o, row->tag);
           g_string_append_c (o, ',');
           csv_field (o, row->note);
+          g_string_append_printf (o, ",%" G_GINT64_FORMAT, row->sample_id);
         }
       g_string_append_c (o, '\n');
       return;
@@ -250,6 +252,8 @@ report_row (Report *r, const ReportRow *row)
     {
       json_string (r->json, "tag", row->tag);
       json_string (r->json, "note", row->note);
+      json_builder_set_member_name (r->json, "sample_id");
+      json_builder_add_int_value (r->json, row->sample_id);
     }
   json_builder_end_object (r->json);
 }
@@ -307,7 +311,7 @@ jg_export_evaluation_report (JgEvaluation *evaluation, const char *filename, GEr
         e->original_path, jg_task_to_string (e->task),
         e->gender == JG_GENDER_NONE ? NULL : jg_gender_to_string (e->gender),
         e->text, s->prediction ? s->prediction->pred_text : NULL, s->prediction != NULL,
-        &s->metrics, NULL, NULL, NULL, NULL,
+        &s->metrics, NULL, NULL, NULL, NULL, 0,
       };
       report_row (&r, &row);
     }
@@ -331,7 +335,7 @@ jg_export_rows_report (const JgStoreRows *rows, gboolean with_b, const char *fil
       ReportRow row = {
         s->path, jg_task_to_string (s->task), s->gender, s->gt_text, s->pred_text[0],
         s->has_prediction[0], &s->metrics[0], s->pred_text[1], &s->metrics[1],
-        s->tag == JG_TAG_NONE ? NULL : jg_tag_to_string (s->tag), s->note,
+        s->tag == JG_TAG_NONE ? NULL : jg_tag_to_string (s->tag), s->note, s->sample_id,
       };
       report_row (&r, &row);
     }

@@ -28,7 +28,7 @@ gboolean jg_export_curated_manifest (JgStore *store, gint64 dataset_id, const ch
 gboolean jg_export_evaluation_report (JgEvaluation *evaluation, const char *filename,
                                       GError **error);
 /* The same columns for the rows of a store query (run A's metrics), plus
- * run B's answer and error when @with_b, and the tag and note. */
+ * run B's answer and error when @with_b, and the tag, note and sample id. */
 gboolean jg_export_rows_report (const JgStoreRows *rows, gboolean with_b, const char *filename,
                                 GError **error);
 

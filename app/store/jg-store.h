@@ -108,6 +108,7 @@ GArray *jg_store_list_runs (JgStore *store, gint64 dataset_id, GError **error);
 gboolean jg_store_set_tag (JgStore *store, gint64 sample_id, JgTag tag, GError **error);
 /* NULL or "" removes the note. */
 gboolean jg_store_set_note (JgStore *store, gint64 sample_id, const char *note, GError **error);
+/* JG_TAG_NONE / NULL when the sample has none (or does not exist). */
 JgTag    jg_store_get_tag (JgStore *store, gint64 sample_id);
 char    *jg_store_get_note (JgStore *store, gint64 sample_id);
 

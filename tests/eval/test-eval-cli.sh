@@ -47,6 +47,7 @@ check "report of runs A and B with a note" sh -c "$jaeger curate --store $tmp/r.
 import csv
 rows = list(csv.DictReader(open(\"$tmp/rep.csv\")))
 assert len(rows) == 13 and rows[0][\"note\"] == \"speaker, half hidden\" and rows[0][\"error_b\"] == \"2\"
+assert rows[0][\"sample_id\"] == \"1\" and rows[12][\"sample_id\"] == \"13\"
 '"
 check "reference av_results format reads" sh -c "printf '%s' '[{\"path\": \"/path/to/hm3d/test/00800-X/task2_00000\", \"task\": \"dual_source\", \"gender\": \"female\", \"category\": \"\", \"gt_text\": \"Left\", \"pred_text\": \"Right\"}]' > $tmp/av_results_rank_0.json && $jaeger eval -m $man -p $tmp/av_results_rank_0.json --json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"tasks\"][\"dual_source\"][\"accuracy\"][\"mean\"] == 0 and d[\"format\"] == \"reference-av\"'"
 check "missing --manifest is a usage error" sh -c "$jaeger eval -p $pred 2>/dev/null; test \$? -eq 2"
