@@ -14,7 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/jg-file-util.h"
+#include "eval/jg-export.h"
 #include "store/jg-store.h"
 
 #define HISTOGRAM_BINS 30
@@ -561,75 +561,15 @@ history_action (GtkWidget *widget, const char *action_name, GVariant *param)
 
 /* --- Exports ---------------------------------------------------------------- */
 
-static void
-csv_field (GString *out, const char *text)
-{
-  g_string_append_c (out, '"');
-  for (const char *p = text ? text : ""; *p; p++)
-    {
-      if (*p == '"')
-        g_string_append_c (out, '"');
-      g_string_append_c (out, *p);
-    }
-  g_string_append_c (out, '"');
-}
-
-/* The rows shown, as CSV. */
-static GString *
-build_report (JgReviewWindow *self)
-{
-  const JgStoreRows *rows = jg_review_model_get_rows (self->model);
-  GString *out = g_string_new ("path,task,gender,ground_truth,answer_a,error_a,answer_b,error_b,tag,note\n");
-  guint n = rows ? jg_store_rows_get_n (rows) : 0;
-
-  for (guint i = 0; i < n; i++)
-    {
-      const JgStoreRow *r = jg_store_rows_get (rows, i);
-      char num[G_ASCII_DTOSTR_BUF_SIZE];
-
-      csv_field (out, r->path);
-      g_string_append_c (out, ',');
-      csv_field (out, jg_task_to_string (r->task));
-      g_string_append_c (out, ',');
-      csv_field (out, r->gender);
-      g_string_append_c (out, ',');
-      csv_field (out, r->gt_text);
-      for (int w = 0; w < 2; w++)
-        {
-          g_string_append_c (out, ',');
-          csv_field (out, r->pred_text[w]);
-          g_string_append_c (out, ',');
-          if (r->has_prediction[w] && !isnan (r->metrics[w].error))
-            g_string_append (out, g_ascii_dtostr (num, sizeof num, r->metrics[w].error));
-        }
-      g_string_append_c (out, ',');
-      csv_field (out, r->tag == JG_TAG_NONE ? "" : jg_tag_to_string (r->tag));
-      g_string_append_c (out, ',');
-      csv_field (out, r->note);
-      g_string_append_c (out, '\n');
-    }
-  return out;
-}
-
-static GString *
-build_manifest (JgReviewWindow *self, GError **error)
+static gint64
+run_a_dataset (JgReviewWindow *self)
 {
   gint64 run_a = selected_run (self, self->run_a, FALSE);
-  gint64 dataset_id = 0;
-  g_autoptr(GPtrArray) entries = NULL;
-  GString *out;
 
   for (guint i = 0; self->runs && i < self->runs->len; i++)
     if (g_array_index (self->runs, JgStoreRun, i).id == run_a)
-      dataset_id = g_array_index (self->runs, JgStoreRun, i).dataset_id;
-  entries = jg_store_curated_entries (self->store, dataset_id, error);
-  if (entries == NULL)
-    return NULL;
-  out = g_string_new ("{\"annotation\": [\n");
-  for (guint i = 0; i < entries->len; i++)
-    g_string_append_printf (out, "  %s%s\n", (const char *) entries->pdata[i], i + 1 < entries->len ? "," : "");
-  g_string_append (out, "]}\n");
-  return out;
+      return g_array_index (self->runs, JgStoreRun, i).dataset_id;
+  return 0;
 }
 
 static void
@@ -642,17 +582,22 @@ export_response (GtkNativeDialog *dialog, int response, JgReviewWindow *self)
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = g_file_get_path (file);
       g_autoptr(GError) error = NULL;
-      GString *text = manifest ? build_manifest (self, &error) : build_report (self);
+      const JgStoreRows *rows = jg_review_model_get_rows (self->model);
+      gboolean ok;
 
-      if (text != NULL && jg_file_write_atomic (path, text->str, text->len, &error))
+      if (manifest)
+        ok = jg_export_curated_manifest (self->store, run_a_dataset (self), path, &error);
+      else if (rows != NULL)
+        ok = jg_export_rows_report (rows, selected_run (self, self->run_b, TRUE) != 0, path, &error);
+      else
+        ok = FALSE;
+      if (ok)
         {
           g_autofree char *msg = g_strdup_printf (_("Saved %s"), path);
           set_status (self, msg);
         }
-      else
+      else if (error != NULL)
         set_status (self, error->message);
-      if (text)
-        g_string_free (text, TRUE);
     }
   g_object_unref (dialog);
 }
@@ -665,6 +610,7 @@ export_action (GtkWidget *widget, const char *action_name, GVariant *param)
                                                               GTK_WINDOW (widget), GTK_FILE_CHOOSER_ACTION_SAVE,
                                                               _("_Save"), NULL);
 
+  /* The report's format follows the name: .csv or .json. */
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), manifest ? "curated.json" : "report.csv");
   g_object_set_data (G_OBJECT (dialog), "manifest", GINT_TO_POINTER (manifest));
   g_signal_connect (dialog, "response", G_CALLBACK (export_response), widget);
