@@ -13,6 +13,7 @@ static const JgCommand commands[] = {
   { "devices", NULL, "List Vulkan devices and their compute features", jg_cmd_devices },
   { "doa", "IN.wav", "Direction of arrival of FOA audio (classical intensity vector)", jg_cmd_doa },
   { "eval", NULL, "Score predictions against manifests (per-task metrics, intervals)", jg_cmd_eval },
+  { "generate", "--model DIR --prompt TEXT", "Continue a prompt with the language model, streaming tokens and speed", jg_cmd_generate },
   { "info", "PATH", "Summarise a sample directory or a manifest (counts, problems, missing files)", jg_cmd_info },
   { "prepare-audio", NULL, "Make foa_ls.wav for a manifest's samples from impulse responses and speech", jg_cmd_prepare_audio },
   { "render", "PATH --out FILE.png", "Render a sample's 3-D view with ground truth and predictions to a PNG (offscreen)", jg_cmd_render },

@@ -408,6 +408,93 @@ test_missing_weight (void)
   fixture_clear (&f);
 }
 
+/* `jaeger generate` on a model folder: config.json, the safetensors, and a
+ * byte-level vocabulary (vocab.json + merges.txt, id = byte value). Its
+ * greedy ids must be the reference's. */
+static char *
+bytelevel_vocab_json (void)
+{
+  g_autoptr(GString) s = g_string_new ("{");
+  int extra = 0;
+
+  for (int b = 0; b < 256; b++)
+    {
+      gboolean printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+      gunichar u = printable ? (gunichar) b : (gunichar) (256 + extra++);
+      char utf8[8] = { 0 };
+      g_unichar_to_utf8 (u, utf8);
+      g_string_append_printf (s, "%s\"%s%s\": %d", b ? ", " : "", u == '"' || u == '\\' ? "\\" : "", utf8, b);
+    }
+  g_string_append (s, "}");
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static void
+test_cli_generate (void)
+{
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+  const char *cli = g_getenv ("JAEGER_CLI");
+  g_autofree char *vocab = bytelevel_vocab_json ();
+  g_autofree char *vocab_path = NULL, *merges_path = NULL, *config_path = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree float *ref = g_new (float, 16 * VOCAB);
+  g_auto(GStrv) got = NULL;
+  const char *config =
+    "{\"hidden_size\": 64, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+    "\"num_key_value_heads\": 2, \"intermediate_size\": 128, \"vocab_size\": 300, "
+    "\"rms_norm_eps\": 1e-6, \"rope_theta\": 10000.0, \"tie_word_embeddings\": false, "
+    "\"rope_scaling\": {\"type\": \"mrope\", \"mrope_section\": [2, 3, 3]}}";
+  guint32 seq[16] = { 'h', 'e', 'l', 'l', 'o' };
+  const guint P = 5, GEN = 6;
+  int status = 0;
+
+  g_assert_nonnull (cli);
+  fixture_init (&f, NULL);
+  vocab_path = g_build_filename (f.dir, "vocab.json", NULL);
+  merges_path = g_build_filename (f.dir, "merges.txt", NULL);
+  config_path = g_build_filename (f.dir, "config.json", NULL);
+  g_assert_true (g_file_set_contents (vocab_path, vocab, -1, &error));
+  g_assert_true (g_file_set_contents (merges_path, "#version: 0.2\n", -1, &error));
+  g_assert_true (g_file_set_contents (config_path, config, -1, &error));
+  {
+    const char *argv[] = { cli, "generate", "--model", f.dir, "--prompt", "hello", "--raw", "--ids",
+                           "--max-tokens", "6", NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                                 &status, &error));
+    g_assert_no_error (error);
+  }
+  g_test_message ("stdout: %s\nstderr: %s", out, err);
+  g_assert_true (g_spawn_check_wait_status (status, &error));
+  g_assert_nonnull (strstr (err, "prefill 5 tokens"));
+  g_assert_nonnull (strstr (err, "tokens/s"));
+  got = g_strsplit (g_strstrip (out), " ", -1);
+  g_assert_cmpuint (g_strv_length (got), ==, GEN);
+  for (guint i = 0; i < GEN; i++)
+    {
+      const float *row;
+      float best = -INFINITY, second = -INFINITY;
+      ref_forward (&f, seq, P + i, NULL, ref);
+      row = ref + (P + i - 1) * VOCAB;
+      for (guint v = 0; v < VOCAB; v++)
+        if (row[v] > best)
+          {
+            second = best;
+            best = row[v];
+          }
+        else if (row[v] > second)
+          second = row[v];
+      seq[P + i] = jg_ref_argmax (row, VOCAB);
+      if (best - second < 1e-4 * fabsf (best))
+        break;   /* a near tie could go either way in f32 */
+      g_assert_cmpuint (g_ascii_strtoull (got[i], NULL, 10), ==, seq[P + i]);
+    }
+  g_unlink (vocab_path);
+  g_unlink (merges_path);
+  g_unlink (config_path);
+  fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -421,6 +508,7 @@ main (int argc, char **argv)
   g_test_add_func ("/qwen2/mrope-positions", test_mrope_positions);
   g_test_add_func ("/qwen2/greedy-generate", test_greedy_generate);
   g_test_add_func ("/qwen2/missing-weight", test_missing_weight);
+  g_test_add_func ("/qwen2/cli-generate", test_cli_generate);
   rc = g_test_run ();
   jg_vk_context_free (ctx);
   return rc;
