@@ -44,5 +44,8 @@ check "unknown convention exits 2" sh -c "$jaeger sim --out $tmp/c --convention 
 check "negative --rt60 exits 2" sh -c "$jaeger sim --out $tmp/c --rt60 -1 2>/dev/null; test \$? -eq 2"
 check "missing --out exits 2 with one line" sh -c "out=\$($jaeger sim 2>&1); test \$? -eq 2 && test \$(printf '%s\n' \"\$out\" | wc -l) -eq 1"
 check "a missing --speech folder fails (exit 1) naming it" sh -c "out=\$($jaeger sim --out $tmp/d --speech $tmp/nospeech --quiet 2>&1); test \$? -eq 1 && echo \"\$out\" | grep -q nospeech"
+check "a broken recording in --speech fails (exit 1) naming the file" sh -c "
+  mkdir -p $tmp/bad/male $tmp/bad/female && echo hello > $tmp/bad/male/broken.wav && echo hello > $tmp/bad/female/broken2.wav &&
+  out=\$($jaeger sim --out $tmp/e --speech $tmp/bad --task1 1 --task2 0 --quiet 2>&1); test \$? -eq 1 && echo \"\$out\" | grep -q 'broken2*.wav'"
 echo "1..$n"
 exit $fail
