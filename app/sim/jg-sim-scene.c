@@ -304,7 +304,7 @@ place_speaker (const JgSimRoom *room, const JgSimPlacementLimits *lim, const JgI
   double r = jg_sim_rng_range (rng, lim->min_distance * 0.5, lim->max_distance);
   double w = jg_sim_rng_range (rng, 0.21, 0.50);
   double h = jg_sim_rng_range (rng, 0.60, 0.88);
-  double d = jg_sim_rng_range (rng, 0.20, 0.50);
+  double d = jg_sim_rng_range (rng, 0.22, 0.50);
   double cam_c[3] = { -r * sin (az), 0.0, -r * cos (az) }, world_c[3];
   double ex = fabs (pose->cos_yaw) * w / 2 + fabs (pose->sin_yaw) * d / 2;
   double ez = fabs (pose->sin_yaw) * w / 2 + fabs (pose->cos_yaw) * d / 2;

@@ -45,7 +45,6 @@ static const char *const female_voices[] = { "en+f1", "en+f2", "en+f3", "en+f4" 
 typedef struct {
   float *data;
   gsize n;
-  char *label;              /* file name or sentence, for metadata */
 } Clip;
 
 struct _JgSimSpeech {
@@ -57,18 +56,11 @@ struct _JgSimSpeech {
   gsize mix_len, mix_cap;
 };
 
-guint
-jg_sim_speech_n_sentences (void)
-{
-  return G_N_ELEMENTS (sentences);
-}
-
 static void
 clip_free (gpointer p)
 {
   Clip *c = p;
   g_free (c->data);
-  g_free (c->label);
   g_free (c);
 }
 
@@ -106,7 +98,6 @@ load_audio (const char *path, const char *label, GError **error)
     }
 
   clip = g_new0 (Clip, 1);
-  clip->label = g_strdup (label);
   if (in->sample_rate == JG_SIM_SAMPLE_RATE)
     {
       clip->n = in->n_frames;
@@ -180,11 +171,6 @@ synthesise (const char *voice, int speed, const char *text, GError **error)
     }
   clip = load_audio (tmp, "espeak-ng output", error);
   g_unlink (tmp);
-  if (clip != NULL)
-    {
-      g_free (clip->label);
-      clip->label = g_strdup (text);
-    }
   return clip;
 }
 

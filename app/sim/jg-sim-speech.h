@@ -32,9 +32,6 @@ void         jg_sim_speech_free (JgSimSpeech *speech);
 const float *jg_sim_speech_get (JgSimSpeech *speech, JgSimGender gender, JgSimRng *rng,
                                 gsize *n_samples, JsonBuilder *describe, GError **error);
 
-/* Number of built-in sentences (for tests). */
-guint jg_sim_speech_n_sentences (void);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgSimSpeech, jg_sim_speech_free)
 
 G_END_DECLS

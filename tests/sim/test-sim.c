@@ -409,6 +409,15 @@ test_ir_direct_path (void)
           g_assert_no_error (error);
           vec3 (json_array_get_object_element (spk, t), "center", c);
           direct_path_checks (ir, n, c, JG_FOA_JAEGER, 0.01, 1.0);
+          {
+            /* --rt60 0 is the direct path only, like the released test
+             * split: nothing outside the 8-sample kernel around it. */
+            double tau = sqrt (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]) / 343.0 * 16000.0;
+            for (int ch = 0; ch < 4; ch++)
+              for (gsize i = 0; i < n; i++)
+                if (fabs (i - tau) >= 8.0)
+                  g_assert_cmpfloat (ir[ch * n + i], ==, 0.0f);
+          }
           checked++;
         }
     }
@@ -1070,6 +1079,90 @@ test_occluders (void)
   remove_tree (dir);
 }
 
+/* Value ranges against the real test manifests (read here, not assumed):
+ * every simulated DoA label and box lies within the release's own range of
+ * azimuth, elevation, centre distance and box size. */
+static void
+test_ranges_match_release (void)
+{
+  const char *fixtures = g_getenv ("JAEGER_MANIFESTS");
+  double lo[6] = { G_MAXDOUBLE, G_MAXDOUBLE, G_MAXDOUBLE, G_MAXDOUBLE, G_MAXDOUBLE, G_MAXDOUBLE };
+  double hi[6] = { -G_MAXDOUBLE, -G_MAXDOUBLE, -G_MAXDOUBLE, -G_MAXDOUBLE, -G_MAXDOUBLE, -G_MAXDOUBLE };
+  const char *roots[3] = { dir_a, dir_shoebox, dir_lshape };
+  guint checked = 0;
+
+  g_assert_nonnull (fixtures);
+  /* Real ranges: [0] az, [1] el, [2] distance, [3..5] box dx, dy, dz. */
+  {
+    g_autofree char *vgp = g_build_filename (fixtures, "visual_grounding_hm3d_av_v2_speaker_only_test.json", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JgManifest) vg = jg_manifest_load (vgp, NULL, &error);
+    static const char *const doa_files[] = { "hm3d_av_v2_ls_task1_test.json", "hm3d_av_v2_ls_task2_test.json" };
+
+    g_assert_no_error (error);
+    for (int f = 0; f < 2; f++)
+      {
+        g_autofree char *doap = g_build_filename (fixtures, doa_files[f], NULL);
+        g_autoptr(JgManifest) doa = jg_manifest_load (doap, NULL, &error);
+        g_assert_no_error (error);
+        for (guint e = 0; e < jg_manifest_get_n_entries (doa); e++)
+          {
+            const JgAnswer *a = jg_manifest_get_entry (doa, e)->answer;
+            lo[0] = MIN (lo[0], a->az_deg); hi[0] = MAX (hi[0], a->az_deg);
+            lo[1] = MIN (lo[1], a->el_deg); hi[1] = MAX (hi[1], a->el_deg);
+          }
+      }
+    for (guint e = 0; e < jg_manifest_get_n_entries (vg); e++)
+      {
+        GArray *b = jg_manifest_get_entry (vg, e)->answer->boxes;
+        for (guint i = 0; i < b->len; i++)
+          {
+            const JgBox *x = &g_array_index (b, JgBox, i);
+            double d = sqrt (x->center[0] * x->center[0] + x->center[1] * x->center[1] + x->center[2] * x->center[2]);
+            lo[2] = MIN (lo[2], d); hi[2] = MAX (hi[2], d);
+            for (int a = 0; a < 3; a++)
+              {
+                lo[3 + a] = MIN (lo[3 + a], x->size[a]);
+                hi[3 + a] = MAX (hi[3 + a], x->size[a]);
+              }
+          }
+      }
+  }
+  g_test_message ("release: az %.0f..%.0f, el %.0f..%.0f, distance %.2f..%.2f m, boxes %.2f-%.2f x %.2f-%.2f x %.2f-%.2f m",
+                  lo[0], hi[0], lo[1], hi[1], lo[2], hi[2], lo[3], hi[3], lo[4], hi[4], lo[5], hi[5]);
+  for (int r = 0; r < 3; r++)
+    {
+      g_autoptr(GPtrArray) dirs = sample_dirs (roots[r]);
+      for (guint d = 0; d < dirs->len; d++)
+        {
+          g_autoptr(JsonParser) parser = NULL;
+          JsonObject *meta = load_meta (dirs->pdata[d], &parser);
+          JsonArray *spk = json_object_get_array_member (meta, "speakers");
+          for (guint i = 0; i < json_array_get_length (spk); i++)
+            {
+              JsonObject *sp = json_array_get_object_element (spk, i);
+              double c[3], size[3], az, el;
+              vec3 (sp, "center", c);
+              vec3 (sp, "size", size);
+              jg_camera_to_doa (c, &az, &el);
+              g_assert_cmpfloat (round (az), >=, lo[0]);
+              g_assert_cmpfloat (round (az), <=, hi[0]);
+              g_assert_cmpfloat (round (el), >=, lo[1]);
+              g_assert_cmpfloat (round (el), <=, hi[1]);
+              g_assert_cmpfloat (sqrt (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]), >=, lo[2]);
+              g_assert_cmpfloat (sqrt (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]), <=, hi[2]);
+              for (int a = 0; a < 3; a++)
+                {
+                  g_assert_cmpfloat (size[a], >=, lo[3 + a] - 0.005);
+                  g_assert_cmpfloat (size[a], <=, hi[3 + a] + 0.005);
+                }
+              checked++;
+            }
+        }
+    }
+  g_assert_cmpuint (checked, >=, 8);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1104,6 +1197,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/speech-folder", test_speech_folder);
   g_test_add_func ("/sim/noise-snr", test_noise_snr);
   g_test_add_func ("/sim/occluders", test_occluders);
+  g_test_add_func ("/sim/ranges-match-release", test_ranges_match_release);
   rc = g_test_run ();
   remove_tree (dir_a);
   remove_tree (dir_b);
