@@ -61,16 +61,16 @@ cmp_double (const void *a, const void *b)
 }
 
 static void
-report (const char *what, double *ms, guint n, double cpu)
+report (const char *what, double *ms, guint n, double cpu, double gpu)
 {
   double sum = 0;
 
   qsort (ms, n, sizeof *ms, cmp_double);
   for (guint i = 0; i < n; i++)
     sum += ms[i];
-  printf ("%-34s wall: mean %7.2f ms  median %7.2f ms  p95 %7.2f ms  (%u frames);"
-          "  CPU %7.2f ms a frame\n",
-          what, sum / n, ms[n / 2], ms[MIN (n - 1, n * 95 / 100)], n, cpu);
+  printf ("%-34s wall: mean %8.3f ms  median %8.3f ms  p95 %8.3f ms  (%u frames);"
+          "  CPU %8.3f ms, GL %8.3f ms a frame\n",
+          what, sum / n, ms[n / 2], ms[MIN (n - 1, n * 95 / 100)], n, cpu, gpu);
 }
 
 static double
@@ -82,10 +82,14 @@ cpu_ms (void)
 }
 
 /* Returns the process CPU time per frame (all llvmpipe threads summed):
- * on a shared machine wall time also counts other people's work. */
+ * on a shared machine wall time also counts other people's work. The
+ * mean GL time of a frame (timer query: what the GL device spent on it)
+ * goes to @gpu_ms. */
+static GLuint query;
+
 static double
 run_frames (JgRenderer *r, JgScene *scene, JgCamera *cam, JgGlOffscreen *gl, guint w, guint h,
-            double *ms, guint n)
+            double *ms, guint n, double *gpu_ms)
 {
   double c0;
 
@@ -96,14 +100,20 @@ run_frames (JgRenderer *r, JgScene *scene, JgCamera *cam, JgGlOffscreen *gl, gui
       glFinish ();
     }
   c0 = cpu_ms ();
+  *gpu_ms = 0;
   for (guint i = 0; i < n; i++)
     {
       gint64 t0 = g_get_monotonic_time ();
+      GLuint64 ns = 0;
       jg_camera_orbit (cam, 0.5, (i % 20 < 10) ? 0.2 : -0.2);
       jg_gl_offscreen_bind (gl);
+      glBeginQuery (GL_TIME_ELAPSED, query);
       jg_renderer_draw (r, scene, cam, w, h);
+      glEndQuery (GL_TIME_ELAPSED);
       glFinish ();
       ms[i] = (g_get_monotonic_time () - t0) / 1000.0;
+      glGetQueryObjectui64v (query, GL_QUERY_RESULT, &ns);
+      *gpu_ms += ns / 1e6 / n;
     }
   return (cpu_ms () - c0) / n;
 }
@@ -169,7 +179,9 @@ main (int argc, char **argv)
   jg_scene_set_doas (scene, JG_SET_PRED, pred_doa, 3);
 
   /* sample switch: back-projection, upload, first frame */
-  double switch_ms[10], switch_cpu = cpu_ms (), cpu;
+  double switch_ms[10], switch_cpu = cpu_ms (), cpu, gpu;
+
+  glGenQueries (1, &query);
   for (guint i = 0; i < G_N_ELEMENTS (switch_ms); i++)
     {
       gint64 t0 = g_get_monotonic_time ();
@@ -194,38 +206,38 @@ main (int argc, char **argv)
 
   jg_scene_set_overlays (scene, JG_OVERLAY_ALL);
   jg_renderer_set_edl (r, TRUE, 1.5f);
-  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames);
-  report ("all overlays + eye-dome lighting", ms, frames, cpu);
+  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames, &gpu);
+  report ("all overlays + eye-dome lighting", ms, frames, cpu, gpu);
 
   jg_scene_set_overlays (scene, 0);
   jg_camera_set_pose (cam, &pose);
-  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames);
-  report ("eye-dome lighting, no overlays", ms, frames, cpu);
+  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames, &gpu);
+  report ("eye-dome lighting, no overlays", ms, frames, cpu, gpu);
 
   jg_scene_set_overlays (scene, JG_OVERLAY_ALL);
   jg_renderer_set_edl (r, FALSE, 0);
   jg_camera_set_pose (cam, &pose);
-  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames);
-  report ("all overlays, no EDL", ms, frames, cpu);
+  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames, &gpu);
+  report ("all overlays, no EDL", ms, frames, cpu, gpu);
 
   jg_scene_set_overlays (scene, 0);
   jg_camera_set_pose (cam, &pose);
-  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames);
-  report ("points only (no overlays, no EDL)", ms, frames, cpu);
+  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames, &gpu);
+  report ("points only (no overlays, no EDL)", ms, frames, cpu, gpu);
 
   /* what the view draws while the camera moves: a quarter of the points */
   jg_renderer_set_point_budget (r, jg_scene_get_lod_count (scene, 1));
   jg_scene_set_overlays (scene, JG_OVERLAY_ALL);
   jg_renderer_set_edl (r, TRUE, 1.5f);
   jg_camera_set_pose (cam, &pose);
-  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames);
-  report ("budget 1/4 + overlays + EDL", ms, frames, cpu);
+  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames, &gpu);
+  report ("budget 1/4 + overlays + EDL", ms, frames, cpu, gpu);
   jg_renderer_set_point_budget (r, jg_scene_get_lod_count (scene, 0));
   jg_camera_set_pose (cam, &pose);
-  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames);
-  report ("budget 1/16 + overlays + EDL", ms, frames, cpu);
+  cpu = run_frames (r, scene, cam, gl, w, h, ms, frames, &gpu);
+  report ("budget 1/16 + overlays + EDL", ms, frames, cpu, gpu);
   jg_renderer_set_point_budget (r, 0);
 
-  report ("sample switch to first frame", switch_ms, G_N_ELEMENTS (switch_ms), switch_cpu);
+  report ("sample switch to first frame", switch_ms, G_N_ELEMENTS (switch_ms), switch_cpu, NAN);
   return glGetError () == GL_NO_ERROR ? 0 : 1;
 }

@@ -120,6 +120,17 @@ jg_gl_offscreen_new (guint width, guint height, GError **error)
       if (try_display (o, d, why, "EGL surfaceless"))
         kind = "EGL surfaceless";
     }
+  /* NVIDIA's headless way: the first EGL device */
+  if (kind == NULL && client != NULL && has_word (client, "EGL_EXT_platform_device")
+      && has_word (client, "EGL_EXT_device_enumeration"))
+    {
+      EGLDeviceEXT dev[4];
+      EGLint n_dev = 0;
+      if (eglQueryDevicesEXT (G_N_ELEMENTS (dev), dev, &n_dev) && n_dev > 0
+          && try_display (o, eglGetPlatformDisplayEXT (EGL_PLATFORM_DEVICE_EXT, dev[0], NULL),
+                          why, "EGL device"))
+        kind = "EGL device";
+    }
   if (kind == NULL && try_display (o, eglGetDisplay (EGL_DEFAULT_DISPLAY), why, "EGL default display"))
     kind = "EGL default display";
   if (kind == NULL)

@@ -2,8 +2,8 @@
  * `jaeger render`, the tests and the benchmark.
  *
  * EGL on Mesa's surfaceless platform first (no display server, software
- * llvmpipe or a GPU's render node), then EGL's default display (X11 under
- * Xvfb). Drawing goes to a framebuffer object of the requested size. */
+ * llvmpipe or a GPU's render node), then the first EGL device (NVIDIA's
+ * headless path), then EGL's default display (X11 under Xvfb). Drawing goes to a framebuffer object of the requested size. */
 #pragma once
 
 #include <glib.h>

@@ -35,8 +35,9 @@ void main ()
   for (int i = 0; i < 4; i++)
     {
       float dn = texelFetch (u_depth, clamp (p + dirs[i] * u_radius, ivec2 (0), last), 0).r;
-      // an empty neighbour counts as a silhouette edge
-      sum += dn >= 1.0 ? 1.0 : min (1.0, max (0.0, (d - dn) * inv));
+      // Empty neighbours add nothing: a cloud sparser than the pixels
+      // (zoomed in) would otherwise darken all over.
+      sum += dn >= 1.0 ? 0.0 : min (1.0, max (0.0, (d - dn) * inv));
     }
   o_color = vec4 (c.rgb * exp (-u_strength * sum), c.a);
 }
