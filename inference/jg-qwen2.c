@@ -17,6 +17,7 @@ struct _JgQwen2 {
   JgQwen2Config cfg;
   guint max_ctx;
   guint n_past;
+  double last_gpu_s;
   guint q_dim, kv_dim;
   guint sections[3];
 
@@ -317,6 +318,7 @@ run_step (JgQwen2 *self, const guint32 *ids, guint n, const guint32 *positions,
   if (!stage_inputs (self, ids, n, positions, error))
     return FALSE;
   jg_vk_begin (self->ctx);
+  jg_vk_mark_start (self->ctx);
   ok = record_forward (self, n, error);
   if (ok && pick != NULL)
     {
@@ -330,9 +332,11 @@ run_step (JgQwen2 *self, const guint32 *ids, guint n, const guint32 *positions,
                              pick->temperature, error);
         }
     }
+  jg_vk_mark_end (self->ctx);
   /* Submit even after a recording error, so the context is usable again. */
   if (!jg_vk_submit (self->ctx, ok ? error : NULL) || !ok)
     return FALSE;
+  self->last_gpu_s = jg_vk_marked_ns (self->ctx) * 1e-9;
   self->n_past += n;
   return TRUE;
 }
@@ -376,6 +380,7 @@ jg_qwen2_generate (JgQwen2 *self, const guint32 *prompt, guint n_prompt, const J
     return FALSE;
   t1 = g_get_monotonic_time ();
   st.prefill_s = (t1 - t0) * 1e-6;
+  st.prefill_gpu_s = self->last_gpu_s;
   for (;;)
     {
       tok = *(const guint32 *) jg_tensor_get_mapped (self->token);
@@ -396,6 +401,7 @@ jg_qwen2_generate (JgQwen2 *self, const guint32 *prompt, guint n_prompt, const J
         }
       if (!(ok = run_step (self, &tok, 1, NULL, o, rand, error)))
         break;
+      st.decode_gpu_s += self->last_gpu_s;
     }
   st.decode_s = (g_get_monotonic_time () - t1) * 1e-6;
   if (stats != NULL)

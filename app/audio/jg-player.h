@@ -7,8 +7,8 @@
  * (crossfaded per block), decodes (binaural / stereo / passthrough) and
  * meters. It never allocates, locks, waits or touches files.
  *
- * Who drives jg_player_render: the PortAudio edge (jg-audio-output.h, GUI
- * only), the silent clock (no device: keeps time so views stay in sync),
+ * Who drives jg_player_render: the PortAudio edge (ui/jg-audio-output.c,
+ * GUI only), the silent clock (no device: keeps time so views stay in sync),
  * or tests and offline renders through jg_player_render_offline ().
  *
  * Controls (play, pause, seek, loop, solo, orientation) may be called from
