@@ -11,11 +11,14 @@ struct _JgChatPanel {
   GtkMenuButton *prompt_button;
   GtkEntry *entry;
   GtkButton *send_button;
+  GtkLabel *last;          /* the newest message */
+  GString *last_text;
+  gboolean busy;
 };
 
 G_DEFINE_FINAL_TYPE (JgChatPanel, jg_chat_panel, GTK_TYPE_WIDGET)
 
-enum { ASK, N_SIGNALS };
+enum { ASK, STOP, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static const char *const role_classes[] = { "user", "model", "system" };
@@ -35,8 +38,35 @@ jg_chat_panel_add_message (JgChatPanel *self, JgChatRole role, const char *text)
   gtk_widget_add_css_class (label, "chat-bubble");
   gtk_widget_add_css_class (label, role_classes[role]);
   gtk_list_box_append (self->messages, label);
+  self->last = GTK_LABEL (label);
+  g_string_assign (self->last_text, text);
   adj = gtk_scrolled_window_get_vadjustment (self->scroller);
   gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
+}
+
+void
+jg_chat_panel_append (JgChatPanel *self, const char *text, gssize len)
+{
+  GtkAdjustment *adj;
+
+  g_return_if_fail (JG_IS_CHAT_PANEL (self));
+  if (self->last == NULL)
+    {
+      jg_chat_panel_add_message (self, JG_CHAT_MODEL, "");
+    }
+  g_string_append_len (self->last_text, text, len);
+  gtk_label_set_label (self->last, self->last_text->str);
+  adj = gtk_scrolled_window_get_vadjustment (self->scroller);
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
+}
+
+void
+jg_chat_panel_set_busy (JgChatPanel *self, gboolean busy)
+{
+  self->busy = busy;
+  gtk_button_set_icon_name (self->send_button, busy ? "process-stop-symbolic" : "mail-send-symbolic");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->send_button), busy ? _("Stop the answer") : _("Ask (Enter)"));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->entry), !busy);
 }
 
 void
@@ -46,6 +76,8 @@ jg_chat_panel_clear (JgChatPanel *self)
 
   while ((row = gtk_widget_get_first_child (GTK_WIDGET (self->messages))) != NULL)
     gtk_list_box_remove (self->messages, row);
+  self->last = NULL;
+  g_string_truncate (self->last_text, 0);
 }
 
 void
@@ -59,6 +91,11 @@ send (JgChatPanel *self)
 {
   g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry))));
 
+  if (self->busy)
+    {
+      g_signal_emit (self, signals[STOP], 0);
+      return;
+    }
   if (*text == '\0')
     return;
   jg_chat_panel_add_message (self, JG_CHAT_USER, text);
@@ -125,10 +162,18 @@ jg_chat_panel_dispose (GObject *object)
 {
   GtkWidget *child;
 
+  JG_CHAT_PANEL (object)->last = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (object), JG_TYPE_CHAT_PANEL);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL)
     gtk_widget_unparent (child);
   G_OBJECT_CLASS (jg_chat_panel_parent_class)->dispose (object);
+}
+
+static void
+jg_chat_panel_finalize (GObject *object)
+{
+  g_string_free (JG_CHAT_PANEL (object)->last_text, TRUE);
+  G_OBJECT_CLASS (jg_chat_panel_parent_class)->finalize (object);
 }
 
 static void
@@ -138,8 +183,11 @@ jg_chat_panel_class_init (JgChatPanelClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = jg_chat_panel_dispose;
+  object_class->finalize = jg_chat_panel_finalize;
   signals[ASK] = g_signal_new ("ask", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[STOP] = g_signal_new ("stop", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/jaegerstudio/Studio/jg-chat-panel.ui");
   gtk_widget_class_bind_template_child (widget_class, JgChatPanel, scroller);
@@ -156,6 +204,7 @@ jg_chat_panel_init (JgChatPanel *self)
   g_autoptr(GMenuModel) menu = NULL;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->last_text = g_string_new (NULL);
   menu = build_prompt_menu ();
   gtk_menu_button_set_menu_model (self->prompt_button, menu);
   g_signal_connect_swapped (self->entry, "activate", G_CALLBACK (send), self);

@@ -15,6 +15,10 @@ typedef enum {
 } JgChatRole;
 
 void jg_chat_panel_add_message (JgChatPanel *self, JgChatRole role, const char *text);
+/* Appends to the last message (a streaming answer). */
+void jg_chat_panel_append (JgChatPanel *self, const char *text, gssize len);
+/* While busy the send button becomes a stop button that emits "stop". */
+void jg_chat_panel_set_busy (JgChatPanel *self, gboolean busy);
 void jg_chat_panel_clear (JgChatPanel *self);
 void jg_chat_panel_focus_entry (JgChatPanel *self);
 

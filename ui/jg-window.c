@@ -22,6 +22,7 @@
 #include "audio/jg-player.h"
 #include "data/jg-sample.h"
 #include "eval/jg-metrics.h"
+#include "inference/jg-text-model.h"
 #include "eval/jg-predictions.h"
 
 #define MAX_RECENT 10
@@ -60,6 +61,9 @@ struct _JgWindow {
   GSimpleAction *play_action, *loop_action, *solo_action;
   JgFoaAnalysis *analysis;            /* of the shown sample's audio, or NULL */
   int track_frame;                    /* frame of the live direction shown, -1 none */
+
+  JgTextModel *model;                 /* used only by the asking thread while asking */
+  struct _Asking *asking;             /* the question being answered, or NULL */
   guint frames_at_load;
 };
 
@@ -898,17 +902,155 @@ sample_selected (JgSampleBrowser *browser, JgWindow *self)
     }
 }
 
+/* --- Asking the model ----------------------------------------------------- */
+
+#define ASK_MAX_CTX 4096
+#define ASK_MAX_TOKENS 512
+
+/* The worker appends the answer here; a frame-clock callback shows it, so
+ * decoding neither allocates per token nor floods the main loop. */
+typedef struct _Asking {
+  GMutex lock;
+  GString *text;
+  gboolean done;
+  GError *error;
+  JgGenerateStats stats;
+  char *device_name;
+  GCancellable *cancellable;
+  char *dir;
+  int device;
+  char *question;
+  guint tick_id;
+} Asking;
+
+static void
+asking_free (Asking *a)
+{
+  g_mutex_clear (&a->lock);
+  g_string_free (a->text, TRUE);
+  g_clear_error (&a->error);
+  g_free (a->device_name);
+  g_clear_object (&a->cancellable);
+  g_free (a->dir);
+  g_free (a->question);
+  g_free (a);
+}
+
+static gboolean
+ask_piece (const char *text, gsize len, gpointer data)
+{
+  Asking *a = data;
+
+  g_mutex_lock (&a->lock);
+  g_string_append_len (a->text, text, (gssize) len);
+  g_mutex_unlock (&a->lock);
+  return TRUE;
+}
+
+static void
+ask_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  JgWindow *self = JG_WINDOW (source);
+  Asking *a = task_data;
+  GError *error = NULL;
+
+  if (self->model == NULL || g_strcmp0 (jg_text_model_get_dir (self->model), a->dir) != 0)
+    {
+      g_clear_pointer (&self->model, jg_text_model_free);
+      self->model = jg_text_model_load (a->dir, a->device, ASK_MAX_CTX, &error);
+    }
+  if (self->model != NULL)
+    jg_text_model_ask (self->model, a->question, NULL, ASK_MAX_TOKENS, ask_piece, a, cancellable, &a->stats, &error);
+  g_mutex_lock (&a->lock);
+  a->error = error;
+  if (self->model != NULL)
+    a->device_name = g_strdup (jg_text_model_get_device_name (self->model));
+  a->done = TRUE;
+  g_mutex_unlock (&a->lock);
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+ask_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+  JgWindow *self = JG_WINDOW (user_data);
+  Asking *a = self->asking;
+  gboolean done;
+  g_autofree char *summary = NULL;
+
+  g_mutex_lock (&a->lock);
+  if (a->text->len > 0)
+    {
+      jg_chat_panel_append (self->chat, a->text->str, (gssize) a->text->len);
+      g_string_truncate (a->text, 0);
+    }
+  done = a->done;
+  g_mutex_unlock (&a->lock);
+  if (!done)
+    return G_SOURCE_CONTINUE;
+
+  if (a->error != NULL)
+    jg_chat_panel_add_message (self->chat, JG_CHAT_SYSTEM, a->error->message);
+  else
+    {
+      summary = g_strdup_printf (_("%s: %u prompt tokens in %.0f ms, %u answer tokens at %.1f tokens/s%s"),
+                                 a->device_name, a->stats.n_prompt, a->stats.prefill_s * 1e3, a->stats.n_generated,
+                                 a->stats.n_generated > 1 ? (a->stats.n_generated - 1) / MAX (a->stats.decode_s, 1e-9) : 0.0,
+                                 a->stats.cancelled ? _(" (stopped)") : "");
+      jg_chat_panel_add_message (self->chat, JG_CHAT_SYSTEM, summary);
+    }
+  jg_chat_panel_set_busy (self->chat, FALSE);
+  g_clear_pointer (&self->asking, asking_free);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ask_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  /* The frame-clock callback shows the end; nothing else to do here. */
+}
+
+static void
+chat_stop (JgChatPanel *chat, JgWindow *self)
+{
+  if (self->asking != NULL)
+    g_cancellable_cancel (self->asking->cancellable);
+}
+
 static void
 chat_ask (JgChatPanel *chat, const char *question, JgWindow *self)
 {
-  g_autofree char *model = g_settings_get_string (self->settings, "model-path");
+  g_autofree char *dir = g_settings_get_string (self->settings, "model-path");
+  g_autoptr(GTask) task = NULL;
+  Asking *a;
 
-  if (*model == '\0')
+  if (self->asking != NULL)
+    return;
+  if (*dir == '\0')
+    {
+      jg_chat_panel_add_message (chat, JG_CHAT_SYSTEM,
+                                 _("No model is loaded. Choose the folder of the JAEGER weights in Preferences."));
+      return;
+    }
+  if (self->model == NULL)
     jg_chat_panel_add_message (chat, JG_CHAT_SYSTEM,
-                               _("No model is loaded. Choose the folder of the JAEGER weights in Preferences."));
-  else
-    jg_chat_panel_add_message (chat, JG_CHAT_SYSTEM,
-                               _("The model engine cannot answer yet in this version."));
+                               _("Text only: this version runs the language model but not yet the image and "
+                                 "audio encoders, so the model does not see or hear the scene. Loading the model…"));
+  a = g_new0 (Asking, 1);
+  g_mutex_init (&a->lock);
+  a->text = g_string_sized_new (1024);
+  a->cancellable = g_cancellable_new ();
+  a->dir = g_steal_pointer (&dir);
+  a->device = g_settings_get_int (self->settings, "vulkan-device");
+  a->question = g_strdup (question);
+  self->asking = a;
+  jg_chat_panel_add_message (chat, JG_CHAT_MODEL, "");
+  jg_chat_panel_set_busy (chat, TRUE);
+  a->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (chat), ask_tick, self, NULL);
+  task = g_task_new (self, a->cancellable, ask_done, NULL);
+  /* The Asking belongs to the window; the task only borrows it. */
+  g_task_set_task_data (task, a, NULL);
+  g_task_run_in_thread (task, ask_thread);
 }
 
 /* --- Screenshots -------------------------------------------------------- */
@@ -1208,6 +1350,10 @@ jg_window_dispose (GObject *object)
 {
   JgWindow *self = JG_WINDOW (object);
 
+  /* The asking thread holds the window until it ends; finalize frees. */
+  if (self->asking != NULL)
+    g_cancellable_cancel (self->asking->cancellable);
+
   if (self->load_cancellable)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
@@ -1232,12 +1378,23 @@ jg_window_dispose (GObject *object)
 }
 
 static void
+jg_window_finalize (GObject *object)
+{
+  JgWindow *self = JG_WINDOW (object);
+
+  g_clear_pointer (&self->asking, asking_free);
+  g_clear_pointer (&self->model, jg_text_model_free);
+  G_OBJECT_CLASS (jg_window_parent_class)->finalize (object);
+}
+
+static void
 jg_window_class_init (JgWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = jg_window_dispose;
+  object_class->finalize = jg_window_finalize;
 
   g_type_ensure (JG_TYPE_SAMPLE_BROWSER);
   g_type_ensure (JG_TYPE_SCENE_VIEW);
@@ -1347,6 +1504,7 @@ jg_window_init (JgWindow *self)
   view_mode_changed (self->settings, NULL, self);
   g_signal_connect (self->browser, "selected", G_CALLBACK (sample_selected), self);
   g_signal_connect (self->chat, "ask", G_CALLBACK (chat_ask), self);
+  g_signal_connect (self->chat, "stop", G_CALLBACK (chat_stop), self);
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (drop_files), self);
