@@ -121,7 +121,7 @@ run_frames (JgRenderer *r, JgScene *scene, JgCamera *cam, JgGlOffscreen *gl, gui
 int
 main (int argc, char **argv)
 {
-  guint cw = 672, ch = 378, w = 1280, h = 720, frames = 60;
+  guint cw = 672, ch = 378, w = 1280, h = 720, frames = 30;
   double point_size = 2.0;
   g_autoptr(GError) error = NULL;
   JgIntrinsics k;
