@@ -21,6 +21,7 @@ struct _JgApplication {
   char *predictions_path;
   int width, height;
   guint settled_frames;
+  gboolean screenshot_failed;
   gint64 screenshot_deadline;
 };
 
@@ -91,6 +92,7 @@ screenshot_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
     {
       fprintf (stderr, "jaeger-studio: %s: gave up after %d s waiting for the window to draw\n",
                self->screenshot_path, SCREENSHOT_TIMEOUT_S);
+      self->screenshot_failed = TRUE;
       g_application_quit (G_APPLICATION (self));
       g_application_release (G_APPLICATION (self));
       return G_SOURCE_REMOVE;
@@ -108,6 +110,7 @@ screenshot_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
   else
     {
       fprintf (stderr, "jaeger-studio: %s\n", error->message);
+      self->screenshot_failed = TRUE;
       g_application_quit (G_APPLICATION (self));
       g_application_release (G_APPLICATION (self));
     }
@@ -310,6 +313,12 @@ jg_application_init (JgApplication *self)
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
   for (gsize i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action, accels[i].accels);
+}
+
+gboolean
+jg_application_get_screenshot_failed (JgApplication *self)
+{
+  return self->screenshot_failed;
 }
 
 JgApplication *

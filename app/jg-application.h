@@ -9,5 +9,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (JgApplication, jg_application, JG, APPLICATION, GtkApplication)
 
 JgApplication *jg_application_new (void);
+/* TRUE when a --screenshot run could not write its PNG (the exit status says so too). */
+gboolean       jg_application_get_screenshot_failed (JgApplication *self);
 
 G_END_DECLS

@@ -8,6 +8,7 @@ int
 main (int argc, char **argv)
 {
   g_autoptr(JgApplication) app = NULL;
+  int status;
 
   setlocale (LC_ALL, "");
   /* JAEGER_LOCALEDIR lets an uninstalled build (and its tests) find build/po. */
@@ -16,5 +17,6 @@ main (int argc, char **argv)
   textdomain (GETTEXT_PACKAGE);
 
   app = jg_application_new ();
-  return g_application_run (G_APPLICATION (app), argc, argv);
+  status = g_application_run (G_APPLICATION (app), argc, argv);
+  return status == 0 && jg_application_get_screenshot_failed (app) ? 1 : status;
 }

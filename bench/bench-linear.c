@@ -241,6 +241,32 @@ main (int argc, char **argv)
                   bytes / s * 1e-12, 2.0 * m * k * ns[a] / s * 1e-12, 100.0 * bytes / s / copy_bw);
         }
   }
+  /* The decoder's other shapes (7B: gate/up, down, q, lm_head), n = 1. */
+  if (!cpu || full)
+    {
+      static const gint64 shapes[][2] = { { 18944, 3584 }, { 3584, 18944 }, { 3584, 3584 }, { 152064, 3584 } };
+      static const guint rows[] = { 1, 2, 4, 8 }, wgs[] = { 64, 128, 256 };
+      printf ("\n%-14s %-10s %10s %10s %9s\n", "m x k", "rows/wg", "us", "TB/s", "vs copy");
+      for (guint sh = 0; sh < G_N_ELEMENTS (shapes); sh++)
+        {
+          g_autoptr(JgTensor) ws = random_tensor (ctx, JG_DTYPE_F16, shapes[sh][0], shapes[sh][1]);
+          g_autoptr(JgTensor) xs = random_tensor (ctx, JG_DTYPE_F32, 1, shapes[sh][1]);
+          g_autoptr(JgTensor) ys = random_tensor (ctx, JG_DTYPE_F32, 1, shapes[sh][0]);
+          for (guint a = 0; a < G_N_ELEMENTS (rows); a++)
+            for (guint b = 0; b < G_N_ELEMENTS (wgs); b++)
+              {
+                LinearData ld = { ys, xs, ws, { JG_LINEAR_MATVEC, rows[a], wgs[b] } };
+                double bytes = (double) shapes[sh][0] * shapes[sh][1] * 2;
+                double s2 = time_op (ctx, run_linear, &ld, 20);
+                char cfg[32], mk[32];
+                g_snprintf (cfg, sizeof cfg, "%u/%u", rows[a], wgs[b]);
+                g_snprintf (mk, sizeof mk, "%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT, shapes[sh][0], shapes[sh][1]);
+                printf ("%-14s %-10s %10.1f %10.3f %8.1f%%\n", mk, cfg, s2 * 1e6, bytes / s2 * 1e-12,
+                        100.0 * bytes / s2 / copy_bw);
+              }
+        }
+    }
+
   printf ("\nbest matvec (n = 1, m = %" G_GINT64_FORMAT ", k = %" G_GINT64_FORMAT "): %.1f us = %.1f%% of the copy bandwidth\n",
           m, k, best_mv * 1e6, 100.0 * ((double) m * k * 2 + k * 4 + m * 4) / best_mv / copy_bw);
   return 0;

@@ -121,7 +121,7 @@ run_frames (JgRenderer *r, JgScene *scene, JgCamera *cam, JgGlOffscreen *gl, gui
 int
 main (int argc, char **argv)
 {
-  guint cw = 672, ch = 378, w = 1280, h = 720, frames = 60;
+  guint cw = 672, ch = 378, w = 1280, h = 720, frames = 30;
   double point_size = 2.0;
   g_autoptr(GError) error = NULL;
   JgIntrinsics k;
@@ -239,5 +239,20 @@ main (int argc, char **argv)
   jg_renderer_set_point_budget (r, 0);
 
   report ("sample switch to first frame", switch_ms, G_N_ELEMENTS (switch_ms), switch_cpu, NAN);
+
+  /* a click: the ray through a pixel against every point, rays and boxes */
+  double pick_ms[21], pick_cpu = cpu_ms ();
+  jg_scene_set_overlays (scene, JG_OVERLAY_ALL);
+  for (guint i = 0; i < G_N_ELEMENTS (pick_ms); i++)
+    {
+      double o[3], d[3];
+      JgPickHit hit;
+      gint64 t0 = g_get_monotonic_time ();
+      jg_camera_ray (cam, w, h, w * (0.2 + 0.03 * i), h * 0.5, o, d);
+      jg_scene_pick (scene, o, d, 3 * jg_camera_pixel_angle (cam, h), &hit);
+      pick_ms[i] = (g_get_monotonic_time () - t0) / 1000.0;
+    }
+  pick_cpu = (cpu_ms () - pick_cpu) / G_N_ELEMENTS (pick_ms);
+  report ("pick (one click, CPU only)", pick_ms, G_N_ELEMENTS (pick_ms), pick_cpu, NAN);
   return glGetError () == GL_NO_ERROR ? 0 : 1;
 }

@@ -17,6 +17,7 @@ struct _JgQwen2 {
   JgQwen2Config cfg;
   guint max_ctx;
   guint n_past;
+  double last_gpu_s;
   guint q_dim, kv_dim;
   guint sections[3];
 
@@ -28,6 +29,7 @@ struct _JgQwen2 {
    * in host-visible memory. */
   JgTensor *x, *xn, *q, *attn, *g, *u, *logits;
   JgTensor *ids, *pos, *token, *uniform;
+  JgTensor *attn_parts;               /* split-attention scratch for <= 8 queries */
 
   /* Views rebuilt for each step without allocating. */
   JgTensor v_x, v_xn, v_q, v_attn, v_g, v_u, v_k, v_v, v_ids, v_pos, v_last, v_last_n;
@@ -172,6 +174,8 @@ jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, const JgSafetensors *s
       || (self->g = activation (self, JG_DTYPE_F32, max_ctx, I, 0, error)) == NULL
       || (self->u = activation (self, JG_DTYPE_F32, max_ctx, I, 0, error)) == NULL
       || (self->logits = activation (self, JG_DTYPE_F32, 1, V, 0, error)) == NULL
+      || (self->attn_parts = activation (self, JG_DTYPE_F32, 8 * 64 * (gint64) cfg->n_heads,
+                                         cfg->head_dim + 2, 0, error)) == NULL
       || (self->ids = activation (self, JG_DTYPE_U32, max_ctx, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->pos = activation (self, JG_DTYPE_U32, 3 * (gint64) max_ctx, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->token = activation (self, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, error)) == NULL
@@ -207,6 +211,7 @@ jg_qwen2_free (JgQwen2 *self)
   jg_tensor_free (self->g);
   jg_tensor_free (self->u);
   jg_tensor_free (self->logits);
+  jg_tensor_free (self->attn_parts);
   jg_tensor_free (self->ids);
   jg_tensor_free (self->pos);
   jg_tensor_free (self->token);
@@ -266,6 +271,8 @@ record_forward (JgQwen2 *self, guint n, GError **error)
     .n_q = n, .n_kv = p0 + n, .q_pos0 = p0,
     .n_heads = (guint) c->n_heads, .n_kv_heads = (guint) c->n_kv_heads, .head_dim = (guint) c->head_dim,
     .causal = TRUE, .scale = 1.0f / sqrtf ((float) c->head_dim),
+    /* Few queries (decode): split the keys so that every head fills SMs. */
+    .split_scratch = n <= 8 ? self->attn_parts : NULL,
   };
 
   if (!jg_tensor_init_view (&self->v_x, self->x, 0, n, error)
@@ -317,6 +324,7 @@ run_step (JgQwen2 *self, const guint32 *ids, guint n, const guint32 *positions,
   if (!stage_inputs (self, ids, n, positions, error))
     return FALSE;
   jg_vk_begin (self->ctx);
+  jg_vk_mark_start (self->ctx);
   ok = record_forward (self, n, error);
   if (ok && pick != NULL)
     {
@@ -330,9 +338,11 @@ run_step (JgQwen2 *self, const guint32 *ids, guint n, const guint32 *positions,
                              pick->temperature, error);
         }
     }
+  jg_vk_mark_end (self->ctx);
   /* Submit even after a recording error, so the context is usable again. */
   if (!jg_vk_submit (self->ctx, ok ? error : NULL) || !ok)
     return FALSE;
+  self->last_gpu_s = jg_vk_marked_ns (self->ctx) * 1e-9;
   self->n_past += n;
   return TRUE;
 }
@@ -376,6 +386,7 @@ jg_qwen2_generate (JgQwen2 *self, const guint32 *prompt, guint n_prompt, const J
     return FALSE;
   t1 = g_get_monotonic_time ();
   st.prefill_s = (t1 - t0) * 1e-6;
+  st.prefill_gpu_s = self->last_gpu_s;
   for (;;)
     {
       tok = *(const guint32 *) jg_tensor_get_mapped (self->token);
@@ -396,6 +407,7 @@ jg_qwen2_generate (JgQwen2 *self, const guint32 *prompt, guint n_prompt, const J
         }
       if (!(ok = run_step (self, &tok, 1, NULL, o, rand, error)))
         break;
+      st.decode_gpu_s += self->last_gpu_s;
     }
   st.decode_s = (g_get_monotonic_time () - t1) * 1e-6;
   if (stats != NULL)

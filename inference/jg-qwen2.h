@@ -44,6 +44,7 @@ typedef struct {
 typedef struct {
   guint n_prompt, n_generated;
   double prefill_s, decode_s;
+  double prefill_gpu_s, decode_gpu_s;   /* GPU time of the same (timestamps; 0 if none) */
   gboolean stopped;             /* a stop token ended it */
   gboolean cancelled;
 } JgGenerateStats;

@@ -885,10 +885,10 @@ typedef struct {
 static void
 push_pair (const JgTokenizer *self, BpeScratch *s, gint32 pos)
 {
-  gint32 nx = g_array_index (s->next, gint32, pos);
+  gint32 nx;
   guint32 a, b, rank, res;
 
-  if (pos < 0 || nx < 0)
+  if (pos < 0 || (nx = g_array_index (s->next, gint32, pos)) < 0)
     return;
   a = g_array_index (s->sym, guint32, pos);
   b = g_array_index (s->sym, guint32, nx);

@@ -8,6 +8,7 @@
 
 #define MAX_GROUPS 65535u
 #define MATVEC_MAX_COLS 8
+#define SPLIT_CHUNK 128
 
 static gboolean G_GNUC_PRINTF (3, 4)
 fail (GError **error, const char *op, const char *fmt, ...)
@@ -295,6 +296,7 @@ jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTens
   struct {
     guint32 n_q, n_kv, q_pos0, n_heads, n_kv_heads, head_dim, q_stride, kv_stride, o_stride, causal;
     float scale;
+    guint32 chunk, n_split;
   } pc;
   guint32 spec[1] = { 64 };
   char name[32];
@@ -334,6 +336,39 @@ jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTens
   pc.o_stride = s->n_heads * s->head_dim;
   pc.causal = s->causal;
   pc.scale = s->scale;
+  pc.chunk = s->n_kv;
+  pc.n_split = 1;
+  if (s->split_scratch != NULL && s->n_kv > SPLIT_CHUNK)
+    {
+      /* Chunks of SPLIT_CHUNK keys (more when the scratch is short), one
+       * workgroup each, so that a single query still fills the GPU. */
+      gint64 per_split = (gint64) s->n_q * s->n_heads * (s->head_dim + 2);
+      guint max_split = (guint) MIN (64, jg_tensor_get_n_elements (s->split_scratch) / per_split);
+      if (!check_f32 (op, "split_scratch", s->split_scratch, error))
+        return FALSE;
+      if (max_split >= 2)
+        {
+          guint n_split = MIN (max_split, (s->n_kv + SPLIT_CHUNK - 1) / SPLIT_CHUNK);
+          pc.chunk = (s->n_kv + n_split - 1) / n_split;
+          pc.chunk = (pc.chunk + 63) / 64 * 64;
+          pc.n_split = (s->n_kv + pc.chunk - 1) / pc.chunk;
+        }
+    }
+  if (pc.n_split > 1)
+    {
+      struct { guint32 n_heads, head_dim, n_split, o_stride; } cc = {
+        s->n_heads, s->head_dim, pc.n_split, pc.o_stride,
+      };
+      JgTensor *cbind[2] = { s->split_scratch, o };
+      JgVkDispatch combine = {
+        .shader = "attention_combine", .bind = cbind, .n_bind = 2, .write_mask = 1u << 1,
+        .push = &cc, .push_size = sizeof cc, .groups = { s->n_q, s->n_heads, 1 },
+      };
+      bind[3] = s->split_scratch;
+      d.shader = variant (ctx, "attention_split", NULL, TRUE, name, sizeof name);
+      d.groups[2] = pc.n_split;
+      return jg_vk_dispatch (ctx, &d, error) && jg_vk_dispatch (ctx, &combine, error);
+    }
   return jg_vk_dispatch (ctx, &d, error);
 }
 

@@ -51,6 +51,10 @@ typedef struct {
   guint n_heads, n_kv_heads, head_dim;
   gboolean causal;
   float scale;
+  /* Optional f32 scratch for splitting long key ranges over several
+   * workgroups per head (flash-decoding, for few queries): room for
+   * n_q * n_heads * splits * (head_dim + 2) values; up to 64 splits. */
+  JgTensor *split_scratch;
 } JgAttentionShape;
 
 gboolean jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTensor *v,

@@ -40,6 +40,7 @@ struct _JgRenderer {
   GLuint edl_fbo, edl_color, edl_depth;
   guint edl_w, edl_h;
 
+  JgRendererStats stats;
   JgColorMode mode;
   float point_size, drawn_size, marker_size, solid[3], background[4], edl_strength;
   gboolean edl_enabled;
@@ -285,6 +286,7 @@ jg_renderer_sync (JgRenderer *r, JgScene *scene)
       for (guint l = 0; l < JG_SCENE_LOD_LEVELS; l++)
         r->lod_count[l] = jg_scene_get_lod_count (scene, l);
       r->cloud_serial = jg_scene_get_cloud_serial (scene);
+      r->stats.cloud_uploads++;
       if (jg_scene_get_bounds (scene, lo, hi))
         {
           r->depth_range[0] = -hi[2];
@@ -319,6 +321,7 @@ jg_renderer_sync (JgRenderer *r, JgScene *scene)
       r->n_tris = nt;
       r->n_markers = nm;
       r->overlay_serial = jg_scene_get_overlay_serial (scene);
+      r->stats.overlay_uploads++;
     }
   glBindBuffer (GL_ARRAY_BUFFER, 0);
 }
@@ -378,6 +381,8 @@ draw_points (JgRenderer *r, mat4 vp)
   guint n = points_to_draw (r, &size);
 
   r->drawn_size = size;
+  r->stats.points_drawn = n;
+  r->stats.point_size_drawn = size;
   if (n == 0)
     return;
   glUseProgram (r->pts.program);
@@ -486,4 +491,11 @@ jg_renderer_draw (JgRenderer *r, JgScene *scene, const JgCamera *cam, guint widt
   glDepthFunc (GL_LESS);
 
   jg_scene_project_labels (scene, cam, width, height);
+  r->stats.frames++;
+}
+
+void
+jg_renderer_get_stats (const JgRenderer *r, JgRendererStats *stats)
+{
+  *stats = r->stats;
 }

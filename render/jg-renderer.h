@@ -52,6 +52,17 @@ void jg_renderer_sync (JgRenderer *r, JgScene *scene);
 void jg_renderer_draw (JgRenderer *r, JgScene *scene, const JgCamera *cam,
                        guint width, guint height);
 
+typedef struct {
+  guint cloud_uploads;     /* times the cloud went to the GPU */
+  guint overlay_uploads;   /* times the overlay geometry did */
+  guint frames;            /* jg_renderer_draw() calls that drew */
+  guint points_drawn;      /* in the last frame (under a budget, fewer) */
+  float point_size_drawn;  /* in the last frame, pixels */
+} JgRendererStats;
+
+/* Counters for status displays and for tests that no frame re-uploads. */
+void jg_renderer_get_stats (const JgRenderer *r, JgRendererStats *stats);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgRenderer, jg_renderer_free)
 
 G_END_DECLS

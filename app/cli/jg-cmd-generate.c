@@ -180,10 +180,15 @@ jg_cmd_generate (int argc, char **argv)
       return JG_EXIT_FAILURE;
     }
   printf ("\n");
-  fprintf (stderr, "%s: prefill %u tokens in %.1f ms (%.1f tokens/s); decode %u tokens in %.1f ms "
-           "(%.1f tokens/s)%s\n", jg_vk_context_get_info (ctx)->name, stats.n_prompt,
-           stats.prefill_s * 1e3, stats.n_prompt / MAX (stats.prefill_s, 1e-9), stats.n_generated,
-           stats.decode_s * 1e3, stats.n_generated > 1 ? (stats.n_generated - 1) / MAX (stats.decode_s, 1e-9) : 0.0,
+  fflush (stdout);
+  /* The first generated token comes out of the prefill; decode speed
+   * counts the steps after it. */
+  fprintf (stderr, "%s: prefill %u tokens in %.1f ms (%.1f tokens/s, GPU %.1f ms); decode %u tokens in "
+           "%.1f ms (%.1f tokens/s, GPU %.2f ms/token)%s\n", jg_vk_context_get_info (ctx)->name,
+           stats.n_prompt, stats.prefill_s * 1e3, stats.n_prompt / MAX (stats.prefill_s, 1e-9),
+           stats.prefill_gpu_s * 1e3, stats.n_generated, stats.decode_s * 1e3,
+           stats.n_generated > 1 ? (stats.n_generated - 1) / MAX (stats.decode_s, 1e-9) : 0.0,
+           stats.n_generated > 1 ? stats.decode_gpu_s * 1e3 / (stats.n_generated - 1) : 0.0,
            stats.stopped ? ", ended at a stop token" : "");
   return JG_EXIT_OK;
 }

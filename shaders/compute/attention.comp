@@ -5,6 +5,10 @@
 // head h / (n_heads / n_kv_heads). Causal: query i sits at position
 // q_pos0 + i and sees keys 0..q_pos0 + i.
 //   q: [n_q][q_stride], k, v: [n_kv][kv_stride], o: [n_q][o_stride]
+// SPLIT (decode, flash-decoding): workgroup z takes keys [z * chunk, ...)
+// only and writes its running max, sum and unnormalised output to
+// o[((i * n_heads + h) * n_split + z) * (head_dim + 2)]; attention_combine
+// merges the parts.
 #include "common.glsl"
 
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
@@ -15,6 +19,7 @@ layout(std430, binding = 3) writeonly buffer O { float o[]; };
 layout(push_constant) uniform P {
   uint n_q, n_kv, q_pos0, n_heads, n_kv_heads, head_dim, q_stride, kv_stride, o_stride, causal;
   float scale;
+  uint chunk, n_split;
 } p;
 
 const uint DMAX = 256;
@@ -29,6 +34,12 @@ void main()
   uint D = p.head_dim;
   uint kvh = h / (p.n_heads / p.n_kv_heads);
   uint limit = p.causal != 0 ? min(p.n_kv, p.q_pos0 + i + 1) : p.n_kv;
+#ifdef SPLIT
+  uint j_begin = gl_WorkGroupID.z * p.chunk;
+  limit = min(limit, j_begin + p.chunk);
+#else
+  uint j_begin = 0;
+#endif
 
   for (uint d = t; d < D / 4; d += WG) {
     uint b = i * p.q_stride + h * D + 4 * d;
@@ -41,7 +52,7 @@ void main()
   for (uint e = 0; e < PER; e++)
     acc[e] = 0.0;
 
-  for (uint j0 = 0; j0 < limit; j0 += WG) {
+  for (uint j0 = j_begin; j0 < limit; j0 += WG) {
     uint j = j0 + t;
     float s = -1.0 / 0.0;
     if (j < limit) {
@@ -70,10 +81,24 @@ void main()
     m = m_new;
     barrier();
   }
+#ifdef SPLIT
+  uint base = ((i * p.n_heads + h) * p.n_split + gl_WorkGroupID.z) * (D + 2);
+  if (t == 0) {
+    o[base] = m;
+    o[base + 1] = l;
+  }
+  for (uint e = 0; e < PER; e++) {
+    uint d = t + e * WG;
+    if (d >= D)
+      break;
+    o[base + 2 + d] = acc[e];
+  }
+#else
   for (uint e = 0; e < PER; e++) {
     uint d = t + e * WG;
     if (d >= D)
       break;
     o[i * p.o_stride + h * D + d] = acc[e] / l;
   }
+#endif
 }

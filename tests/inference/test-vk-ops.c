@@ -289,7 +289,7 @@ test_rope (void)
 
 static void
 check_attention (guint n_q, guint n_kv, guint q_pos0, guint n_heads, guint n_kv_heads, guint head_dim,
-                 gboolean causal)
+                 gboolean causal, guint split_room)
 {
   g_autoptr(GError) error = NULL;
   gsize qn = (gsize) n_q * n_heads * head_dim, kvn = (gsize) n_kv * n_kv_heads * head_dim;
@@ -306,9 +306,13 @@ check_attention (guint n_q, guint n_kv, guint q_pos0, guint n_heads, guint n_kv_
     .n_q = n_q, .n_kv = n_kv, .q_pos0 = q_pos0, .n_heads = n_heads, .n_kv_heads = n_kv_heads,
     .head_dim = head_dim, .causal = causal, .scale = 1.0f / sqrtf ((float) head_dim),
   };
-  g_autofree char *what = g_strdup_printf ("attention q=%u kv=%u pos0=%u heads %u/%u d=%u%s", n_q, n_kv,
-                                           q_pos0, n_heads, n_kv_heads, head_dim, causal ? " causal" : "");
+  g_autoptr(JgTensor) scratch = split_room ? poisoned (1, (gint64) n_q * n_heads * split_room * (head_dim + 2))
+                                            : NULL;
+  g_autofree char *what = g_strdup_printf ("attention q=%u kv=%u pos0=%u heads %u/%u d=%u%s split room %u",
+                                           n_q, n_kv, q_pos0, n_heads, n_kv_heads, head_dim,
+                                           causal ? " causal" : "", split_room);
 
+  s.split_scratch = scratch;
   /* Sharper scores than uniform noise, so the softmax is not flat. */
   for (gsize i = 0; i < qn; i++)
     q[i] *= 3.0f;
@@ -323,10 +327,16 @@ check_attention (guint n_q, guint n_kv, guint q_pos0, guint n_heads, guint n_kv_
 static void
 test_attention (void)
 {
-  check_attention (7, 7, 0, 4, 2, 64, TRUE);       /* prefill */
-  check_attention (1, 150, 149, 4, 1, 128, TRUE);  /* decode across three key blocks */
-  check_attention (5, 75, 70, 6, 2, 32, TRUE);     /* a chunk after a cache */
-  check_attention (9, 70, 0, 2, 2, 80, FALSE);     /* full (encoder) attention, d = 80 */
+  check_attention (7, 7, 0, 4, 2, 64, TRUE, 0);       /* prefill */
+  check_attention (1, 150, 149, 4, 1, 128, TRUE, 0);  /* decode across three key blocks */
+  check_attention (5, 75, 70, 6, 2, 32, TRUE, 0);     /* a chunk after a cache */
+  check_attention (9, 70, 0, 2, 2, 80, FALSE, 0);     /* full (encoder) attention, d = 80 */
+  /* Split over the keys (flash-decoding): decode with 4 chunks; a chunk of
+   * queries whose early rows see only some chunks; a scratch with room
+   * for 2 splits only, so chunks grow. */
+  check_attention (1, 500, 499, 4, 2, 128, TRUE, 64);
+  check_attention (5, 305, 300, 6, 2, 32, TRUE, 64);
+  check_attention (2, 700, 698, 2, 1, 64, TRUE, 2);
 }
 
 /* ---- elementwise, embedding ---- */

@@ -136,6 +136,23 @@ test_cloud_coverage (void)
     }
   jg_renderer_set_point_budget (c.r, 0);
 
+  /* three frames so far, one upload of each kind: frames re-upload nothing */
+  JgRendererStats st;
+  jg_renderer_get_stats (c.r, &st);
+  g_assert_cmpuint (st.frames, ==, 3);
+  g_assert_cmpuint (st.cloud_uploads, ==, 1);
+  g_assert_cmpuint (st.overlay_uploads, ==, 1);
+  g_assert_cmpuint (st.points_drawn, ==, 60 * 35);
+  g_assert_cmpfloat (st.point_size_drawn, ==, 2.0f);
+  /* an overlay change uploads the overlays again, not the cloud */
+  jg_scene_set_set_visible (scene, JG_SET_PRED, FALSE);
+  render (&c, scene, cam);
+  jg_renderer_get_stats (c.r, &st);
+  g_assert_cmpuint (st.frames, ==, 4);
+  g_assert_cmpuint (st.cloud_uploads, ==, 1);
+  g_assert_cmpuint (st.overlay_uploads, ==, 2);
+  g_assert_cmpuint (st.points_drawn, ==, 8400);
+
   /* eye-dome lighting: the flat wall keeps its colour, the wall next to
    * the nearer box face darkens by exp(-2 min(1, relative step)) with the
    * step from 2.5 m to 4 m being 0.6 (0.30 of white), the box face next to
