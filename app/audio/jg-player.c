@@ -151,6 +151,14 @@ reader_main (gpointer data)
           handled_gen = gen;
           continue;
         }
+      if (p->pending_n == 0 && atomic_load (&p->eof) && atomic_load (&p->loop))
+        {
+          /* Loop switched on after the last frame was read: carry on from
+           * the top, seamlessly. */
+          sf_seek (p->sf, 0, SEEK_SET);
+          atomic_store (&p->eof, FALSE);
+          continue;
+        }
       if (p->pending_n == 0 && !atomic_load (&p->eof))
         {
           if (!reader_fill (p))
@@ -211,7 +219,17 @@ jg_player_new (const char *path, const JgPlayerConfig *config, GError **error)
       sf_close (sf);
       return NULL;
     }
-  if (config->decoder == JG_DECODER_BINAURAL)
+  if (config->decoder == JG_DECODER_BINAURAL && config->hrtf != NULL
+      && jg_hrtf_get_sample_rate (config->hrtf) != config->sample_rate)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
+                   "%s: HRTF prepared for %u Hz, output runs at %u Hz",
+                   jg_hrtf_get_path (config->hrtf), jg_hrtf_get_sample_rate (config->hrtf),
+                   config->sample_rate);
+      sf_close (sf);
+      return NULL;
+    }
+  if (config->decoder == JG_DECODER_BINAURAL && config->hrtf == NULL)
     {
       hrtf = jg_hrtf_load (config->hrtf_path, config->sample_rate, error);
       if (hrtf == NULL)
@@ -222,7 +240,8 @@ jg_player_new (const char *path, const JgPlayerConfig *config, GError **error)
     }
 
   p = g_new0 (JgPlayer, 1);
-  p->dec = jg_foa_decoder_new (config->decoder, hrtf, config->block, error);
+  p->dec = jg_foa_decoder_new (config->decoder, hrtf != NULL ? hrtf : config->hrtf,
+                               config->block, error);
   if (p->dec == NULL)
     {
       sf_close (sf);
@@ -435,7 +454,9 @@ decode_block (JgPlayer *p)
           gboolean eof = atomic_load_explicit (&p->eof, memory_order_acquire);
           /* A seek still on its way to the reader means more is coming. */
           gboolean seeking = atomic_load (&p->seek_req_gen) != gen;
-          if (eof && !seeking && jg_ring_read_available (p->ring) == 0)
+          /* With loop on the reader starts over: more is coming too. */
+          gboolean looping = atomic_load (&p->loop);
+          if (eof && !seeking && !looping && jg_ring_read_available (p->ring) == 0)
             {
               atomic_store (&p->finished, TRUE);
               atomic_store (&p->playing, FALSE);
@@ -484,7 +505,7 @@ render (JgPlayer *p, float *out, gsize n_frames, gboolean wait)
               apply_flush (p);
               while (!atomic_load (&p->quit) && atomic_load (&p->playing)
                      && jg_ring_read_available (p->ring) < p->block
-                     && !atomic_load (&p->eof))
+                     && (!atomic_load (&p->eof) || atomic_load (&p->loop)))
                 g_usleep (IDLE_US);
             }
           decode_block (p);

@@ -23,6 +23,10 @@ G_BEGIN_DECLS
 typedef struct {
   JgDecoderKind decoder;
   const char *hrtf_path;        /* NULL: the default KEMAR set */
+  const JgHrtf *hrtf;           /* optional: an HRTF already loaded at
+                                   sample_rate, used instead of hrtf_path
+                                   (loading one costs ~0.7 s of CPU); the
+                                   player copies what it needs */
   JgFoaConvention convention;   /* of the file */
   guint sample_rate;            /* output (device) rate */
   guint block;                  /* frames per render block, a power of two */

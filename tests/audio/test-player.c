@@ -166,6 +166,30 @@ test_matches_direct (Fixture *f, gconstpointer data)
   g_assert_cmpfloat (max_err, <=, 1e-6 * max_v);
   g_assert_cmpuint (jg_player_get_underruns (p), ==, 0);
   g_assert_cmpfloat (fabs (jg_player_get_position (p) - 1.0), <, 1e-9);
+
+  /* A player sharing an already loaded HRTF renders the same samples; one
+   * at the wrong rate is refused. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JgPlayer) shared = NULL;
+    JgPlayerConfig c;
+
+    jg_player_config_init (&c);
+    c.convention = JG_FOA_JAEGER;
+    c.sample_rate = f->rate;
+    c.block = 128;
+    c.hrtf = h;
+    c.hrtf_path = "/nonexistent.sofa";   /* ignored when hrtf is given */
+    shared = jg_player_new (f->path, &c, &error);
+    g_assert_no_error (error);
+    jg_player_play (shared);
+    jg_player_render_offline (shared, got, f->n);
+    for (gsize i = 0; i < 2 * f->n; i++)
+      g_assert_cmpfloat (fabs (got[i] - want[i]), <=, 1e-6 * max_v);
+    c.sample_rate = 48000;
+    g_assert_null (jg_player_new (f->path, &c, &error));
+    g_assert_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED);
+  }
 }
 
 static void
@@ -208,6 +232,25 @@ test_seek_loop_end (Fixture *f, gconstpointer data)
   for (int i = 0; i < 4 * 128; i++)
     g_assert_cmpfloat (blk[i], ==, 0.0f);
   g_assert_cmpfloat (jg_player_get_position (p), ==, 1.0);
+
+  /* Loop switched on while the last frames are still queued: no end. */
+  jg_player_play (p);
+  jg_player_seek (p, (16000 - 256) / 16000.0);
+  jg_player_render_offline (p, blk, 128);
+  g_usleep (20000);   /* let the reader hit the end of the file */
+  jg_player_set_loop (p, TRUE);
+  for (int b = 0; b < 4; b++)
+    jg_player_render_offline (p, blk, 128);
+  g_assert_false (jg_player_is_finished (p));
+  for (int i = 0; i < 128; i++)
+    g_assert_cmpfloat (fabs (blk[4 * i] - f->x[4 * (256 + i)]), <, 1e-6);
+  jg_player_set_loop (p, FALSE);
+  jg_player_pause (p);
+  jg_player_seek (p, 0.99);
+  jg_player_play (p);
+  for (int b = 0; b < 4; b++)
+    jg_player_render_offline (p, blk, 128);
+  g_assert_true (jg_player_is_finished (p));
 
   /* Play again restarts from the top. */
   jg_player_play (p);
