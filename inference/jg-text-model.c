@@ -68,50 +68,33 @@ typedef struct {
   gpointer user_data;
 } Stream;
 
-/* Like the tokenizer's decoding: each byte that does not start a valid
- * UTF-8 character becomes U+FFFD. */
-static void
-append_valid (GString *out, const char *text, gsize len)
-{
-  const char *p = text, *end = text + len;
-
-  while (p < end)
-    {
-      gunichar c = g_utf8_get_char_validated (p, end - p);
-      if (c == (gunichar) -1 || c == (gunichar) -2)
-        {
-          g_string_append (out, "\xEF\xBF\xBD");
-          p++;
-        }
-      else
-        {
-          const char *next = g_utf8_next_char (p);
-          g_string_append_len (out, p, next - p);
-          p = next;
-        }
-    }
-}
-
 static gboolean
 stream_token (guint32 token, gpointer data)
 {
   Stream *s = data;
   gsize n = 0, ready;
-  const guint8 *bytes = jg_tokenizer_is_special (s->self->tok, token) ? NULL
-                        : jg_tokenizer_token_bytes (s->self->tok, token, &n);
-  gboolean go_on = TRUE;
+  const guint8 *bytes;
 
-  if (bytes != NULL)
-    g_string_append_len (s->pending, (const char *) bytes, (gssize) n);
-  ready = jg_utf8_complete_prefix (s->pending->str, s->pending->len);
-  if (ready > 0)
+  if (jg_tokenizer_is_special (s->self->tok, token))
+    return TRUE;
+  bytes = jg_tokenizer_token_bytes (s->self->tok, token, &n);
+  g_string_truncate (s->valid, 0);
+  if (bytes == NULL)
     {
-      g_string_truncate (s->valid, 0);
-      append_valid (s->valid, s->pending->str, ready);
-      go_on = s->callback (s->valid->str, s->valid->len, s->user_data);
+      /* An id past the tokenizer (the embedding table is larger) prints as
+       * U+FFFD, after what was pending, as the tokenizer's decoding does. */
+      jg_utf8_append_lossy (s->valid, s->pending->str, s->pending->len);
+      g_string_truncate (s->pending, 0);
+      g_string_append (s->valid, "\xef\xbf\xbd");
     }
-  g_string_erase (s->pending, 0, (gssize) ready);
-  return go_on;
+  else
+    {
+      g_string_append_len (s->pending, (const char *) bytes, (gssize) n);
+      ready = jg_utf8_complete_prefix (s->pending->str, s->pending->len);
+      jg_utf8_append_lossy (s->valid, s->pending->str, ready);
+      g_string_erase (s->pending, 0, (gssize) ready);
+    }
+  return s->valid->len == 0 || s->callback (s->valid->str, s->valid->len, s->user_data);
 }
 
 gboolean
@@ -137,6 +120,15 @@ jg_text_model_ask (JgTextModel *self, const char *question, const char *answer_p
       return FALSE;
     }
   jg_qwen2_reset (self->model);
-  return jg_qwen2_generate (self->model, (const guint32 *) ids->data, ids->len, &opts, stream_token, &stream,
-                            cancellable, stats, error);
+  if (!jg_qwen2_generate (self->model, (const guint32 *) ids->data, ids->len, &opts, stream_token, &stream,
+                          cancellable, stats, error))
+    return FALSE;
+  /* A character the answer ended in the middle of comes out as U+FFFD. */
+  if (pending->len > 0)
+    {
+      g_string_truncate (valid, 0);
+      jg_utf8_append_lossy (valid, pending->str, pending->len);
+      callback (valid->str, valid->len, user_data);
+    }
+  return TRUE;
 }

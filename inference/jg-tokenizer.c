@@ -1094,10 +1094,11 @@ jg_tokenizer_encode (JgTokenizer *self,
 
 /* ---- decoding ---- */
 
-/* Appends @p, replacing each ill-formed subsequence with U+FFFD. */
-static void
-append_lossy (GString *out, const guint8 *p, gsize n)
+void
+jg_utf8_append_lossy (GString *out, const char *text, gsize n)
 {
+  const guint8 *p = (const guint8 *) text;
+
   while (n > 0)
     {
       const char *end;
@@ -1143,14 +1144,14 @@ jg_tokenizer_decode (const JgTokenizer *self,
       if (p == NULL)
         {
           /* An id outside the vocabulary prints as U+FFFD, never crashes. */
-          append_lossy (out, (const guint8 *) raw->str, raw->len);
+          jg_utf8_append_lossy (out, raw->str, raw->len);
           g_string_truncate (raw, 0);
           g_string_append (out, "\xef\xbf\xbd");
           continue;
         }
       g_string_append_len (raw, (const char *) p, (gssize) n);
     }
-  append_lossy (out, (const guint8 *) raw->str, raw->len);
+  jg_utf8_append_lossy (out, raw->str, raw->len);
 }
 
 gsize

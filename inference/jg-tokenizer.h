@@ -68,6 +68,10 @@ char       **jg_qwen2_pretokenize (const char *text, gssize length);
 /* For streaming: how many bytes of @buf can be printed now, leaving out a
  * UTF-8 character whose remaining bytes have not arrived yet. */
 gsize        jg_utf8_complete_prefix (const char *buf, gsize length);
+/* Appends @n bytes of @text, replacing each ill-formed subsequence (a bad
+ * lead byte and the continuation bytes that follow it) with one U+FFFD,
+ * as jg_tokenizer_decode () does. */
+void         jg_utf8_append_lossy (GString *out, const char *text, gsize n);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgTokenizer, jg_tokenizer_free)
 

@@ -1,5 +1,6 @@
 /* JgTextModel (what the chat panel runs): a model folder with config.json,
- * tokenizer.json and random safetensors weights written here. Its streamed
+ * tokenizer.json and random safetensors weights written here (the
+ * embedding table is larger than the tokenizer, as in Qwen2.5-Omni). Its streamed
  * answer must be exactly the text of the tokens the decoder generates for
  * the same chat-template prompt when driven directly, and it must report
  * bad folders, context overflow and cancellation. */
@@ -178,6 +179,7 @@ test_answer_matches_decoder (void)
     g_assert_cmpuint (out.ids->len, ==, stats.n_generated);
     jg_tokenizer_decode (tok, (const guint32 *) out.ids->data, out.ids->len, TRUE, text);
     g_test_message ("%u answer tokens: '%s'", out.ids->len, answer->str);
+
     g_assert_cmpstr (answer->str, ==, text->str);
     g_array_unref (out.ids);
   }
