@@ -5,6 +5,7 @@
 #include "render/jg-renderer.h"
 
 #include <glib/gi18n.h>
+#include <epoxy/gl.h>
 #include <math.h>
 #include <string.h>
 
@@ -39,6 +40,11 @@ struct _JgSceneView {
   guint width, height;   /* of the last frame, device pixels */
   gboolean fit_sensor;   /* at the sensor view: refit it when the size changes */
   char set_labels[JG_N_SETS][16];
+
+  /* Software GL draws a quarter of the points while the camera moves. */
+  gboolean software_gl;
+  gint64 last_motion_us;
+  guint settle_id;
 };
 
 G_DEFINE_FINAL_TYPE (JgSceneView, jg_scene_view, GTK_TYPE_GL_AREA)
@@ -69,9 +75,29 @@ color_mode_from_nick (const char *nick)
   return JG_COLOR_RGB;
 }
 
+#define SETTLE_MS 200
+
+static gboolean
+settle (gpointer data)
+{
+  JgSceneView *self = data;
+
+  if (g_get_monotonic_time () - self->last_motion_us < SETTLE_MS * 1000)
+    return G_SOURCE_CONTINUE;
+  self->settle_id = 0;
+  gtk_widget_queue_draw (GTK_WIDGET (self));   /* the full cloud again */
+  return G_SOURCE_REMOVE;
+}
+
 static void
 camera_moved (JgSceneView *self)
 {
+  if (self->software_gl)
+    {
+      self->last_motion_us = g_get_monotonic_time ();
+      if (self->settle_id == 0)
+        self->settle_id = g_timeout_add (SETTLE_MS / 2, settle, self);
+    }
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_signal_emit (self, signals[CAMERA_CHANGED], 0);
 }
@@ -248,6 +274,10 @@ jg_scene_view_realize (GtkWidget *widget)
       return;
     }
   jg_renderer_set_background (self->renderer, background);
+  {
+    const char *name = (const char *) glGetString (GL_RENDERER);
+    self->software_gl = name != NULL && (strstr (name, "llvmpipe") || strstr (name, "softpipe"));
+  }
   jg_renderer_set_point_size (self->renderer, (float) self->point_size);
   jg_renderer_set_color_mode (self->renderer, color_mode_from_nick (self->color_mode));
 }
@@ -271,6 +301,7 @@ jg_scene_view_render (GtkGLArea *area, GdkGLContext *context)
 
   if (self->renderer == NULL)
     return FALSE;
+  jg_renderer_set_point_budget (self->renderer, self->settle_id != 0 ? jg_scene_get_n_points (self->scene) / 4 : 0);
   self->width = (guint) MAX (gtk_widget_get_width (GTK_WIDGET (area)) * scale, 1);
   self->height = (guint) MAX (gtk_widget_get_height (GTK_WIDGET (area)) * scale, 1);
   jg_renderer_draw (self->renderer, self->scene, self->camera, self->width, self->height);
@@ -495,6 +526,7 @@ jg_scene_view_finalize (GObject *object)
 {
   JgSceneView *self = JG_SCENE_VIEW (object);
 
+  g_clear_handle_id (&self->settle_id, g_source_remove);
   g_clear_pointer (&self->scene, jg_scene_free);
   g_clear_pointer (&self->camera, jg_camera_free);
   g_clear_error (&self->error);
