@@ -239,6 +239,12 @@ jg_scene_view_get_orientation (JgSceneView *self, double *yaw, double *pitch, do
   jg_camera_get_orientation (self->camera, yaw, pitch, roll);
 }
 
+gboolean
+jg_scene_view_is_moving (JgSceneView *self)
+{
+  return self->settle_id != 0 || jg_camera_is_animating (self->camera);
+}
+
 guint
 jg_scene_view_get_frames_drawn (JgSceneView *self)
 {

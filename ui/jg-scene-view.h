@@ -33,6 +33,9 @@ void       jg_scene_view_set_pose (JgSceneView *self, const JgCameraPose *pose);
 /* The listener's head relative to the sensor, in degrees (JAEGER angles). */
 void       jg_scene_view_get_orientation (JgSceneView *self, double *yaw, double *pitch, double *roll);
 
+/* TRUE during a camera transition and until the view has redrawn at full
+ * detail after the last movement. */
+gboolean   jg_scene_view_is_moving (JgSceneView *self);
 /* Frames drawn so far; the screenshot mode waits for one after a load. */
 guint      jg_scene_view_get_frames_drawn (JgSceneView *self);
 /* The GL error of realize, if any. */

@@ -328,7 +328,7 @@ jg_window_is_busy (JgWindow *self)
 {
   return self->load_cancellable != NULL || self->sample_cancellable != NULL || self->loading_predictions
          || self->player_cancellable != NULL
-         || jg_camera_is_animating (jg_scene_view_get_camera (self->scene_view));
+         || jg_scene_view_is_moving (self->scene_view);
 }
 
 gboolean
