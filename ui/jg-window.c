@@ -19,6 +19,7 @@
 #include <json-glib/json-glib.h>
 
 #include "data/jg-manifest.h"
+#include "audio/jg-hrtf.h"
 #include "audio/jg-player.h"
 #include "data/jg-sample.h"
 #include "eval/jg-metrics.h"
@@ -59,6 +60,12 @@ struct _JgWindow {
   GCancellable *player_cancellable;
   guint transport_tick;
   GSimpleAction *play_action, *loop_action, *solo_action;
+  /* The HRTF loads once per file and rate (about 0.7 s of CPU), then every
+   * sample's player copies it; players are built on worker threads. */
+  GMutex hrtf_lock;
+  JgHrtf *hrtf;
+  char *hrtf_path;
+  guint hrtf_rate;
   JgFoaAnalysis *analysis;            /* of the shown sample's audio, or NULL */
   int track_frame;                    /* frame of the live direction shown, -1 none */
 
@@ -573,12 +580,27 @@ player_job_free (PlayerJob *job)
 static void
 player_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  JgWindow *self = JG_WINDOW (source);
   PlayerJob *job = task_data;
   GError *error = NULL;
-  JgPlayer *player;
+  JgPlayer *player = NULL;
 
   job->config.hrtf_path = job->hrtf_path;
-  player = jg_player_new (job->path, &job->config, &error);
+  g_mutex_lock (&self->hrtf_lock);
+  if (job->config.decoder == JG_DECODER_BINAURAL
+      && (self->hrtf == NULL || self->hrtf_rate != job->config.sample_rate
+          || g_strcmp0 (self->hrtf_path, job->hrtf_path) != 0))
+    {
+      g_clear_pointer (&self->hrtf, jg_hrtf_free);
+      g_clear_pointer (&self->hrtf_path, g_free);
+      self->hrtf = jg_hrtf_load (job->hrtf_path, job->config.sample_rate, &error);
+      self->hrtf_path = g_strdup (job->hrtf_path);
+      self->hrtf_rate = job->config.sample_rate;
+    }
+  job->config.hrtf = self->hrtf;
+  if (error == NULL)
+    player = jg_player_new (job->path, &job->config, &error);
+  g_mutex_unlock (&self->hrtf_lock);
   if (player == NULL)
     g_task_return_error (task, error);
   else if (g_task_return_error_if_cancelled (task))
@@ -1384,6 +1406,9 @@ jg_window_finalize (GObject *object)
 
   g_clear_pointer (&self->asking, asking_free);
   g_clear_pointer (&self->model, jg_text_model_free);
+  g_clear_pointer (&self->hrtf, jg_hrtf_free);
+  g_free (self->hrtf_path);
+  g_mutex_clear (&self->hrtf_lock);
   G_OBJECT_CLASS (jg_window_parent_class)->finalize (object);
 }
 
@@ -1442,6 +1467,7 @@ jg_window_init (JgWindow *self)
   GtkDropTarget *drop;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_mutex_init (&self->hrtf_lock);
 
   self->settings = g_settings_new (JG_APP_ID);
   g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
