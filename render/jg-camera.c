@@ -468,20 +468,3 @@ jg_camera_pixel_angle (const JgCamera *cam, guint height)
   return 2.0 * tan (cam->pose.vfov_deg * DEG / 2.0) / MAX (height, 1u);
 }
 
-void
-jg_doa_to_vector (double az_deg, double el_deg, double dir[3])
-{
-  double ce = cos (el_deg * DEG);
-
-  /* inverse of az = atan2(-x, -z), el = atan2(y, hypot(x, z)) */
-  dir[0] = -ce * sin (az_deg * DEG);
-  dir[1] = sin (el_deg * DEG);
-  dir[2] = -ce * cos (az_deg * DEG);
-}
-
-void
-jg_vector_to_doa (const double xyz[3], double *az_deg, double *el_deg)
-{
-  *az_deg = atan2 (-xyz[0], -xyz[2]) / DEG;
-  *el_deg = atan2 (xyz[1], hypot (xyz[0], xyz[2])) / DEG;
-}

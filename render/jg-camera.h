@@ -105,9 +105,7 @@ void jg_camera_ray (const JgCamera *cam, guint width, guint height, double u, do
 /* Tangent of the angle one pixel spans at the image centre (pick tolerance). */
 double jg_camera_pixel_angle (const JgCamera *cam, guint height);
 
-/* Direction of a DoA (az, el in degrees, JAEGER convention), unit vector. */
-void jg_doa_to_vector (double az_deg, double el_deg, double dir[3]);
-void jg_vector_to_doa (const double xyz[3], double *az_deg, double *el_deg);
+
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgCamera, jg_camera_free)
 

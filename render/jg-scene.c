@@ -1,3 +1,4 @@
+#include "audio/jg-foa.h"
 #include "render/jg-scene.h"
 
 #include "core/jg-error.h"
@@ -435,7 +436,7 @@ add_doa (JgScene *s, const JgDoa *doa, const float c[3])
   static const double origin[3] = { 0, 0, 0 };
   double d[3], end[3], len = ray_length (doa);
 
-  jg_doa_to_vector (doa->az_deg, doa->el_deg, d);
+  jg_doa_to_camera (doa->az_deg, doa->el_deg, d);
   for (int i = 0; i < 3; i++)
     end[i] = d[i] * len;
   if (s->flags & JG_OVERLAY_DOA)
@@ -486,8 +487,8 @@ add_sky (JgScene *s)
     for (int j = 0; j < SKY_SEGMENTS; j++)
       {
         double p[3], q[3];
-        jg_doa_to_vector (360.0 * j / SKY_SEGMENTS, el, p);
-        jg_doa_to_vector (360.0 * (j + 1) / SKY_SEGMENTS, el, q);
+        jg_doa_to_camera (360.0 * j / SKY_SEGMENTS, el, p);
+        jg_doa_to_camera (360.0 * (j + 1) / SKY_SEGMENTS, el, q);
         for (int i = 0; i < 3; i++)
           {
             p[i] *= r;
@@ -499,8 +500,8 @@ add_sky (JgScene *s)
     for (int j = 0; j < SKY_SEGMENTS / 2; j++)
       {
         double p[3], q[3];
-        jg_doa_to_vector (az, -90.0 + 360.0 * j / SKY_SEGMENTS, p);
-        jg_doa_to_vector (az, -90.0 + 360.0 * (j + 1) / SKY_SEGMENTS, q);
+        jg_doa_to_camera (az, -90.0 + 360.0 * j / SKY_SEGMENTS, p);
+        jg_doa_to_camera (az, -90.0 + 360.0 * (j + 1) / SKY_SEGMENTS, q);
         for (int i = 0; i < 3; i++)
           {
             p[i] *= r;
@@ -578,7 +579,7 @@ rebuild (JgScene *s)
           if (s->flags & JG_OVERLAY_DOA)
             {
               JgLabelAnchor l = { JG_LABEL_DOA, set, j, { 0 }, 0, 0, FALSE };
-              jg_doa_to_vector (d->az_deg, d->el_deg, l.xyz);
+              jg_doa_to_camera (d->az_deg, d->el_deg, l.xyz);
               for (int i = 0; i < 3; i++)
                 l.xyz[i] *= ray_length (d);
               g_array_append_val (s->labels, l);
@@ -632,7 +633,7 @@ fill_hit (JgPickHit *hit, JgPickKind kind, JgOverlaySet set, guint index, const 
   hit->index = index;
   memcpy (hit->xyz, p, sizeof hit->xyz);
   hit->distance = sqrt (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]);
-  jg_vector_to_doa (p, &hit->az_deg, &hit->el_deg);
+  jg_camera_to_doa (p, &hit->az_deg, &hit->el_deg);
 }
 
 gboolean
@@ -654,7 +655,7 @@ jg_scene_pick (JgScene *s, const double origin[3], const double dir[3], double t
           {
             const JgDoa *d = &g_array_index (s->doas[set], JgDoa, j);
             double end[3];
-            jg_doa_to_vector (d->az_deg, d->el_deg, end);
+            jg_doa_to_camera (d->az_deg, d->el_deg, end);
             for (int i = 0; i < 3; i++)
               end[i] *= ray_length (d);
             double dist = jg_pick_ray_segment (origin, dir, o, end, &t);

@@ -1,16 +1,7 @@
 #include "audio/jg-audio-file.h"
 #include "core/jg-error.h"
 
-#include <errno.h>
-#include <glib/gstdio.h>
-#include <sndfile.h>
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
-
-/* Files are read whole; a bound keeps a corrupt header from asking for
- * terabytes. 2^31 samples is over 4 hours of 4-channel 48 kHz audio. */
-#define MAX_SAMPLES ((gsize) 1 << 31)
+#include "data/jg-audio-clip.h"
 
 JgAudioBuffer *
 jg_audio_buffer_new (gsize n_frames, guint n_channels, guint sample_rate)
@@ -33,107 +24,39 @@ jg_audio_buffer_free (JgAudioBuffer *buf)
   g_free (buf);
 }
 
+/* Reading and writing go through the data module's clip code (one
+ * libsndfile path for the whole project); this file only changes the layout
+ * between its channel-major clips and the interleaved frames DSP works on. */
 JgAudioBuffer *
 jg_audio_file_read (const char *path, guint want_channels, GError **error)
 {
-  g_autoptr(JgAudioBuffer) buf = NULL;
-  SF_INFO info = { 0 };
-  SNDFILE *sf;
-  sf_count_t got;
+  g_autoptr(JgAudioClip) clip = jg_audio_clip_load (path, error);
+  JgAudioBuffer *buf;
 
-  sf = sf_open (path, SFM_READ, &info);
-  if (sf == NULL)
-    {
-      g_set_error (error, JG_ERROR, g_file_test (path, G_FILE_TEST_EXISTS) ? JG_ERROR_INVALID_DATA
-                                                                          : JG_ERROR_NOT_FOUND,
-                   "%s: cannot read audio: %s", path, sf_strerror (NULL));
-      return NULL;
-    }
-  if (info.channels < 1 || info.channels > 64 || info.samplerate < 1000 || info.samplerate > 768000)
+  if (clip == NULL)
+    return NULL;
+  if (want_channels != 0 && clip->channels != want_channels)
     {
       g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
-                   "%s: implausible audio format (%d channels at %d Hz)", path,
-                   info.channels, info.samplerate);
-      sf_close (sf);
+                   "%s: has %u channels, expected %u (first-order ambisonics)", path,
+                   clip->channels, want_channels);
       return NULL;
     }
-  if (want_channels != 0 && (guint) info.channels != want_channels)
-    {
-      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
-                   "%s: has %d channels, expected %u (first-order ambisonics)", path,
-                   info.channels, want_channels);
-      sf_close (sf);
-      return NULL;
-    }
-  if (info.frames <= 0 || (gsize) info.frames > MAX_SAMPLES / (gsize) info.channels)
-    {
-      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
-                   "%s: %s (%" G_GINT64_FORMAT " frames)", path,
-                   info.frames <= 0 ? "no audio frames" : "too long to load",
-                   (gint64) info.frames);
-      sf_close (sf);
-      return NULL;
-    }
-  buf = jg_audio_buffer_new ((gsize) info.frames, (guint) info.channels, (guint) info.samplerate);
-  got = sf_readf_float (sf, buf->samples, info.frames);
-  sf_close (sf);
-  if (got <= 0)
-    {
-      g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
-                   "%s: audio data could not be decoded", path);
-      return NULL;
-    }
-  /* A truncated file reads short; keep what decoded. */
-  buf->n_frames = (gsize) got;
-  return g_steal_pointer (&buf);
+  buf = jg_audio_buffer_new (clip->n_frames, clip->channels, clip->sample_rate);
+  for (gsize i = 0; i < clip->n_frames; i++)
+    for (guint c = 0; c < clip->channels; c++)
+      buf->samples[i * clip->channels + c] = clip->data[c * clip->n_frames + i];
+  return buf;
 }
 
 gboolean
 jg_audio_file_write_wav (const char *path, const float *samples, gsize n_frames,
                          guint n_channels, guint sample_rate, GError **error)
 {
-  g_autofree char *tmp = g_strdup_printf ("%s.tmp-XXXXXX", path);
-  SF_INFO info = { 0 };
-  SNDFILE *sf;
-  int fd;
+  g_autofree float *planar = g_new (float, MAX (n_frames * n_channels, 1));
 
-  fd = g_mkstemp_full (tmp, O_RDWR, 0644);
-  if (fd < 0)
-    {
-      int e = errno;
-      g_set_error (error, JG_ERROR, JG_ERROR_IO, "%s: cannot create a temporary file: %s",
-                   path, g_strerror (e));
-      return FALSE;
-    }
-  info.channels = (int) n_channels;
-  info.samplerate = (int) sample_rate;
-  info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
-  /* libsndfile closes the descriptor on sf_close. */
-  sf = sf_open_fd (fd, SFM_WRITE, &info, TRUE);
-  if (sf == NULL)
-    {
-      g_set_error (error, JG_ERROR, JG_ERROR_IO, "%s: cannot write audio: %s", path,
-                   sf_strerror (NULL));
-      close (fd);
-      g_unlink (tmp);
-      return FALSE;
-    }
-  if (sf_writef_float (sf, samples, (sf_count_t) n_frames) != (sf_count_t) n_frames)
-    {
-      g_set_error (error, JG_ERROR, JG_ERROR_IO, "%s: writing audio failed: %s", path,
-                   sf_strerror (sf));
-      sf_close (sf);
-      g_unlink (tmp);
-      return FALSE;
-    }
-  sf_write_sync (sf);
-  if (sf_close (sf) != 0 || g_rename (tmp, path) != 0)
-    {
-      int e = errno;
-      g_set_error (error, JG_ERROR, JG_ERROR_IO, "%s: cannot finish writing: %s", path,
-                   g_strerror (e));
-      g_unlink (tmp);
-      return FALSE;
-    }
-  return TRUE;
+  for (gsize i = 0; i < n_frames; i++)
+    for (guint c = 0; c < n_channels; c++)
+      planar[c * n_frames + i] = samples[i * n_channels + c];
+  return jg_wav_write (path, planar, n_channels, sample_rate, n_frames, JG_WAV_FLOAT, error);
 }

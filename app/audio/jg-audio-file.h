@@ -1,4 +1,5 @@
-/* jg-audio-file.h: whole-file audio reading and atomic writing (libsndfile). */
+/* jg-audio-file.h: whole files as interleaved float frames for the DSP
+ * (reading and atomic writing through data/jg-audio-clip.h). */
 #pragma once
 
 #include <glib.h>

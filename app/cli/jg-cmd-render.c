@@ -1,5 +1,6 @@
 /* `jaeger render`: one sample's 3-D view to a PNG, offscreen (EGL), with
  * the same renderer, overlays and camera as the app's scene view. */
+#include "audio/jg-foa.h"
 #include "cli/jg-cli.h"
 #include "core/jg-error.h"
 #include "data/jg-sample.h"
@@ -114,7 +115,7 @@ ray_length (JgScene *scene, double az, double el)
   double d[3], t;
   gsize idx;
 
-  jg_doa_to_vector (az, el, d);
+  jg_doa_to_camera (az, el, d);
   if (jg_pick_ray_points (o, d, jg_scene_get_points (scene), jg_scene_get_n_points (scene),
                           0.01, &idx, &t))
     return t;

@@ -1,6 +1,7 @@
 /* Camera maths without GL: the sensor view against the intrinsics formula,
  * text round trips, snap views, orbit/pan/fly geometry, the published
  * head orientation and smooth transitions. */
+#include "audio/jg-foa.h"
 #include "core/jg-error.h"
 #include "render/jg-camera.h"
 
@@ -124,7 +125,7 @@ test_orientation (void)
       jg_camera_get_rotation (cam, r);
       for (int k = 0; k < 3; k++)
         fwd[k] = -r[6 + k];
-      jg_vector_to_doa (fwd, &az, &el);
+      jg_camera_to_doa (fwd, &az, &el);
       jg_camera_get_orientation (cam, &y, &pi, &ro);
       g_assert_cmpfloat_with_epsilon (az, y, 1e-9);
       g_assert_cmpfloat_with_epsilon (el, pi, 1e-9);
@@ -149,11 +150,11 @@ test_orientation (void)
   }
   /* a DoA vector and back */
   double d[3], az, el;
-  jg_doa_to_vector (-7, -22, d);
-  jg_vector_to_doa (d, &az, &el);
+  jg_doa_to_camera (-7, -22, d);
+  jg_camera_to_doa (d, &az, &el);
   g_assert_cmpfloat_with_epsilon (az, -7, 1e-12);
   g_assert_cmpfloat_with_epsilon (el, -22, 1e-12);
-  jg_doa_to_vector (90, 0, d);   /* positive azimuth is to the left: -x */
+  jg_doa_to_camera (90, 0, d);   /* positive azimuth is to the left: -x */
   g_assert_cmpfloat_with_epsilon (d[0], -1, 1e-12);
 }
 

@@ -1,5 +1,6 @@
 /* Picking and scene building without GL: the primitives against brute-force
  * references, and clicks on a synthetic wall + box scene. */
+#include "audio/jg-foa.h"
 #include "core/jg-error.h"
 #include "render/jg-pick.h"
 #include "render/jg-scene.h"
@@ -265,7 +266,7 @@ test_geometry (void)
   jg_scene_get_geometry (scene, &l, &nl, &t, &nt, &m, &nm);
   g_assert_cmpuint (nm, ==, 2);
   double d[3];
-  jg_doa_to_vector (20, 5, d);
+  jg_doa_to_camera (20, 5, d);
   for (int i = 0; i < 3; i++)
     g_assert_cmpfloat_with_epsilon (m[0].xyz[i], 1.5 * d[i], 1e-6);
   for (int i = 0; i < 3; i++)
@@ -334,7 +335,7 @@ test_scene_pick (void)
   JgCameraPose side = { { 0, 0, -1 }, 3, 60, -30, 0, 60 };
   jg_camera_set_pose (cam, &side);
   double mid[3];
-  jg_doa_to_vector (-30, 0, mid);
+  jg_doa_to_camera (-30, 0, mid);
   for (int i = 0; i < 3; i++)
     mid[i] *= 0.6;
   g_assert_true (jg_camera_project (cam, 640, 480, mid, &u, &v));

@@ -4,6 +4,7 @@
  * (jg_intrinsics_project), which the sensor view must reproduce: box
  * corners and the DoA direction within 2 px, the cloud over the valid
  * depth pixels. Bad use gives exit 2, bad files exit 1 with the path. */
+#include "audio/jg-foa.h"
 #include "data/jg-intrinsics.h"
 #include "data/jg-png.h"
 #include "render/jg-camera.h"
@@ -162,7 +163,7 @@ test_sensor_view (void)
 
   /* seen from the sensor, the DoA ray is a dot in its direction: az 20 is left of centre */
   double d[3], u = -1, v = -1;
-  jg_doa_to_vector (20, 5, d);
+  jg_doa_to_camera (20, 5, d);
   g_assert_true (jg_intrinsics_project (&k, d, &u, &v));
   g_assert_cmpfloat (u, <, W / 2.0);
   g_assert_cmpfloat (nearest (img, u, v, gt_color), <=, 2.0);

@@ -3,6 +3,7 @@
  * the sensor view, eye-dome lighting darkens the far side of a depth step
  * only, and a box's corners and a DoA ray land where the camera model
  * (jg_camera_project) puts them, within 2 px. */
+#include "audio/jg-foa.h"
 #include "render/jg-gl-offscreen.h"
 #include "render/jg-renderer.h"
 
@@ -227,7 +228,7 @@ test_overlays_land_on_model (void)
       hi_v = MAX (hi_v, cv[i]);
     }
   double o[3] = { 0, 0, 0 }, e[3];
-  jg_doa_to_vector (doa.az_deg, doa.el_deg, e);
+  jg_doa_to_camera (doa.az_deg, doa.el_deg, e);
   for (int i = 0; i < 3; i++)
     e[i] *= doa.length;
   g_assert_true (jg_camera_project (cam, w, h, o, &ru[0], &rv[0]));
