@@ -356,6 +356,12 @@ jg_qwen2_forward (JgQwen2 *self, const guint32 *ids, guint n, const guint32 *pos
   return logits == NULL || jg_tensor_download_f32 (self->logits, logits, error);
 }
 
+gboolean
+jg_qwen2_get_logits (JgQwen2 *self, float *logits, GError **error)
+{
+  return jg_tensor_download_f32 (self->logits, logits, error);
+}
+
 static gboolean
 is_stop (const JgGenerateOptions *o, guint32 t)
 {

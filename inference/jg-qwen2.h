@@ -31,6 +31,11 @@ guint    jg_qwen2_get_n_past (JgQwen2 *self);
 gboolean jg_qwen2_forward (JgQwen2 *self, const guint32 *ids, guint n, const guint32 *positions,
                            float *logits, GError **error);
 
+/* Copies the logits (vocab floats) of the last step run: the prefill's
+ * last position, or the last decoded token. In a JgTokenFunc these are
+ * the logits the token was chosen from. */
+gboolean jg_qwen2_get_logits (JgQwen2 *self, float *logits, GError **error);
+
 typedef struct {
   guint max_tokens;
   float temperature;            /* 0: greedy */

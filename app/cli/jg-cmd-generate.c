@@ -1,6 +1,7 @@
 /* `jaeger generate`: text in, the Qwen2 language model's continuation out,
  * printed as the tokens come, with prefill and decode speed on stderr. */
 #include "cli/jg-cli.h"
+#include "core/jg-file-util.h"
 #include "inference/jg-chat.h"
 #include "inference/jg-model-config.h"
 #include "inference/jg-qwen2.h"
@@ -20,6 +21,7 @@ static double gen_top_p = 0.95;
 static gint64 gen_seed;
 static gboolean gen_raw;
 static gboolean gen_ids;
+static char *gen_logits;
 
 static const GOptionEntry generate_entries[] = {
   { "model", 'm', 0, G_OPTION_ARG_FILENAME, &gen_model, "Model folder (config.json, safetensors, tokenizer)", "DIR" },
@@ -32,6 +34,8 @@ static const GOptionEntry generate_entries[] = {
   { "seed", 0, 0, G_OPTION_ARG_INT64, &gen_seed, "Random seed for sampling", "S" },
   { "raw", 0, 0, G_OPTION_ARG_NONE, &gen_raw, "Encode the prompt as it is, without the chat template", NULL },
   { "ids", 0, 0, G_OPTION_ARG_NONE, &gen_ids, "Print token ids instead of text", NULL },
+  { "logits", 0, 0, G_OPTION_ARG_FILENAME, &gen_logits,
+    "Write the logits each token was chosen from (float32 LE, tokens x vocab)", "FILE" },
   { NULL }
 };
 
@@ -42,6 +46,11 @@ static const JgCommand generate_cmd = {
 typedef struct {
   JgTokenizer *tok;
   GString *pending;   /* bytes of a character not yet complete */
+  JgQwen2 *model;
+  float *logits;      /* --logits: max_tokens rows of vocab floats, or NULL */
+  gsize vocab;
+  guint n_rows;
+  GError *error;      /* a failed logits download */
 } Printer;
 
 static gboolean
@@ -51,6 +60,13 @@ print_token (guint32 token, gpointer data)
   gsize n = 0, ready;
   const guint8 *bytes;
 
+  /* The model's logits buffer still holds the row this token came from. */
+  if (p->logits != NULL)
+    {
+      if (!jg_qwen2_get_logits (p->model, p->logits + (gsize) p->n_rows * p->vocab, &p->error))
+        return FALSE;
+      p->n_rows++;
+    }
   if (gen_ids)
     {
       printf ("%s%u", p->pending->len ? " " : "", token);
@@ -88,7 +104,8 @@ jg_cmd_generate (int argc, char **argv)
   JgVkContextOptions vk = { .device = -1 };
   JgGenerateOptions opts = { 0 };
   JgGenerateStats stats = { 0 };
-  Printer printer;
+  Printer printer = { 0 };
+  g_autofree float *logits = NULL;
 
   if (!jg_cli_parse (&generate_cmd, generate_entries, &argc, &argv))
     return JG_EXIT_USAGE;
@@ -172,15 +189,38 @@ jg_cmd_generate (int argc, char **argv)
   opts.n_stop = n_stop;
   printer.tok = tok;
   printer.pending = pending;
-  if (!jg_qwen2_generate (model, (const guint32 *) ids->data, ids->len, &opts, print_token, &printer,
-                          NULL, &stats, &error))
+  printer.model = model;
+  if (gen_logits != NULL)
     {
+      /* All rows up front: nothing is allocated per token. */
+      printer.vocab = (gsize) cfg.vocab_size;
+      logits = g_try_new (float, printer.vocab * (gsize) gen_max_tokens);
+      if (logits == NULL)
+        {
+          jg_cli_error (&generate_cmd, "no memory for %d rows of %zu logits", gen_max_tokens, printer.vocab);
+          return JG_EXIT_FAILURE;
+        }
+      printer.logits = logits;
+    }
+  if (!jg_qwen2_generate (model, (const guint32 *) ids->data, ids->len, &opts, print_token, &printer,
+                          NULL, &stats, &error) || printer.error != NULL)
+    {
+      if (error == NULL)
+        g_propagate_prefixed_error (&error, g_steal_pointer (&printer.error), "reading the logits: ");
+      g_clear_error (&printer.error);
       printf ("\n");
       jg_cli_error (&generate_cmd, "%s", error->message);
       return JG_EXIT_FAILURE;
     }
   printf ("\n");
   fflush (stdout);
+  if (gen_logits != NULL
+      && !jg_file_write_atomic (gen_logits, logits, (gsize) printer.n_rows * printer.vocab * sizeof (float),
+                                &error))
+    {
+      jg_cli_error (&generate_cmd, "%s", error->message);
+      return JG_EXIT_FAILURE;
+    }
   /* The first generated token comes out of the prefill; decode speed
    * counts the steps after it. */
   fprintf (stderr, "%s: prefill %u tokens in %.1f ms (%.1f tokens/s, GPU %.1f ms); decode %u tokens in "

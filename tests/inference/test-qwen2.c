@@ -436,8 +436,9 @@ test_cli_generate (void)
   g_autoptr(GError) error = NULL;
   const char *cli = g_getenv ("JAEGER_CLI");
   g_autofree char *vocab = bytelevel_vocab_json ();
-  g_autofree char *vocab_path = NULL, *merges_path = NULL, *config_path = NULL;
-  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *vocab_path = NULL, *merges_path = NULL, *config_path = NULL, *logits_path = NULL;
+  g_autofree char *out = NULL, *err = NULL, *logits = NULL;
+  gsize logits_len = 0;
   g_autofree float *ref = g_new (float, 16 * VOCAB);
   g_auto(GStrv) got = NULL;
   const char *config =
@@ -454,12 +455,13 @@ test_cli_generate (void)
   vocab_path = g_build_filename (f.dir, "vocab.json", NULL);
   merges_path = g_build_filename (f.dir, "merges.txt", NULL);
   config_path = g_build_filename (f.dir, "config.json", NULL);
+  logits_path = g_build_filename (f.dir, "logits.f32", NULL);
   g_assert_true (g_file_set_contents (vocab_path, vocab, -1, &error));
   g_assert_true (g_file_set_contents (merges_path, "#version: 0.2\n", -1, &error));
   g_assert_true (g_file_set_contents (config_path, config, -1, &error));
   {
     const char *argv[] = { cli, "generate", "--model", f.dir, "--prompt", "hello", "--raw", "--ids",
-                           "--max-tokens", "6", NULL };
+                           "--max-tokens", "6", "--logits", logits_path, NULL };
     g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
                                  &status, &error));
     g_assert_no_error (error);
@@ -470,6 +472,12 @@ test_cli_generate (void)
   g_assert_nonnull (strstr (err, "tokens/s"));
   got = g_strsplit (g_strstrip (out), " ", -1);
   g_assert_cmpuint (g_strv_length (got), ==, GEN);
+  /* --logits: one float32 row per printed token, whose argmax is that token. */
+  g_assert_true (g_file_get_contents (logits_path, &logits, &logits_len, &error));
+  g_assert_cmpuint (logits_len, ==, (gsize) GEN * VOCAB * sizeof (float));
+  for (guint i = 0; i < GEN; i++)
+    g_assert_cmpuint (jg_ref_argmax ((const float *) logits + i * VOCAB, VOCAB), ==,
+                      g_ascii_strtoull (got[i], NULL, 10));
   for (guint i = 0; i < GEN; i++)
     {
       const float *row;
@@ -485,6 +493,8 @@ test_cli_generate (void)
         else if (row[v] > second)
           second = row[v];
       seq[P + i] = jg_ref_argmax (row, VOCAB);
+      /* The written row is the C reference's logits at that position. */
+      assert_logits ("--logits row", (const float *) logits + i * VOCAB, row);
       if (best - second < 1e-4 * fabsf (best))
         break;   /* a near tie could go either way in f32 */
       g_assert_cmpuint (g_ascii_strtoull (got[i], NULL, 10), ==, seq[P + i]);
@@ -492,6 +502,7 @@ test_cli_generate (void)
   g_unlink (vocab_path);
   g_unlink (merges_path);
   g_unlink (config_path);
+  g_unlink (logits_path);
   fixture_clear (&f);
 }
 
