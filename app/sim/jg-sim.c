@@ -682,6 +682,8 @@ write_sample (Sim *sim, const JgSimRoom *room, guint64 scene, const char *scene_
   add_vec (meta, "position", s->pose.pos, 3);
   add_num (meta, "yaw_deg", s->pose.yaw * 180.0 / G_PI);
   json_builder_end_object (meta);
+  /* The key JgSample reads (data/jg-sample.h), so loaders decode the FOA right. */
+  add_str (meta, "foa_convention", jg_foa_convention_to_string (o->convention));
   json_builder_set_member_name (meta, "audio");
   json_builder_begin_object (meta);
   add_str (meta, "convention", jg_foa_convention_to_string (o->convention));
