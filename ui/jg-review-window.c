@@ -14,6 +14,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "eval/jg-eval-store.h"
 #include "eval/jg-export.h"
 #include "store/jg-store.h"
 
@@ -48,6 +49,12 @@ struct _JgReviewWindow {
   GCancellable *sample_cancellable;
   gboolean linking;            /* guards the camera link against echo */
   gboolean pick_task;          /* after opening: filter on the first row's task */
+
+  /* Importing a run (worker thread): progress and cancel shared with it. */
+  GCancellable *import_cancellable;
+  gint import_done, import_total;
+  guint import_tick;
+  char *import_predictions;
 };
 
 G_DEFINE_FINAL_TYPE (JgReviewWindow, jg_review_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -617,6 +624,186 @@ export_action (GtkWidget *widget, const char *action_name, GVariant *param)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }
 
+/* --- Importing a run ------------------------------------------------------------- */
+
+typedef struct {
+  char *store_path, *manifest, *predictions, *root;
+  JgReviewWindow *self;   /* for the progress counters; the task holds a ref */
+  gint64 run;             /* out */
+} ImportJob;
+
+static void
+import_job_free (ImportJob *job)
+{
+  g_free (job->store_path);
+  g_free (job->manifest);
+  g_free (job->predictions);
+  g_free (job->root);
+  g_free (job);
+}
+
+static gboolean
+import_progress (guint done, guint total, gpointer data)
+{
+  JgReviewWindow *self = data;
+
+  g_atomic_int_set (&self->import_done, (gint) done);
+  g_atomic_int_set (&self->import_total, (gint) total);
+  return !g_cancellable_is_cancelled (self->import_cancellable);
+}
+
+/* The same scoring as `jaeger eval --store`, on the window's behalf. */
+static void
+import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ImportJob *job = task_data;
+  g_autoptr(JgManifest) manifest = NULL;
+  g_autoptr(JgPredictionSet) preds = jg_prediction_set_new ();
+  g_autoptr(JgEvaluation) ev = NULL;
+  g_autoptr(JgStore) store = NULL;
+  g_autofree char *fallback = g_path_get_basename (job->predictions);
+  const char *const manifests[] = { job->manifest, NULL };
+  JgEvalOptions options;
+  GError *error = NULL;
+
+  if ((manifest = jg_manifest_load (job->manifest, job->root, &error)) == NULL
+      || !jg_prediction_set_add_file (preds, job->predictions, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  jg_eval_options_init (&options);
+  options.n_resamples = 0;   /* the table needs per-sample errors, not intervals */
+  ev = jg_evaluation_new (&manifest, 1, preds, &options);
+  if ((store = jg_store_open (job->store_path, &error)) == NULL
+      || (job->run = jg_evaluation_save_run (ev, store, manifests, preds, NULL, fallback,
+                                             import_progress, job->self, &error)) == 0)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+import_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  JgReviewWindow *self = JG_REVIEW_WINDOW (widget);
+  int done = g_atomic_int_get (&self->import_done), total = g_atomic_int_get (&self->import_total);
+  g_autofree char *msg = total > 0 ? g_strdup_printf (_("Importing… %d%% (Esc cancels)"), (int) (100.0 * done / total))
+                                   : g_strdup (_("Scoring the predictions… (Esc cancels)"));
+
+  set_status (self, msg);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+import_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  JgReviewWindow *self = JG_REVIEW_WINDOW (source);
+  ImportJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_strdup (self->store_path);
+
+  if (self->queries == NULL)
+    return;   /* the window was closed meanwhile */
+  if (self->import_tick)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->import_tick);
+  self->import_tick = 0;
+  g_clear_object (&self->import_cancellable);
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      set_status (self, error->message);
+      return;
+    }
+  /* Reopen to list the new run, and show it as run A. */
+  if (jg_review_window_open_store (self, path, &error))
+    for (guint i = 0; i < self->runs->len; i++)
+      if (g_array_index (self->runs, JgStoreRun, i).id == job->run)
+        gtk_drop_down_set_selected (self->run_a, i);
+  {
+    g_autofree char *msg = g_strdup_printf (_("Imported run %d"), (int) job->run);
+    set_status (self, msg);
+  }
+}
+
+static void
+start_import (JgReviewWindow *self, const char *manifest)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GSettings) settings = g_settings_new (JG_APP_ID);
+  g_autofree char *root = g_settings_get_string (settings, "dataset-root");
+  ImportJob *job = g_new0 (ImportJob, 1);
+
+  job->store_path = g_strdup (self->store_path);
+  job->manifest = g_strdup (manifest);
+  job->predictions = g_steal_pointer (&self->import_predictions);
+  job->root = *root ? g_steal_pointer (&root) : NULL;
+  job->self = self;
+  self->import_cancellable = g_cancellable_new ();
+  g_atomic_int_set (&self->import_done, 0);
+  g_atomic_int_set (&self->import_total, 0);
+  self->import_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), import_tick, NULL, NULL);
+  task = g_task_new (self, self->import_cancellable, import_done, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) import_job_free);
+  g_task_run_in_thread (task, import_thread);
+}
+
+static void
+import_manifest_response (GtkNativeDialog *dialog, int response, JgReviewWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      start_import (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+import_predictions_response (GtkNativeDialog *dialog, int response, JgReviewWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      GtkFileChooserNative *next = gtk_file_chooser_native_new (_("Choose the Manifest of the Predicted Samples"), GTK_WINDOW (self),
+                                                                GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"), NULL);
+
+      g_free (self->import_predictions);
+      self->import_predictions = g_file_get_path (file);
+      g_signal_connect (next, "response", G_CALLBACK (import_manifest_response), self);
+      gtk_native_dialog_show (GTK_NATIVE_DIALOG (next));
+    }
+  g_object_unref (dialog);
+}
+
+static void
+import_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  JgReviewWindow *self = JG_REVIEW_WINDOW (widget);
+  GtkFileChooserNative *dialog;
+
+  if (self->store == NULL || self->import_cancellable != NULL)
+    {
+      set_status (self, self->store ? NULL : _("Open or create a store first."));
+      return;
+    }
+  dialog = gtk_file_chooser_native_new (_("Import Predictions"), GTK_WINDOW (widget),
+                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Next"), NULL);
+  g_signal_connect (dialog, "response", G_CALLBACK (import_predictions_response), widget);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+cancel_import_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  JgReviewWindow *self = JG_REVIEW_WINDOW (widget);
+
+  if (self->import_cancellable != NULL)
+    g_cancellable_cancel (self->import_cancellable);
+}
+
 /* --- Opening a store ---------------------------------------------------------- */
 
 gboolean
@@ -680,8 +867,14 @@ open_response (GtkNativeDialog *dialog, int response, JgReviewWindow *self)
 static void
 open_store_action (GtkWidget *widget, const char *action_name, GVariant *param)
 {
-  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (_("Open Results Store"), GTK_WINDOW (widget),
-                                                              GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), NULL);
+  gboolean create = g_str_equal (action_name, "win.new-store");
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (create ? _("New Results Store") : _("Open Results Store"),
+                                                              GTK_WINDOW (widget),
+                                                              create ? GTK_FILE_CHOOSER_ACTION_SAVE : GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                              create ? _("_Create") : _("_Open"), NULL);
+
+  if (create)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "results.db");
 
   g_signal_connect (dialog, "response", G_CALLBACK (open_response), widget);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
@@ -710,6 +903,9 @@ jg_review_window_dispose (GObject *object)
   if (self->sample_cancellable)
     g_cancellable_cancel (self->sample_cancellable);
   g_clear_object (&self->sample_cancellable);
+  /* An import in flight holds the window until it ends (it reads the counters). */
+  if (self->import_cancellable)
+    g_cancellable_cancel (self->import_cancellable);
   g_clear_pointer (&self->store, jg_store_free);
   g_clear_pointer (&self->runs, g_array_unref);
   g_clear_object (&self->selection);
@@ -722,6 +918,7 @@ static void
 jg_review_window_finalize (GObject *object)
 {
   g_free (JG_REVIEW_WINDOW (object)->store_path);
+  g_free (JG_REVIEW_WINDOW (object)->import_predictions);
   G_OBJECT_CLASS (jg_review_window_parent_class)->finalize (object);
 }
 
@@ -757,6 +954,9 @@ jg_review_window_class_init (JgReviewWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, JgReviewWindow, view_b);
 
   gtk_widget_class_install_action (widget_class, "win.open-store", NULL, open_store_action);
+  gtk_widget_class_install_action (widget_class, "win.new-store", NULL, open_store_action);
+  gtk_widget_class_install_action (widget_class, "win.import-run", NULL, import_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel-import", NULL, cancel_import_action);
   gtk_widget_class_install_action (widget_class, "win.tag", "s", tag_action);
   gtk_widget_class_install_action (widget_class, "win.edit-note", NULL, edit_note_action);
   gtk_widget_class_install_action (widget_class, "win.next", NULL, step_action);
@@ -769,6 +969,9 @@ jg_review_window_class_init (JgReviewWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "win.undo", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.redo", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open-store", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-store", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK, "win.import-run", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel-import", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-manifest", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.export-report", NULL);
 }

@@ -4,6 +4,7 @@
 #include "core/jg-error.h"
 #include "eval/jg-eval.h"
 #include "eval/jg-export.h"
+#include "eval/jg-eval-store.h"
 #include "store/jg-store.h"
 
 #include <math.h>
@@ -148,67 +149,19 @@ print_table (JgEvaluation *ev, const JgEvalOptions *o)
 }
 
 static gboolean
-save_to_store (JgEvaluation *ev, JgManifest *const *manifests, guint n_manifests,
-               JgPredictionSet *preds, GError **error)
+save_to_store (JgEvaluation *ev, JgPredictionSet *preds, GError **error)
 {
   g_autoptr(JgStore) store = jg_store_open (eval_store, error);
-  guint n = jg_evaluation_get_n_samples (ev);
-  g_autofree JgStoreSample *samples = NULL;
-  g_autofree gint64 *ids = NULL;
-  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GArray) preds_out = g_array_new (FALSE, FALSE, sizeof (JgStorePrediction));
-  g_autoptr(GString) name = g_string_new (NULL);
-  g_autoptr(GString) manifest_list = g_string_new (NULL);
-  g_autofree char *run_name = NULL;
-  const JgRunInfo *ri = jg_prediction_set_get_run (preds);
-  JgStoreRunInfo info;
-  gint64 ds, run;
+  g_autofree char *fallback = g_path_get_basename (eval_predictions[0]);
+  gint64 run;
 
   if (store == NULL)
     return FALSE;
-  /* The dataset is the set of manifests, by absolute path, so runs over the
-   * same files share samples and can be compared. */
-  for (guint m = 0; m < n_manifests; m++)
-    {
-      g_autofree char *abs = g_canonicalize_filename (eval_manifests[m], NULL);
-      g_string_append_printf (name, "%s%s", m ? " + " : "", abs);
-      g_string_append_printf (manifest_list, "%s%s", m ? "\n" : "", abs);
-    }
-  samples = g_new0 (JgStoreSample, n);
-  ids = g_new0 (gint64, n);
-  for (guint i = 0; i < n; i++)
-    {
-      const JgManifestEntry *e = jg_evaluation_get_sample (ev, i)->entry;
-      g_ptr_array_add (entries, jg_manifest_entry_to_json (e));
-      samples[i] = (JgStoreSample) {
-        e->original_path, e->task, e->gender == JG_GENDER_NONE ? NULL : jg_gender_to_string (e->gender),
-        e->text, g_ptr_array_index (entries, i),
-      };
-    }
-  ds = jg_store_ensure_dataset (store, name->str, manifest_list->str, samples, n, ids, error);
-  if (ds == 0)
-    return FALSE;
-  for (guint i = 0; i < n; i++)
-    {
-      const JgEvalSample *s = jg_evaluation_get_sample (ev, i);
-      JgStorePrediction p = { ids[i], NULL, s->metrics };
-
-      if (s->prediction == NULL)
-        continue;
-      p.pred_text = s->prediction->pred_text;
-      g_array_append_val (preds_out, p);
-    }
-  if (eval_run_name != NULL)
-    run_name = g_strdup (eval_run_name);
-  else if (ri->model == NULL)
-    run_name = g_path_get_basename (eval_predictions[0]);
-  info = (JgStoreRunInfo) { run_name, ri->model, ri->checkpoint, ri->settings, ri->date };
-  run = jg_store_add_run (store, ds, &info, (JgStorePrediction *) preds_out->data, preds_out->len,
-                          NULL, NULL, error);
+  run = jg_evaluation_save_run (ev, store, (const char *const *) eval_manifests, preds, eval_run_name,
+                                fallback, NULL, NULL, error);
   if (run == 0)
     return FALSE;
-  fprintf (stderr, "jaeger eval: saved run %" G_GINT64_FORMAT " (dataset %" G_GINT64_FORMAT
-           ", %u predictions) in %s\n", run, ds, preds_out->len, eval_store);
+  fprintf (stderr, "jaeger eval: saved run %" G_GINT64_FORMAT " in %s\n", run, eval_store);
   return TRUE;
 }
 
@@ -290,7 +243,7 @@ run_eval (void)
       return JG_EXIT_FAILURE;
     }
   if (eval_store != NULL
-      && !save_to_store (ev, (JgManifest **) manifests->pdata, manifests->len, preds, &error))
+      && !save_to_store (ev, preds, &error))
     {
       jg_cli_error (&eval_cmd, "%s", error->message);
       return JG_EXIT_FAILURE;
