@@ -16,7 +16,7 @@ static gboolean doa_track;
 
 static const GOptionEntry doa_entries[] = {
   { "convention", 'c', 0, G_OPTION_ARG_STRING, &doa_convention,
-    "FOA channel convention of IN: ambix (default), fuma, n3d or jaeger", "NAME" },
+    "FOA channel convention of IN: ambix, fuma, n3d or jaeger (default: metadata.json beside IN, else ambix)", "NAME" },
   { "json", 0, 0, G_OPTION_ARG_NONE, &doa_json, "Print JSON with the per-frame track", NULL },
   { "track", 0, 0, G_OPTION_ARG_NONE, &doa_track, "Also print the per-frame track as text", NULL },
   { NULL }
@@ -30,14 +30,37 @@ static const JgCommand doa_cmd = {
   "left; elevation positive up (degrees).", NULL
 };
 
+/* Without --convention: a SpatialSceneQA sample's metadata.json beside the
+ * file says which convention it uses ("foa_convention", as the sample
+ * loader reads it); any other file is taken as ambiX. */
+static JgFoaConvention
+convention_beside (const char *input)
+{
+  g_autofree char *dir = g_path_get_dirname (input);
+  g_autofree char *meta = g_build_filename (dir, "metadata.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JgFoaConvention conv = JG_FOA_AMBIX;
+  JsonNode *root;
+
+  if (g_file_test (meta, G_FILE_TEST_IS_REGULAR) && json_parser_load_from_file (parser, meta, NULL)
+      && (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root))
+    {
+      const char *name = json_object_get_string_member_with_default (json_node_get_object (root),
+                                                                     "foa_convention", NULL);
+      if (name == NULL || !jg_foa_convention_from_string (name, &conv, NULL))
+        conv = JG_FOA_AMBIX;
+    }
+  return conv;
+}
+
 static gboolean
-parse_convention (const JgCommand *cmd, const char *name, JgFoaConvention *conv)
+parse_convention (const JgCommand *cmd, const char *name, const char *input, JgFoaConvention *conv)
 {
   g_autoptr(GError) error = NULL;
 
   if (name == NULL)
     {
-      *conv = JG_FOA_AMBIX;
+      *conv = convention_beside (input);
       return TRUE;
     }
   if (!jg_foa_convention_from_string (name, conv, &error))
@@ -103,7 +126,7 @@ jg_cmd_doa (int argc, char **argv)
         jg_cli_error (&doa_cmd, "unexpected argument '%s'", argv[2]);
       return JG_EXIT_USAGE;
     }
-  if (!parse_convention (&doa_cmd, doa_convention, &conv))
+  if (!parse_convention (&doa_cmd, doa_convention, argv[1], &conv))
     return JG_EXIT_USAGE;
 
   audio = jg_audio_file_read (argv[1], 4, &error);
@@ -144,7 +167,7 @@ static const GOptionEntry binaural_entries[] = {
   { "hrtf", 0, 0, G_OPTION_ARG_FILENAME, &bin_hrtf,
     "SOFA HRTF set (default " JG_HRTF_DEFAULT_PATH ")", "FILE.sofa" },
   { "convention", 'c', 0, G_OPTION_ARG_STRING, &bin_convention,
-    "FOA channel convention of IN: ambix (default), fuma, n3d or jaeger", "NAME" },
+    "FOA channel convention of IN: ambix, fuma, n3d or jaeger (default: metadata.json beside IN, else ambix)", "NAME" },
   { "decoder", 'd', 0, G_OPTION_ARG_STRING, &bin_decoder,
     "binaural (default), stereo (virtual cardioids) or passthrough (rotated ambiX)", "KIND" },
   { "rate", 'r', 0, G_OPTION_ARG_INT, &bin_rate, "Output sample rate (default: the input's)", "HZ" },
@@ -189,7 +212,7 @@ jg_cmd_binaural (int argc, char **argv)
       jg_cli_error (&binaural_cmd, "missing --out OUT.wav");
       return JG_EXIT_USAGE;
     }
-  if (!parse_convention (&binaural_cmd, bin_convention, &conv))
+  if (!parse_convention (&binaural_cmd, bin_convention, argv[1], &conv))
     return JG_EXIT_USAGE;
   if (bin_decoder != NULL && !jg_decoder_kind_from_string (bin_decoder, &kind, &error))
     {

@@ -340,6 +340,20 @@ test_cli (void)
   }
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
+  /* No --convention: a sample's metadata.json beside the file says "jaeger". */
+  {
+    g_autofree char *meta = g_build_filename (dir, "metadata.json", NULL);
+    const char *argv[] = { cli, "doa", wav, NULL };
+    g_assert_true (g_file_set_contents (meta, "{\"foa_convention\": \"jaeger\"}", -1, NULL));
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, &out, &err, &status, NULL));
+    g_assert_cmpint (status, ==, 0);
+    g_assert_cmpint (sscanf (out, "azimuth: %lf; elevation: %lf", &az, &el), ==, 2);
+    g_assert_cmpfloat (fabs (az - -25), <, 1.0);
+    g_assert_cmpfloat (fabs (el - 12), <, 1.0);
+    g_unlink (meta);
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
   {
     const char *argv[] = { cli, "doa", wav, "-c", "jaeger", "--json", NULL };
     JsonObject *o;
