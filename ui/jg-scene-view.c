@@ -40,6 +40,7 @@ struct _JgSceneView {
   guint width, height;   /* of the last frame, device pixels */
   gboolean fit_sensor;   /* at the sensor view: refit it when the size changes */
   char set_labels[JG_N_SETS][16];
+  PangoLayout *label_layout;   /* reused by every frame's labels */
 
   /* Software GL draws a quarter of the points while the camera moves. */
   gboolean software_gl;
@@ -352,7 +353,7 @@ jg_scene_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   guint n;
   int scale = gtk_widget_get_scale_factor (widget);
   PangoLayout *layout;
-  GdkRGBA bg = { 0, 0, 0, 0.6f };
+  static const GdkRGBA bg = { 0, 0, 0, 0.6f };
 
   GTK_WIDGET_CLASS (jg_scene_view_parent_class)->snapshot (widget, snapshot);
   if (self->renderer == NULL)
@@ -360,7 +361,9 @@ jg_scene_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   n = jg_scene_get_labels (self->scene, &anchors);
   if (n == 0)
     return;
-  layout = gtk_widget_create_pango_layout (widget, NULL);
+  if (self->label_layout == NULL)
+    self->label_layout = gtk_widget_create_pango_layout (widget, NULL);
+  layout = self->label_layout;
   for (guint i = 0; i < n; i++)
     {
       char text[96];
@@ -386,7 +389,14 @@ jg_scene_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       gtk_snapshot_append_layout (snapshot, layout, &fg);
       gtk_snapshot_restore (snapshot);
     }
-  g_object_unref (layout);
+}
+
+static void
+jg_scene_view_css_changed (GtkWidget *widget, GtkCssStyleChange *change)
+{
+  GTK_WIDGET_CLASS (jg_scene_view_parent_class)->css_changed (widget, change);
+  /* The font may have changed: make the label layout anew. */
+  g_clear_object (&JG_SCENE_VIEW (widget)->label_layout);
 }
 
 /* --- Input --------------------------------------------------------------- */
@@ -533,6 +543,7 @@ jg_scene_view_finalize (GObject *object)
   JgSceneView *self = JG_SCENE_VIEW (object);
 
   g_clear_handle_id (&self->settle_id, g_source_remove);
+  g_clear_object (&self->label_layout);
   g_clear_pointer (&self->scene, jg_scene_free);
   g_clear_pointer (&self->camera, jg_camera_free);
   g_clear_error (&self->error);
@@ -553,6 +564,7 @@ jg_scene_view_class_init (JgSceneViewClass *klass)
   widget_class->realize = jg_scene_view_realize;
   widget_class->unrealize = jg_scene_view_unrealize;
   widget_class->snapshot = jg_scene_view_snapshot;
+  widget_class->css_changed = jg_scene_view_css_changed;
   area_class->render = jg_scene_view_render;
   area_class->resize = jg_scene_view_resize;
 

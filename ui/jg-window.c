@@ -68,6 +68,7 @@ struct _JgWindow {
   guint hrtf_rate;
   JgFoaAnalysis *analysis;            /* of the shown sample's audio, or NULL */
   int track_frame;                    /* frame of the live direction shown, -1 none */
+  float analysis_peak;                /* loudest frame energy of the analysis */
 
   JgTextModel *model;                 /* used only by the asking thread while asking */
   struct _Asking *asking;             /* the question being answered, or NULL */
@@ -499,14 +500,11 @@ show_live_direction (JgWindow *self, double pos)
 
   if (self->analysis != NULL && pos >= 0.0)
     {
-      float peak = 0.0f;
       frame = (int) lround (pos / self->analysis->frame_period);
       if (frame >= (int) self->analysis->n_frames)
         frame = -1;
-      for (guint t = 0; frame >= 0 && t < self->analysis->n_frames; t++)
-        peak = MAX (peak, self->analysis->frame_energy[t]);
       /* Silent frames have no direction worth drawing (40 dB below the loudest). */
-      if (frame >= 0 && self->analysis->frame_energy[frame] < peak * 1e-4f)
+      if (frame >= 0 && self->analysis->frame_energy[frame] < self->analysis_peak * 1e-4f)
         frame = -1;
     }
   if (frame == self->track_frame)
@@ -866,6 +864,9 @@ sample_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
   show_predictions (self);
   g_clear_pointer (&self->analysis, jg_foa_analysis_free);
   self->analysis = g_steal_pointer (&loaded->analysis);
+  self->analysis_peak = 0.0f;
+  for (guint t = 0; self->analysis != NULL && t < self->analysis->n_frames; t++)
+    self->analysis_peak = MAX (self->analysis_peak, self->analysis->frame_energy[t]);
   show_audio_estimate (self);
   jg_scene_view_scene_changed (self->scene_view);
   jg_scene_view_set_view (self->scene_view, JG_VIEW_SENSOR);
