@@ -10,8 +10,12 @@
 #define DEFAULT_RAY_LENGTH 2.0
 #define CONE_SEGMENTS 32
 #define SKY_SEGMENTS 48
-#define FACE_ALPHA 0.18f
-#define CONE_ALPHA 0.15f
+/* Translucent surfaces are drawn from their near side only (outward
+ * winding, back faces culled): one layer instead of two halves the fill,
+ * which is most of the overlays' cost on software GL. The alphas are
+ * those of the two layers seen before, 1 - (1 - a)^2 of 0.18 and 0.15. */
+#define FACE_ALPHA 0.33f
+#define CONE_ALPHA 0.28f
 
 struct _JgScene {
   /* cloud */
@@ -389,7 +393,13 @@ add_box (JgScene *s, const JgBox *b, const float c[3])
       for (int side = 0; side < 2; side++)
         {
           int u = 1 << ((axis + 1) % 3), v = 1 << ((axis + 2) % 3), base = side << axis;
+          /* counter-clockwise seen from outside: u x v is +axis */
           int quad[4] = { base, base | u, base | u | v, base | v };
+          if (side == 0)
+            {
+              quad[1] = base | v;
+              quad[3] = base | u;
+            }
           double p[4][3];
           for (int i = 0; i < 4; i++)
             box_corner (b, quad[i], p[i]);
@@ -457,11 +467,13 @@ add_doa (JgScene *s, const JgDoa *doa, const float c[3])
           for (int i = 0; i < 3; i++)
             ring[j][i] = d[i] * h + r * (cos (a) * e1[i] + sin (a) * e2[i]);
         }
+      /* (e1, e2, d) is right-handed, so (apex, ring[j + 1], ring[j]) is
+       * counter-clockwise seen from outside the cone */
       for (int j = 0; j < CONE_SEGMENTS; j++)
         {
           put (s->tris, origin, c, CONE_ALPHA);
-          put (s->tris, ring[j], c, CONE_ALPHA);
           put (s->tris, ring[j + 1], c, CONE_ALPHA);
+          put (s->tris, ring[j], c, CONE_ALPHA);
           line (s->lines, ring[j], ring[j + 1], c, 0.8f);
         }
       for (int j = 0; j < CONE_SEGMENTS; j += CONE_SEGMENTS / 4)
