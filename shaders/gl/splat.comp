@@ -51,10 +51,14 @@ void main ()
     for (int x = lo.x; x < hi.x; x++)
       {
         int p = y * u_size.x + x;
+        // a plain load first: most points lose to what is there already,
+        // and the atomic is the expensive part
 #if defined(KEY64)
-        atomicMin (key[p], k);
+        if (k < key[p])
+          atomicMin (key[p], k);
 #elif defined(DEPTH_PASS)
-        atomicMin (depth[p], bits);
+        if (bits < depth[p])
+          atomicMin (depth[p], bits);
 #else
         if (depth[p] == bits)
           index[p] = i;
