@@ -61,6 +61,9 @@ struct _JgRenderer {
   JgSplat *cpu;
   GLuint cpu_fbo, cpu_color, cpu_depth;   /* the CPU image and its depth */
   guint cpu_w, cpu_h;
+  guint8 *ramp_rgba;   /* per point, the depth or height ramp for the CPU path */
+  guint ramp_capacity, ramp_serial;
+  JgColorMode ramp_mode;
 
   GLuint cloud_vao, pos_vbo, col_vbo;
   guint cloud_capacity, n_points, cloud_serial, point_budget;
@@ -699,6 +702,37 @@ draw_points_compute (JgRenderer *r, mat4 vp, guint w, guint h, gboolean edl)
   glDepthFunc (GL_LESS);
 }
 
+/* The depth or height ramp per point, as points.vert colours them, made
+ * again only when the sample or the mode changes. */
+static const guint8 *
+ramp_colors (JgRenderer *r, JgScene *scene)
+{
+  const double *range = r->mode == JG_COLOR_HEIGHT ? r->height_range : r->depth_range;
+  const float *xyz = jg_scene_get_points (scene);
+  float lo = (float) range[0], span = MAX ((float) (range[1] - range[0]), 1e-6f);
+
+  if (r->ramp_serial == r->cloud_serial && r->ramp_mode == r->mode && r->ramp_rgba)
+    return r->ramp_rgba;
+  if (r->n_points > r->ramp_capacity || r->ramp_rgba == NULL)
+    {
+      g_free (r->ramp_rgba);
+      r->ramp_capacity = MAX (r->n_points, 1u);
+      r->ramp_rgba = g_malloc ((gsize) r->ramp_capacity * 4);
+    }
+  for (guint i = 0; i < r->n_points; i++)
+    {
+      float c[3], t = r->mode == JG_COLOR_DEPTH ? (-xyz[3 * i + 2] - lo) / span
+                                                : (xyz[3 * i + 1] - lo) / span;
+      jg_splat_ramp (t, c);
+      for (int k = 0; k < 3; k++)
+        r->ramp_rgba[4 * i + k] = (guint8) (CLAMP (c[k], 0.0f, 1.0f) * 255.0f + 0.5f);
+      r->ramp_rgba[4 * i + 3] = 255;
+    }
+  r->ramp_serial = r->cloud_serial;
+  r->ramp_mode = r->mode;
+  return r->ramp_rgba;
+}
+
 static GLuint
 new_texture (GLenum internal, guint w, guint h, GLenum format, GLenum type)
 {
@@ -721,7 +755,6 @@ new_texture (GLenum internal, guint w, guint h, GLenum format, GLenum type)
 static gboolean
 draw_points_cpu (JgRenderer *r, JgScene *scene, mat4 vp, guint w, guint h, gboolean edl, GLint target)
 {
-  const double *range = r->mode == JG_COLOR_HEIGHT ? r->height_range : r->depth_range;
   JgSplatFrame f;
   float size;
 
@@ -735,9 +768,11 @@ draw_points_cpu (JgRenderer *r, JgScene *scene, mat4 vp, guint w, guint h, gbool
       glFramebufferTexture2D (GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->cpu_color, 0);
       if (glCheckFramebufferStatus (GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
         {
+          /* the view stays usable: GL_POINTS from now on */
           g_warning ("3-D view: a %ux%u image target is incomplete; drawing GL_POINTS", w, h);
           glBindFramebuffer (GL_FRAMEBUFFER, target);
           free_cpu_target (r);
+          r->path = PATH_GL_POINTS;
           return FALSE;
         }
       glBindFramebuffer (GL_FRAMEBUFFER, target);
@@ -749,12 +784,10 @@ draw_points_cpu (JgRenderer *r, JgScene *scene, mat4 vp, guint w, guint h, gbool
   r->stats.points_drawn = f.n;
   r->stats.point_size_drawn = size;
   f.xyz = jg_scene_get_points (scene);
-  f.rgba = jg_scene_get_colors (scene);
+  f.rgba = r->mode == JG_COLOR_RGB ? jg_scene_get_colors (scene)
+         : r->mode == JG_COLOR_SOLID ? NULL : ramp_colors (r, scene);
   memcpy (f.view_proj, vp, sizeof f.view_proj);
   f.size = MAX (1, (int) (size + 0.5f));
-  f.mode = r->mode;
-  f.range[0] = (float) range[0];
-  f.range[1] = (float) range[1];
   memcpy (f.solid, r->solid, sizeof f.solid);
   memcpy (f.background, r->background, sizeof f.background);
   f.edl_strength = edl ? r->edl_strength : 0.0f;

@@ -25,6 +25,8 @@ struct _JgScene {
   guint lod_count[JG_SCENE_LOD_LEVELS];
   float *xyz;
   guint8 *rgba;
+  guint *rgb_col;          /* colour column per depth column, kept */
+  guint rgb_col_capacity;
   double lo[3], hi[3];
   guint cloud_serial;
 
@@ -98,6 +100,7 @@ jg_scene_free (JgScene *s)
   g_array_unref (s->labels);
   g_free (s->xyz);
   g_free (s->rgba);
+  g_free (s->rgb_col);
   g_free (s);
 }
 
@@ -152,11 +155,26 @@ jg_scene_set_cloud (JgScene *s, const guint8 *rgb, guint rgb_width, guint rgb_he
   /* Level by level (every 4th pixel both ways, then every 2nd, then the
    * rest), so that the first jg_scene_get_lod_count() points of the
    * arrays are an even subsample: a point budget draws a prefix. */
+  /* the colour image's column of each depth column, once, not a 64-bit
+   * division per point */
+  if (rgb != NULL)
+    {
+      if (k->width > s->rgb_col_capacity)
+        {
+          s->rgb_col = g_renew (guint, s->rgb_col, k->width);
+          s->rgb_col_capacity = k->width;
+        }
+      for (guint u = 0; u < k->width; u++)
+        s->rgb_col[u] = (guint) (((guint64) u * rgb_width) / k->width);
+    }
   for (guint level = 0; level < JG_SCENE_LOD_LEVELS; level++)
     {
       for (guint v = 0; v < k->height; v++)
         {
           guint rv = rgb ? (guint) (((guint64) v * rgb_height) / k->height) : 0;
+          /* level 0 and 1 rows are the even ones (every 4th for level 0) */
+          if ((level == 0 && v % 4 != 0) || (level == 1 && v % 2 != 0))
+            continue;
           for (guint u = 0; u < k->width; u++)
             {
               float d = depth[(gsize) v * k->width + u];
@@ -174,8 +192,7 @@ jg_scene_set_cloud (JgScene *s, const guint8 *rgb, guint rgb_width, guint rgb_he
                 }
               if (rgb != NULL)
                 {
-                  guint ru = (guint) (((guint64) u * rgb_width) / k->width);
-                  const guint8 *c = rgb + 3 * ((gsize) rv * rgb_width + ru);
+                  const guint8 *c = rgb + 3 * ((gsize) rv * rgb_width + s->rgb_col[u]);
                   s->rgba[4 * n] = c[0];
                   s->rgba[4 * n + 1] = c[1];
                   s->rgba[4 * n + 2] = c[2];

@@ -39,7 +39,7 @@ struct _JgSplat {
   guint width, height;
   gsize capacity;
   float *depth;        /* window depth, 1 where empty */
-  guint32 *index;      /* the nearest point, where depth < 1 */
+  guint32 *color;      /* the nearest point's RGBA, where depth < 1 */
   gint32 *px, *py;     /* per point, see CULLED */
   float *pd;
   guint proj_capacity;
@@ -81,6 +81,13 @@ barrier_wait (JgSplat *s)
     while (gen == s->barrier_generation)
       g_cond_wait (&s->barrier, &s->lock);
   g_mutex_unlock (&s->lock);
+}
+
+static inline guint8
+unorm8 (float v)
+{
+  v = v * 255.0f + 0.5f;
+  return (guint8) (v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v);
 }
 
 static inline int
@@ -142,8 +149,9 @@ project_points (JgSplat *s, guint i0, guint i1)
 }
 
 /* Phase 2, rows split between the threads: every footprint's pixels in
- * this band keep the nearest point; of equal depths the first, as the
- * GPU's atomicMin of (depth, index) keys. */
+ * this band keep the nearest point's depth and colour (read here, in
+ * point order, so that the resolve gathers nothing); of equal depths the
+ * first, as the GPU's atomicMin of (depth, index) keys. */
 static void
 scatter_band (JgSplat *s, guint y0, guint y1)
 {
@@ -152,10 +160,14 @@ scatter_band (JgSplat *s, guint y0, guint y1)
   const int w = (int) s->width, sz = s->frame.size;
   const int top = (int) y0, bottom = (int) y1;
   float *depth = s->depth;
-  guint32 *index = s->index;
+  guint32 *color = s->color, solid;
+  const guint32 *colors = (const guint32 *) s->frame.rgba;
   const guint n = s->frame.n;
 
-  /* empty: depth 1 (the far plane); the index is read only where a point won */
+  for (int i = 0; i < 3; i++)
+    ((guint8 *) &solid)[i] = unorm8 (s->frame.solid[i]);
+  ((guint8 *) &solid)[3] = 255;
+  /* empty: depth 1 (the far plane); the colour is read only where a point won */
   for (gsize i = (gsize) y0 * w; i < (gsize) y1 * w; i++)
     depth[i] = 1.0f;
   for (guint i = 0; i < n; i++)
@@ -172,25 +184,20 @@ scatter_band (JgSplat *s, guint y0, guint y1)
       for (int y = ya; y < yb; y++)
         {
           float *drow = depth + (gsize) y * w;
-          guint32 *irow = index + (gsize) y * w;
+          guint32 *crow = color + (gsize) y * w;
+          guint32 c = colors ? colors[i] : solid;
           /* branch-free: which of overlapping points wins is data, and
            * mispredicted branches cost more than the stores */
           for (int x = xa; x < xb; x++)
             {
               gboolean near = d < drow[x];
               drow[x] = near ? d : drow[x];
-              irow[x] = near ? i : irow[x];
+              crow[x] = near ? c : crow[x];
             }
         }
     }
 }
 
-static inline guint8
-unorm8 (float v)
-{
-  v = v * 255.0f + 0.5f;
-  return (guint8) (v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v);
-}
 
 /* Eye-dome lighting of one row: the sum over four neighbours at @r of
  * the relative depth step towards them, clamped to [0, 1] each (see
@@ -241,55 +248,43 @@ resolve_band (JgSplat *s, guint band, guint y0, guint y1)
   const JgSplatFrame *f = &s->frame;
   const int w = (int) s->width, h = (int) s->height, r = MAX (f->edl_radius, 1);
   const float a = (f->far - f->near) / f->far;
-  const float span = MAX (f->range[1] - f->range[0], 1e-6f);
   const gboolean edl = f->edl_strength > 0.0f;
   const guint32 *lut = s->lut;
-  const guint8 *colors = f->rgba;
   float *sum = s->sum + (gsize) band * s->sum_width;
-  guint8 bg[4];
+  guint32 bg;
 
   for (int i = 0; i < 4; i++)
-    bg[i] = unorm8 (f->background[i]);
+    ((guint8 *) &bg)[i] = unorm8 (f->background[i]);
   for (int y = (int) y0; y < (int) y1; y++)
     {
       const float *row = s->depth + (gsize) y * w;
-      const guint32 *idx = s->index + (gsize) y * w;
-      guint8 *out = s->rgba + (gsize) y * w * 4;
+      const guint32 *color = s->color + (gsize) y * w;
+      guint32 *out = (guint32 *) s->rgba + (gsize) y * w;
 
-      if (edl)
-        edl_row (row, s->depth + (gsize) MIN (y + r, h - 1) * w,
-                 s->depth + (gsize) MAX (y - r, 0) * w, w, r, a, sum);
-      for (int x = 0; x < w; x++, out += 4)
+      if (!edl)
+        {
+          for (int x = 0; x < w; x++)
+            out[x] = row[x] < 1.0f ? color[x] : bg;
+          continue;
+        }
+      edl_row (row, s->depth + (gsize) MIN (y + r, h - 1) * w,
+               s->depth + (gsize) MAX (y - r, 0) * w, w, r, a, sum);
+      for (int x = 0; x < w; x++)
         {
           /* exp (-strength * sum) from the table in 16.16, sum in [0, 4] */
-          guint32 g = edl ? lut[(int) (sum[x] * LUT_SCALE + 0.5f)] : 65536;
-          guint8 c[4];
+          guint32 g = lut[(int) (sum[x] * LUT_SCALE + 0.5f)];
+          const guint8 *c = (const guint8 *) &color[x];
+          guint8 *o = (guint8 *) &out[x];
 
           if (row[x] >= 1.0f)
             {
-              memcpy (out, bg, 4);
+              out[x] = bg;
               continue;
             }
-          if (f->mode == 0)
-            memcpy (c, colors + 4 * (gsize) idx[x], 4);
-          else
-            {
-              float cf[3];
-              if (f->mode == 3)
-                memcpy (cf, f->solid, sizeof cf);
-              else
-                {
-                  const float *p = f->xyz + 3 * (gsize) idx[x];
-                  jg_splat_ramp (f->mode == 1 ? (-p[2] - f->range[0]) / span
-                                              : (p[1] - f->range[0]) / span, cf);
-                }
-              for (int i = 0; i < 3; i++)
-                c[i] = unorm8 (cf[i]);
-            }
-          out[0] = (guint8) ((c[0] * g + 32768) >> 16);
-          out[1] = (guint8) ((c[1] * g + 32768) >> 16);
-          out[2] = (guint8) ((c[2] * g + 32768) >> 16);
-          out[3] = 255;
+          o[0] = (guint8) ((c[0] * g + 32768) >> 16);
+          o[1] = (guint8) ((c[1] * g + 32768) >> 16);
+          o[2] = (guint8) ((c[2] * g + 32768) >> 16);
+          o[3] = 255;
         }
     }
 }
@@ -373,7 +368,7 @@ jg_splat_free (JgSplat *s)
   g_cond_clear (&s->wake);
   g_cond_clear (&s->done);
   g_cond_clear (&s->barrier);
-  g_free (s->index);
+  g_free (s->color);
   g_free (s->rgba);
   g_free (s->depth);
   g_free (s->sum);
@@ -392,10 +387,10 @@ jg_splat_draw (JgSplat *s, const JgSplatFrame *frame, guint width, guint height)
   g_return_if_fail (width <= JG_SPLAT_MAX_SIZE && height <= JG_SPLAT_MAX_SIZE);
   if (pixels > s->capacity)
     {
-      g_free (s->index);
+      g_free (s->color);
       g_free (s->rgba);
       g_free (s->depth);
-      s->index = g_new (guint32, pixels);
+      s->color = g_new (guint32, pixels);
       s->rgba = g_new (guint8, pixels * 4);
       s->depth = g_new (float, pixels);
       s->capacity = pixels;

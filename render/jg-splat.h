@@ -4,10 +4,11 @@
  * its shader storage and atomics run lane by lane, so neither GL_POINTS
  * nor the compute path is fast there. This does what the compute path
  * does (splat.comp + resolve.frag) in C on a few threads: every point
- * projects itself and keeps the nearest per pixel in a z-buffer of
- * (window depth << 32 | index) keys, then each pixel takes its point's
- * colour, the background where none, and eye-dome lighting from its
- * neighbours' depths. The result is an RGBA8 image and the window depth
+ * projects itself and keeps the nearest per pixel in a z-buffer with its
+ * colour, then each pixel takes that colour, the background where none,
+ * and eye-dome lighting from its neighbours' depths. Colours come per
+ * point (the renderer makes the depth and height ramps once a mode or
+ * sample change, with jg_splat_ramp()). The result is an RGBA8 image and the window depth
  * per pixel (1 where empty), bottom row first, as GL's framebuffers are.
  *
  * GL-free, so tests can compare it with GL_POINTS and with a reference
@@ -21,12 +22,10 @@ G_BEGIN_DECLS
 
 typedef struct {
   const float *xyz;       /* 3 floats a point */
-  const guint8 *rgba;     /* 4 bytes a point */
+  const guint8 *rgba;     /* 4 bytes a point, 4-byte aligned; NULL: all @solid */
   guint n;                /* points to draw (a prefix) */
   float view_proj[16];    /* column-major, as cglm and GL */
   int size;               /* footprint: size x size pixels, as GL_POINTS */
-  int mode;               /* JgColorMode: 0 rgb, 1 depth, 2 height, 3 solid */
-  float range[2];         /* depth or height range of the ramp */
   float solid[3];
   float background[4];
   float edl_strength;     /* 0: no eye-dome lighting */
