@@ -281,7 +281,8 @@ main (int argc, char **argv)
   jg_scene_set_doas (scene, JG_SET_PRED, pred_doa, 3);
   glGenQueries (1, &query);
 
-  printf ("bench-render: %s\n", jg_gl_offscreen_describe (gl));
+  printf ("bench-render: %s, %s\n", jg_gl_offscreen_describe (gl),
+          (const char *) glGetString (GL_VERSION));
   printf ("cloud %ux%u, viewport %ux%u, point size %.0f\n", cw, ch, w, h, point_size);
   /* the renderer's default path, then the GL_POINTS path it replaces
    * and any --also-disable paths, in the same process and context */
