@@ -4,7 +4,8 @@
  *                [--also-disable SPEC]... [--save PREFIX]
  *
  * --also-disable adds a run with JAEGER_GL_DISABLE=SPEC; --save writes
- * each path's frame at the fixed pose to PREFIX-N.png.
+ * each path's frame at the fixed pose to PREFIX-N.png; --paths N runs
+ * only the first N paths (1: the default one, for profiling).
  *
  * A synthetic room (walls, floor, a table) is back-projected from a depth
  * map of --cloud pixels (default 672x378, 254k points) and drawn at --size
@@ -234,6 +235,12 @@ main (int argc, char **argv)
         continue;
       if (g_str_equal (argv[i], "--frames") && (frames = (guint) atoi (argv[i + 1])) > 0)
         continue;
+      if (g_str_equal (argv[i], "--paths") && atoi (argv[i + 1]) >= 1)
+        {
+          /* 1: the default path only (for profiling) */
+          n_paths = MIN ((guint) atoi (argv[i + 1]), n_paths);
+          continue;
+        }
       if (g_str_equal (argv[i], "--save"))
         {
           save = argv[i + 1];
@@ -245,7 +252,7 @@ main (int argc, char **argv)
           continue;
         }
       fprintf (stderr, "usage: bench-render [--cloud WxH] [--size WxH] [--frames N] [--point-size PX]"
-               " [--also-disable JAEGER_GL_DISABLE-value]... [--save PREFIX]\n");
+               " [--also-disable JAEGER_GL_DISABLE-value]... [--save PREFIX] [--paths N]\n");
       return 2;
     }
 
