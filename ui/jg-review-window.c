@@ -305,15 +305,56 @@ format_error (char *buf, gsize len, const JgStoreRow *row, int which)
     g_snprintf (buf, len, "%.3g", m->error);
 }
 
+/* Cells are GtkInscriptions: their size comes from the column's character
+ * counts, not from the text, so binding a row while scrolling changes no
+ * size request (a GtkLabel re-measures, and its column with it, on every
+ * new text). Natural and minimum widths in characters, by column. */
+static const guint column_chars[N_COLS][2] = {
+  { 24, 12 }, { 17, 8 }, { 28, 12 }, { 28, 12 }, { 8, 5 }, { 28, 12 }, { 8, 5 }, { 9, 4 }, { 16, 4 },
+};
+
+/* The full path of the sample cell, asked for only when hovered. */
+static gboolean
+sample_tooltip (GtkWidget *cell, int x, int y, gboolean keyboard, GtkTooltip *tooltip, GtkListItem *item)
+{
+  gpointer obj = gtk_list_item_get_item (item);
+  const JgStoreRow *row = obj ? jg_review_row_get (obj) : NULL;
+
+  if (row == NULL)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, row->path);
+  return TRUE;
+}
+
 static void
 setup_cell (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
 {
-  GtkWidget *label = gtk_label_new (NULL);
+  int col = GPOINTER_TO_INT (user_data);
+  GtkWidget *cell = gtk_inscription_new (NULL);
 
-  gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-  gtk_label_set_single_line_mode (GTK_LABEL (label), TRUE);
-  gtk_list_item_set_child (item, label);
+  gtk_inscription_set_xalign (GTK_INSCRIPTION (cell), 0.0f);
+  gtk_inscription_set_text_overflow (GTK_INSCRIPTION (cell), GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
+  gtk_inscription_set_nat_chars (GTK_INSCRIPTION (cell), column_chars[col][0]);
+  gtk_inscription_set_min_chars (GTK_INSCRIPTION (cell), column_chars[col][1]);
+  if (col == COL_SAMPLE)
+    {
+      gtk_widget_set_has_tooltip (cell, TRUE);
+      g_signal_connect (cell, "query-tooltip", G_CALLBACK (sample_tooltip), item);
+    }
+  gtk_list_item_set_child (item, cell);
+}
+
+/* "scene/task1_00000": the last two components of a path say the most. */
+static const char *
+short_path (const char *p)
+{
+  const char *slash = strrchr (p, '/'), *prev;
+
+  if (slash == NULL || slash == p)
+    return p;
+  for (prev = slash - 1; prev > p && *prev != '/'; prev--)
+    ;
+  return *prev == '/' ? prev + 1 : prev;
 }
 
 static void
@@ -321,44 +362,25 @@ bind_cell (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_d
 {
   int col = GPOINTER_TO_INT (user_data);
   const JgStoreRow *row = jg_review_row_get (gtk_list_item_get_item (item));
-  GtkLabel *label = GTK_LABEL (gtk_list_item_get_child (item));
+  GtkInscription *cell = GTK_INSCRIPTION (gtk_list_item_get_child (item));
   char buf[64];
-  const char *text = "";
+  const char *text = NULL;
 
-  if (row == NULL)
-    {
-      gtk_label_set_label (label, "");
-      return;
-    }
-  switch (col)
-    {
-    case COL_SAMPLE:
+  if (row != NULL)
+    switch (col)
       {
-        const char *p = row->path, *slash = strrchr (p, '/');
-        /* "scene/task1_00000": the last two components say the most. */
-        if (slash != NULL && slash > p)
-          {
-            const char *prev = slash - 1;
-            while (prev > p && *prev != '/')
-              prev--;
-            text = *prev == '/' ? prev + 1 : prev;
-          }
-        else
-          text = p;
-        gtk_widget_set_tooltip_text (GTK_WIDGET (label), row->path);
+      case COL_SAMPLE: text = short_path (row->path); break;
+      case COL_TASK: text = jg_task_to_string (row->task); break;
+      case COL_GT: text = row->gt_text; break;
+      case COL_PRED_A: text = row->pred_text[0]; break;
+      case COL_PRED_B: text = row->pred_text[1]; break;
+      case COL_ERR_A: format_error (buf, sizeof buf, row, 0); text = buf; break;
+      case COL_ERR_B: format_error (buf, sizeof buf, row, 1); text = buf; break;
+      case COL_TAG: text = row->tag == JG_TAG_NONE ? NULL : jg_tag_to_string (row->tag); break;
+      case COL_NOTE: text = row->note; break;
+      default: break;
       }
-      break;
-    case COL_TASK: text = jg_task_to_string (row->task); break;
-    case COL_GT: text = row->gt_text; break;
-    case COL_PRED_A: text = row->pred_text[0] ? row->pred_text[0] : ""; break;
-    case COL_PRED_B: text = row->pred_text[1] ? row->pred_text[1] : ""; break;
-    case COL_ERR_A: format_error (buf, sizeof buf, row, 0); text = buf; break;
-    case COL_ERR_B: format_error (buf, sizeof buf, row, 1); text = buf; break;
-    case COL_TAG: text = row->tag == JG_TAG_NONE ? "" : jg_tag_to_string (row->tag); break;
-    case COL_NOTE: text = row->note ? row->note : ""; break;
-    default: break;
-    }
-  gtk_label_set_label (label, text);
+  gtk_inscription_set_text (cell, text);
 }
 
 static void
@@ -381,6 +403,116 @@ selected_row (JgReviewWindow *self)
 {
   JgReviewRow *item = gtk_single_selection_get_selected_item (self->selection);
   return item ? jg_review_row_get (item) : NULL;
+}
+
+/* --- The 3-D views under the cairo renderer -------------------------------- */
+
+/* GTK 4.8's cairo renderer converts every texture node it draws to cairo's
+ * pixel format (through floats) on every frame, even outside the damaged
+ * region: the two GL views cost about 7 ms of each table scroll frame so.
+ * This bin draws its child once, when the child changes, into a cairo image
+ * surface and shows that through a cairo node, which later frames only
+ * composite within their clip. Other renderers draw the child as it is. */
+#define JG_TYPE_CAIRO_CACHE_BIN (jg_cairo_cache_bin_get_type ())
+G_DECLARE_FINAL_TYPE (JgCairoCacheBin, jg_cairo_cache_bin, JG, CAIRO_CACHE_BIN, GtkWidget)
+
+struct _JgCairoCacheBin {
+  GtkWidget parent_instance;
+  GtkWidget *child;
+};
+
+G_DEFINE_FINAL_TYPE (JgCairoCacheBin, jg_cairo_cache_bin, GTK_TYPE_WIDGET)
+
+enum { BIN_PROP_CHILD = 1 };
+
+static void
+jg_cairo_cache_bin_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  JgCairoCacheBin *self = JG_CAIRO_CACHE_BIN (widget);
+  GtkNative *native = gtk_widget_get_native (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  int scale = gtk_widget_get_scale_factor (widget);
+  g_autoptr(GskRenderNode) node = NULL;
+  GtkSnapshot *inner;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+
+  if (self->child == NULL)
+    return;
+  if (native == NULL || !GSK_IS_CAIRO_RENDERER (gtk_native_get_renderer (native)) || w <= 0 || h <= 0)
+    {
+      gtk_widget_snapshot_child (widget, self->child, snapshot);
+      return;
+    }
+  /* Called only when the child queued a redraw: otherwise GTK reuses the
+   * node made here. */
+  inner = gtk_snapshot_new ();
+  gtk_widget_snapshot_child (widget, self->child, inner);
+  node = gtk_snapshot_free_to_node (inner);
+  if (node == NULL)
+    return;
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w * scale, h * scale);
+  cairo_surface_set_device_scale (surface, scale, scale);
+  cr = cairo_create (surface);
+  gsk_render_node_draw (node, cr);
+  cairo_destroy (cr);
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  cairo_set_source_surface (cr, surface, 0, 0);
+  cairo_paint (cr);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
+static void
+jg_cairo_cache_bin_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  JgCairoCacheBin *self = JG_CAIRO_CACHE_BIN (object);
+
+  if (id != BIN_PROP_CHILD)
+    {
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+      return;
+    }
+  g_clear_pointer (&self->child, gtk_widget_unparent);
+  self->child = g_value_get_object (value);
+  if (self->child != NULL)
+    gtk_widget_set_parent (self->child, GTK_WIDGET (self));
+}
+
+static void
+jg_cairo_cache_bin_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  if (id == BIN_PROP_CHILD)
+    g_value_set_object (value, JG_CAIRO_CACHE_BIN (object)->child);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
+jg_cairo_cache_bin_dispose (GObject *object)
+{
+  g_clear_pointer (&JG_CAIRO_CACHE_BIN (object)->child, gtk_widget_unparent);
+  G_OBJECT_CLASS (jg_cairo_cache_bin_parent_class)->dispose (object);
+}
+
+static void
+jg_cairo_cache_bin_class_init (JgCairoCacheBinClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->set_property = jg_cairo_cache_bin_set_property;
+  object_class->get_property = jg_cairo_cache_bin_get_property;
+  object_class->dispose = jg_cairo_cache_bin_dispose;
+  widget_class->snapshot = jg_cairo_cache_bin_snapshot;
+  g_object_class_install_property (object_class, BIN_PROP_CHILD,
+    g_param_spec_object ("child", NULL, NULL, GTK_TYPE_WIDGET, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+}
+
+static void
+jg_cairo_cache_bin_init (JgCairoCacheBin *self)
+{
 }
 
 /* --- The 3-D views -------------------------------------------------------- */
@@ -932,6 +1064,7 @@ jg_review_window_class_init (JgReviewWindowClass *klass)
   object_class->finalize = jg_review_window_finalize;
   g_type_ensure (JG_TYPE_HISTOGRAM);
   g_type_ensure (JG_TYPE_SCENE_VIEW);
+  g_type_ensure (JG_TYPE_CAIRO_CACHE_BIN);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/jaegerstudio/Studio/jg-review-window.ui");
   gtk_widget_class_bind_template_child (widget_class, JgReviewWindow, run_a);
