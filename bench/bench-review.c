@@ -20,6 +20,22 @@ static JgReviewWindow *window;
 static GtkAdjustment *vadj;
 static int phase, frames_in_phase;
 static double filter_ms;
+static gint64 probe_last, probe_max_gap;
+static double filter_max_frame;
+static guint probe_id;
+
+/* A 1 ms timer at high priority: the longest gap between its runs is the
+ * longest time the main loop was busy (the model swap, a frame). */
+static gboolean
+probe (gpointer data)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (probe_last != 0 && now - probe_last > probe_max_gap)
+    probe_max_gap = now - probe_last;
+  probe_last = now;
+  return G_SOURCE_CONTINUE;
+}
 static gint64 filter_start;
 
 static void
@@ -143,6 +159,8 @@ on_after_paint (GdkFrameClock *clock, gpointer data)
   double ms = (now - frame_start) / 1000.0;
   double layout = (layout_end - frame_start) / 1000.0, paint = (paint_end - layout_end) / 1000.0;
 
+  if (phase == 2 && ms > filter_max_frame)
+    filter_max_frame = ms;
   if (phase == 1 || phase == 3)
     {
       g_array_append_val (frame_ms, ms);
@@ -173,6 +191,8 @@ tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
           report ("scroll, half a page a frame:");
           gtk_editable_set_text (GTK_EDITABLE (find_type (widget, GTK_TYPE_SEARCH_ENTRY)), "task1_1");
           filter_start = g_get_monotonic_time ();
+          probe_last = 0, probe_max_gap = 0;
+          probe_id = g_timeout_add_full (G_PRIORITY_HIGH, 1, probe, NULL, NULL);
           phase = 2, frames_in_phase = 0;
         }
       break;
@@ -181,6 +201,9 @@ tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
         {
           filter_ms = (g_get_monotonic_time () - filter_start) / 1000.0;
           printf ("%-34s %.1f ms until the filtered table is shown\n", "filter 'task1_1' (worker query):", filter_ms);
+          printf ("%-34s %.1f ms longest main-loop stall meanwhile, %.1f ms longest frame\n", "",
+                  probe_max_gap / 1000.0, filter_max_frame);
+          g_source_remove (probe_id);
           phase = 3, frames_in_phase = 0;
         }
       break;

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/jg-error.h"
 #include "eval/jg-eval-store.h"
 #include "eval/jg-export.h"
 #include "store/jg-store.h"
@@ -797,6 +798,7 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   const char *const manifests[] = { job->manifest, NULL };
   JgEvalOptions options;
   GError *error = NULL;
+  guint n_matched = 0;
 
   if ((manifest = jg_manifest_load (job->manifest, job->root, &error)) == NULL
       || !jg_prediction_set_add_file (preds, job->predictions, &error))
@@ -807,6 +809,21 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   jg_eval_options_init (&options);
   options.n_resamples = 0;   /* the table needs per-sample errors, not intervals */
   ev = jg_evaluation_new (&manifest, 1, preds, &options);
+  for (int t = 0; t < JG_N_TASKS; t++)
+    {
+      const JgEvalTaskSummary *s = jg_evaluation_get_summary (ev, (JgTask) t);
+      n_matched += s ? s->n_predicted : 0;
+    }
+  if (n_matched == 0)
+    {
+      g_task_return_new_error (task, JG_ERROR, JG_ERROR_INVALID_DATA, _("%s: no prediction matches an entry of %s (wrong files?)"),
+                               job->predictions, job->manifest);
+      return;
+    }
+  /* Cancelled while scoring: stop before anything is written. Later, the
+   * store's progress callback rolls the run back. */
+  if (g_task_return_error_if_cancelled (task))
+    return;
   if ((store = jg_store_open (job->store_path, &error)) == NULL
       || (job->run = jg_evaluation_save_run (ev, store, manifests, preds, NULL, fallback,
                                              import_progress, job->self, &error)) == 0)
@@ -845,7 +862,13 @@ import_done (GObject *source, GAsyncResult *result, gpointer data)
   g_clear_object (&self->import_cancellable);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      set_status (self, error->message);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || g_error_matches (error, JG_ERROR, JG_ERROR_CANCELLED))
+        set_status (self, _("Import cancelled: no run was added."));
+      else
+        {
+          g_autofree char *msg = g_strdup_printf (_("Import failed: %s"), error->message);
+          set_status (self, msg);
+        }
       return;
     }
   /* Reopen to list the new run, and show it as run A. */
@@ -859,26 +882,44 @@ import_done (GObject *source, GAsyncResult *result, gpointer data)
   }
 }
 
-static void
-start_import (JgReviewWindow *self, const char *manifest)
+gboolean
+jg_review_window_import (JgReviewWindow *self, const char *predictions, const char *manifest)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GSettings) settings = g_settings_new (JG_APP_ID);
-  g_autofree char *root = g_settings_get_string (settings, "dataset-root");
-  ImportJob *job = g_new0 (ImportJob, 1);
+  g_autoptr(GSettings) settings = NULL;
+  g_autofree char *root = NULL;
+  ImportJob *job;
 
+  g_return_val_if_fail (JG_IS_REVIEW_WINDOW (self), FALSE);
+  g_return_val_if_fail (predictions != NULL && manifest != NULL, FALSE);
+
+  if (self->store == NULL)
+    {
+      set_status (self, _("Open or create a store first."));
+      return FALSE;
+    }
+  if (self->import_cancellable != NULL)
+    {
+      set_status (self, _("An import is already running (Esc cancels it)."));
+      return FALSE;
+    }
+  settings = g_settings_new (JG_APP_ID);
+  root = g_settings_get_string (settings, "dataset-root");
+  job = g_new0 (ImportJob, 1);
   job->store_path = g_strdup (self->store_path);
   job->manifest = g_strdup (manifest);
-  job->predictions = g_steal_pointer (&self->import_predictions);
+  job->predictions = g_strdup (predictions);
   job->root = *root ? g_steal_pointer (&root) : NULL;
   job->self = self;
   self->import_cancellable = g_cancellable_new ();
   g_atomic_int_set (&self->import_done, 0);
   g_atomic_int_set (&self->import_total, 0);
   self->import_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), import_tick, NULL, NULL);
+  set_status (self, _("Scoring the predictions… (Esc cancels)"));
   task = g_task_new (self, self->import_cancellable, import_done, NULL);
   g_task_set_task_data (task, job, (GDestroyNotify) import_job_free);
   g_task_run_in_thread (task, import_thread);
+  return TRUE;
 }
 
 static void
@@ -888,7 +929,8 @@ import_manifest_response (GtkNativeDialog *dialog, int response, JgReviewWindow 
     {
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = g_file_get_path (file);
-      start_import (self, path);
+      g_autofree char *predictions = g_steal_pointer (&self->import_predictions);
+      jg_review_window_import (self, predictions, path);
     }
   g_object_unref (dialog);
 }
@@ -918,7 +960,7 @@ import_action (GtkWidget *widget, const char *action_name, GVariant *param)
 
   if (self->store == NULL || self->import_cancellable != NULL)
     {
-      set_status (self, self->store ? NULL : _("Open or create a store first."));
+      set_status (self, self->store ? _("An import is already running (Esc cancels it).") : _("Open or create a store first."));
       return;
     }
   dialog = gtk_file_chooser_native_new (_("Import Predictions"), GTK_WINDOW (widget),
@@ -1015,7 +1057,13 @@ open_store_action (GtkWidget *widget, const char *action_name, GVariant *param)
 gboolean
 jg_review_window_is_busy (JgReviewWindow *self)
 {
-  return self->querying || self->sample_cancellable != NULL;
+  return self->querying || self->sample_cancellable != NULL || self->import_cancellable != NULL;
+}
+
+const char *
+jg_review_window_get_status (JgReviewWindow *self)
+{
+  return gtk_label_get_label (self->status_label);
 }
 
 /* --- GObject ------------------------------------------------------------------ */
