@@ -1,7 +1,7 @@
 /* jg-qwen2.h: the Qwen2 decoder (the language model of the Qwen2.5-Omni
  * thinker) on the compute runtime: f16 weights, f32 activations and KV
  * cache, 3-axis rotary positions, prefill of a whole prompt in one
- * submission and one submission per decoded token. */
+ * submission, and one replay of a recorded step per decoded token. */
 #pragma once
 
 #include <gio/gio.h>
@@ -20,6 +20,12 @@ typedef struct _JgQwen2 JgQwen2;
 JgQwen2 *jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *config, const JgSafetensors *st,
                        guint max_ctx, GError **error);
 void     jg_qwen2_free (JgQwen2 *self);
+
+/* Decoding one token replays a step recorded once (fused kernels that read
+ * the token, its positions and the cache length from buffers), unless
+ * replay is off, or JAEGER_DECODE=percall was set when the model was made:
+ * then every token records the same ops as a prompt does. */
+void     jg_qwen2_set_replay (JgQwen2 *self, gboolean replay);
 
 /* Forgets the KV cache (a new conversation). */
 void     jg_qwen2_reset (JgQwen2 *self);

@@ -506,6 +506,100 @@ test_cli_generate (void)
   fixture_clear (&f);
 }
 
+/* Decoding replays one recorded step (fused kernels reading the token, its
+ * positions and the cache length from buffers); the per-call path records
+ * the unfused ops for every token. Both must give the reference's logits
+ * over a greedy run, the same tokens, and logits within f32 rounding of
+ * each other; and explicit 3-axis positions must reach the replayed step. */
+typedef struct {
+  JgQwen2 *m;
+  guint n;
+  guint32 tokens[16];
+  float logits[16][VOCAB];
+} Trace;
+
+static gboolean
+trace (guint32 token, gpointer data)
+{
+  Trace *t = data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (jg_qwen2_get_logits (t->m, t->logits[t->n], &error));
+  g_assert_no_error (error);
+  t->tokens[t->n++] = token;
+  return TRUE;
+}
+
+static void
+test_replay_matches_percall (void)
+{
+  Fixture f;
+  g_autoptr(JgQwen2) m = NULL;
+  g_autoptr(GError) error = NULL;
+  enum { P = 5, GEN = 12 };
+  guint32 seq[P + GEN];
+  g_autofree Trace *rep = g_new0 (Trace, 1), *per = g_new0 (Trace, 1);
+  g_autofree float *ref = g_new (float, (P + GEN) * VOCAB);
+  JgGenerateOptions o = { .max_tokens = GEN };
+
+  fixture_init (&f, NULL);
+  m = load_model (&f, 40);
+  random_ids (seq, P);
+  rep->m = per->m = m;
+  jg_qwen2_set_replay (m, TRUE);
+  g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, rep, NULL, NULL, &error));
+  g_assert_no_error (error);
+  jg_qwen2_set_replay (m, FALSE);
+  jg_qwen2_reset (m);
+  g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, per, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rep->n, ==, GEN);
+  g_assert_cmpuint (per->n, ==, GEN);
+  g_assert_cmpmem (rep->tokens, GEN * 4, per->tokens, GEN * 4);
+  memcpy (seq + P, rep->tokens, GEN * 4);
+  ref_forward (&f, seq, P + GEN - 1, NULL, ref);
+  for (guint i = 0; i < GEN; i++)
+    {
+      double between = jg_ref_rel_error (rep->logits[i], per->logits[i], VOCAB);
+      g_autofree char *what = g_strdup_printf ("replayed step %u", i);
+      g_test_message ("step %u: replay vs per-call %.3g", i, between);
+      g_assert_cmpfloat (between, <, 1e-5);
+      assert_logits (what, rep->logits[i], ref + (P + i - 1) * VOCAB);
+    }
+
+  /* A 2x2 image block, then text decoded one token at a time with
+   * explicit positions, on both paths. */
+  {
+    enum { N = 6, D = 3 };
+    guint32 ids[N + D];
+    const guint32 pos[3 * N] = { 0, 1, 1, 1, 1, 3,  0, 1, 1, 2, 2, 3,  0, 1, 2, 1, 2, 3 };
+    guint32 all_pos[3 * (N + D)];
+    float got[VOCAB];
+
+    random_ids (ids, N + D);
+    for (guint a = 0; a < 3; a++)
+      for (guint i = 0; i < N + D; i++)
+        all_pos[a * (N + D) + i] = i < N ? pos[a * N + i] : i - 2;
+    ref_forward (&f, ids, N + D, all_pos, ref);
+    for (int replay = 0; replay < 2; replay++)
+      {
+        jg_qwen2_set_replay (m, replay);
+        jg_qwen2_reset (m);
+        g_assert_true (jg_qwen2_forward (m, ids, N, pos, NULL, &error));
+        for (guint i = N; i < N + D; i++)
+          {
+            const guint32 p1[3] = { i - 2, i - 2, i - 2 };
+            g_autofree char *what = g_strdup_printf ("%s decode at 3-axis position %u",
+                                                     replay ? "replayed" : "per-call", i - 2);
+            g_assert_true (jg_qwen2_forward (m, ids + i, 1, p1, got, &error));
+            g_assert_no_error (error);
+            assert_logits (what, got, ref + i * VOCAB);
+          }
+      }
+  }
+  fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -520,6 +614,7 @@ main (int argc, char **argv)
   g_test_add_func ("/qwen2/greedy-generate", test_greedy_generate);
   g_test_add_func ("/qwen2/missing-weight", test_missing_weight);
   g_test_add_func ("/qwen2/cli-generate", test_cli_generate);
+  g_test_add_func ("/qwen2/replay-matches-percall", test_replay_matches_percall);
   rc = g_test_run ();
   jg_vk_context_free (ctx);
   return rc;
