@@ -90,35 +90,34 @@ load_to (JgQwen2 *self, const JgSafetensors *st, JgTensor *dst, GError **error, 
 }
 
 static JgTensor *
-load (JgQwen2 *self, const JgSafetensors *st, JgDType dtype, gint64 d0, gint64 d1, GError **error,
+load (JgQwen2 *self, JgWeights *w, JgDType dtype, gint64 d0, gint64 d1, GError **error,
       const char *fmt, ...) G_GNUC_PRINTF (7, 8);
 
+/* Reads a thinker-relative tensor through @w, so that a JAEGER/PEFT
+ * adapter's replacements and LoRA merges land in what goes to the device. */
 static JgTensor *
-load (JgQwen2 *self, const JgSafetensors *st, JgDType dtype, gint64 d0, gint64 d1, GError **error,
+load (JgQwen2 *self, JgWeights *w, JgDType dtype, gint64 d0, gint64 d1, GError **error,
       const char *fmt, ...)
 {
   char name[256];
   va_list ap;
   gint64 shape[2] = { d0, d1 };
   guint n_dims = d1 > 0 ? 2 : 1;
-  const JgStTensor *t;
+  gint64 n = d0 * (d1 > 0 ? d1 : 1);
   g_autofree float *buf = NULL;
   g_autoptr(JgTensor) out = NULL;
 
   va_start (ap, fmt);
   g_vsnprintf (name, sizeof name, fmt, ap);
   va_end (ap);
-  t = jg_safetensors_require (st, name, JG_ST_MASK_FLOAT, n_dims, shape, error);
-  if (t == NULL)
-    return NULL;
-  buf = g_try_new (float, t->n_elements);
+  buf = g_try_new (float, n);
   if (buf == NULL)
     {
       g_set_error (error, JG_ERROR, JG_ERROR_FAILED, "%s: out of memory converting %" G_GINT64_FORMAT " values",
-                   name, t->n_elements);
+                   name, n);
       return NULL;
     }
-  if (!jg_st_tensor_to_f32 (t, buf, error))
+  if (!jg_weights_read_f32 (w, name, n_dims, shape, buf, error))
     return NULL;
   out = jg_tensor_new (self->ctx, dtype, n_dims, shape, JG_TENSOR_DEVICE, error);
   if (out == NULL || !jg_tensor_upload_f32 (out, buf, error))
@@ -136,11 +135,10 @@ activation (JgQwen2 *self, JgDType dtype, gint64 rows, gint64 cols, JgTensorFlag
 }
 
 JgQwen2 *
-jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, const JgSafetensors *st, guint max_ctx,
+jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights *w, guint max_ctx,
               GError **error)
 {
   g_autoptr(JgQwen2) self = g_new0 (JgQwen2, 1);
-  const char *pre;
   gint64 H = cfg->hidden_size, I = cfg->intermediate_size, V = cfg->vocab_size;
   g_autofree float *inv = NULL;
 
@@ -177,27 +175,23 @@ jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, const JgSafetensors *s
       return NULL;
     }
 
-  pre = jg_safetensors_lookup (st, "thinker.model.embed_tokens.weight") ? "thinker." : "";
-  self->embed = load (self, st, JG_DTYPE_F16, V, H, error, "%smodel.embed_tokens.weight", pre);
+  self->embed = load (self, w, JG_DTYPE_F16, V, H, error, "model.embed_tokens.weight");
   if (self->embed == NULL)
     return NULL;
-  self->norm = load (self, st, JG_DTYPE_F32, H, 0, error, "%smodel.norm.weight", pre);
+  self->norm = load (self, w, JG_DTYPE_F32, H, 0, error, "model.norm.weight");
   if (self->norm == NULL)
     return NULL;
-  {
-    g_autofree char *head = g_strdup_printf ("%slm_head.weight", pre);
-    if (cfg->tie_word_embeddings && jg_safetensors_lookup (st, head) == NULL)
-      self->lm_head = self->embed;
-    else if ((self->lm_head = load (self, st, JG_DTYPE_F16, V, H, error, "%s", head)) == NULL)
-      return NULL;
-  }
+  if (cfg->tie_word_embeddings && jg_weights_lookup (w, "lm_head.weight") == NULL)
+    self->lm_head = self->embed;
+  else if ((self->lm_head = load (self, w, JG_DTYPE_F16, V, H, error, "lm_head.weight")) == NULL)
+    return NULL;
   self->layers = g_new0 (Layer, cfg->n_layers);
   for (int l = 0; l < cfg->n_layers; l++)
     {
       Layer *L = &self->layers[l];
       const char *a = "self_attn", *m = "mlp";
 #define W(field, dtype, d0, d1, fmt, ...) \
-      if ((L->field = load (self, st, dtype, d0, d1, error, "%smodel.layers.%d." fmt, pre, l, __VA_ARGS__)) == NULL) \
+      if ((L->field = load (self, w, dtype, d0, d1, error, "model.layers.%d." fmt, l, __VA_ARGS__)) == NULL) \
         return NULL
       W (ln1, JG_DTYPE_F32, H, 0, "%s.weight", "input_layernorm");
       W (q_b, JG_DTYPE_F32, self->q_dim, 0, "%s.q_proj.bias", a);
@@ -238,6 +232,18 @@ jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, const JgSafetensors *s
           || (L->v_cache = activation (self, JG_DTYPE_F32, max_ctx, self->kv_dim, 0, error)) == NULL)
         return NULL;
     }
+
+  /* An adapter made for another model would otherwise load silently. */
+  {
+    g_autoptr(GPtrArray) unused = jg_weights_unused_lora (w);
+    if (unused->len > 0)
+      {
+        g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
+                     "qwen2: the adapter has LoRA for %u module(s) this model does not use, e.g. %s",
+                     unused->len, (const char *) g_ptr_array_index (unused, 0));
+        return NULL;
+      }
+  }
 
   inv = g_new (float, cfg->head_dim / 2);
   jg_rope_inv_freq (cfg->rope_theta, (guint) cfg->head_dim, inv);

@@ -7,17 +7,19 @@
 #include <gio/gio.h>
 
 #include "inference/jg-model-config.h"
-#include "inference/jg-safetensors.h"
+#include "inference/jg-weights.h"
 #include "inference/jg-vk-context.h"
 
 G_BEGIN_DECLS
 
 typedef struct _JgQwen2 JgQwen2;
 
-/* Weights from @st (keys `model.*` and `lm_head.weight`, or the same under
- * `thinker.`), shapes checked against @config; bf16/f32 weights become
- * f16 on the device. @max_ctx bounds prompt + generated tokens. */
-JgQwen2 *jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *config, const JgSafetensors *st,
+/* Weights read through @weights (keys `model.*` and `lm_head.weight`, or
+ * the same under `thinker.`, with an adapter's LoRA merged), shapes
+ * checked against @config; bf16/f32 weights become f16 on the device.
+ * An adapter LoRA module the model never reads is an error. @max_ctx
+ * bounds prompt + generated tokens. */
+JgQwen2 *jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *config, JgWeights *weights,
                        guint max_ctx, GError **error);
 void     jg_qwen2_free (JgQwen2 *self);
 
