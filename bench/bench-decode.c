@@ -344,8 +344,10 @@ main (int argc, char **argv)
     memcpy (jg_tensor_get_mapped (a.step), step, sizeof step);
     a.att = (JgAttentionShape) { .n_heads = (guint) heads, .n_kv_heads = (guint) kvh, .head_dim = (guint) D,
                                  .scale = 0.088f, .split_scratch = a.scratch };
+    char what[64];
     s = time_op (ctx, run_attention, &a, 28);
-    report ("attention 701 keys +combine", "split", s, bytes, copy_bw);
+    g_snprintf (what, sizeof what, "attention %u keys+combine", step[3] + 1);
+    report (what, "split", s, bytes, copy_bw);
     best[4] = s;
     for (guint l = 0; l < 28; l++)
       {

@@ -8,6 +8,7 @@
  * the same tokens. */
 #include "inference/jg-qwen2.h"
 #include "inference/jg-model-config.h"
+#include "inference/jg-weights.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ main (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(JgVkContext) ctx = NULL;
-  g_autoptr(JgSafetensors) st = NULL;
+  g_autoptr(JgWeights) w = NULL;
   g_autoptr(JgQwen2) model = NULL;
   JgQwen2Config cfg;
   guint n_prompt = argc > 2 ? (guint) atoi (argv[2]) : 700, n_new = argc > 3 ? (guint) atoi (argv[3]) : 64;
@@ -50,14 +51,14 @@ main (int argc, char **argv)
       return 2;
     }
   t0 = g_get_monotonic_time ();
-  if (!jg_qwen2_config_load (argv[1], &cfg, &error) || (st = jg_safetensors_open (argv[1], &error)) == NULL
+  if (!jg_qwen2_config_load (argv[1], &cfg, &error) || (w = jg_weights_open (argv[1], NULL, 0, &error)) == NULL
       || (ctx = jg_vk_context_new (NULL, &error)) == NULL
-      || (model = jg_qwen2_new (ctx, &cfg, st, n_prompt + n_new, &error)) == NULL)
+      || (model = jg_qwen2_new (ctx, &cfg, w, n_prompt + n_new, &error)) == NULL)
     {
       fprintf (stderr, "bench-qwen2: %s\n", error->message);
       return 1;
     }
-  g_clear_pointer (&st, jg_safetensors_free);
+  g_clear_pointer (&w, jg_weights_free);
   printf ("bench-qwen2 %s on %s: loaded in %.1f s\n", argv[1], jg_vk_context_get_info (ctx)->name,
           (g_get_monotonic_time () - t0) * 1e-6);
   prompt = g_new (guint32, n_prompt);

@@ -52,43 +52,6 @@ struct _JgQwen2 {
   JgTensor v_x, v_xn, v_q, v_attn, v_g, v_u, v_k, v_v, v_ids, v_pos, v_last, v_last_n;
 };
 
-/* Reads the safetensors tensor named by fmt into dst (shape checked
- * against dst's), converting to dst's dtype. */
-static gboolean
-load_to (JgQwen2 *self, const JgSafetensors *st, JgTensor *dst, GError **error, const char *fmt, ...)
-  G_GNUC_PRINTF (5, 6);
-
-static gboolean
-load_to (JgQwen2 *self, const JgSafetensors *st, JgTensor *dst, GError **error, const char *fmt, ...)
-{
-  char name[256];
-  va_list ap;
-  const JgStTensor *t;
-  g_autofree float *buf = NULL;
-
-  va_start (ap, fmt);
-  g_vsnprintf (name, sizeof name, fmt, ap);
-  va_end (ap);
-  t = jg_safetensors_require (st, name, JG_ST_MASK_FLOAT, dst->ndim, dst->shape, error);
-  if (t == NULL)
-    return FALSE;
-  buf = g_try_new (float, t->n_elements);
-  if (buf == NULL)
-    {
-      g_set_error (error, JG_ERROR, JG_ERROR_FAILED, "%s: out of memory converting %" G_GINT64_FORMAT " values",
-                   name, t->n_elements);
-      return FALSE;
-    }
-  if (!jg_st_tensor_to_f32 (t, buf, error))
-    return FALSE;
-  if (!jg_tensor_upload_f32 (dst, buf, error))
-    {
-      g_prefix_error (error, "%s: ", name);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static JgTensor *
 load (JgQwen2 *self, JgWeights *w, JgDType dtype, gint64 d0, gint64 d1, GError **error,
       const char *fmt, ...) G_GNUC_PRINTF (7, 8);
@@ -126,6 +89,39 @@ load (JgQwen2 *self, JgWeights *w, JgDType dtype, gint64 d0, gint64 d1, GError *
       return NULL;
     }
   return g_steal_pointer (&out);
+}
+
+/* Reads a thinker-relative tensor through @w into dst (a row view of a
+ * larger tensor, say), its shape checked against dst's. */
+static gboolean
+load_to (JgQwen2 *self, JgWeights *w, JgTensor *dst, GError **error, const char *fmt, ...) G_GNUC_PRINTF (5, 6);
+
+static gboolean
+load_to (JgQwen2 *self, JgWeights *w, JgTensor *dst, GError **error, const char *fmt, ...)
+{
+  char name[256];
+  va_list ap;
+  gint64 n = jg_tensor_get_n_elements (dst);
+  g_autofree float *buf = NULL;
+
+  va_start (ap, fmt);
+  g_vsnprintf (name, sizeof name, fmt, ap);
+  va_end (ap);
+  buf = g_try_new (float, n);
+  if (buf == NULL)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_FAILED, "%s: out of memory converting %" G_GINT64_FORMAT " values",
+                   name, n);
+      return FALSE;
+    }
+  if (!jg_weights_read_f32 (w, name, dst->ndim, dst->shape, buf, error))
+    return FALSE;
+  if (!jg_tensor_upload_f32 (dst, buf, error))
+    {
+      g_prefix_error (error, "%s: ", name);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static JgTensor *
@@ -209,11 +205,11 @@ jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights *w, guint ma
           || !jg_tensor_init_view (&L->v_w, L->qkv_w, self->q_dim + self->kv_dim, self->kv_dim, error)
           || !jg_tensor_init_view (&L->gate, L->gate_up, 0, I, error)
           || !jg_tensor_init_view (&L->up, L->gate_up, I, I, error)
-          || !load_to (self, st, &L->q_w, error, "%smodel.layers.%d.%s.q_proj.weight", pre, l, a)
-          || !load_to (self, st, &L->k_w, error, "%smodel.layers.%d.%s.k_proj.weight", pre, l, a)
-          || !load_to (self, st, &L->v_w, error, "%smodel.layers.%d.%s.v_proj.weight", pre, l, a)
-          || !load_to (self, st, &L->gate, error, "%smodel.layers.%d.%s.gate_proj.weight", pre, l, m)
-          || !load_to (self, st, &L->up, error, "%smodel.layers.%d.%s.up_proj.weight", pre, l, m))
+          || !load_to (self, w, &L->q_w, error, "model.layers.%d.%s.q_proj.weight", l, a)
+          || !load_to (self, w, &L->k_w, error, "model.layers.%d.%s.k_proj.weight", l, a)
+          || !load_to (self, w, &L->v_w, error, "model.layers.%d.%s.v_proj.weight", l, a)
+          || !load_to (self, w, &L->gate, error, "model.layers.%d.%s.gate_proj.weight", l, m)
+          || !load_to (self, w, &L->up, error, "model.layers.%d.%s.up_proj.weight", l, m))
         return NULL;
       /* The biases side by side too, copied on the device. */
       {
