@@ -21,7 +21,7 @@ typedef struct {
 
 typedef struct {
   GLuint program;
-  GLint view_proj, point_size, cloud_depth;
+  GLint view_proj, point_size;
 } OverlayProgram;
 
 typedef struct {
@@ -53,7 +53,7 @@ struct _JgRenderer {
   PointPath path;
   PointsProgram pts;
   EdlProgram edl;
-  OverlayProgram ovl[2][2];   /* [cloud depth test][round markers] */
+  OverlayProgram ovl[2];   /* lines and faces, round markers */
   SplatProgram splat[2];   /* 64-bit: [0]; 32-bit: [0] depth pass, [1] index pass */
   ResolveProgram res;
   GLuint key_buf, index_buf;   /* per pixel: depth (+ index), then index (32-bit) */
@@ -61,6 +61,7 @@ struct _JgRenderer {
   JgSplat *cpu;
   GLuint cpu_fbo, cpu_color, cpu_depth;   /* the CPU image and its depth */
   guint cpu_w, cpu_h;
+  gboolean cpu_stencil;                   /* the target's depth has stencil */
   guint8 *ramp_rgba;   /* per point, the depth or height ramp for the CPU path */
   guint ramp_capacity, ramp_serial;
   JgColorMode ramp_mode;
@@ -358,20 +359,16 @@ jg_renderer_new (GError **error)
   r->edl.far = glGetUniformLocation (r->edl.program, "u_far");
   r->edl.strength = glGetUniformLocation (r->edl.program, "u_strength");
   r->edl.radius = glGetUniformLocation (r->edl.program, "u_radius");
-  /* the cloud-depth variants only where the CPU path may use them */
-  for (int test = 0; test < (r->path == PATH_CPU ? 2 : 1); test++)
-    for (int round = 0; round < 2; round++)
-      {
-        OverlayProgram *o = &r->ovl[test][round];
-        g_autofree char *header = g_strconcat (GLSL_330, test ? "#define CLOUD_TEST 1\n" : "",
-                                               round ? "#define ROUND 1\n" : "", NULL);
-        o->program = link_program (header, FILES ("overlay.vert"), FILES ("overlay.frag"), error);
-        if (o->program == 0)
-          return NULL;
-        o->view_proj = glGetUniformLocation (o->program, "u_view_proj");
-        o->point_size = glGetUniformLocation (o->program, "u_point_size");
-        o->cloud_depth = glGetUniformLocation (o->program, "u_cloud_depth");
-      }
+  for (int round = 0; round < 2; round++)
+    {
+      OverlayProgram *o = &r->ovl[round];
+      o->program = link_program (round ? GLSL_330 "#define ROUND 1\n" : GLSL_330,
+                                 FILES ("overlay.vert"), FILES ("overlay.frag"), error);
+      if (o->program == 0)
+        return NULL;
+      o->view_proj = glGetUniformLocation (o->program, "u_view_proj");
+      o->point_size = glGetUniformLocation (o->program, "u_point_size");
+    }
 
   glGenVertexArrays (1, &r->cloud_vao);
   glGenBuffers (1, &r->pos_vbo);
@@ -418,8 +415,8 @@ jg_renderer_free (JgRenderer *r)
   free_edl_target (r);
   glDeleteProgram (r->pts.program);
   glDeleteProgram (r->edl.program);
-  for (int i = 0; i < 4; i++)
-    glDeleteProgram (r->ovl[i / 2][i % 2].program);
+  for (int i = 0; i < 2; i++)
+    glDeleteProgram (r->ovl[i].program);
   glDeleteVertexArrays (1, &r->cloud_vao);
   glDeleteVertexArrays (1, &r->ovl_vao);
   glDeleteVertexArrays (1, &r->empty_vao);
@@ -747,10 +744,60 @@ new_texture (GLenum internal, guint w, guint h, GLenum format, GLenum type)
   return t;
 }
 
-/* CPU path: the image comes from jg-splat.c, goes up with one
- * glTexSubImage2D and is blitted (a copy on llvmpipe, where a full-screen
- * pass writing gl_FragDepth costs more than the whole cloud); its depth
- * goes to a texture that the overlays test against. Reallocates only
+/* The CPU image's target: colour, and depth in the format of @target's
+ * depth buffer, so that one glBlitFramebuffer copies both (llvmpipe then
+ * copies memory; a full-screen pass writing gl_FragDepth costs more there
+ * than the whole cloud). FALSE for a depth buffer other than 24-bit
+ * (with or without 8-bit stencil). */
+static gboolean
+ensure_cpu_target (JgRenderer *r, guint w, guint h, GLint target)
+{
+  GLint depth_bits = 0, stencil_bits = 0, type = 0;
+  GLenum attachment = target ? GL_DEPTH_ATTACHMENT : GL_DEPTH;
+  gboolean ok;
+
+  if (r->cpu_fbo && r->cpu_w == w && r->cpu_h == h)
+    return TRUE;
+  free_cpu_target (r);
+  glGetFramebufferAttachmentParameteriv (GL_DRAW_FRAMEBUFFER, attachment,
+                                         GL_FRAMEBUFFER_ATTACHMENT_DEPTH_SIZE, &depth_bits);
+  glGetFramebufferAttachmentParameteriv (GL_DRAW_FRAMEBUFFER, attachment,
+                                         GL_FRAMEBUFFER_ATTACHMENT_STENCIL_SIZE, &stencil_bits);
+  glGetFramebufferAttachmentParameteriv (GL_DRAW_FRAMEBUFFER, attachment,
+                                         GL_FRAMEBUFFER_ATTACHMENT_COMPONENT_TYPE, &type);
+  if (depth_bits != 24 || (stencil_bits != 0 && stencil_bits != 8) || type != GL_UNSIGNED_NORMALIZED)
+    {
+      g_warning ("3-D view: a depth buffer of %d bits (stencil %d) is not one the CPU point "
+                 "path can fill; drawing GL_POINTS", depth_bits, stencil_bits);
+      return FALSE;
+    }
+  r->cpu_stencil = stencil_bits == 8;
+  r->cpu_color = new_texture (GL_RGBA8, w, h, GL_RGBA, GL_UNSIGNED_BYTE);
+  if (r->cpu_stencil)
+    r->cpu_depth = new_texture (GL_DEPTH24_STENCIL8, w, h, GL_DEPTH_STENCIL, GL_UNSIGNED_INT_24_8);
+  else
+    r->cpu_depth = new_texture (GL_DEPTH_COMPONENT24, w, h, GL_DEPTH_COMPONENT, GL_UNSIGNED_INT);
+  glGenFramebuffers (1, &r->cpu_fbo);
+  glBindFramebuffer (GL_FRAMEBUFFER, r->cpu_fbo);
+  glFramebufferTexture2D (GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->cpu_color, 0);
+  glFramebufferTexture2D (GL_FRAMEBUFFER,
+                          r->cpu_stencil ? GL_DEPTH_STENCIL_ATTACHMENT : GL_DEPTH_ATTACHMENT,
+                          GL_TEXTURE_2D, r->cpu_depth, 0);
+  ok = glCheckFramebufferStatus (GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+  glBindFramebuffer (GL_FRAMEBUFFER, target);
+  if (!ok)
+    {
+      g_warning ("3-D view: a %ux%u image target is incomplete; drawing GL_POINTS", w, h);
+      free_cpu_target (r);
+      return FALSE;
+    }
+  r->cpu_w = w;
+  r->cpu_h = h;
+  return TRUE;
+}
+
+/* CPU path: the image and its depth come from jg-splat.c, go up with one
+ * glTexSubImage2D each and are blitted into @target. Reallocates only
  * when the size changes. */
 static gboolean
 draw_points_cpu (JgRenderer *r, JgScene *scene, mat4 vp, guint w, guint h, gboolean edl, GLint target)
@@ -758,26 +805,11 @@ draw_points_cpu (JgRenderer *r, JgScene *scene, mat4 vp, guint w, guint h, gbool
   JgSplatFrame f;
   float size;
 
-  if (r->cpu_fbo == 0 || r->cpu_w != w || r->cpu_h != h)
+  if (!ensure_cpu_target (r, w, h, target))
     {
-      free_cpu_target (r);
-      r->cpu_color = new_texture (GL_RGBA8, w, h, GL_RGBA, GL_UNSIGNED_BYTE);
-      r->cpu_depth = new_texture (GL_R32F, w, h, GL_RED, GL_FLOAT);
-      glGenFramebuffers (1, &r->cpu_fbo);
-      glBindFramebuffer (GL_FRAMEBUFFER, r->cpu_fbo);
-      glFramebufferTexture2D (GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->cpu_color, 0);
-      if (glCheckFramebufferStatus (GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
-        {
-          /* the view stays usable: GL_POINTS from now on */
-          g_warning ("3-D view: a %ux%u image target is incomplete; drawing GL_POINTS", w, h);
-          glBindFramebuffer (GL_FRAMEBUFFER, target);
-          free_cpu_target (r);
-          r->path = PATH_GL_POINTS;
-          return FALSE;
-        }
-      glBindFramebuffer (GL_FRAMEBUFFER, target);
-      r->cpu_w = w;
-      r->cpu_h = h;
+      /* the view stays usable: GL_POINTS from now on */
+      r->path = PATH_GL_POINTS;
+      return FALSE;
     }
   f.n = points_to_draw (r, &size);
   r->drawn_size = size;
@@ -796,31 +828,39 @@ draw_points_cpu (JgRenderer *r, JgScene *scene, mat4 vp, guint w, guint h, gbool
   f.far = JG_CAMERA_FAR;
   jg_splat_draw (r->cpu, &f, w, h);
 
+  /* from client memory, whatever unpack state the toolkit left */
+  glBindBuffer (GL_PIXEL_UNPACK_BUFFER, 0);
   glPixelStorei (GL_UNPACK_ALIGNMENT, 4);
   glPixelStorei (GL_UNPACK_ROW_LENGTH, 0);
+  glPixelStorei (GL_UNPACK_SKIP_ROWS, 0);
+  glPixelStorei (GL_UNPACK_SKIP_PIXELS, 0);
   glBindTexture (GL_TEXTURE_2D, r->cpu_color);
   glTexSubImage2D (GL_TEXTURE_2D, 0, 0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, jg_splat_get_rgba (r->cpu));
   glBindTexture (GL_TEXTURE_2D, r->cpu_depth);
-  glTexSubImage2D (GL_TEXTURE_2D, 0, 0, 0, w, h, GL_RED, GL_FLOAT, jg_splat_get_depth (r->cpu));
+  /* depth << 8 | stencil 0 is GL_UNSIGNED_INT_24_8, and as GL_UNSIGNED_INT
+   * (normalised, cut to 24 bits) the same depth */
+  glTexSubImage2D (GL_TEXTURE_2D, 0, 0, 0, w, h,
+                   r->cpu_stencil ? GL_DEPTH_STENCIL : GL_DEPTH_COMPONENT,
+                   r->cpu_stencil ? GL_UNSIGNED_INT_24_8 : GL_UNSIGNED_INT,
+                   jg_splat_get_depth24 (r->cpu));
   glBindTexture (GL_TEXTURE_2D, 0);
   glBindFramebuffer (GL_READ_FRAMEBUFFER, r->cpu_fbo);
   glBindFramebuffer (GL_DRAW_FRAMEBUFFER, target);
-  glBlitFramebuffer (0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+  /* whole formats (stencil too), so that llvmpipe copies memory */
+  glBlitFramebuffer (0, 0, w, h, 0, 0, w, h,
+                     GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT
+                     | (r->cpu_stencil ? GL_STENCIL_BUFFER_BIT : 0), GL_NEAREST);
   glBindFramebuffer (GL_FRAMEBUFFER, target);
-  /* overlays hide each other through the depth buffer, the cloud through
-   * the texture */
-  glClear (GL_DEPTH_BUFFER_BIT);
   return TRUE;
 }
 
 static void
-use_overlay (JgRenderer *r, gboolean cloud_test, gboolean round, mat4 vp)
+use_overlay (JgRenderer *r, gboolean round, mat4 vp)
 {
-  const OverlayProgram *o = &r->ovl[cloud_test][round];
+  const OverlayProgram *o = &r->ovl[round];
 
   glUseProgram (o->program);
   glUniformMatrix4fv (o->view_proj, 1, GL_FALSE, (const GLfloat *) vp);
-  glUniform1i (o->cloud_depth, 0);
   glUniform1f (o->point_size, r->marker_size);
 }
 
@@ -829,7 +869,7 @@ jg_renderer_draw (JgRenderer *r, JgScene *scene, const JgCamera *cam, guint widt
 {
   GLint target = 0;
   mat4 vp;
-  gboolean edl, cloud_test;
+  gboolean edl;
 
   if (width == 0 || height == 0)
     return;
@@ -846,14 +886,12 @@ jg_renderer_draw (JgRenderer *r, JgScene *scene, const JgCamera *cam, guint widt
   glClearColor (r->background[0], r->background[1], r->background[2], r->background[3]);
 
   edl = r->edl_enabled && r->edl_strength > 0 && r->n_points > 0;
-  cloud_test = FALSE;
   if (r->path == PATH_CPU && r->n_points > 0)
     {
       glViewport (0, 0, width, height);
-      cloud_test = draw_points_cpu (r, scene, vp, width, height, edl, target);
+      if (draw_points_cpu (r, scene, vp, width, height, edl, target))
+        goto overlays;
     }
-  if (cloud_test)
-    goto overlays;
   if ((r->path == PATH_COMPUTE32 || r->path == PATH_COMPUTE64) && r->n_points > 0)
     {
       glViewport (0, 0, width, height);
@@ -906,23 +944,21 @@ overlays:
   glEnable (GL_BLEND);
   glBlendFunc (GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
   glDepthFunc (GL_LEQUAL);
-  glActiveTexture (GL_TEXTURE0);
-  glBindTexture (GL_TEXTURE_2D, cloud_test ? r->cpu_depth : 0);
   glBindVertexArray (r->ovl_vao);
   if (r->n_lines)
     {
-      use_overlay (r, cloud_test, FALSE, vp);
+      use_overlay (r, FALSE, vp);
       glDrawArrays (GL_LINES, 0, r->n_lines);
     }
   if (r->n_markers)
     {
-      use_overlay (r, cloud_test, TRUE, vp);
+      use_overlay (r, TRUE, vp);
       glDrawArrays (GL_POINTS, r->n_lines + r->n_tris, r->n_markers);
     }
   if (r->n_tris)
     {
       /* near sides only: the scene winds them counter-clockwise */
-      use_overlay (r, cloud_test, FALSE, vp);
+      use_overlay (r, FALSE, vp);
       glDepthMask (GL_FALSE);
       glEnable (GL_CULL_FACE);
       glCullFace (GL_BACK);
@@ -933,7 +969,6 @@ overlays:
     }
   glBindVertexArray (0);
   glUseProgram (0);
-  glBindTexture (GL_TEXTURE_2D, 0);
   glDisable (GL_BLEND);
   glDepthFunc (GL_LESS);
 
