@@ -34,29 +34,28 @@ typedef struct {
   GLint size, mode, range, solid, background, near, far, strength, radius;
 } ResolveProgram;
 
-/* How the cloud is drawn. The compute paths rasterise the points in a
- * compute pass and resolve colour, depth and eye-dome lighting in one
+/* How the cloud is drawn. The compute path rasterises the points in a
+ * compute pass and resolves colour, depth and eye-dome lighting in one
  * full-screen pass (splat.comp, resolve.frag). Software GL does the same
- * on the CPU (jg-splat.c), blits the image and leaves the depth in a
- * texture the overlays test against. GL_POINTS is for contexts before
- * OpenGL 4.3 and for comparison (JAEGER_GL_DISABLE=cpu,compute). */
+ * on the CPU (jg-splat.c) and blits the image and its depth into the
+ * framebuffer. GL_POINTS is for contexts before OpenGL 4.3 and for
+ * comparison (JAEGER_GL_DISABLE=cpu,compute). */
 typedef enum {
   PATH_GL_POINTS,
   PATH_CPU,         /* software GL: jg-splat.c */
-  PATH_COMPUTE32,   /* two passes: atomicMin of depth, then the index */
-  PATH_COMPUTE64,   /* one pass: atomicMin of depth << 32 | index (NVIDIA) */
+  PATH_COMPUTE,     /* two passes: atomicMin of depth, then the index */
 } PointPath;
 
-enum { DISABLE_COMPUTE = 1 << 0, DISABLE_INT64 = 1 << 1, DISABLE_CPU = 1 << 2 };
+enum { DISABLE_COMPUTE = 1 << 0, DISABLE_CPU = 1 << 1 };
 
 struct _JgRenderer {
   PointPath path;
   PointsProgram pts;
   EdlProgram edl;
   OverlayProgram ovl[2];   /* lines and faces, round markers */
-  SplatProgram splat[2];   /* 64-bit: [0]; 32-bit: [0] depth pass, [1] index pass */
+  SplatProgram splat[2];   /* depth pass, index pass */
   ResolveProgram res;
-  GLuint key_buf, index_buf;   /* per pixel: depth (+ index), then index (32-bit) */
+  GLuint key_buf, index_buf;   /* per pixel: depth bits, the nearest point's index */
   guint key_w, key_h;
   JgSplat *cpu;
   GLuint cpu_fbo, cpu_color, cpu_depth;   /* the CPU image and its depth */
@@ -97,8 +96,6 @@ load_source (const char *name, GError **error)
 
 #define GLSL_330 "#version 330 core\n"
 #define GLSL_430 "#version 430 core\n"
-#define GLSL_430_KEY64 GLSL_430 "#extension GL_ARB_gpu_shader_int64 : require\n" \
-                       "#extension GL_NV_shader_atomic_int64 : require\n#define KEY64 1\n"
 
 /* One shader from @header (the #version line and defines) followed by the
  * resource files @names, NULL-terminated. */
@@ -193,14 +190,12 @@ parse_disable (guint *disabled, GError **error)
         continue;
       if (strcmp (p, "compute") == 0)
         *disabled |= DISABLE_COMPUTE;
-      else if (strcmp (p, "int64") == 0)
-        *disabled |= DISABLE_INT64;
       else if (strcmp (p, "cpu") == 0)
         *disabled |= DISABLE_CPU;
       else
         {
           g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
-                       "JAEGER_GL_DISABLE: unknown fast path '%s' (known: compute, cpu, int64)", p);
+                       "JAEGER_GL_DISABLE: unknown fast path '%s' (known: compute, cpu)", p);
           return FALSE;
         }
     }
@@ -210,24 +205,16 @@ parse_disable (guint *disabled, GError **error)
 /* The compute path's programs; FALSE (GL_POINTS is used) when the
  * context cannot build them. */
 static gboolean
-build_compute (JgRenderer *r, gboolean key64, GError **error)
+build_compute (JgRenderer *r, GError **error)
 {
-  const char *header = key64 ? GLSL_430_KEY64 : GLSL_430;
-
-  if (key64)
-    r->splat[0].program = link_program (header, FILES ("splat.comp"), NULL, error);
-  else
-    {
-      r->splat[0].program = link_program (GLSL_430 "#define DEPTH_PASS 1\n", FILES ("splat.comp"),
-                                          NULL, error);
-      if (r->splat[0].program)
-        r->splat[1].program = link_program (header, FILES ("splat.comp"), NULL, error);
-      if (r->splat[1].program == 0)
-        return FALSE;
-    }
+  r->splat[0].program = link_program (GLSL_430 "#define DEPTH_PASS 1\n", FILES ("splat.comp"),
+                                      NULL, error);
   if (r->splat[0].program == 0)
     return FALSE;
-  r->res.program = link_program (header, FILES ("fullscreen.vert"),
+  r->splat[1].program = link_program (GLSL_430, FILES ("splat.comp"), NULL, error);
+  if (r->splat[1].program == 0)
+    return FALSE;
+  r->res.program = link_program (GLSL_430, FILES ("fullscreen.vert"),
                                  FILES ("ramp.glsl", "resolve.frag"), error);
   if (r->res.program == 0)
     return FALSE;
@@ -249,7 +236,7 @@ build_compute (JgRenderer *r, gboolean key64, GError **error)
   r->res.far = glGetUniformLocation (r->res.program, "u_far");
   r->res.strength = glGetUniformLocation (r->res.program, "u_strength");
   r->res.radius = glGetUniformLocation (r->res.program, "u_radius");
-  r->path = key64 ? PATH_COMPUTE64 : PATH_COMPUTE32;
+  r->path = PATH_COMPUTE;
   return TRUE;
 }
 
@@ -323,24 +310,12 @@ jg_renderer_new (GError **error)
       r->cpu = jg_splat_new (0);
       r->path = PATH_CPU;
     }
-  /* Compute shaders and shader storage are core in 4.3; 64-bit atomics
-   * are an NVIDIA extension (llvmpipe has int64 but not its atomics). */
+  /* compute shaders and shader storage are core in 4.3 */
   else if (!(disabled & DISABLE_COMPUTE) && version >= 43)
     {
-      gboolean key64 = !(disabled & DISABLE_INT64)
-                       && epoxy_has_gl_extension ("GL_ARB_gpu_shader_int64")
-                       && epoxy_has_gl_extension ("GL_NV_shader_atomic_int64");
       g_autoptr(GError) local = NULL;
 
-      if (!build_compute (r, key64, &local) && key64)
-        {
-          g_warning ("3-D view: 64-bit atomic point rasteriser does not build (%s); "
-                     "trying 32-bit", local->message);
-          g_clear_error (&local);
-          free_compute (r);
-          build_compute (r, FALSE, &local);
-        }
-      if (local != NULL)
+      if (!build_compute (r, &local))
         {
           /* the view stays usable with GL_POINTS */
           g_warning ("3-D view: compute point rasteriser does not build (%s); "
@@ -626,15 +601,11 @@ ensure_key_buffers (JgRenderer *r, guint w, guint h)
   if (r->key_buf == 0)
     glGenBuffers (1, &r->key_buf);
   glBindBuffer (GL_SHADER_STORAGE_BUFFER, r->key_buf);
-  glBufferData (GL_SHADER_STORAGE_BUFFER, pixels * (r->path == PATH_COMPUTE64 ? 8 : 4), NULL,
-                GL_DYNAMIC_COPY);
-  if (r->path == PATH_COMPUTE32)
-    {
-      if (r->index_buf == 0)
-        glGenBuffers (1, &r->index_buf);
-      glBindBuffer (GL_SHADER_STORAGE_BUFFER, r->index_buf);
-      glBufferData (GL_SHADER_STORAGE_BUFFER, pixels * 4, NULL, GL_DYNAMIC_COPY);
-    }
+  glBufferData (GL_SHADER_STORAGE_BUFFER, pixels * 4, NULL, GL_DYNAMIC_COPY);
+  if (r->index_buf == 0)
+    glGenBuffers (1, &r->index_buf);
+  glBindBuffer (GL_SHADER_STORAGE_BUFFER, r->index_buf);
+  glBufferData (GL_SHADER_STORAGE_BUFFER, pixels * 4, NULL, GL_DYNAMIC_COPY);
   glBindBuffer (GL_SHADER_STORAGE_BUFFER, 0);
   r->key_w = w;
   r->key_h = h;
@@ -646,12 +617,11 @@ ensure_key_buffers (JgRenderer *r, guint w, guint h)
 static void
 draw_points_compute (JgRenderer *r, mat4 vp, guint w, guint h, gboolean edl)
 {
-  static const guint32 empty[2] = { G_MAXUINT32, G_MAXUINT32 };
+  static const guint32 empty = G_MAXUINT32;
   const double *range = r->mode == JG_COLOR_HEIGHT ? r->height_range : r->depth_range;
   float size;
   guint n = points_to_draw (r, &size);
   int splat = MAX (1, (int) (size + 0.5f));
-  guint passes = r->path == PATH_COMPUTE32 ? 2 : 1;
 
   r->drawn_size = size;
   r->stats.points_drawn = n;
@@ -660,16 +630,12 @@ draw_points_compute (JgRenderer *r, mat4 vp, guint w, guint h, gboolean edl)
   glBindBufferBase (GL_SHADER_STORAGE_BUFFER, 0, r->pos_vbo);
   glBindBufferBase (GL_SHADER_STORAGE_BUFFER, 1, r->col_vbo);
   glBindBufferBase (GL_SHADER_STORAGE_BUFFER, 2, r->key_buf);
-  if (r->path == PATH_COMPUTE32)
-    glBindBufferBase (GL_SHADER_STORAGE_BUFFER, 3, r->index_buf);
+  glBindBufferBase (GL_SHADER_STORAGE_BUFFER, 3, r->index_buf);
   /* The index buffer needs no clearing: it is read only where a depth won. */
   glBindBuffer (GL_SHADER_STORAGE_BUFFER, r->key_buf);
-  if (r->path == PATH_COMPUTE64)
-    glClearBufferData (GL_SHADER_STORAGE_BUFFER, GL_RG32UI, GL_RG_INTEGER, GL_UNSIGNED_INT, empty);
-  else
-    glClearBufferData (GL_SHADER_STORAGE_BUFFER, GL_R32UI, GL_RED_INTEGER, GL_UNSIGNED_INT, empty);
+  glClearBufferData (GL_SHADER_STORAGE_BUFFER, GL_R32UI, GL_RED_INTEGER, GL_UNSIGNED_INT, &empty);
   glBindBuffer (GL_SHADER_STORAGE_BUFFER, 0);
-  for (guint pass = 0; pass < passes && n > 0; pass++)
+  for (guint pass = 0; pass < 2 && n > 0; pass++)
     {
       const SplatProgram *sp = &r->splat[pass];
       glMemoryBarrier (GL_SHADER_STORAGE_BARRIER_BIT);
@@ -892,7 +858,7 @@ jg_renderer_draw (JgRenderer *r, JgScene *scene, const JgCamera *cam, guint widt
       if (draw_points_cpu (r, scene, vp, width, height, edl, target))
         goto overlays;
     }
-  if ((r->path == PATH_COMPUTE32 || r->path == PATH_COMPUTE64) && r->n_points > 0)
+  if (r->path == PATH_COMPUTE && r->n_points > 0)
     {
       glViewport (0, 0, width, height);
       draw_points_compute (r, vp, width, height, edl);
@@ -987,8 +953,7 @@ jg_renderer_get_point_path (const JgRenderer *r)
 {
   switch (r->path)
     {
-    case PATH_COMPUTE64: return "compute, 64-bit atomics";
-    case PATH_COMPUTE32: return "compute, 32-bit depth + index";
+    case PATH_COMPUTE: return "compute";
     case PATH_CPU: return "CPU";
     case PATH_GL_POINTS: default: return "GL_POINTS";
     }
