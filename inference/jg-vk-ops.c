@@ -83,6 +83,35 @@ variant (JgVkContext *ctx, const char *base, JgTensor *w, gboolean sg, char *buf
   return variant_ex (ctx, base, w, sg, TRUE, buf, len);
 }
 
+/* Measured on an H100 (docs/PERFORMANCE.md, "Prefill"). */
+static const JgCoopmatTile coopmat_tiles[] = {
+  { "128x128_2x2", 128, 128, 128, 2 },
+  { "128x128_2x4", 128, 128, 256, 2 },
+  { "64x128_1x4", 64, 128, 128, 2 },
+  { "64x128_2x2", 64, 128, 128, 2 },
+  { "128x256_2x4_s1", 128, 256, 256, 1 },
+  { "64x256_1x4_s1", 64, 256, 128, 1 },
+};
+
+const JgCoopmatTile *
+jg_linear_coopmat_tiles (guint *n_tiles)
+{
+  *n_tiles = G_N_ELEMENTS (coopmat_tiles);
+  return coopmat_tiles;
+}
+
+guint
+jg_linear_coopmat_pick (JgVkContext *ctx, gint64 n, gint64 m)
+{
+  /* Large tiles where there are enough of them to fill the GPU twice over
+   * (about 130 multiprocessors on the cards we measure), half-height ones
+   * otherwise, so that short prompts and narrow outputs still spread. */
+  gint64 big = ((n + 127) / 128) * ((m + 127) / 128);
+
+  (void) ctx;
+  return big >= 256 ? 1 : 3;
+}
+
 gboolean
 jg_op_linear (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTensor *bias,
               gboolean accumulate, GError **error)
@@ -94,11 +123,12 @@ gboolean
 jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTensor *bias,
                  gboolean accumulate, const JgLinearOptions *options, GError **error)
 {
-  static const JgLinearOptions defaults = { JG_LINEAR_AUTO, 0, 0 };
+  static const JgLinearOptions defaults = { JG_LINEAR_AUTO, 0, 0, 0 };
   const char *op = "linear";
   gint64 k, m, n;
-  char name[32];
+  char name[48];
   JgLinearPath path;
+  gboolean x16;
   struct { guint32 m, n, k, has_bias, accumulate; } pc;
   JgTensor *bind[4];
 
@@ -108,7 +138,10 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
     return fail (error, op, "weights must be a contiguous f32 or f16 matrix");
   m = w->shape[0];
   k = w->shape[1];
-  if (!check_f32 (op, "x", x, error) || !check_f32 (op, "y", y, error))
+  x16 = x->dtype == JG_DTYPE_F16;
+  if ((x16 ? !jg_tensor_is_contiguous (x) && !fail (error, op, "x must be contiguous")
+           : !check_f32 (op, "x", x, error))
+      || !check_f32 (op, "y", y, error))
     return FALSE;
   if (k % 8 != 0)
     return fail (error, op, "k = %" G_GINT64_FORMAT " is not a multiple of 8", k);
@@ -122,6 +155,10 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
     return fail (error, op, "bias must have %" G_GINT64_FORMAT " values", m);
 
   path = options->path;
+  if (x16 && path == JG_LINEAR_AUTO)
+    path = JG_LINEAR_COOPMAT;
+  if (x16 && path != JG_LINEAR_COOPMAT)
+    return fail (error, op, "f16 activations need the cooperative-matrix path");
   if (path == JG_LINEAR_AUTO)
     {
       if (n <= MATVEC_MAX_COLS)
@@ -167,11 +204,19 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
     }
   if (path == JG_LINEAR_COOPMAT)
     {
+      guint tile = options->coopmat_tile ? options->coopmat_tile : jg_linear_coopmat_pick (ctx, n, m);
+      const JgCoopmatTile *ti;
       JgVkDispatch d = {
-        .shader = "matmul_cm", .bind = bind, .n_bind = 4,
+        .shader = name, .bind = bind, .n_bind = 4,
         .write_mask = 1u << 2, .push = &pc, .push_size = sizeof pc,
-        .groups = { (guint32) ((m + 127) / 128), (guint32) ((n + 127) / 128), 1 },
       };
+      if (tile < 1 || tile > G_N_ELEMENTS (coopmat_tiles))
+        return fail (error, op, "no cooperative-matrix tile %u", tile);
+      ti = &coopmat_tiles[tile - 1];
+      g_snprintf (name, sizeof name, "matmul_cm_%s%s", ti->name, x16 ? "_x16" : "");
+      d.groups[0] = (guint32) ((m + ti->bm - 1) / ti->bm);
+      d.groups[1] = (guint32) ((n + ti->bn - 1) / ti->bn);
+      d.groups[2] = 1;
       if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT))
         {
           g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
@@ -180,7 +225,7 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
         }
       if (w->dtype != JG_DTYPE_F16)
         return fail (error, op, "the cooperative-matrix path needs f16 weights");
-      if ((m + 127) / 128 > MAX_GROUPS || (n + 127) / 128 > MAX_GROUPS)
+      if (d.groups[0] > MAX_GROUPS || d.groups[1] > MAX_GROUPS)
         return fail (error, op, "too large for one dispatch");
       return jg_vk_dispatch (ctx, &d, error);
     }
@@ -338,6 +383,15 @@ jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTens
   pc.scale = s->scale;
   pc.chunk = s->n_kv;
   pc.n_split = 1;
+  if (!s->scalar && s->n_q > 8 && (s->head_dim == 64 || s->head_dim == 128)
+      && (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT))
+    {
+      /* Prefill: blocks of 64 queries per workgroup on tensor cores. */
+      d.shader = s->head_dim == 128 ? "attention_cm" : "attention_cm_d64";
+      d.n_spec = 0;
+      d.groups[0] = (s->n_q + 63) / 64;
+      return jg_vk_dispatch (ctx, &d, error);
+    }
   if (s->split_scratch != NULL && s->n_kv > SPLIT_CHUNK)
     {
       /* Chunks of SPLIT_CHUNK keys (more when the scratch is short), one
