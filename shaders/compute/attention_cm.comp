@@ -19,6 +19,7 @@
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_NV_cooperative_matrix : require
 #extension GL_KHR_shader_subgroup_basic : require
+#extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_shuffle : require
 
 #ifndef HD
@@ -97,13 +98,13 @@ void main()
 
   stage_rows(0, 0, q0, BQ, p.n_q, p.q_stride, h * D, t);
   barrier();
-  for (uint d = 0; d < FD; d++)
+  [[unroll]] for (uint d = 0; d < FD; d++)
     coopMatLoadNV(qf[d], kvs, (16 * sg) * LD + 2 * d, LD, false);
   barrier();
 
   float m = -1.0 / 0.0, l = 0.0;
   fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> oacc[FD];
-  for (uint d = 0; d < FD; d++)
+  [[unroll]] for (uint d = 0; d < FD; d++)
     oacc[d] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
 
   for (uint pass = 0; pass < 2; pass++) {
@@ -114,9 +115,9 @@ void main()
       barrier();
       if (j0 < sg_end) {
         // S = Q K^T for this subgroup's 16 rows and the block's KB keys.
-        for (uint c = 0; c < FK; c++) {
+        [[unroll]] for (uint c = 0; c < FK; c++) {
           fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> s = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
-          for (uint d = 0; d < FD; d++) {
+          [[unroll]] for (uint d = 0; d < FD; d++) {
             fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> kf;
             coopMatLoadNV(kf, kvs, (16 * c) * LD + 2 * d, LD, true);
             s = coopMatMulAddNV(qf[d], kf, s);
@@ -128,9 +129,9 @@ void main()
         // Each lane: half a row of scores, masked, scaled to base 2.
         float sv[KB / 2];
         float bm = -1.0 / 0.0;
-        for (uint e = 0; e < KB / 8; e++) {
+        [[unroll]] for (uint e = 0; e < KB / 8; e++) {
           vec4 v4 = uintBitsToFloat(ss[sg * 16 * LS + row * LS + half_ * (KB / 8) + e]);
-          for (uint c = 0; c < 4; c++) {
+          [[unroll]] for (uint c = 0; c < 4; c++) {
             uint j = j0 + half_ * (KB / 2) + 4 * e + c;
             float s2 = j < row_end ? v4[c] * sl2 : -1.0 / 0.0;
             sv[4 * e + c] = s2;
@@ -142,7 +143,7 @@ void main()
           float m_new = max(m, bm);
           float sum = 0.0;
           if (m_new > -1.0 / 0.0)
-            for (uint c = 0; c < KB / 2; c++)
+            [[unroll]] for (uint c = 0; c < KB / 2; c++)
               sum += exp2(sv[c] - m_new);
           sum += subgroupShuffleXor(sum, 1);
           l = (m == m_new ? l : l * exp2(m - m_new)) + sum;
@@ -150,9 +151,9 @@ void main()
         } else {
           // (Rows past n_q have no keys: m = -inf, l = 0; they give 0.)
           float inv = l > 0.0 ? 1.0 / l : 0.0;
-          for (uint e = 0; e < KB / 16; e++) {
+          [[unroll]] for (uint e = 0; e < KB / 16; e++) {
             vec4 a, b;
-            for (uint c = 0; c < 4; c++) {
+            [[unroll]] for (uint c = 0; c < 4; c++) {
               a[c] = l > 0.0 ? exp2(sv[8 * e + c] - m) * inv : 0.0;
               b[c] = l > 0.0 ? exp2(sv[8 * e + 4 + c] - m) * inv : 0.0;
             }
@@ -161,10 +162,10 @@ void main()
           memoryBarrierShared();
           subgroupBarrier();
           // O += P V.
-          for (uint c = 0; c < FK; c++) {
+          [[unroll]] for (uint c = 0; c < FK; c++) {
             fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> pf;
             coopMatLoadNV(pf, ps, sg * 16 * LP + 2 * c, LP, false);
-            for (uint d = 0; d < FD; d++) {
+            [[unroll]] for (uint d = 0; d < FD; d++) {
               fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> vf;
               coopMatLoadNV(vf, kvs, KB * LD + (16 * c) * LD + 2 * d, LD, false);
               oacc[d] = coopMatMulAddNV(pf, vf, oacc[d]);
@@ -181,7 +182,7 @@ void main()
   // scratch with a row check.
   if (r0 >= p.n_q)
     return;
-  for (uint d = 0; d < FD; d++) {
+  [[unroll]] for (uint d = 0; d < FD; d++) {
     if (r0 + 16 <= p.n_q) {
       coopMatStoreNV(oacc[d], o, r0 * p.o_stride + h * D + 16 * d, p.o_stride, false);
     } else {

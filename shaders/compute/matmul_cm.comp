@@ -22,6 +22,7 @@
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_NV_cooperative_matrix : require
 #extension GL_KHR_shader_subgroup_basic : require
+#extension GL_EXT_control_flow_attributes : require
 
 #ifndef BN
 #define BN 128
@@ -70,11 +71,11 @@ uvec4 xq[XL];
 
 void load_step(uint m0, uint n0, uint k0, uint t)
 {
-  for (uint i = 0; i < WL; i++) {
+  [[unroll]] for (uint i = 0; i < WL; i++) {
     uint e = t + i * NT, r = e / 4, c = k0 + (e % 4) * 8;
     wq[i] = (m0 + r < p.m && c < p.k) ? w[((m0 + r) * p.k + c) / 8] : uvec4(0);
   }
-  for (uint i = 0; i < XL; i++) {
+  [[unroll]] for (uint i = 0; i < XL; i++) {
     uint e = t + i * NT, r = e / 4, c = k0 + (e % 4) * 8;
     bool in_x = n0 + r < p.n && c < p.k;
 #ifdef X_F16
@@ -93,11 +94,11 @@ void load_step(uint m0, uint n0, uint k0, uint t)
 
 void store_step(uint stage, uint t)
 {
-  for (uint i = 0; i < WL; i++) {
+  [[unroll]] for (uint i = 0; i < WL; i++) {
     uint e = t + i * NT;
     ws[stage * BM * LDV + (e / 4) * LDV + e % 4] = wq[i];
   }
-  for (uint i = 0; i < XL; i++) {
+  [[unroll]] for (uint i = 0; i < XL; i++) {
     uint e = t + i * NT;
     xs[stage * BN * LDV + (e / 4) * LDV + e % 4] = xq[i];
   }
@@ -118,21 +119,21 @@ void main()
     for (uint e = t; e < 16 * BM / 4; e += NT) {
       uint c = (e * 4) % BM;
       vec4 b;
-      for (uint q = 0; q < 4; q++)
+      [[unroll]] for (uint q = 0; q < 4; q++)
         b[q] = m0 + c + q < p.m ? bias[m0 + c + q] : 0.0;
       ws[e] = floatBitsToUint(b);
     }
     barrier();
-    for (uint j = 0; j < FM; j++) {
+    [[unroll]] for (uint j = 0; j < FM; j++) {
       fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> bf;
       coopMatLoadNV(bf, ws, (tm + 16 * j) / 4, BM / 4, false);
-      for (uint i = 0; i < FN; i++)
+      [[unroll]] for (uint i = 0; i < FN; i++)
         acc[i][j] = bf;
     }
     barrier();
   } else {
-    for (uint i = 0; i < FN; i++)
-      for (uint j = 0; j < FM; j++)
+    [[unroll]] for (uint i = 0; i < FN; i++)
+      [[unroll]] for (uint j = 0; j < FM; j++)
         acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
   }
 
@@ -143,14 +144,14 @@ void main()
     uint s = STAGES == 2 ? (kt & 1) : 0;
     if (kt + 1 < nk)
       load_step(m0, n0, (kt + 1) * BK, t);
-    for (uint kk = 0; kk < BK / 16; kk++) {
+    [[unroll]] for (uint kk = 0; kk < BK / 16; kk++) {
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[FN], b[FM];
-      for (uint i = 0; i < FN; i++)
+      [[unroll]] for (uint i = 0; i < FN; i++)
         coopMatLoadNV(a[i], xs, s * BN * LDV + (tn + 16 * i) * LDV + 2 * kk, LDV, false);
-      for (uint j = 0; j < FM; j++)
+      [[unroll]] for (uint j = 0; j < FM; j++)
         coopMatLoadNV(b[j], ws, s * BM * LDV + (tm + 16 * j) * LDV + 2 * kk, LDV, true);
-      for (uint i = 0; i < FN; i++)
-        for (uint j = 0; j < FM; j++)
+      [[unroll]] for (uint i = 0; i < FN; i++)
+        [[unroll]] for (uint j = 0; j < FM; j++)
           acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);
     }
     if (kt + 1 < nk) {
@@ -164,8 +165,8 @@ void main()
   // Out. Shared memory is free now: each subgroup has 16 x 16 floats of
   // scratch at xs[sg * 64] for its edge fragments.
   bool direct_ok = (p.m % 4) == 0;
-  for (uint i = 0; i < FN; i++)
-    for (uint j = 0; j < FM; j++) {
+  [[unroll]] for (uint i = 0; i < FN; i++)
+    [[unroll]] for (uint j = 0; j < FM; j++) {
       uint rn = n0 + tn + 16 * i, cm = m0 + tm + 16 * j;
       if (rn >= p.n || cm >= p.m)
         continue;
@@ -174,7 +175,7 @@ void main()
           fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> old;
           coopMatLoadNV(old, y, rn * p.m + cm, p.m, false);
           // (Component-wise: glslc 2023.2 -O crashes on '+' of two matrices.)
-          for (int e = 0; e < old.length(); e++)
+          [[unroll]] for (int e = 0; e < old.length(); e++)
             acc[i][j][e] += old[e];
         }
         coopMatStoreNV(acc[i][j], y, rn * p.m + cm, p.m, false);
