@@ -83,7 +83,8 @@ variant (JgVkContext *ctx, const char *base, JgTensor *w, gboolean sg, char *buf
   return variant_ex (ctx, base, w, sg, TRUE, buf, len);
 }
 
-/* Measured on an H100 (docs/PERFORMANCE.md, "Prefill"). */
+/* Tokens x features per workgroup, threads, shared-memory stages; the
+ * shader variants are matmul_cm_NAME[_x16] (shaders/meson.build). */
 static const JgCoopmatTile coopmat_tiles[] = {
   { "128x128_2x2", 128, 128, 128, 2 },
   { "128x128_2x4", 128, 128, 256, 2 },
@@ -103,13 +104,11 @@ jg_linear_coopmat_tiles (guint *n_tiles)
 guint
 jg_linear_coopmat_pick (JgVkContext *ctx, gint64 n, gint64 m)
 {
-  /* Large tiles where there are enough of them to fill the GPU twice over
-   * (about 130 multiprocessors on the cards we measure), half-height ones
-   * otherwise, so that short prompts and narrow outputs still spread. */
-  gint64 big = ((n + 127) / 128) * ((m + 127) / 128);
-
+  /* Measured at n = 700 on an H100: 128 x 256 tiles are fastest for every
+   * 7B shape with m >= 3584 (even where they make only 84 workgroups);
+   * 64 x 128 ones for narrow outputs (k/v, m = 512) and short prompts. */
   (void) ctx;
-  return big >= 256 ? 1 : 3;
+  return n > 64 && m >= 1024 ? 5 : 3;
 }
 
 gboolean
