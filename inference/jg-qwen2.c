@@ -8,9 +8,20 @@
 #include <string.h>
 
 typedef struct {
-  JgTensor *ln1, *q_w, *q_b, *k_w, *k_b, *v_w, *v_b, *o_w, *ln2, *gate, *up, *down;
+  JgTensor *ln1, *q_b, *k_b, *v_b, *o_w, *ln2, *down;
+  /* q, k and v weights one after another (one product when decoding), as
+   * are gate and up; the single ones are row views of these. */
+  JgTensor *qkv_w, *qkv_b, *gate_up;
+  JgTensor q_w, k_w, v_w, gate, up;
   JgTensor *k_cache, *v_cache;
 } Layer;
+
+/* What a recorded decode step picks its token with. */
+typedef struct {
+  gboolean pick, sample;
+  guint top_k;
+  float top_p, temperature;
+} PickKey;
 
 struct _JgQwen2 {
   JgVkContext *ctx;
@@ -30,41 +41,46 @@ struct _JgQwen2 {
   JgTensor *x, *xn, *q, *attn, *g, *u, *logits;
   JgTensor *ids, *pos, *token, *uniform;
   JgTensor *attn_parts;               /* split-attention scratch for <= 8 queries */
+  JgTensor *step;                     /* u32 [4]: the decoded token's positions and cache row */
+
+  /* Decoding one token replays a recorded step (unless JAEGER_DECODE=percall). */
+  gboolean replay;
+  JgVkGraph *graph;
+  PickKey graph_key;
 
   /* Views rebuilt for each step without allocating. */
   JgTensor v_x, v_xn, v_q, v_attn, v_g, v_u, v_k, v_v, v_ids, v_pos, v_last, v_last_n;
 };
 
 static JgTensor *
-load (JgQwen2 *self, const JgSafetensors *st, JgDType dtype, gint64 d0, gint64 d1, GError **error,
+load (JgQwen2 *self, JgWeights *w, JgDType dtype, gint64 d0, gint64 d1, GError **error,
       const char *fmt, ...) G_GNUC_PRINTF (7, 8);
 
+/* Reads a thinker-relative tensor through @w, so that a JAEGER/PEFT
+ * adapter's replacements and LoRA merges land in what goes to the device. */
 static JgTensor *
-load (JgQwen2 *self, const JgSafetensors *st, JgDType dtype, gint64 d0, gint64 d1, GError **error,
+load (JgQwen2 *self, JgWeights *w, JgDType dtype, gint64 d0, gint64 d1, GError **error,
       const char *fmt, ...)
 {
   char name[256];
   va_list ap;
   gint64 shape[2] = { d0, d1 };
   guint n_dims = d1 > 0 ? 2 : 1;
-  const JgStTensor *t;
+  gint64 n = d0 * (d1 > 0 ? d1 : 1);
   g_autofree float *buf = NULL;
   g_autoptr(JgTensor) out = NULL;
 
   va_start (ap, fmt);
   g_vsnprintf (name, sizeof name, fmt, ap);
   va_end (ap);
-  t = jg_safetensors_require (st, name, JG_ST_MASK_FLOAT, n_dims, shape, error);
-  if (t == NULL)
-    return NULL;
-  buf = g_try_new (float, t->n_elements);
+  buf = g_try_new (float, n);
   if (buf == NULL)
     {
       g_set_error (error, JG_ERROR, JG_ERROR_FAILED, "%s: out of memory converting %" G_GINT64_FORMAT " values",
-                   name, t->n_elements);
+                   name, n);
       return NULL;
     }
-  if (!jg_st_tensor_to_f32 (t, buf, error))
+  if (!jg_weights_read_f32 (w, name, n_dims, shape, buf, error))
     return NULL;
   out = jg_tensor_new (self->ctx, dtype, n_dims, shape, JG_TENSOR_DEVICE, error);
   if (out == NULL || !jg_tensor_upload_f32 (out, buf, error))
@@ -75,6 +91,39 @@ load (JgQwen2 *self, const JgSafetensors *st, JgDType dtype, gint64 d0, gint64 d
   return g_steal_pointer (&out);
 }
 
+/* Reads a thinker-relative tensor through @w into dst (a row view of a
+ * larger tensor, say), its shape checked against dst's. */
+static gboolean
+load_to (JgQwen2 *self, JgWeights *w, JgTensor *dst, GError **error, const char *fmt, ...) G_GNUC_PRINTF (5, 6);
+
+static gboolean
+load_to (JgQwen2 *self, JgWeights *w, JgTensor *dst, GError **error, const char *fmt, ...)
+{
+  char name[256];
+  va_list ap;
+  gint64 n = jg_tensor_get_n_elements (dst);
+  g_autofree float *buf = NULL;
+
+  va_start (ap, fmt);
+  g_vsnprintf (name, sizeof name, fmt, ap);
+  va_end (ap);
+  buf = g_try_new (float, n);
+  if (buf == NULL)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_FAILED, "%s: out of memory converting %" G_GINT64_FORMAT " values",
+                   name, n);
+      return FALSE;
+    }
+  if (!jg_weights_read_f32 (w, name, dst->ndim, dst->shape, buf, error))
+    return FALSE;
+  if (!jg_tensor_upload_f32 (dst, buf, error))
+    {
+      g_prefix_error (error, "%s: ", name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static JgTensor *
 activation (JgQwen2 *self, JgDType dtype, gint64 rows, gint64 cols, JgTensorFlags flags, GError **error)
 {
@@ -82,11 +131,10 @@ activation (JgQwen2 *self, JgDType dtype, gint64 rows, gint64 cols, JgTensorFlag
 }
 
 JgQwen2 *
-jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, const JgSafetensors *st, guint max_ctx,
+jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights *w, guint max_ctx,
               GError **error)
 {
   g_autoptr(JgQwen2) self = g_new0 (JgQwen2, 1);
-  const char *pre;
   gint64 H = cfg->hidden_size, I = cfg->intermediate_size, V = cfg->vocab_size;
   g_autofree float *inv = NULL;
 
@@ -123,45 +171,75 @@ jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, const JgSafetensors *s
       return NULL;
     }
 
-  pre = jg_safetensors_lookup (st, "thinker.model.embed_tokens.weight") ? "thinker." : "";
-  self->embed = load (self, st, JG_DTYPE_F16, V, H, error, "%smodel.embed_tokens.weight", pre);
+  self->embed = load (self, w, JG_DTYPE_F16, V, H, error, "model.embed_tokens.weight");
   if (self->embed == NULL)
     return NULL;
-  self->norm = load (self, st, JG_DTYPE_F32, H, 0, error, "%smodel.norm.weight", pre);
+  self->norm = load (self, w, JG_DTYPE_F32, H, 0, error, "model.norm.weight");
   if (self->norm == NULL)
     return NULL;
-  {
-    g_autofree char *head = g_strdup_printf ("%slm_head.weight", pre);
-    if (cfg->tie_word_embeddings && jg_safetensors_lookup (st, head) == NULL)
-      self->lm_head = self->embed;
-    else if ((self->lm_head = load (self, st, JG_DTYPE_F16, V, H, error, "%s", head)) == NULL)
-      return NULL;
-  }
+  if (cfg->tie_word_embeddings && jg_weights_lookup (w, "lm_head.weight") == NULL)
+    self->lm_head = self->embed;
+  else if ((self->lm_head = load (self, w, JG_DTYPE_F16, V, H, error, "lm_head.weight")) == NULL)
+    return NULL;
   self->layers = g_new0 (Layer, cfg->n_layers);
   for (int l = 0; l < cfg->n_layers; l++)
     {
       Layer *L = &self->layers[l];
       const char *a = "self_attn", *m = "mlp";
 #define W(field, dtype, d0, d1, fmt, ...) \
-      if ((L->field = load (self, st, dtype, d0, d1, error, "%smodel.layers.%d." fmt, pre, l, __VA_ARGS__)) == NULL) \
+      if ((L->field = load (self, w, dtype, d0, d1, error, "model.layers.%d." fmt, l, __VA_ARGS__)) == NULL) \
         return NULL
       W (ln1, JG_DTYPE_F32, H, 0, "%s.weight", "input_layernorm");
-      W (q_w, JG_DTYPE_F16, self->q_dim, H, "%s.q_proj.weight", a);
       W (q_b, JG_DTYPE_F32, self->q_dim, 0, "%s.q_proj.bias", a);
-      W (k_w, JG_DTYPE_F16, self->kv_dim, H, "%s.k_proj.weight", a);
       W (k_b, JG_DTYPE_F32, self->kv_dim, 0, "%s.k_proj.bias", a);
-      W (v_w, JG_DTYPE_F16, self->kv_dim, H, "%s.v_proj.weight", a);
       W (v_b, JG_DTYPE_F32, self->kv_dim, 0, "%s.v_proj.bias", a);
       W (o_w, JG_DTYPE_F16, H, self->q_dim, "%s.o_proj.weight", a);
       W (ln2, JG_DTYPE_F32, H, 0, "%s.weight", "post_attention_layernorm");
-      W (gate, JG_DTYPE_F16, I, H, "%s.gate_proj.weight", m);
-      W (up, JG_DTYPE_F16, I, H, "%s.up_proj.weight", m);
       W (down, JG_DTYPE_F16, H, I, "%s.down_proj.weight", m);
 #undef W
+      if ((L->qkv_w = activation (self, JG_DTYPE_F16, self->q_dim + 2 * self->kv_dim, H, 0, error)) == NULL
+          || (L->qkv_b = activation (self, JG_DTYPE_F32, 1, self->q_dim + 2 * self->kv_dim, 0, error)) == NULL
+          || (L->gate_up = activation (self, JG_DTYPE_F16, 2 * I, H, 0, error)) == NULL
+          || !jg_tensor_init_view (&L->q_w, L->qkv_w, 0, self->q_dim, error)
+          || !jg_tensor_init_view (&L->k_w, L->qkv_w, self->q_dim, self->kv_dim, error)
+          || !jg_tensor_init_view (&L->v_w, L->qkv_w, self->q_dim + self->kv_dim, self->kv_dim, error)
+          || !jg_tensor_init_view (&L->gate, L->gate_up, 0, I, error)
+          || !jg_tensor_init_view (&L->up, L->gate_up, I, I, error)
+          || !load_to (self, w, &L->q_w, error, "model.layers.%d.%s.q_proj.weight", l, a)
+          || !load_to (self, w, &L->k_w, error, "model.layers.%d.%s.k_proj.weight", l, a)
+          || !load_to (self, w, &L->v_w, error, "model.layers.%d.%s.v_proj.weight", l, a)
+          || !load_to (self, w, &L->gate, error, "model.layers.%d.%s.gate_proj.weight", l, m)
+          || !load_to (self, w, &L->up, error, "model.layers.%d.%s.up_proj.weight", l, m))
+        return NULL;
+      /* The biases side by side too, copied on the device. */
+      {
+        JgTensor *b[3] = { L->q_b, L->k_b, L->v_b };
+        VkDeviceSize off = 0;
+        for (guint i = 0; i < 3; i++)
+          {
+            if (!jg_vk_copy_now (ctx, b[i]->alloc.block->buffer, b[i]->alloc.offset + b[i]->view_offset,
+                                 L->qkv_b->alloc.block->buffer,
+                                 L->qkv_b->alloc.offset + L->qkv_b->view_offset + off, b[i]->nbytes, error))
+              return NULL;
+            off += b[i]->nbytes;
+          }
+      }
       if ((L->k_cache = activation (self, JG_DTYPE_F32, max_ctx, self->kv_dim, 0, error)) == NULL
           || (L->v_cache = activation (self, JG_DTYPE_F32, max_ctx, self->kv_dim, 0, error)) == NULL)
         return NULL;
     }
+
+  /* An adapter made for another model would otherwise load silently. */
+  {
+    g_autoptr(GPtrArray) unused = jg_weights_unused_lora (w);
+    if (unused->len > 0)
+      {
+        g_set_error (error, JG_ERROR, JG_ERROR_INVALID_DATA,
+                     "qwen2: the adapter has LoRA for %u module(s) this model does not use, e.g. %s",
+                     unused->len, (const char *) g_ptr_array_index (unused, 0));
+        return NULL;
+      }
+  }
 
   inv = g_new (float, cfg->head_dim / 2);
   jg_rope_inv_freq (cfg->rope_theta, (guint) cfg->head_dim, inv);
@@ -179,8 +257,21 @@ jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, const JgSafetensors *s
       || (self->ids = activation (self, JG_DTYPE_U32, max_ctx, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->pos = activation (self, JG_DTYPE_U32, 3 * (gint64) max_ctx, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->token = activation (self, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, error)) == NULL
-      || (self->uniform = activation (self, JG_DTYPE_F32, 1, 1, JG_TENSOR_HOST, error)) == NULL)
+      || (self->uniform = activation (self, JG_DTYPE_F32, 1, 1, JG_TENSOR_HOST, error)) == NULL
+      || (self->step = activation (self, JG_DTYPE_U32, 4, 1, JG_TENSOR_HOST, error)) == NULL
+      || (self->graph = jg_vk_graph_new (ctx, error)) == NULL)
     return NULL;
+  {
+    const char *path = g_getenv ("JAEGER_DECODE");
+    if (path == NULL || *path == '\0' || strcmp (path, "replay") == 0)
+      self->replay = TRUE;
+    else if (strcmp (path, "percall") != 0)
+      {
+        g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
+                     "JAEGER_DECODE: unknown decode path '%s' (known: replay, percall)", path);
+        return NULL;
+      }
+  }
   return g_steal_pointer (&self);
 }
 
@@ -193,8 +284,8 @@ jg_qwen2_free (JgQwen2 *self)
     for (int l = 0; l < self->cfg.n_layers; l++)
       {
         Layer *L = &self->layers[l];
-        JgTensor **all[] = { &L->ln1, &L->q_w, &L->q_b, &L->k_w, &L->k_b, &L->v_w, &L->v_b, &L->o_w,
-                             &L->ln2, &L->gate, &L->up, &L->down, &L->k_cache, &L->v_cache };
+        JgTensor **all[] = { &L->ln1, &L->q_b, &L->k_b, &L->v_b, &L->o_w, &L->ln2, &L->down,
+                             &L->qkv_w, &L->qkv_b, &L->gate_up, &L->k_cache, &L->v_cache };
         for (guint i = 0; i < G_N_ELEMENTS (all); i++)
           g_clear_pointer (all[i], jg_tensor_free);
       }
@@ -216,7 +307,15 @@ jg_qwen2_free (JgQwen2 *self)
   jg_tensor_free (self->pos);
   jg_tensor_free (self->token);
   jg_tensor_free (self->uniform);
+  jg_tensor_free (self->step);
+  jg_vk_graph_free (self->graph);
   g_free (self);
+}
+
+void
+jg_qwen2_set_replay (JgQwen2 *self, gboolean replay)
+{
+  self->replay = replay;
 }
 
 void
@@ -293,9 +392,9 @@ record_forward (JgQwen2 *self, guint n, GError **error)
       if (!jg_tensor_init_view (&self->v_k, L->k_cache, p0, n, error)
           || !jg_tensor_init_view (&self->v_v, L->v_cache, p0, n, error)
           || !jg_op_rmsnorm (ctx, &self->v_xn, &self->v_x, L->ln1, (float) c->rms_norm_eps, error)
-          || !jg_op_linear (ctx, &self->v_q, &self->v_xn, L->q_w, L->q_b, FALSE, error)
-          || !jg_op_linear (ctx, &self->v_k, &self->v_xn, L->k_w, L->k_b, FALSE, error)
-          || !jg_op_linear (ctx, &self->v_v, &self->v_xn, L->v_w, L->v_b, FALSE, error)
+          || !jg_op_linear (ctx, &self->v_q, &self->v_xn, &L->q_w, L->q_b, FALSE, error)
+          || !jg_op_linear (ctx, &self->v_k, &self->v_xn, &L->k_w, L->k_b, FALSE, error)
+          || !jg_op_linear (ctx, &self->v_v, &self->v_xn, &L->v_w, L->v_b, FALSE, error)
           || !jg_op_rope (ctx, &self->v_q, as.n_heads, as.head_dim, &self->v_pos, self->inv_freq,
                           self->sections, error)
           || !jg_op_rope (ctx, &self->v_k, as.n_kv_heads, as.head_dim, &self->v_pos, self->inv_freq,
@@ -304,14 +403,123 @@ record_forward (JgQwen2 *self, guint n, GError **error)
           /* o_proj adds onto the residual stream; so does down_proj. */
           || !jg_op_linear (ctx, &self->v_x, &self->v_attn, L->o_w, NULL, TRUE, error)
           || !jg_op_rmsnorm (ctx, &self->v_xn, &self->v_x, L->ln2, (float) c->rms_norm_eps, error)
-          || !jg_op_linear (ctx, &self->v_g, &self->v_xn, L->gate, NULL, FALSE, error)
-          || !jg_op_linear (ctx, &self->v_u, &self->v_xn, L->up, NULL, FALSE, error)
+          || !jg_op_linear (ctx, &self->v_g, &self->v_xn, &L->gate, NULL, FALSE, error)
+          || !jg_op_linear (ctx, &self->v_u, &self->v_xn, &L->up, NULL, FALSE, error)
           || !jg_op_swiglu (ctx, &self->v_g, &self->v_g, &self->v_u, error)
           || !jg_op_linear (ctx, &self->v_x, &self->v_g, L->down, NULL, TRUE, error))
         return FALSE;
     }
   return jg_op_rmsnorm (ctx, &self->v_last_n, &self->v_last, self->norm, (float) c->rms_norm_eps, error)
          && jg_op_linear (ctx, self->logits, &self->v_last_n, self->lm_head, NULL, FALSE, error);
+}
+
+/* Records the choice of the next token from self->logits. */
+static gboolean
+record_pick (JgQwen2 *self, const JgGenerateOptions *pick, GError **error)
+{
+  if (pick == NULL)
+    return TRUE;
+  if (pick->temperature <= 0.0f)
+    return jg_op_argmax (self->ctx, self->token, self->logits, error);
+  return jg_op_sample (self->ctx, self->token, self->logits, self->uniform,
+                       pick->top_k ? pick->top_k : 40, pick->top_p > 0 ? pick->top_p : 1.0f,
+                       pick->temperature, error);
+}
+
+/* Records the forward pass of one token for replay: every kernel reads
+ * the token id (ids[0]), its positions and its cache row (step) from
+ * host-visible buffers written before each run, so the recording serves
+ * every position. RMSNorm is folded into the products that follow it,
+ * RoPE and the cache writes into the q/k/v product, SwiGLU into the
+ * gate/up product: five dependent kernels per layer (six with the
+ * attention's combine pass). */
+static gboolean
+record_decode (JgQwen2 *self, GError **error)
+{
+  JgVkContext *ctx = self->ctx;
+  const JgQwen2Config *c = &self->cfg;
+  float eps = (float) c->rms_norm_eps;
+  JgTensor x, q, attn, g, ids;
+  JgAttentionShape as = {
+    .n_heads = (guint) c->n_heads, .n_kv_heads = (guint) c->n_kv_heads, .head_dim = (guint) c->head_dim,
+    .scale = 1.0f / sqrtf ((float) c->head_dim), .split_scratch = self->attn_parts,
+  };
+  JgQkvShape qs = {
+    .n_heads = as.n_heads, .n_kv_heads = as.n_kv_heads, .head_dim = as.head_dim,
+    .sections = { self->sections[0], self->sections[1], self->sections[2] }, .eps = eps,
+  };
+
+  /* Descriptors keep the buffers and offsets, so stack views will do. */
+  if (!jg_tensor_init_view (&x, self->x, 0, 1, error) || !jg_tensor_init_view (&q, self->q, 0, 1, error)
+      || !jg_tensor_init_view (&attn, self->attn, 0, 1, error)
+      || !jg_tensor_init_view (&g, self->g, 0, 1, error) || !jg_tensor_init_view (&ids, self->ids, 0, 1, error)
+      || !jg_op_embed (ctx, &x, self->embed, &ids, error))
+    return FALSE;
+  for (int l = 0; l < c->n_layers; l++)
+    {
+      Layer *L = &self->layers[l];
+      if (!jg_op_norm_qkv_rope (ctx, &q, L->k_cache, L->v_cache, &x, L->ln1, L->qkv_w, L->qkv_b, self->step,
+                                self->inv_freq, &qs, NULL, error)
+          || !jg_op_attention_decode (ctx, &attn, &q, L->k_cache, L->v_cache, self->step, &as, error)
+          || !jg_op_linear (ctx, &x, &attn, L->o_w, NULL, TRUE, error)
+          || !jg_op_norm_swiglu (ctx, &g, &x, L->ln2, eps, L->gate_up, NULL, error)
+          || !jg_op_linear (ctx, &x, &g, L->down, NULL, TRUE, error))
+        return FALSE;
+    }
+  return jg_op_norm_linear (ctx, self->logits, &x, self->norm, eps, self->lm_head, NULL, FALSE, NULL, error);
+}
+
+static PickKey
+pick_key (const JgGenerateOptions *pick)
+{
+  PickKey k = { .pick = pick != NULL };
+
+  if (pick != NULL && pick->temperature > 0.0f)
+    {
+      k.sample = TRUE;
+      k.top_k = pick->top_k;
+      k.top_p = pick->top_p;
+      k.temperature = pick->temperature;
+    }
+  return k;
+}
+
+/* One token through the recorded step (recorded again only when the way of
+ * picking the token changes): per token, the CPU writes five numbers,
+ * submits and waits. */
+static gboolean
+run_decode (JgQwen2 *self, const guint32 *id, const guint32 *positions, const JgGenerateOptions *pick,
+            GRand *rand, GError **error)
+{
+  guint32 *step = jg_tensor_get_mapped (self->step);
+  const guint32 *pos = jg_tensor_get_mapped (self->pos);
+  PickKey key = pick_key (pick);
+
+  if (!stage_inputs (self, id, 1, positions, error))
+    return FALSE;
+  step[0] = pos[0];
+  step[1] = pos[1];
+  step[2] = pos[2];
+  step[3] = self->n_past;
+  if (!jg_vk_graph_is_ready (self->graph) || memcmp (&key, &self->graph_key, sizeof key) != 0)
+    {
+      gboolean ok;
+      jg_vk_graph_begin (self->ctx, self->graph);
+      jg_vk_mark_start (self->ctx);
+      ok = record_decode (self, error) && record_pick (self, pick, error);
+      jg_vk_mark_end (self->ctx);
+      /* End even after a recording error, so the context is usable again. */
+      if (!jg_vk_graph_end (self->ctx, ok ? error : NULL) || !ok)
+        return FALSE;
+      self->graph_key = key;
+    }
+  if (key.sample)
+    *(float *) jg_tensor_get_mapped (self->uniform) = (float) g_rand_double (rand);
+  if (!jg_vk_graph_run (self->ctx, self->graph, error))
+    return FALSE;
+  self->last_gpu_s = jg_vk_marked_ns (self->ctx) * 1e-9;
+  self->n_past++;
+  return TRUE;
 }
 
 /* Records, runs and waits for one step; the cache then holds n more tokens. */
@@ -321,23 +529,16 @@ run_step (JgQwen2 *self, const guint32 *ids, guint n, const guint32 *positions,
 {
   gboolean ok;
 
+  if (n == 1 && self->replay)
+    return run_decode (self, ids, positions, pick, rand, error);
   if (!stage_inputs (self, ids, n, positions, error))
     return FALSE;
   jg_vk_begin (self->ctx);
   jg_vk_mark_start (self->ctx);
   ok = record_forward (self, n, error);
-  if (ok && pick != NULL)
-    {
-      if (pick->temperature <= 0.0f)
-        ok = jg_op_argmax (self->ctx, self->token, self->logits, error);
-      else
-        {
-          *(float *) jg_tensor_get_mapped (self->uniform) = (float) g_rand_double (rand);
-          ok = jg_op_sample (self->ctx, self->token, self->logits, self->uniform,
-                             pick->top_k ? pick->top_k : 40, pick->top_p > 0 ? pick->top_p : 1.0f,
-                             pick->temperature, error);
-        }
-    }
+  if (ok && pick != NULL && pick->temperature > 0.0f)
+    *(float *) jg_tensor_get_mapped (self->uniform) = (float) g_rand_double (rand);
+  ok = ok && record_pick (self, pick, error);
   jg_vk_mark_end (self->ctx);
   /* Submit even after a recording error, so the context is usable again. */
   if (!jg_vk_submit (self->ctx, ok ? error : NULL) || !ok)

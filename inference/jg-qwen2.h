@@ -1,25 +1,33 @@
 /* jg-qwen2.h: the Qwen2 decoder (the language model of the Qwen2.5-Omni
  * thinker) on the compute runtime: f16 weights, f32 activations and KV
  * cache, 3-axis rotary positions, prefill of a whole prompt in one
- * submission and one submission per decoded token. */
+ * submission, and one replay of a recorded step per decoded token. */
 #pragma once
 
 #include <gio/gio.h>
 
 #include "inference/jg-model-config.h"
-#include "inference/jg-safetensors.h"
+#include "inference/jg-weights.h"
 #include "inference/jg-vk-context.h"
 
 G_BEGIN_DECLS
 
 typedef struct _JgQwen2 JgQwen2;
 
-/* Weights from @st (keys `model.*` and `lm_head.weight`, or the same under
- * `thinker.`), shapes checked against @config; bf16/f32 weights become
- * f16 on the device. @max_ctx bounds prompt + generated tokens. */
-JgQwen2 *jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *config, const JgSafetensors *st,
+/* Weights read through @weights (keys `model.*` and `lm_head.weight`, or
+ * the same under `thinker.`, with an adapter's LoRA merged), shapes
+ * checked against @config; bf16/f32 weights become f16 on the device.
+ * An adapter LoRA module the model never reads is an error. @max_ctx
+ * bounds prompt + generated tokens. */
+JgQwen2 *jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *config, JgWeights *weights,
                        guint max_ctx, GError **error);
 void     jg_qwen2_free (JgQwen2 *self);
+
+/* Decoding one token replays a step recorded once (fused kernels that read
+ * the token, its positions and the cache length from buffers), unless
+ * replay is off, or JAEGER_DECODE=percall was set when the model was made:
+ * then every token records the same ops as a prompt does. */
+void     jg_qwen2_set_replay (JgQwen2 *self, gboolean replay);
 
 /* Forgets the KV cache (a new conversation). */
 void     jg_qwen2_reset (JgQwen2 *self);

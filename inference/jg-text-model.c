@@ -16,7 +16,7 @@ struct _JgTextModel {
 JgTextModel *
 jg_text_model_load (const char *dir, int device, guint max_ctx, GError **error)
 {
-  g_autoptr(JgSafetensors) st = NULL;
+  g_autoptr(JgWeights) weights = NULL;
   JgTextModel *self = g_new0 (JgTextModel, 1);
   JgVkContextOptions vk = { .device = device };
   JgQwen2Config cfg;
@@ -26,9 +26,9 @@ jg_text_model_load (const char *dir, int device, guint max_ctx, GError **error)
   if (!jg_qwen2_config_load (dir, &cfg, error)
       || (self->tok = jg_tokenizer_new_from_file (dir, error)) == NULL
       || !jg_chat_lookup_tokens (self->tok, &self->special, error)
-      || (st = jg_safetensors_open (dir, error)) == NULL
+      || (weights = jg_weights_open (dir, NULL, 0, error)) == NULL
       || (self->ctx = jg_vk_context_new (&vk, error)) == NULL
-      || (self->model = jg_qwen2_new (self->ctx, &cfg, st, max_ctx, error)) == NULL)
+      || (self->model = jg_qwen2_new (self->ctx, &cfg, weights, max_ctx, error)) == NULL)
     {
       jg_text_model_free (self);
       return NULL;

@@ -60,6 +60,21 @@ struct _JgVkContext {
   double timestamp_period;
   gboolean marked_start, marked_end;
   gboolean last_marked;
+
+  /* While a graph is recorded, cmd and desc_pools are the graph's; the
+   * one-shot ones wait here. */
+  JgVkGraph *graph;
+  VkCommandBuffer saved_cmd;
+  GPtrArray *saved_pools;
+  guint saved_pool_current;
+};
+
+struct _JgVkGraph {
+  JgVkContext *ctx;
+  VkCommandBuffer cmd;
+  GPtrArray *desc_pools;        /* VkDescriptorPool as pointers */
+  gboolean ready;
+  gboolean marked;
 };
 
 static gboolean
@@ -727,7 +742,7 @@ jg_vk_submit (JgVkContext *self, GError **error)
   };
   gboolean ok;
 
-  g_return_val_if_fail (self->recording, FALSE);
+  g_return_val_if_fail (self->recording && self->graph == NULL, FALSE);
   self->recording = FALSE;
   ok = vk_check (vkEndCommandBuffer (self->cmd), "vkEndCommandBuffer", error)
        && vk_check (vkQueueSubmit (self->queue, 1, &si, self->fence), "vkQueueSubmit", error)
@@ -943,4 +958,121 @@ jg_vk_dispatch (JgVkContext *self, const JgVkDispatch *d, GError **error)
   if (auto_submit)
     return jg_vk_submit (self, error);
   return TRUE;
+}
+
+/* ---- graphs: recorded once, replayed ---- */
+
+JgVkGraph *
+jg_vk_graph_new (JgVkContext *self, GError **error)
+{
+  g_autofree JgVkGraph *graph = g_new0 (JgVkGraph, 1);
+  VkCommandBufferAllocateInfo cai = {
+    .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+    .commandPool = self->cmd_pool,
+    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+    .commandBufferCount = 1,
+  };
+
+  if (!vk_check (vkAllocateCommandBuffers (self->device, &cai, &graph->cmd), "vkAllocateCommandBuffers",
+                 error))
+    return NULL;
+  graph->ctx = self;
+  graph->desc_pools = g_ptr_array_new ();
+  return g_steal_pointer (&graph);
+}
+
+void
+jg_vk_graph_free (JgVkGraph *graph)
+{
+  JgVkContext *self;
+
+  if (graph == NULL)
+    return;
+  self = graph->ctx;
+  g_return_if_fail (self->graph != graph);
+  vkFreeCommandBuffers (self->device, self->cmd_pool, 1, &graph->cmd);
+  for (guint i = 0; i < graph->desc_pools->len; i++)
+    vkDestroyDescriptorPool (self->device, (VkDescriptorPool) g_ptr_array_index (graph->desc_pools, i), NULL);
+  g_ptr_array_unref (graph->desc_pools);
+  g_free (graph);
+}
+
+gboolean
+jg_vk_graph_is_ready (JgVkGraph *graph)
+{
+  return graph->ready;
+}
+
+void
+jg_vk_graph_begin (JgVkContext *self, JgVkGraph *graph)
+{
+  VkCommandBufferBeginInfo bi = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
+  /* Whatever earlier submissions wrote (the KV cache, the last token) is
+   * read by this one. */
+  VkMemoryBarrier all = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+    .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_HOST_WRITE_BIT,
+    .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
+  };
+
+  g_return_if_fail (!self->recording && graph->ctx == self);
+  graph->ready = FALSE;
+  vkResetCommandBuffer (graph->cmd, 0);
+  for (guint i = 0; i < graph->desc_pools->len; i++)
+    vkResetDescriptorPool (self->device, (VkDescriptorPool) g_ptr_array_index (graph->desc_pools, i), 0);
+  self->graph = graph;
+  self->saved_cmd = self->cmd;
+  self->saved_pools = self->desc_pools;
+  self->saved_pool_current = self->desc_pool_current;
+  self->cmd = graph->cmd;
+  self->desc_pools = graph->desc_pools;
+  self->desc_pool_current = 0;
+  vkBeginCommandBuffer (self->cmd, &bi);
+  vkCmdPipelineBarrier (self->cmd,
+                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT
+                        | VK_PIPELINE_STAGE_HOST_BIT,
+                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &all, 0, NULL, 0, NULL);
+  if (self->timestamps)
+    vkCmdResetQueryPool (self->cmd, self->timestamps, 0, 2);
+  self->recording = TRUE;
+  self->marked_start = self->marked_end = FALSE;
+  g_array_set_size (self->pending_writes, 0);
+  g_array_set_size (self->pending_reads, 0);
+}
+
+gboolean
+jg_vk_graph_end (JgVkContext *self, GError **error)
+{
+  JgVkGraph *graph = self->graph;
+  gboolean ok;
+
+  g_return_val_if_fail (graph != NULL && self->recording, FALSE);
+  ok = vk_check (vkEndCommandBuffer (self->cmd), "vkEndCommandBuffer", error);
+  graph->marked = self->marked_start && self->marked_end;
+  graph->ready = ok;
+  self->cmd = self->saved_cmd;
+  self->desc_pools = self->saved_pools;
+  self->desc_pool_current = self->saved_pool_current;
+  self->graph = NULL;
+  self->recording = FALSE;
+  return ok;
+}
+
+gboolean
+jg_vk_graph_run (JgVkContext *self, JgVkGraph *graph, GError **error)
+{
+  VkSubmitInfo si = {
+    .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+    .commandBufferCount = 1,
+    .pCommandBuffers = &graph->cmd,
+  };
+  gboolean ok;
+
+  g_return_val_if_fail (!self->recording && graph->ready, FALSE);
+  ok = vk_check (vkQueueSubmit (self->queue, 1, &si, self->fence), "vkQueueSubmit", error)
+       && vk_check (vkWaitForFences (self->device, 1, &self->fence, VK_TRUE, G_MAXUINT64),
+                    "vkWaitForFences", error);
+  vkResetFences (self->device, 1, &self->fence);
+  self->last_marked = graph->marked;
+  return ok;
 }

@@ -73,9 +73,31 @@ typedef struct {
 
 gboolean jg_vk_dispatch (JgVkContext *self, const JgVkDispatch *d, GError **error);
 
+/* Graphs: a recording kept and replayed. Ops called between
+ * jg_vk_graph_begin and jg_vk_graph_end go into the graph's own command
+ * buffer and descriptor sets instead of the one-shot recording; each
+ * jg_vk_graph_run submits that same command buffer again and waits. Push
+ * constants, descriptors and dispatch sizes are fixed at recording, so
+ * whatever changes between runs (a token id, a position, the number of
+ * cached keys) must be read by the shaders from buffers, host-visible ones
+ * written before the run. A graph starts with a full memory barrier, so it
+ * sees everything earlier submissions wrote. Timestamp marks recorded in
+ * it report through jg_vk_marked_ns after each run. Begin re-records a
+ * graph from scratch. */
+typedef struct _JgVkGraph JgVkGraph;
+
+JgVkGraph *jg_vk_graph_new (JgVkContext *self, GError **error);
+void       jg_vk_graph_free (JgVkGraph *graph);
+void       jg_vk_graph_begin (JgVkContext *self, JgVkGraph *graph);
+gboolean   jg_vk_graph_end (JgVkContext *self, GError **error);
+gboolean   jg_vk_graph_run (JgVkContext *self, JgVkGraph *graph, GError **error);
+/* Whether the graph holds a finished recording. */
+gboolean   jg_vk_graph_is_ready (JgVkGraph *graph);
+
 /* Number of pipelines built so far (each is built once, on first use). */
 guint    jg_vk_context_get_n_pipelines (JgVkContext *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgVkContext, jg_vk_context_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgVkGraph, jg_vk_graph_free)
 
 G_END_DECLS

@@ -615,3 +615,224 @@ jg_op_copy (JgVkContext *ctx, JgTensor *dst, JgTensor *src, GError **error)
   d.groups[1] = d.groups[2] = 1;
   return jg_vk_dispatch (ctx, &d, error);
 }
+
+/* ---- Decode: one token, recorded once and replayed ---- */
+
+typedef struct {
+  guint32 m, k;
+  float eps;
+  guint32 has_bias, accumulate;
+  guint32 n_heads, n_kv_heads, head_dim, s0, s1;
+} NormMatvecPush;
+
+/* Checks shared by the norm-folded matrix-vector products; fills the spec
+ * constants (threads, rows per workgroup). */
+static gboolean
+check_norm_matvec (JgVkContext *ctx, const char *op, JgTensor *x, JgTensor *norm_w, JgTensor *w,
+                   const JgDecodeTuning *tune, guint per_unit, guint32 spec[2], GError **error)
+{
+  gint64 k;
+
+  if (w->ndim != 2 || !jg_tensor_is_contiguous (w) || w->dtype != JG_DTYPE_F16)
+    return fail (error, op, "weights must be a contiguous f16 matrix");
+  k = w->shape[1];
+  if (k % 8 != 0)
+    return fail (error, op, "k = %" G_GINT64_FORMAT " is not a multiple of 8", k);
+  if (!check_f32 (op, "x", x, error) || !check_f32 (op, "norm weight", norm_w, error))
+    return FALSE;
+  if (jg_tensor_get_n_elements (x) != k || jg_tensor_get_n_elements (norm_w) != k)
+    return fail (error, op, "x and the norm weight must have %" G_GINT64_FORMAT " values (one row)", k);
+  spec[0] = tune && tune->wg ? tune->wg : 128;
+  spec[1] = tune && tune->rows ? tune->rows : 1;
+  if ((spec[0] & (spec[0] - 1)) != 0 || spec[0] < 32 || spec[0] > 1024)
+    return fail (error, op, "%u threads per workgroup is not a power of two in 32..1024", spec[0]);
+  if ((guint64) (spec[1] * per_unit + 1) * spec[0] * 4 + 2 * spec[0] * 4
+      > jg_vk_context_get_info (ctx)->max_shared_memory)
+    return fail (error, op, "%u rows x %u threads need more shared memory than the device has",
+                 spec[1] * per_unit, spec[0]);
+  return TRUE;
+}
+
+gboolean
+jg_op_norm_linear (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *norm_w, float eps, JgTensor *w,
+                   JgTensor *bias, gboolean accumulate, const JgDecodeTuning *tune, GError **error)
+{
+  const char *op = "norm_linear";
+  guint32 spec[2];
+  char name[32];
+  NormMatvecPush pc = { 0 };
+  JgTensor *bind[5] = { w, x, norm_w, bias ? bias : norm_w, y };
+  JgVkDispatch d = {
+    .shader = variant (ctx, "matvec_norm", NULL, TRUE, name, sizeof name),
+    .spec = spec, .n_spec = 2, .bind = bind, .n_bind = 5, .write_mask = 1u << 4,
+    .push = &pc, .push_size = sizeof pc,
+  };
+
+  if (!check_norm_matvec (ctx, op, x, norm_w, w, tune, 1, spec, error) || !check_f32 (op, "y", y, error))
+    return FALSE;
+  pc.m = (guint32) w->shape[0];
+  pc.k = (guint32) w->shape[1];
+  pc.eps = eps;
+  pc.has_bias = bias != NULL;
+  pc.accumulate = accumulate;
+  if (jg_tensor_get_n_elements (y) != pc.m)
+    return fail (error, op, "y must have %u values", pc.m);
+  if (bias != NULL && (!check_f32 (op, "bias", bias, error) || jg_tensor_get_n_elements (bias) != pc.m))
+    return fail (error, op, "bias must have %u values", pc.m);
+  groups_for ((pc.m + spec[1] - 1) / spec[1], d.groups);
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
+gboolean
+jg_op_norm_swiglu (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *norm_w, float eps, JgTensor *w,
+                   const JgDecodeTuning *tune, GError **error)
+{
+  const char *op = "norm_swiglu";
+  guint32 spec[2];
+  char name[32];
+  NormMatvecPush pc = { 0 };
+  JgTensor *bind[5] = { w, x, norm_w, norm_w, out };
+  JgVkDispatch d = {
+    .shader = variant (ctx, "matvec_norm_swiglu", NULL, TRUE, name, sizeof name),
+    .spec = spec, .n_spec = 2, .bind = bind, .n_bind = 5, .write_mask = 1u << 4,
+    .push = &pc, .push_size = sizeof pc,
+  };
+
+  if (!check_norm_matvec (ctx, op, x, norm_w, w, tune, 2, spec, error) || !check_f32 (op, "out", out, error))
+    return FALSE;
+  pc.m = (guint32) w->shape[0];
+  pc.k = (guint32) w->shape[1];
+  pc.eps = eps;
+  if (pc.m % 2 != 0 || jg_tensor_get_n_elements (out) != pc.m / 2)
+    return fail (error, op, "the weights must hold gate and up rows ([2I][k]) and out I = %u values",
+                 pc.m / 2);
+  groups_for ((pc.m / 2 + spec[1] - 1) / spec[1], d.groups);
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
+static gboolean
+check_step (const char *op, JgTensor *step, GError **error)
+{
+  if (step->dtype != JG_DTYPE_U32 || jg_tensor_get_n_elements (step) < 4)
+    return fail (error, op, "step must be u32 [4] (positions t, h, w and the cache row)");
+  return TRUE;
+}
+
+gboolean
+jg_op_norm_qkv_rope (JgVkContext *ctx, JgTensor *q, JgTensor *k_cache, JgTensor *v_cache, JgTensor *x,
+                     JgTensor *norm_w, JgTensor *w, JgTensor *bias, JgTensor *step, JgTensor *inv_freq,
+                     const JgQkvShape *s, const JgDecodeTuning *tune, GError **error)
+{
+  const char *op = "norm_qkv_rope";
+  guint32 spec[2];
+  char name[32];
+  NormMatvecPush pc = { 0 };
+  JgTensor *bind[9] = { w, x, norm_w, bias ? bias : norm_w, q, k_cache, v_cache, step, inv_freq };
+  JgVkDispatch d = {
+    .shader = variant (ctx, "matvec_norm_qkv", NULL, TRUE, name, sizeof name),
+    .spec = spec, .n_spec = 2, .bind = bind, .n_bind = 9,
+    .write_mask = (1u << 4) | (1u << 5) | (1u << 6), .push = &pc, .push_size = sizeof pc,
+  };
+  guint kv_dim;
+
+  if (!check_norm_matvec (ctx, op, x, norm_w, w, tune, 2, spec, error)
+      || !check_f32 (op, "q", q, error) || !check_f32 (op, "k_cache", k_cache, error)
+      || !check_f32 (op, "v_cache", v_cache, error) || !check_f32 (op, "inv_freq", inv_freq, error)
+      || !check_step (op, step, error))
+    return FALSE;
+  if (s->n_kv_heads == 0 || s->n_heads % s->n_kv_heads != 0 || s->head_dim % 2 != 0 || s->head_dim == 0)
+    return fail (error, op, "%u heads, %u KV heads of %u do not fit", s->n_heads, s->n_kv_heads, s->head_dim);
+  if (s->sections[0] + s->sections[1] + s->sections[2] != s->head_dim / 2)
+    return fail (error, op, "sections %u + %u + %u != head_dim / 2 = %u",
+                 s->sections[0], s->sections[1], s->sections[2], s->head_dim / 2);
+  kv_dim = s->n_kv_heads * s->head_dim;
+  pc.m = (guint32) w->shape[0];
+  pc.k = (guint32) w->shape[1];
+  if (pc.m != (s->n_heads + 2 * s->n_kv_heads) * s->head_dim)
+    return fail (error, op, "the weights have %u rows, q + k + v need %u", pc.m,
+                 (s->n_heads + 2 * s->n_kv_heads) * s->head_dim);
+  if (jg_tensor_get_n_elements (q) != (gint64) s->n_heads * s->head_dim)
+    return fail (error, op, "q must have %u values", s->n_heads * s->head_dim);
+  if (last_dim (k_cache) != kv_dim || last_dim (v_cache) != kv_dim
+      || jg_tensor_get_n_elements (k_cache) != jg_tensor_get_n_elements (v_cache))
+    return fail (error, op, "the caches must be [rows][%u] alike", kv_dim);
+  if (bias != NULL && (!check_f32 (op, "bias", bias, error) || jg_tensor_get_n_elements (bias) != pc.m))
+    return fail (error, op, "bias must have %u values", pc.m);
+  if (jg_tensor_get_n_elements (inv_freq) != s->head_dim / 2)
+    return fail (error, op, "inv_freq must have %u values", s->head_dim / 2);
+  pc.eps = s->eps;
+  pc.has_bias = bias != NULL;
+  pc.n_heads = s->n_heads;
+  pc.n_kv_heads = s->n_kv_heads;
+  pc.head_dim = s->head_dim;
+  pc.s0 = s->sections[0];
+  pc.s1 = s->sections[1];
+  groups_for ((pc.m / 2 + spec[1] - 1) / spec[1], d.groups);
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
+gboolean
+jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_cache, JgTensor *v_cache,
+                        JgTensor *step, const JgAttentionShape *s, GError **error)
+{
+  const char *op = "attention_decode";
+  struct {
+    guint32 n_heads, n_kv_heads, head_dim, kv_stride;
+    float scale;
+    guint32 n_split, min_chunk;
+  } pc;
+  guint32 spec[1] = { 64 };
+  char name[32];
+  JgTensor *bind[5] = { q, k_cache, v_cache, s->split_scratch, step };
+  JgVkDispatch d = {
+    .shader = variant (ctx, "attention_decode", NULL, TRUE, name, sizeof name),
+    .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 5, .write_mask = 1u << 3,
+    .push = &pc, .push_size = sizeof pc,
+  };
+  gint64 rows, per_split;
+
+  if (s->split_scratch == NULL)
+    return fail (error, op, "needs split_scratch");
+  if (!check_f32 (op, "q", q, error) || !check_f32 (op, "k_cache", k_cache, error)
+      || !check_f32 (op, "v_cache", v_cache, error) || !check_f32 (op, "o", o, error)
+      || !check_f32 (op, "split_scratch", s->split_scratch, error) || !check_step (op, step, error))
+    return FALSE;
+  if (s->n_kv_heads == 0 || s->n_heads % s->n_kv_heads != 0)
+    return fail (error, op, "%u heads cannot share %u KV heads", s->n_heads, s->n_kv_heads);
+  if (s->head_dim % 4 != 0 || s->head_dim > 256)
+    return fail (error, op, "head_dim %u must be a multiple of 4 up to 256", s->head_dim);
+  pc.kv_stride = s->n_kv_heads * s->head_dim;
+  if (jg_tensor_get_n_elements (q) != (gint64) s->n_heads * s->head_dim
+      || jg_tensor_get_n_elements (o) != (gint64) s->n_heads * s->head_dim)
+    return fail (error, op, "q and o must have %u x %u values", s->n_heads, s->head_dim);
+  if (last_dim (k_cache) != pc.kv_stride || last_dim (v_cache) != pc.kv_stride
+      || jg_tensor_get_n_elements (k_cache) != jg_tensor_get_n_elements (v_cache))
+    return fail (error, op, "the caches must be [rows][%u] alike", pc.kv_stride);
+  rows = jg_tensor_get_n_elements (k_cache) / pc.kv_stride;
+  per_split = (gint64) s->n_heads * (s->head_dim + 2);
+  pc.n_heads = s->n_heads;
+  pc.n_kv_heads = s->n_kv_heads;
+  pc.head_dim = s->head_dim;
+  pc.scale = s->scale;
+  pc.min_chunk = SPLIT_CHUNK;
+  /* As many splits as SPLIT_CHUNK keys fill at the caches' capacity; the
+   * shader widens the chunks when the scratch holds fewer. */
+  pc.n_split = (guint32) CLAMP ((rows + SPLIT_CHUNK - 1) / SPLIT_CHUNK, 1,
+                                MIN (64, jg_tensor_get_n_elements (s->split_scratch) / per_split));
+  if (jg_tensor_get_n_elements (s->split_scratch) < per_split)
+    return fail (error, op, "split_scratch must hold at least %" G_GINT64_FORMAT " values", per_split);
+  d.groups[0] = s->n_heads;
+  d.groups[1] = pc.n_split;
+  d.groups[2] = 1;
+  {
+    struct { guint32 n_heads, head_dim, n_split, o_stride; } cc = {
+      s->n_heads, s->head_dim, pc.n_split, s->n_heads * s->head_dim,
+    };
+    JgTensor *cbind[2] = { s->split_scratch, o };
+    JgVkDispatch combine = {
+      .shader = "attention_combine", .bind = cbind, .n_bind = 2, .write_mask = 1u << 1,
+      .push = &cc, .push_size = sizeof cc, .groups = { 1, s->n_heads, 1 },
+    };
+    return jg_vk_dispatch (ctx, &d, error) && jg_vk_dispatch (ctx, &combine, error);
+  }
+}

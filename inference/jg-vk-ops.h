@@ -100,4 +100,49 @@ gboolean jg_op_sample (JgVkContext *ctx, JgTensor *out, JgTensor *logits, JgTens
 /* dst = src (same byte size, a multiple of 16): the bandwidth yardstick. */
 gboolean jg_op_copy (JgVkContext *ctx, JgTensor *dst, JgTensor *src, GError **error);
 
+/* ---- Decode: one token, recorded once and replayed (jg-qwen2.c) ----
+ * RMSNorm is folded into the matrix-vector products: each workgroup sums
+ * x^2 over the x it multiplies and scales its dot products by 1/rms, so
+ * xn = x / sqrt(mean(x^2) + eps) * norm_w is never written. Weights are
+ * f16 [m][k] (k a multiple of 8), x is one f32 row of k. What changes from
+ * token to token is read from step, a u32 [4] tensor: the three rotary
+ * positions (temporal, height, width) and the cache row of the new token
+ * (the attention then sees rows 0..step[3]). */
+typedef struct {
+  guint rows;          /* rows (or row pairs) per workgroup; 0: 1 */
+  guint wg;            /* threads per workgroup, a power of two; 0: 128 */
+} JgDecodeTuning;
+
+/* y [m] = W xn (+ bias) (+ y if accumulate). */
+gboolean jg_op_norm_linear (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *norm_w, float eps,
+                            JgTensor *w, JgTensor *bias, gboolean accumulate, const JgDecodeTuning *tune,
+                            GError **error);
+/* out [I] = silu(g) * u where [g; u] = W xn, W = [gate; up] of [2I][k]. */
+gboolean jg_op_norm_swiglu (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *norm_w, float eps,
+                            JgTensor *w, const JgDecodeTuning *tune, GError **error);
+
+typedef struct {
+  guint n_heads, n_kv_heads, head_dim;
+  guint sections[3];   /* rotary sections, as jg_op_rope */
+  float eps;
+} JgQkvShape;
+
+/* [q; k; v] = W xn + bias with W = [q; k; v] of [(n_heads + 2 n_kv_heads)
+ * head_dim][k]; RoPE at positions step[0..2] on q and k; q goes to q
+ * [n_heads head_dim], k and v to row step[3] of k_cache and v_cache
+ * ([rows][n_kv_heads head_dim]). inv_freq as for jg_op_rope. */
+gboolean jg_op_norm_qkv_rope (JgVkContext *ctx, JgTensor *q, JgTensor *k_cache, JgTensor *v_cache,
+                              JgTensor *x, JgTensor *norm_w, JgTensor *w, JgTensor *bias, JgTensor *step,
+                              JgTensor *inv_freq, const JgQkvShape *shape, const JgDecodeTuning *tune,
+                              GError **error);
+
+/* o [n_heads head_dim] = attention of the one query q over rows 0..step[3]
+ * of k_cache, v_cache (causal: the query is the last of them). The keys
+ * are split over workgroups sized for the caches' capacity; shape gives
+ * heads, head_dim, scale and split_scratch (required; n_q, n_kv, q_pos0
+ * and causal are ignored). */
+gboolean jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_cache,
+                                 JgTensor *v_cache, JgTensor *step, const JgAttentionShape *shape,
+                                 GError **error);
+
 G_END_DECLS

@@ -9,7 +9,7 @@
 
 G_BEGIN_DECLS
 
-#define JG_VK_MAX_BINDINGS 8
+#define JG_VK_MAX_BINDINGS 10
 #define JG_VK_PUSH_BYTES 128
 
 /* One VkDeviceMemory with one VkBuffer over all of it; tensors are ranges

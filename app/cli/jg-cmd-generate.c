@@ -22,9 +22,15 @@ static gint64 gen_seed;
 static gboolean gen_raw;
 static gboolean gen_ids;
 static char *gen_logits;
+static char *gen_adapter;
+static double gen_lora_alpha;
 
 static const GOptionEntry generate_entries[] = {
   { "model", 'm', 0, G_OPTION_ARG_FILENAME, &gen_model, "Model folder (config.json, safetensors, tokenizer)", "DIR" },
+  { "adapter", 0, 0, G_OPTION_ARG_FILENAME, &gen_adapter,
+    "A JAEGER / PEFT checkpoint (safetensors file or folder) whose LoRA is merged at load", "PATH" },
+  { "lora-alpha", 0, 0, G_OPTION_ARG_DOUBLE, &gen_lora_alpha,
+    "The adapter's LoRA alpha (default: adapter_config.json beside it)", "A" },
   { "prompt", 'p', 0, G_OPTION_ARG_STRING, &gen_prompt, "The user's message", "TEXT" },
   { "max-tokens", 'n', 0, G_OPTION_ARG_INT, &gen_max_tokens, "Tokens to generate at most (128)", "N" },
   { "device", 'd', 0, G_OPTION_ARG_INT, &gen_device, "Vulkan device index (see `jaeger devices`)", "N" },
@@ -92,7 +98,7 @@ jg_cmd_generate (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(JgTokenizer) tok = NULL;
-  g_autoptr(JgSafetensors) st = NULL;
+  g_autoptr(JgWeights) weights = NULL;
   g_autoptr(JgVkContext) ctx = NULL;
   g_autoptr(JgQwen2) model = NULL;
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint32));
@@ -129,7 +135,7 @@ jg_cmd_generate (int argc, char **argv)
 
   if (!jg_qwen2_config_load (gen_model, &cfg, &error)
       || (tok = jg_tokenizer_new_from_file (gen_model, &error)) == NULL
-      || (st = jg_safetensors_open (gen_model, &error)) == NULL)
+      || (weights = jg_weights_open (gen_model, gen_adapter, (float) gen_lora_alpha, &error)) == NULL)
     {
       jg_cli_error (&generate_cmd, "%s", error->message);
       return JG_EXIT_FAILURE;
@@ -173,12 +179,12 @@ jg_cmd_generate (int argc, char **argv)
   vk.device = gen_device;
   ctx = jg_vk_context_new (&vk, &error);
   if (ctx == NULL
-      || (model = jg_qwen2_new (ctx, &cfg, st, ids->len + (guint) gen_max_tokens, &error)) == NULL)
+      || (model = jg_qwen2_new (ctx, &cfg, weights, ids->len + (guint) gen_max_tokens, &error)) == NULL)
     {
       jg_cli_error (&generate_cmd, "%s", error->message);
       return JG_EXIT_FAILURE;
     }
-  g_clear_pointer (&st, jg_safetensors_free);   /* the weights are on the device now */
+  g_clear_pointer (&weights, jg_weights_free);   /* the weights are on the device now */
 
   opts.max_tokens = (guint) gen_max_tokens;
   opts.temperature = (float) gen_temperature;

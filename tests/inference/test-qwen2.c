@@ -141,11 +141,11 @@ static JgQwen2 *
 load_model (Fixture *f, guint max_ctx)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JgSafetensors) st = jg_safetensors_open (f->path, &error);
+  g_autoptr(JgWeights) w = jg_weights_open (f->path, NULL, 0, &error);
   JgQwen2 *m;
 
   g_assert_no_error (error);
-  m = jg_qwen2_new (ctx, &f->cfg, st, max_ctx, &error);
+  m = jg_qwen2_new (ctx, &f->cfg, w, max_ctx, &error);
   g_assert_no_error (error);
   g_assert_nonnull (m);
   return m;
@@ -394,17 +394,114 @@ test_missing_weight (void)
 {
   Fixture f;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JgSafetensors) st = NULL;
+  g_autoptr(JgWeights) w = NULL;
   JgQwen2 *m;
 
   fixture_init (&f, "model.layers.1.mlp.up_proj.weight");
-  st = jg_safetensors_open (f.path, &error);
+  w = jg_weights_open (f.path, NULL, 0, &error);
   g_assert_no_error (error);
-  m = jg_qwen2_new (ctx, &f.cfg, st, 8, &error);
+  m = jg_qwen2_new (ctx, &f.cfg, w, 8, &error);
   g_assert_null (m);
   g_assert_nonnull (error);
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "model.layers.1.mlp.up_proj.weight"));
+  fixture_clear (&f);
+}
+
+/* A PEFT adapter (JAEGER's checkpoint layout: "base_model.model."-prefixed
+ * lora_A / lora_B pairs) on layer 0's q_proj and layer 1's down_proj. The
+ * reference merges W + (alpha / r) B A itself, in double, and rounds to
+ * the f16 the device holds; the engine must load the adapter and agree. */
+#define LORA_R 4
+#define LORA_ALPHA 8.0
+
+static void
+lora_pair (GArray *write, GPtrArray *keep, const char *module, gint64 out, gint64 in, float *w_ref)
+{
+  float *a = g_new (float, LORA_R * in), *b = g_new (float, out * LORA_R);
+  JgStWriteTensor ta = { .dtype = JG_ST_F32, .n_dims = 2, .shape = { LORA_R, in }, .data = a };
+  JgStWriteTensor tb = { .dtype = JG_ST_F32, .n_dims = 2, .shape = { out, LORA_R }, .data = b };
+
+  for (gint64 i = 0; i < LORA_R * in; i++)
+    a[i] = (float) g_test_rand_double_range (-0.3, 0.3);
+  for (gint64 i = 0; i < out * LORA_R; i++)
+    b[i] = (float) g_test_rand_double_range (-0.3, 0.3);
+  ta.name = g_strdup_printf ("base_model.model.%s.lora_A.weight", module);
+  tb.name = g_strdup_printf ("base_model.model.%s.lora_B.weight", module);
+  for (gint64 o = 0; o < out; o++)
+    for (gint64 i = 0; i < in; i++)
+      {
+        double d = 0;
+        for (int r = 0; r < LORA_R; r++)
+          d += (double) b[o * LORA_R + r] * a[r * in + i];
+        w_ref[o * in + i] = jg_f16_to_f32 (jg_f32_to_f16 ((float) (w_ref[o * in + i] + LORA_ALPHA / LORA_R * d)));
+      }
+  g_array_append_val (write, ta);
+  g_array_append_val (write, tb);
+  g_ptr_array_add (keep, a);
+  g_ptr_array_add (keep, b);
+  g_ptr_array_add (keep, (gpointer) ta.name);
+  g_ptr_array_add (keep, (gpointer) tb.name);
+}
+
+static void
+test_lora_adapter (void)
+{
+  Fixture f;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) write = g_array_new (FALSE, FALSE, sizeof (JgStWriteTensor));
+  g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *adapter = NULL, *stray = NULL;
+  g_autofree float *ref = NULL, *base_ref = NULL;
+  enum { N = 9 };
+  guint32 ids[N];
+  float got[VOCAB];
+
+  fixture_init (&f, NULL);
+  random_ids (ids, N);
+  base_ref = g_new (float, N * VOCAB);
+  ref_forward (&f, ids, N, NULL, base_ref);
+  lora_pair (write, keep, "model.layers.0.self_attn.q_proj", QD, H, f.layers[0].q_w);
+  lora_pair (write, keep, "model.layers.1.mlp.down_proj", H, INTER, f.layers[1].down);
+  ref = g_new (float, N * VOCAB);
+  ref_forward (&f, ids, N, NULL, ref);
+  /* The adapter must matter, or agreeing with the reference proves nothing. */
+  g_assert_cmpfloat (jg_ref_rel_error (ref + (N - 1) * VOCAB, base_ref + (N - 1) * VOCAB, VOCAB), >, 1e-2);
+
+  adapter = g_build_filename (f.dir, "adapter_model.safetensors", NULL);
+  g_assert_true (jg_safetensors_write (adapter, (const JgStWriteTensor *) write->data, write->len, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(JgWeights) w = jg_weights_open (f.path, adapter, LORA_ALPHA, &error);
+    g_autoptr(JgQwen2) m = NULL;
+    g_assert_no_error (error);
+    m = jg_qwen2_new (ctx, &f.cfg, w, 16, &error);
+    g_assert_no_error (error);
+    g_assert_true (jg_qwen2_forward (m, ids, N - 2, NULL, got, &error));
+    g_assert_no_error (error);
+    assert_logits ("LoRA prefill", got, ref + (N - 3) * VOCAB);
+    g_assert_true (jg_qwen2_forward (m, ids + N - 2, 1, NULL, NULL, &error)
+                   && jg_qwen2_forward (m, ids + N - 1, 1, NULL, got, &error));
+    g_assert_no_error (error);
+    assert_logits ("LoRA decode", got, ref + (N - 1) * VOCAB);
+  }
+
+  /* An adapter for a module this model lacks is refused by name. */
+  {
+    g_autofree float *scratch = g_new0 (float, QD * H);
+    lora_pair (write, keep, "model.layers.7.self_attn.q_proj", QD, H, scratch);
+  }
+  stray = g_build_filename (f.dir, "stray.safetensors", NULL);
+  g_assert_true (jg_safetensors_write (stray, (const JgStWriteTensor *) write->data, write->len, &error));
+  {
+    g_autoptr(JgWeights) w = jg_weights_open (f.path, stray, LORA_ALPHA, &error);
+    g_assert_no_error (error);
+    g_assert_null (jg_qwen2_new (ctx, &f.cfg, w, 16, &error));
+    g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+    g_assert_nonnull (strstr (error->message, "model.layers.7.self_attn.q_proj"));
+  }
+  g_unlink (adapter);
+  g_unlink (stray);
   fixture_clear (&f);
 }
 
@@ -506,6 +603,100 @@ test_cli_generate (void)
   fixture_clear (&f);
 }
 
+/* Decoding replays one recorded step (fused kernels reading the token, its
+ * positions and the cache length from buffers); the per-call path records
+ * the unfused ops for every token. Both must give the reference's logits
+ * over a greedy run, the same tokens, and logits within f32 rounding of
+ * each other; and explicit 3-axis positions must reach the replayed step. */
+typedef struct {
+  JgQwen2 *m;
+  guint n;
+  guint32 tokens[16];
+  float logits[16][VOCAB];
+} Trace;
+
+static gboolean
+trace (guint32 token, gpointer data)
+{
+  Trace *t = data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (jg_qwen2_get_logits (t->m, t->logits[t->n], &error));
+  g_assert_no_error (error);
+  t->tokens[t->n++] = token;
+  return TRUE;
+}
+
+static void
+test_replay_matches_percall (void)
+{
+  Fixture f;
+  g_autoptr(JgQwen2) m = NULL;
+  g_autoptr(GError) error = NULL;
+  enum { P = 5, GEN = 12 };
+  guint32 seq[P + GEN];
+  g_autofree Trace *rep = g_new0 (Trace, 1), *per = g_new0 (Trace, 1);
+  g_autofree float *ref = g_new (float, (P + GEN) * VOCAB);
+  JgGenerateOptions o = { .max_tokens = GEN };
+
+  fixture_init (&f, NULL);
+  m = load_model (&f, 40);
+  random_ids (seq, P);
+  rep->m = per->m = m;
+  jg_qwen2_set_replay (m, TRUE);
+  g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, rep, NULL, NULL, &error));
+  g_assert_no_error (error);
+  jg_qwen2_set_replay (m, FALSE);
+  jg_qwen2_reset (m);
+  g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, per, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rep->n, ==, GEN);
+  g_assert_cmpuint (per->n, ==, GEN);
+  g_assert_cmpmem (rep->tokens, GEN * 4, per->tokens, GEN * 4);
+  memcpy (seq + P, rep->tokens, GEN * 4);
+  ref_forward (&f, seq, P + GEN - 1, NULL, ref);
+  for (guint i = 0; i < GEN; i++)
+    {
+      double between = jg_ref_rel_error (rep->logits[i], per->logits[i], VOCAB);
+      g_autofree char *what = g_strdup_printf ("replayed step %u", i);
+      g_test_message ("step %u: replay vs per-call %.3g", i, between);
+      g_assert_cmpfloat (between, <, 1e-5);
+      assert_logits (what, rep->logits[i], ref + (P + i - 1) * VOCAB);
+    }
+
+  /* A 2x2 image block, then text decoded one token at a time with
+   * explicit positions, on both paths. */
+  {
+    enum { N = 6, D = 3 };
+    guint32 ids[N + D];
+    const guint32 pos[3 * N] = { 0, 1, 1, 1, 1, 3,  0, 1, 1, 2, 2, 3,  0, 1, 2, 1, 2, 3 };
+    guint32 all_pos[3 * (N + D)];
+    float got[VOCAB];
+
+    random_ids (ids, N + D);
+    for (guint a = 0; a < 3; a++)
+      for (guint i = 0; i < N + D; i++)
+        all_pos[a * (N + D) + i] = i < N ? pos[a * N + i] : i - 2;
+    ref_forward (&f, ids, N + D, all_pos, ref);
+    for (int replay = 0; replay < 2; replay++)
+      {
+        jg_qwen2_set_replay (m, replay);
+        jg_qwen2_reset (m);
+        g_assert_true (jg_qwen2_forward (m, ids, N, pos, NULL, &error));
+        for (guint i = N; i < N + D; i++)
+          {
+            const guint32 p1[3] = { i - 2, i - 2, i - 2 };
+            g_autofree char *what = g_strdup_printf ("%s decode at 3-axis position %u",
+                                                     replay ? "replayed" : "per-call", i - 2);
+            g_assert_true (jg_qwen2_forward (m, ids + i, 1, p1, got, &error));
+            g_assert_no_error (error);
+            assert_logits (what, got, ref + i * VOCAB);
+          }
+      }
+  }
+  fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -519,7 +710,9 @@ main (int argc, char **argv)
   g_test_add_func ("/qwen2/mrope-positions", test_mrope_positions);
   g_test_add_func ("/qwen2/greedy-generate", test_greedy_generate);
   g_test_add_func ("/qwen2/missing-weight", test_missing_weight);
+  g_test_add_func ("/qwen2/lora-adapter", test_lora_adapter);
   g_test_add_func ("/qwen2/cli-generate", test_cli_generate);
+  g_test_add_func ("/qwen2/replay-matches-percall", test_replay_matches_percall);
   rc = g_test_run ();
   jg_vk_context_free (ctx);
   return rc;

@@ -151,7 +151,7 @@ test_answer_matches_decoder (void)
   /* The same prompt through the tokenizer, template and decoder directly. */
   {
     g_autoptr(JgTokenizer) tok = jg_tokenizer_new_from_file (dir, &error);
-    g_autoptr(JgSafetensors) st = jg_safetensors_open (dir, &error);
+    g_autoptr(JgWeights) w = jg_weights_open (dir, NULL, 0, &error);
     JgVkContextOptions vk = { .device = -1 };
     g_autoptr(JgVkContext) ctx = jg_vk_context_new (&vk, &error);
     JgQwen2Config cfg;
@@ -167,7 +167,7 @@ test_answer_matches_decoder (void)
 
     g_assert_no_error (error);
     g_assert_true (jg_qwen2_config_load (dir, &cfg, &error));
-    qwen = jg_qwen2_new (ctx, &cfg, st, 256, &error);
+    qwen = jg_qwen2_new (ctx, &cfg, w, 256, &error);
     g_assert_no_error (error);
     g_assert_true (jg_chat_lookup_tokens (tok, &sp, &error));
     stop[0] = sp.endoftext, stop[1] = sp.im_end;

@@ -1,0 +1,93 @@
+#version 450
+// Attention of one new query (decode) over the first n_kv rows of the KV
+// cache, where n_kv = step[3] + 1 is read from a buffer rather than fixed
+// at recording, so that one recorded decode step serves every position.
+// The keys are split over n_split workgroups per head (flash-decoding):
+// workgroup (h, z) takes keys [z * chunk, (z + 1) * chunk) with an online
+// softmax and writes its running max, sum and unnormalised output to
+// parts[(h * n_split + z) * (head_dim + 2)]; attention_combine merges them
+// (chunks past n_kv are empty: m = -inf, l = 0). Grouped KV heads: query
+// head h reads KV head h / (n_heads / n_kv_heads).
+//   q: [n_heads * head_dim], k, v: [rows][kv_stride]
+#include "common.glsl"
+
+layout(std430, binding = 0) readonly buffer Q { float q[]; };
+layout(std430, binding = 1) readonly buffer K { vec4 kc[]; };
+layout(std430, binding = 2) readonly buffer V { float vc[]; };
+layout(std430, binding = 3) writeonly buffer O { float o[]; };
+layout(std430, binding = 4) readonly buffer S { uint step[]; };
+
+layout(push_constant) uniform P {
+  uint n_heads, n_kv_heads, head_dim, kv_stride;
+  float scale;
+  uint n_split, min_chunk;
+} p;
+
+const uint DMAX = 256;
+const uint PER = 4;             // head_dim <= PER * WG
+shared vec4 qs[DMAX / 4];
+shared float ps[WG];
+
+void main()
+{
+  uint h = gl_WorkGroupID.x, z = gl_WorkGroupID.y;
+  uint t = gl_LocalInvocationID.x;
+  uint D = p.head_dim;
+  uint kvh = h / (p.n_heads / p.n_kv_heads);
+  uint n_kv = step[3] + 1;
+  uint chunk = max(p.min_chunk, ((n_kv + p.n_split - 1) / p.n_split + WG - 1) / WG * WG);
+  uint j_begin = z * chunk;
+  uint limit = min(n_kv, j_begin + chunk);
+
+  for (uint d = t; d < D / 4; d += WG) {
+    uint b = h * D + 4 * d;
+    qs[d] = vec4(q[b], q[b + 1], q[b + 2], q[b + 3]) * p.scale;
+  }
+  barrier();
+
+  float m = -1.0 / 0.0, l = 0.0;
+  float acc[PER];
+  for (uint e = 0; e < PER; e++)
+    acc[e] = 0.0;
+
+  for (uint j0 = j_begin; j0 < limit; j0 += WG) {
+    uint j = j0 + t;
+    float s = -1.0 / 0.0;
+    if (j < limit) {
+      uint kb = (j * p.kv_stride + kvh * D) / 4;
+      float dotv = 0.0;
+      for (uint d = 0; d < D / 4; d++)
+        dotv += dot(qs[d], kc[kb + d]);
+      s = dotv;
+    }
+    float m_new = max(m, wg_max(s));
+    float pj = j < limit ? exp(s - m_new) : 0.0;
+    ps[t] = pj;
+    float corr = exp(m - m_new);
+    l = l * corr + wg_sum(pj);      // its barriers also publish ps[]
+    uint nb = min(WG, limit - j0);
+    for (uint e = 0; e < PER; e++) {
+      uint d = t + e * WG;
+      if (d >= D)
+        break;
+      float a = acc[e] * corr;
+      uint vb = j0 * p.kv_stride + kvh * D + d;
+      for (uint jj = 0; jj < nb; jj++)
+        a += ps[jj] * vc[vb + jj * p.kv_stride];
+      acc[e] = a;
+    }
+    m = m_new;
+    barrier();
+  }
+  uint base = (h * p.n_split + z) * (D + 2);
+  if (t == 0) {
+    o[base] = m;
+    o[base + 1] = l;
+  }
+  for (uint e = 0; e < PER; e++) {
+    uint d = t + e * WG;
+    if (d >= D)
+      break;
+    o[base + 2 + d] = acc[e];
+  }
+}

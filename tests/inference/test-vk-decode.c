@@ -1,0 +1,459 @@
+/* The decode kernels (RMSNorm folded into the matrix-vector products, the
+ * fused q/k/v product with RoPE and cache writes, the fused gate/up product
+ * with SwiGLU, attention whose key count comes from a buffer) against
+ * compositions of the plain-C references (inference/jg-ops-ref.c), by
+ * normalised error on fresh random inputs; and graphs: a recording replayed
+ * with new buffer contents gives what a fresh recording gives. Run with
+ * JAEGER_VK_DISABLE set to cover each fallback (tests/inference/meson.build). */
+#include "inference/jg-vk-context.h"
+#include "inference/jg-tensor.h"
+#include "inference/jg-vk-ops.h"
+#include "inference/jg-ops-ref.h"
+#include "core/jg-error.h"
+
+#include <math.h>
+#include <string.h>
+
+#define TOL 1e-5
+#define EPS 1e-6f
+
+static JgVkContext *ctx;
+
+static float *
+rand_vec (gsize n, double lo, double hi)
+{
+  float *v = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    v[i] = (float) g_test_rand_double_range (lo, hi);
+  return v;
+}
+
+/* Random values that f16 holds exactly (the weights as the device keeps them). */
+static float *
+rand_f16 (gsize n, double lo, double hi)
+{
+  float *v = rand_vec (n, lo, hi);
+  for (gsize i = 0; i < n; i++)
+    v[i] = jg_f16_to_f32 (jg_f32_to_f16 (v[i]));
+  return v;
+}
+
+static JgTensor *
+tensor_from (JgDType dtype, gint64 rows, gint64 cols, const float *data)
+{
+  g_autoptr(GError) error = NULL;
+  JgTensor *t = jg_tensor_new_2d (ctx, dtype, rows, cols, JG_TENSOR_DEVICE, &error);
+  g_assert_no_error (error);
+  if (data != NULL)
+    g_assert_true (jg_tensor_upload_f32 (t, data, &error));
+  g_assert_no_error (error);
+  return t;
+}
+
+static JgTensor *
+poisoned (gint64 rows, gint64 cols)
+{
+  g_autofree float *nan = g_new (float, rows * cols);
+  for (gint64 i = 0; i < rows * cols; i++)
+    nan[i] = NAN;
+  return tensor_from (JG_DTYPE_F32, rows, cols, nan);
+}
+
+static float *
+download (JgTensor *t)
+{
+  g_autoptr(GError) error = NULL;
+  float *v = g_new (float, jg_tensor_get_n_elements (t));
+  g_assert_true (jg_tensor_download_f32 (t, v, &error));
+  g_assert_no_error (error);
+  return v;
+}
+
+static void
+assert_close (const char *what, const float *got, const float *want, gsize n, double tol)
+{
+  double err = jg_ref_rel_error (got, want, n);
+  g_test_message ("%s: normalised error %.3g (limit %.1g)", what, err, tol);
+  if (!(err < tol))
+    g_error ("%s: normalised error %.3g exceeds %.1g", what, err, tol);
+}
+
+static JgTensor *
+step_tensor (const guint32 step[4])
+{
+  g_autoptr(GError) error = NULL;
+  JgTensor *t = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 4, 1, JG_TENSOR_HOST, &error);
+  g_assert_no_error (error);
+  memcpy (jg_tensor_get_mapped (t), step, 4 * sizeof (guint32));
+  return t;
+}
+
+/* Workgroup shapes the tests go through: the default, and others that
+ * leave partial workgroups and subgroup-sized or wide groups. */
+static const JgDecodeTuning tunings[] = { { 0, 0 }, { 2, 64 }, { 3, 32 }, { 4, 256 } };
+
+/* ---- norm + linear ---- */
+
+static void
+check_norm_linear (gint64 m, gint64 k, gboolean bias, gboolean accumulate, const JgDecodeTuning *tune)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree float *x = rand_vec (k, -3, 3);
+  g_autofree float *lnw = rand_vec (k, 0.5, 1.5);
+  g_autofree float *w = rand_f16 (m * k, -1, 1);
+  g_autofree float *b = rand_vec (m, -1, 1);
+  g_autofree float *y0 = rand_vec (m, -1, 1);
+  g_autofree float *xn = g_new (float, k);
+  g_autofree float *want = g_memdup2 (y0, m * sizeof (float));
+  g_autofree float *got = NULL;
+  g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F32, 1, k, x);
+  g_autoptr(JgTensor) tn = tensor_from (JG_DTYPE_F32, 1, k, lnw);
+  g_autoptr(JgTensor) tw = tensor_from (JG_DTYPE_F16, m, k, w);
+  g_autoptr(JgTensor) tb = tensor_from (JG_DTYPE_F32, 1, m, b);
+  g_autoptr(JgTensor) ty = accumulate ? tensor_from (JG_DTYPE_F32, 1, m, y0) : poisoned (1, m);
+  g_autofree char *what = g_strdup_printf ("norm_linear %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                                           "%s%s rows %u wg %u", m, k, bias ? " bias" : "",
+                                           accumulate ? " accumulate" : "", tune->rows, tune->wg);
+
+  g_assert_true (jg_op_norm_linear (ctx, ty, tx, tn, EPS, tw, bias ? tb : NULL, accumulate, tune, &error));
+  g_assert_no_error (error);
+  jg_ref_rmsnorm (xn, x, lnw, 1, k, EPS);
+  jg_ref_linear (want, xn, w, bias ? b : NULL, 1, m, k, accumulate);
+  got = download (ty);
+  assert_close (what, got, want, m, TOL);
+}
+
+static void
+test_norm_linear (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (tunings); i++)
+    {
+      check_norm_linear (37, 64, FALSE, FALSE, &tunings[i]);
+      check_norm_linear (130, 1000, TRUE, FALSE, &tunings[i]);
+      check_norm_linear (9, 2056, FALSE, TRUE, &tunings[i]);
+    }
+}
+
+/* ---- norm + gate/up + SwiGLU ---- */
+
+static void
+check_norm_swiglu (gint64 inter, gint64 k, const JgDecodeTuning *tune)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree float *x = rand_vec (k, -3, 3);
+  g_autofree float *lnw = rand_vec (k, 0.5, 1.5);
+  g_autofree float *w = rand_f16 (2 * inter * k, -0.5, 0.5);
+  g_autofree float *xn = g_new (float, k);
+  g_autofree float *gu = g_new (float, 2 * inter);
+  g_autofree float *want = g_new (float, inter);
+  g_autofree float *got = NULL;
+  g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F32, 1, k, x);
+  g_autoptr(JgTensor) tn = tensor_from (JG_DTYPE_F32, 1, k, lnw);
+  g_autoptr(JgTensor) tw = tensor_from (JG_DTYPE_F16, 2 * inter, k, w);
+  g_autoptr(JgTensor) to = poisoned (1, inter);
+  g_autofree char *what = g_strdup_printf ("norm_swiglu I=%" G_GINT64_FORMAT " k=%" G_GINT64_FORMAT
+                                           " rows %u wg %u", inter, k, tune->rows, tune->wg);
+
+  g_assert_true (jg_op_norm_swiglu (ctx, to, tx, tn, EPS, tw, tune, &error));
+  g_assert_no_error (error);
+  jg_ref_rmsnorm (xn, x, lnw, 1, k, EPS);
+  jg_ref_linear (gu, xn, w, NULL, 1, 2 * inter, k, FALSE);
+  jg_ref_swiglu (want, gu, gu + inter, inter);
+  got = download (to);
+  assert_close (what, got, want, inter, TOL);
+}
+
+static void
+test_norm_swiglu (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (tunings); i++)
+    {
+      check_norm_swiglu (48, 64, &tunings[i]);
+      check_norm_swiglu (101, 520, &tunings[i]);
+    }
+}
+
+/* ---- norm + q/k/v + RoPE + cache rows ---- */
+
+static void
+check_qkv (guint n_heads, guint n_kv_heads, guint head_dim, const guint sections[3], gint64 k,
+           guint cache_rows, const guint32 step[4], const JgDecodeTuning *tune)
+{
+  g_autoptr(GError) error = NULL;
+  guint qd = n_heads * head_dim, kvd = n_kv_heads * head_dim, m = qd + 2 * kvd;
+  JgQkvShape s = {
+    .n_heads = n_heads, .n_kv_heads = n_kv_heads, .head_dim = head_dim,
+    .sections = { sections[0], sections[1], sections[2] }, .eps = EPS,
+  };
+  g_autofree float *x = rand_vec (k, -3, 3);
+  g_autofree float *lnw = rand_vec (k, 0.5, 1.5);
+  g_autofree float *w = rand_f16 (m * k, -0.5, 0.5);
+  g_autofree float *b = rand_vec (m, -0.5, 0.5);
+  g_autofree float *kc0 = rand_vec (cache_rows * kvd, -1, 1);
+  g_autofree float *vc0 = rand_vec (cache_rows * kvd, -1, 1);
+  g_autofree float *inv = g_new (float, head_dim / 2);
+  g_autofree float *xn = g_new (float, k);
+  g_autofree float *qkv = g_new (float, m);
+  g_autofree float *want_k = g_memdup2 (kc0, cache_rows * kvd * sizeof (float));
+  g_autofree float *want_v = g_memdup2 (vc0, cache_rows * kvd * sizeof (float));
+  g_autofree float *got_q = NULL, *got_k = NULL, *got_v = NULL;
+  g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F32, 1, k, x);
+  g_autoptr(JgTensor) tn = tensor_from (JG_DTYPE_F32, 1, k, lnw);
+  g_autoptr(JgTensor) tw = tensor_from (JG_DTYPE_F16, m, k, w);
+  g_autoptr(JgTensor) tb = tensor_from (JG_DTYPE_F32, 1, m, b);
+  g_autoptr(JgTensor) tkc = tensor_from (JG_DTYPE_F32, cache_rows, kvd, kc0);
+  g_autoptr(JgTensor) tvc = tensor_from (JG_DTYPE_F32, cache_rows, kvd, vc0);
+  g_autoptr(JgTensor) tq = poisoned (1, qd);
+  g_autoptr(JgTensor) tstep = step_tensor (step);
+  g_autoptr(JgTensor) tinv = NULL;
+  const guint32 pos[3] = { step[0], step[1], step[2] };
+  g_autofree char *what = g_strdup_printf ("qkv heads %u/%u d=%u k=%" G_GINT64_FORMAT " pos %u/%u/%u row %u"
+                                           " rows %u wg %u", n_heads, n_kv_heads, head_dim, k, step[0],
+                                           step[1], step[2], step[3], tune->rows, tune->wg);
+
+  jg_rope_inv_freq (1e6, head_dim, inv);
+  tinv = tensor_from (JG_DTYPE_F32, 1, head_dim / 2, inv);
+  g_assert_true (jg_op_norm_qkv_rope (ctx, tq, tkc, tvc, tx, tn, tw, tb, tstep, tinv, &s, tune, &error));
+  g_assert_no_error (error);
+
+  jg_ref_rmsnorm (xn, x, lnw, 1, k, EPS);
+  jg_ref_linear (qkv, xn, w, b, 1, m, k, FALSE);
+  jg_ref_rope (qkv, 1, n_heads, head_dim, pos, inv, sections);
+  jg_ref_rope (qkv + qd, 1, n_kv_heads, head_dim, pos, inv, sections);
+  memcpy (want_k + step[3] * kvd, qkv + qd, kvd * sizeof (float));
+  memcpy (want_v + step[3] * kvd, qkv + qd + kvd, kvd * sizeof (float));
+  got_q = download (tq);
+  got_k = download (tkc);
+  got_v = download (tvc);
+  assert_close (what, got_q, qkv, qd, TOL);
+  assert_close ("  new key row", got_k + step[3] * kvd, want_k + step[3] * kvd, kvd, TOL);
+  assert_close ("  new value row", got_v + step[3] * kvd, want_v + step[3] * kvd, kvd, TOL);
+  /* Every other cache row is untouched. */
+  for (guint r = 0; r < cache_rows; r++)
+    if (r != step[3])
+      {
+        g_assert_cmpmem (got_k + r * kvd, kvd * sizeof (float), kc0 + r * kvd, kvd * sizeof (float));
+        g_assert_cmpmem (got_v + r * kvd, kvd * sizeof (float), vc0 + r * kvd, kvd * sizeof (float));
+      }
+}
+
+static void
+test_norm_qkv_rope (void)
+{
+  const guint small[3] = { 2, 3, 3 }, omni[3] = { 16, 24, 24 }, plain[3] = { 8, 0, 0 };
+  const guint32 s1[4] = { 5, 7, 3, 6 }, s2[4] = { 4000, 4001, 3999, 0 }, s3[4] = { 17, 17, 17, 9 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (tunings); i++)
+    {
+      check_qkv (4, 2, 16, small, 64, 10, s1, &tunings[i]);
+      check_qkv (7, 1, 128, omni, 256, 3, s2, &tunings[i]);   /* the 7B's head grouping */
+      check_qkv (3, 3, 16, plain, 96, 10, s3, &tunings[i]);
+    }
+}
+
+/* ---- attention over a buffer-given number of keys, replayed ---- */
+
+static void
+test_attention_decode_replay (void)
+{
+  g_autoptr(GError) error = NULL;
+  enum { ROWS = 700, HEADS = 6, KVH = 2, D = 64 };
+  const guint n_kvs[] = { 1, 5, 128, 129, 300, 700 };
+  g_autofree float *k = rand_vec (ROWS * KVH * D, -1, 1);
+  g_autofree float *v = rand_vec (ROWS * KVH * D, -1, 1);
+  g_autofree float *q = rand_vec (HEADS * D, -3, 3);
+  g_autofree float *want = g_new (float, HEADS * D);
+  const guint32 step0[4] = { 0, 0, 0, 0 };
+  g_autoptr(JgTensor) tk = tensor_from (JG_DTYPE_F32, ROWS, KVH * D, k);
+  g_autoptr(JgTensor) tv = tensor_from (JG_DTYPE_F32, ROWS, KVH * D, v);
+  g_autoptr(JgTensor) tq = tensor_from (JG_DTYPE_F32, 1, HEADS * D, q);
+  g_autoptr(JgTensor) to = poisoned (1, HEADS * D);
+  g_autoptr(JgTensor) scratch = poisoned (1, 64 * HEADS * (D + 2));
+  g_autoptr(JgTensor) small = poisoned (1, 2 * HEADS * (D + 2));
+  g_autoptr(JgTensor) tstep = step_tensor (step0);
+  g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
+  guint32 *step = jg_tensor_get_mapped (tstep);
+  JgAttentionShape s = {
+    .n_heads = HEADS, .n_kv_heads = KVH, .head_dim = D, .scale = 1.0f / sqrtf (D), .split_scratch = scratch,
+  };
+
+  g_assert_no_error (error);
+  jg_vk_graph_begin (ctx, graph);
+  g_assert_true (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, &s, &error));
+  g_assert_true (jg_vk_graph_end (ctx, &error));
+  g_assert_no_error (error);
+  g_assert_true (jg_vk_graph_is_ready (graph));
+  for (guint i = 0; i < G_N_ELEMENTS (n_kvs); i++)
+    {
+      g_autofree float *got = NULL;
+      g_autofree char *what = g_strdup_printf ("attention_decode replayed, %u keys of %d", n_kvs[i], ROWS);
+      step[3] = n_kvs[i] - 1;
+      g_assert_true (jg_vk_graph_run (ctx, graph, &error));
+      g_assert_no_error (error);
+      jg_ref_attention (want, q, k, v, 1, n_kvs[i], n_kvs[i] - 1, HEADS, KVH, D, TRUE, s.scale);
+      got = download (to);
+      assert_close (what, got, want, HEADS * D, TOL);
+    }
+
+  /* Room for 2 splits only: the chunks widen to cover every key. */
+  s.split_scratch = small;
+  step[3] = ROWS - 1;
+  g_assert_true (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, &s, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree float *got = download (to);
+    jg_ref_attention (want, q, k, v, 1, ROWS, ROWS - 1, HEADS, KVH, D, TRUE, s.scale);
+    assert_close ("attention_decode, 2 splits for 700 keys", got, want, HEADS * D, TOL);
+  }
+
+  /* Re-recording replaces the graph; one-shot ops still run between. */
+  s.split_scratch = scratch;
+  jg_vk_graph_begin (ctx, graph);
+  g_assert_true (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, &s, &error));
+  g_assert_true (jg_op_add (ctx, to, to, to, &error));
+  g_assert_true (jg_vk_graph_end (ctx, &error));
+  step[3] = 41;
+  g_assert_true (jg_vk_graph_run (ctx, graph, &error));
+  g_assert_no_error (error);
+  jg_ref_attention (want, q, k, v, 1, 42, 41, HEADS, KVH, D, TRUE, s.scale);
+  for (guint i = 0; i < HEADS * D; i++)
+    want[i] *= 2.0f;
+  {
+    g_autofree float *got = download (to);
+    assert_close ("re-recorded graph (attention, then doubled)", got, want, HEADS * D, TOL);
+  }
+
+  /* Errors name the problem. */
+  s.split_scratch = NULL;
+  g_assert_false (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, &s, &error));
+  g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "split_scratch"));
+}
+
+/* A whole layer's decode chain in one graph, replayed at successive
+ * positions, against the references run step by step. */
+static void
+test_layer_replay (void)
+{
+  g_autoptr(GError) error = NULL;
+  enum { H = 64, HEADS = 4, KVH = 2, D = 16, QD = HEADS * D, KVD = KVH * D, M = QD + 2 * KVD, I = 96,
+         ROWS = 12, STEPS = 5 };
+  const guint sections[3] = { 2, 3, 3 };
+  JgQkvShape qs = { .n_heads = HEADS, .n_kv_heads = KVH, .head_dim = D,
+                    .sections = { 2, 3, 3 }, .eps = EPS };
+  g_autofree float *ln1 = rand_vec (H, 0.8, 1.2), *ln2 = rand_vec (H, 0.8, 1.2);
+  g_autofree float *wqkv = rand_f16 (M * H, -0.25, 0.25), *bqkv = rand_vec (M, -0.5, 0.5);
+  g_autofree float *wo = rand_f16 (H * QD, -0.15, 0.15), *wgu = rand_f16 (2 * I * H, -0.25, 0.25);
+  g_autofree float *wd = rand_f16 (H * I, -0.15, 0.15);
+  g_autofree float *inv = g_new (float, D / 2);
+  g_autofree float *kref = g_new0 (float, ROWS * KVD), *vref = g_new0 (float, ROWS * KVD);
+  g_autoptr(JgTensor) t_ln1 = tensor_from (JG_DTYPE_F32, 1, H, ln1);
+  g_autoptr(JgTensor) t_ln2 = tensor_from (JG_DTYPE_F32, 1, H, ln2);
+  g_autoptr(JgTensor) t_wqkv = tensor_from (JG_DTYPE_F16, M, H, wqkv);
+  g_autoptr(JgTensor) t_bqkv = tensor_from (JG_DTYPE_F32, 1, M, bqkv);
+  g_autoptr(JgTensor) t_wo = tensor_from (JG_DTYPE_F16, H, QD, wo);
+  g_autoptr(JgTensor) t_wgu = tensor_from (JG_DTYPE_F16, 2 * I, H, wgu);
+  g_autoptr(JgTensor) t_wd = tensor_from (JG_DTYPE_F16, H, I, wd);
+  g_autoptr(JgTensor) t_inv = NULL;
+  g_autoptr(JgTensor) t_kc = poisoned (ROWS, KVD), t_vc = poisoned (ROWS, KVD);
+  g_autoptr(JgTensor) t_x = poisoned (1, H), t_q = poisoned (1, QD), t_attn = poisoned (1, QD);
+  g_autoptr(JgTensor) t_g = poisoned (1, I), t_scratch = poisoned (1, 64 * HEADS * (D + 2));
+  const guint32 step0[4] = { 0 };
+  g_autoptr(JgTensor) t_step = step_tensor (step0);
+  guint32 *step = jg_tensor_get_mapped (t_step);
+  g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
+  JgAttentionShape as = { .n_heads = HEADS, .n_kv_heads = KVH, .head_dim = D, .scale = 1.0f / sqrtf (D),
+                          .split_scratch = t_scratch };
+
+  jg_rope_inv_freq (1e4, D, inv);
+  t_inv = tensor_from (JG_DTYPE_F32, 1, D / 2, inv);
+  jg_vk_graph_begin (ctx, graph);
+  g_assert_true (jg_op_norm_qkv_rope (ctx, t_q, t_kc, t_vc, t_x, t_ln1, t_wqkv, t_bqkv, t_step, t_inv, &qs,
+                                      NULL, &error)
+                 && jg_op_attention_decode (ctx, t_attn, t_q, t_kc, t_vc, t_step, &as, &error)
+                 && jg_op_linear (ctx, t_x, t_attn, t_wo, NULL, TRUE, &error)
+                 && jg_op_norm_swiglu (ctx, t_g, t_x, t_ln2, EPS, t_wgu, NULL, &error)
+                 && jg_op_linear (ctx, t_x, t_g, t_wd, NULL, TRUE, &error));
+  g_assert_true (jg_vk_graph_end (ctx, &error));
+  g_assert_no_error (error);
+
+  for (guint p = 0; p < STEPS; p++)
+    {
+      g_autofree float *x = rand_vec (H, -2, 2);
+      float xn[H], qkv[M], att[QD], gu[2 * I], g[I], want[H];
+      const guint32 pos[3] = { 3 * p, 3 * p + 1, 2 * p };
+      g_autofree float *got = NULL;
+      g_autofree char *what = g_strdup_printf ("layer replayed at row %u", p);
+
+      /* A new input each step; positions and the row from the step buffer. */
+      g_assert_true (jg_tensor_upload_f32 (t_x, x, &error));
+      step[0] = pos[0];
+      step[1] = pos[1];
+      step[2] = pos[2];
+      step[3] = p;
+      g_assert_true (jg_vk_graph_run (ctx, graph, &error));
+      g_assert_no_error (error);
+
+      jg_ref_rmsnorm (xn, x, ln1, 1, H, EPS);
+      jg_ref_linear (qkv, xn, wqkv, bqkv, 1, M, H, FALSE);
+      jg_ref_rope (qkv, 1, HEADS, D, pos, inv, sections);
+      jg_ref_rope (qkv + QD, 1, KVH, D, pos, inv, sections);
+      memcpy (kref + p * KVD, qkv + QD, KVD * sizeof (float));
+      memcpy (vref + p * KVD, qkv + QD + KVD, KVD * sizeof (float));
+      jg_ref_attention (att, qkv, kref, vref, 1, p + 1, p, HEADS, KVH, D, TRUE, as.scale);
+      memcpy (want, x, sizeof want);
+      jg_ref_linear (want, att, wo, NULL, 1, H, QD, TRUE);
+      jg_ref_rmsnorm (xn, want, ln2, 1, H, EPS);
+      jg_ref_linear (gu, xn, wgu, NULL, 1, 2 * I, H, FALSE);
+      jg_ref_swiglu (g, gu, gu + I, I);
+      jg_ref_linear (want, g, wd, NULL, 1, H, I, TRUE);
+      got = download (t_x);
+      assert_close (what, got, want, H, TOL);
+    }
+}
+
+static void
+test_errors (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JgTensor) x = poisoned (1, 64), n = poisoned (1, 64), y = poisoned (1, 10);
+  g_autoptr(JgTensor) w16 = tensor_from (JG_DTYPE_F16, 10, 64, NULL);
+  g_autoptr(JgTensor) w32 = tensor_from (JG_DTYPE_F32, 10, 64, NULL);
+  g_autoptr(JgTensor) x2 = poisoned (2, 64);
+  JgDecodeTuning odd = { 1, 100 };
+
+  g_assert_false (jg_op_norm_linear (ctx, y, x, n, EPS, w32, NULL, FALSE, NULL, &error));
+  g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "f16"));
+  g_clear_error (&error);
+  g_assert_false (jg_op_norm_linear (ctx, y, x2, n, EPS, w16, NULL, FALSE, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "one row"));
+  g_clear_error (&error);
+  g_assert_false (jg_op_norm_linear (ctx, y, x, n, EPS, w16, NULL, FALSE, &odd, &error));
+  g_assert_nonnull (strstr (error->message, "power of two"));
+  g_clear_error (&error);
+  /* 10 rows are not gate and up of 5 into 10 outputs. */
+  g_assert_false (jg_op_norm_swiglu (ctx, y, x, n, EPS, w16, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "gate and up"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+  ctx = jg_vk_context_new (NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("fast paths in use: 0x%x", jg_vk_context_get_features (ctx));
+  g_test_add_func ("/decode/norm-linear", test_norm_linear);
+  g_test_add_func ("/decode/norm-swiglu", test_norm_swiglu);
+  g_test_add_func ("/decode/norm-qkv-rope", test_norm_qkv_rope);
+  g_test_add_func ("/decode/attention-replay", test_attention_decode_replay);
+  g_test_add_func ("/decode/layer-replay", test_layer_replay);
+  g_test_add_func ("/decode/errors", test_errors);
+  rc = g_test_run ();
+  jg_vk_context_free (ctx);
+  return rc;
+}
