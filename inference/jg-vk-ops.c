@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #define MAX_GROUPS 65535u
 #define MATVEC_MAX_COLS 8
@@ -92,6 +93,8 @@ static const JgCoopmatTile coopmat_tiles[] = {
   { "64x128_2x2", 64, 128, 128, 2 },
   { "128x256_2x4_s1", 128, 256, 256, 1 },
   { "64x256_1x4_s1", 64, 256, 128, 1 },
+  { "128x256_2x4_k16", 128, 256, 256, 2 },
+  { "128x128_2x4_k64_s1", 128, 128, 256, 1 },
 };
 
 const JgCoopmatTile *
@@ -240,6 +243,21 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
   }
 }
 
+/* An output that may be f16 (for a cooperative-matrix matmul to read) where
+ * the device has 16-bit storage; *f16 says which. */
+static gboolean
+check_out (JgVkContext *ctx, const char *op, const char *what, JgTensor *t, gboolean *f16, GError **error)
+{
+  *f16 = t->dtype == JG_DTYPE_F16;
+  if (!*f16)
+    return check_f32 (op, what, t, error);
+  if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_FP16))
+    return fail (error, op, "%s is f16 but 16-bit storage is off on this device", what);
+  if (!jg_tensor_is_contiguous (t))
+    return fail (error, op, "%s must be contiguous", what);
+  return TRUE;
+}
+
 static gboolean
 norm (JgVkContext *ctx, const char *op, const char *base, JgTensor *y, JgTensor *x, JgTensor *weight,
       JgTensor *bias, float eps, GError **error)
@@ -249,14 +267,17 @@ norm (JgVkContext *ctx, const char *op, const char *base, JgTensor *y, JgTensor 
   char name[32];
   JgTensor *bind[4] = { x, y, weight ? weight : x, bias ? bias : x };
   gint64 n;
+  gboolean y16;
   JgVkDispatch d = {
-    .shader = variant (ctx, base, NULL, TRUE, name, sizeof name),
-    .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 4, .write_mask = 1u << 1,
+    .shader = name, .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 4, .write_mask = 1u << 1,
     .push = &pc, .push_size = sizeof pc,
   };
 
-  if (!check_f32 (op, "x", x, error) || !check_f32 (op, "y", y, error))
+  if (!check_f32 (op, "x", x, error) || !check_out (ctx, op, "y", y, &y16, error))
     return FALSE;
+  if (y16 && bias != NULL)
+    return fail (error, op, "f16 output only for RMSNorm");
+  g_snprintf (name, sizeof name, "%s%s%s", base, y16 ? "_y16" : "", use_subgroup (ctx) ? "_sg" : "");
   n = last_dim (x);
   if (jg_tensor_get_n_elements (y) != jg_tensor_get_n_elements (x) || last_dim (y) != n)
     return fail (error, op, "x and y differ in shape");
@@ -436,8 +457,15 @@ eltwise (JgVkContext *ctx, const char *shader, JgTensor *out, JgTensor *a, JgTen
     .push = &pc, .push_size = sizeof pc,
   };
 
-  if (!check_f32 (shader, "a", a, error) || !check_f32 (shader, "out", out, error))
+  gboolean o16;
+  char name[32];
+
+  if (!check_f32 (shader, "a", a, error) || !check_out (ctx, shader, "out", out, &o16, error))
     return FALSE;
+  if (o16 && strcmp (shader, "swiglu") != 0)
+    return fail (error, shader, "f16 output only for SwiGLU");
+  g_snprintf (name, sizeof name, "%s%s", shader, o16 ? "_o16" : "");
+  d.shader = name;
   if (jg_tensor_get_n_elements (out) != n)
     return fail (error, shader, "out has %" G_GINT64_FORMAT " values, a %" G_GINT64_FORMAT,
                  jg_tensor_get_n_elements (out), n);

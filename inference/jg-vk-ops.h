@@ -42,7 +42,8 @@ gboolean jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *
                           gboolean accumulate, const JgLinearOptions *options, GError **error);
 
 /* Rows of x (last dimension n): RMSNorm with weight (may be NULL), LayerNorm
- * with weight and bias (either may be NULL). y may be x. */
+ * with weight and bias (either may be NULL). y may be x. RMSNorm's y may be
+ * f16 (16-bit storage): the input of a cooperative-matrix linear. */
 gboolean jg_op_rmsnorm (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *weight, float eps,
                         GError **error);
 gboolean jg_op_layernorm (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *weight,
@@ -78,7 +79,8 @@ gboolean jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *
                           const JgAttentionShape *shape, GError **error);
 
 /* Elementwise: out = a + b, a * b (b's size must divide a's: it repeats),
- * silu(gate) * up, gelu(a) (erf), silu(a). out may be a. */
+ * silu(gate) * up, gelu(a) (erf), silu(a). out may be a. SwiGLU's out may
+ * be f16, as RMSNorm's. */
 gboolean jg_op_add (JgVkContext *ctx, JgTensor *out, JgTensor *a, JgTensor *b, GError **error);
 gboolean jg_op_mul (JgVkContext *ctx, JgTensor *out, JgTensor *a, JgTensor *b, GError **error);
 gboolean jg_op_swiglu (JgVkContext *ctx, JgTensor *out, JgTensor *gate, JgTensor *up, GError **error);

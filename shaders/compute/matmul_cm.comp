@@ -4,7 +4,7 @@
 //
 // A workgroup computes BN tokens x BM features with SGN x SGM subgroups of
 // 32, each owning (BN / SGN) x (BM / SGM) outputs as a grid of 16 x 16
-// accumulators. k advances BK = 32 at a time through shared memory: each
+// accumulators. k advances BK (32) at a time through shared memory: each
 // thread loads its share of the next step into registers (16-byte loads;
 // f32 activations are rounded to f16 on the way, f16 ones (X_F16) are
 // copied) while the subgroups multiply the current step, then writes it to
@@ -39,14 +39,17 @@
 #ifndef STAGES
 #define STAGES 2
 #endif
+#ifndef BK
+#define BK 32
+#endif
 
 const uint NT = 32 * SGN * SGM;
-const uint BK = 32;
-const uint LDV = BK / 8 + 1;                 // shared row stride in uvec4 (8 halves), padded
+const uint CPR = BK / 8;                     // 16-byte chunks per row and step
+const uint LDV = CPR + 1;                    // shared row stride in uvec4 (8 halves), padded
 const uint TN = BN / SGN, TM = BM / SGM;     // one subgroup's outputs
 const uint FN = TN / 16, FM = TM / 16;       // its accumulators
-const uint WL = BM * 4 / NT;                 // 16-byte weight loads per thread per step
-const uint XL = BN * 4 / NT;                 // 8-value activation chunks per thread per step
+const uint WL = BM * CPR / NT;               // 16-byte weight loads per thread per step
+const uint XL = BN * CPR / NT;               // 8-value activation chunks per thread per step
 
 layout(local_size_x = NT) in;
 
@@ -72,11 +75,11 @@ uvec4 xq[XL];
 void load_step(uint m0, uint n0, uint k0, uint t)
 {
   [[unroll]] for (uint i = 0; i < WL; i++) {
-    uint e = t + i * NT, r = e / 4, c = k0 + (e % 4) * 8;
+    uint e = t + i * NT, r = e / CPR, c = k0 + (e % CPR) * 8;
     wq[i] = (m0 + r < p.m && c < p.k) ? w[((m0 + r) * p.k + c) / 8] : uvec4(0);
   }
   [[unroll]] for (uint i = 0; i < XL; i++) {
-    uint e = t + i * NT, r = e / 4, c = k0 + (e % 4) * 8;
+    uint e = t + i * NT, r = e / CPR, c = k0 + (e % CPR) * 8;
     bool in_x = n0 + r < p.n && c < p.k;
 #ifdef X_F16
     xq[i] = in_x ? x[((n0 + r) * p.k + c) / 8] : uvec4(0);
@@ -96,11 +99,11 @@ void store_step(uint stage, uint t)
 {
   [[unroll]] for (uint i = 0; i < WL; i++) {
     uint e = t + i * NT;
-    ws[stage * BM * LDV + (e / 4) * LDV + e % 4] = wq[i];
+    ws[stage * BM * LDV + (e / CPR) * LDV + e % CPR] = wq[i];
   }
   [[unroll]] for (uint i = 0; i < XL; i++) {
     uint e = t + i * NT;
-    xs[stage * BN * LDV + (e / 4) * LDV + e % 4] = xq[i];
+    xs[stage * BN * LDV + (e / CPR) * LDV + e % CPR] = xq[i];
   }
 }
 

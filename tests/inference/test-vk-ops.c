@@ -279,6 +279,35 @@ test_norms (void)
   assert_close ("layernorm", got, want, rows * n, TOL_F32);
   g_free (got);
 
+  /* f16 output (the prefill's matmul input) where there is 16-bit
+   * storage: the reference rounded to f16; refused cleanly elsewhere. */
+  {
+    g_autoptr(JgTensor) ty16 = tensor_from (JG_DTYPE_F16, rows, n, NULL);
+    g_autofree float *nan = g_new (float, rows * n);
+    for (gint64 i = 0; i < rows * n; i++)
+      nan[i] = NAN;
+    g_assert_true (jg_tensor_upload_f32 (ty16, nan, &error));
+    if (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_FP16)
+      {
+        g_assert_true (jg_op_rmsnorm (ctx, ty16, tx, tw, 1e-6f, &error));
+        g_assert_no_error (error);
+        jg_ref_rmsnorm (want, x, w, rows, n, 1e-6f);
+        round_to_f16 (want, rows * n);
+        got = download (ty16);
+        /* Within one f16 rounding of the rounded reference. */
+        assert_close ("rmsnorm, f16 output", got, want, rows * n, 1e-3);
+        g_free (got);
+        g_assert_false (jg_op_layernorm (ctx, ty16, tx, tw, tb, 1e-5f, &error));
+        g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+      }
+    else
+      {
+        g_assert_false (jg_op_rmsnorm (ctx, ty16, tx, tw, 1e-6f, &error));
+        g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+      }
+    g_clear_error (&error);
+  }
+
   /* In place, no weight. */
   g_assert_true (jg_op_rmsnorm (ctx, tx, tx, NULL, 1e-6f, &error));
   jg_ref_rmsnorm (want, x, NULL, rows, n, 1e-6f);
@@ -435,6 +464,25 @@ test_eltwise (void)
   CHECK (jg_op_gelu (ctx, to, ta, &error), jg_ref_gelu (want, a, n), "gelu");
   CHECK (jg_op_silu (ctx, to, ta, &error), jg_ref_silu (want, a, n), "silu");
 #undef CHECK
+  /* SwiGLU into f16 (the prefill's down_proj input) against the reference
+   * rounded to f16; other ops refuse an f16 output. */
+  if (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_FP16)
+    {
+      g_autoptr(JgTensor) to16 = tensor_from (JG_DTYPE_F16, 1, n, NULL);
+      g_autofree float *nan = g_new (float, n);
+      for (gsize i = 0; i < n; i++)
+        nan[i] = NAN;
+      g_assert_true (jg_tensor_upload_f32 (to16, nan, &error));
+      g_assert_true (jg_op_swiglu (ctx, to16, ta, tb, &error));
+      g_assert_no_error (error);
+      jg_ref_swiglu (want, a, b, n);
+      round_to_f16 (want, n);
+      got = download (to16);
+      assert_close ("swiglu, f16 output", got, want, n, 1e-3);
+      g_free (got);
+      g_assert_false (jg_op_add (ctx, to16, ta, tb, &error));
+      g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+    }
 }
 
 static void
