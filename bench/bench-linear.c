@@ -586,7 +586,7 @@ main (int argc, char **argv)
   {
     /* The 7B decoder's matmuls at a 700-token prompt (CPU: small stand-ins). */
     static const Shape gpu_shapes[] = {
-      { "qkv", 3584, 4608 }, { "q", 3584, 3584 }, { "k/v", 3584, 512 }, { "o", 3584, 3584 },
+      { "q", 3584, 3584 }, { "k/v", 3584, 512 }, { "o", 3584, 3584 },
       { "gate/up", 3584, 18944 }, { "down", 18944, 3584 },
     };
     static const Shape cpu_shapes[] = { { "qkv", 128, 192 }, { "o", 128, 128 }, { "gate/up", 128, 256 },

@@ -87,14 +87,12 @@ variant (JgVkContext *ctx, const char *base, JgTensor *w, gboolean sg, char *buf
 /* Tokens x features per workgroup, threads, shared-memory stages; the
  * shader variants are matmul_cm_NAME[_x16] (shaders/meson.build). */
 static const JgCoopmatTile coopmat_tiles[] = {
-  { "128x128_2x2", 128, 128, 128, 2 },
-  { "128x128_2x4", 128, 128, 256, 2 },
   { "64x128_1x4", 64, 128, 128, 2 },
-  { "64x128_2x2", 64, 128, 128, 2 },
+  { "128x128_2x4", 128, 128, 256, 2 },
   { "128x256_2x4_s1", 128, 256, 256, 1 },
-  { "64x256_1x4_s1", 64, 256, 128, 1 },
-  { "128x256_2x4_k16", 128, 256, 256, 2 },
   { "128x128_2x4_k64_s1", 128, 128, 256, 1 },
+  { "128x128_2x2_k64_s1", 128, 128, 128, 1 },
+  { "64x128_1x4_k64_s1", 64, 128, 128, 1 },
 };
 
 const JgCoopmatTile *
@@ -107,11 +105,14 @@ jg_linear_coopmat_tiles (guint *n_tiles)
 guint
 jg_linear_coopmat_pick (JgVkContext *ctx, gint64 n, gint64 m)
 {
-  /* Measured at n = 700 on an H100: 128 x 256 tiles are fastest for every
-   * 7B shape with m >= 3584 (even where they make only 84 workgroups);
-   * 64 x 128 ones for narrow outputs (k/v, m = 512) and short prompts. */
+  /* Measured at n = 700 on an H100 (docs/PERFORMANCE.md): 64 x 128 tiles
+   * for narrow outputs (k/v, m = 512) and short prompts; 128 x 256 ones
+   * (one shared stage) for m = 3584, even though they make only 84
+   * workgroups; 128 x 128 with 64-deep k steps for the wide FFN (m = 18944). */
   (void) ctx;
-  return n > 64 && m >= 1024 ? 5 : 3;
+  if (n <= 64 || m < 1024)
+    return 1;
+  return m >= 8192 ? 4 : 3;
 }
 
 gboolean
