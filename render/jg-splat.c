@@ -13,10 +13,12 @@
 #define LUT_SCALE 1024.0f
 #define LUT_SIZE (4 * 1024 + 1)
 
-/* Threads split the image into bands of rows: each projects every point
- * and writes only its own rows (no atomics, no races), then all meet
- * once, since eye-dome lighting reads the neighbouring rows, and each
- * resolves its band. Projection is cheap next to the per-pixel work. */
+/* A frame in three phases, the threads meeting between them: projection
+ * (the points split between the threads), the z-buffer (the image split
+ * into bands of rows; each thread writes only its own rows, so no atomics
+ * and no races), and the resolve (the same bands; eye-dome lighting reads
+ * the neighbouring bands' rows, hence the second meeting). */
+
 /* A projected point's footprint starts at (px, py), py = CULLED for
  * points off screen or clipped; pd is its window depth. */
 #define CULLED (G_MAXINT32 / 2)
@@ -393,8 +395,6 @@ jg_splat_draw (JgSplat *s, const JgSplatFrame *frame, guint width, guint height)
 {
   gsize pixels = (gsize) width * height;
 
-  /* footprints are kept in 16 bits */
-  g_return_if_fail (width <= JG_SPLAT_MAX_SIZE && height <= JG_SPLAT_MAX_SIZE);
   if (pixels > s->capacity)
     {
       g_free (s->color);

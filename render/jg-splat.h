@@ -40,10 +40,8 @@ typedef struct _JgSplat JgSplat;
 JgSplat *jg_splat_new (guint n_threads);
 void     jg_splat_free (JgSplat *s);
 
-#define JG_SPLAT_MAX_SIZE 16384
-
-/* Draws @frame at @width x @height (each at most JG_SPLAT_MAX_SIZE); the
- * image stays valid until the next draw. */
+/* Draws @frame at @width x @height; the image stays valid until the next
+ * draw. */
 void jg_splat_draw (JgSplat *s, const JgSplatFrame *frame, guint width, guint height);
 const guint8 *jg_splat_get_rgba (const JgSplat *s);    /* width * height * 4 bytes */
 const float  *jg_splat_get_depth (const JgSplat *s);   /* width * height, window depth */
