@@ -47,6 +47,8 @@ struct _JgQwen2 {
   gboolean replay;
   JgVkGraph *graph;
   PickKey graph_key;
+  JgQwen2Tuning tune;
+  gboolean graph_stale;
 
   /* Views rebuilt for each step without allocating. */
   JgTensor v_x, v_xn, v_q, v_attn, v_g, v_u, v_k, v_v, v_ids, v_pos, v_last, v_last_n;
@@ -261,6 +263,7 @@ jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights *w, guint ma
       || (self->step = activation (self, JG_DTYPE_U32, 4, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->graph = jg_vk_graph_new (ctx, error)) == NULL)
     return NULL;
+  jg_qwen2_set_tuning (self, NULL);
   {
     const char *path = g_getenv ("JAEGER_DECODE");
     if (path == NULL || *path == '\0' || strcmp (path, "replay") == 0)
@@ -316,6 +319,16 @@ void
 jg_qwen2_set_replay (JgQwen2 *self, gboolean replay)
 {
   self->replay = replay;
+}
+
+void
+jg_qwen2_set_tuning (JgQwen2 *self, const JgQwen2Tuning *tuning)
+{
+  static const JgQwen2Tuning defaults;
+
+  self->tune = tuning ? *tuning : defaults;
+  self->tune.o.path = self->tune.down.path = JG_LINEAR_MATVEC;
+  self->graph_stale = TRUE;   /* recorded again at the next token */
 }
 
 void
@@ -459,14 +472,15 @@ record_decode (JgQwen2 *self, GError **error)
     {
       Layer *L = &self->layers[l];
       if (!jg_op_norm_qkv_rope (ctx, &q, L->k_cache, L->v_cache, &x, L->ln1, L->qkv_w, L->qkv_b, self->step,
-                                self->inv_freq, &qs, NULL, error)
+                                self->inv_freq, &qs, &self->tune.qkv, error)
           || !jg_op_attention_decode (ctx, &attn, &q, L->k_cache, L->v_cache, self->step, &as, error)
-          || !jg_op_linear (ctx, &x, &attn, L->o_w, NULL, TRUE, error)
-          || !jg_op_norm_swiglu (ctx, &g, &x, L->ln2, eps, L->gate_up, NULL, error)
-          || !jg_op_linear (ctx, &x, &g, L->down, NULL, TRUE, error))
+          || !jg_op_linear_ex (ctx, &x, &attn, L->o_w, NULL, TRUE, &self->tune.o, error)
+          || !jg_op_norm_swiglu (ctx, &g, &x, L->ln2, eps, L->gate_up, &self->tune.gate_up, error)
+          || !jg_op_linear_ex (ctx, &x, &g, L->down, NULL, TRUE, &self->tune.down, error))
         return FALSE;
     }
-  return jg_op_norm_linear (ctx, self->logits, &x, self->norm, eps, self->lm_head, NULL, FALSE, NULL, error);
+  return jg_op_norm_linear (ctx, self->logits, &x, self->norm, eps, self->lm_head, NULL, FALSE, &self->tune.head,
+                            error);
 }
 
 static PickKey
@@ -501,7 +515,8 @@ run_decode (JgQwen2 *self, const guint32 *id, const guint32 *positions, const Jg
   step[1] = pos[1];
   step[2] = pos[2];
   step[3] = self->n_past;
-  if (!jg_vk_graph_is_ready (self->graph) || memcmp (&key, &self->graph_key, sizeof key) != 0)
+  if (!jg_vk_graph_is_ready (self->graph) || self->graph_stale
+      || memcmp (&key, &self->graph_key, sizeof key) != 0)
     {
       gboolean ok;
       jg_vk_graph_begin (self->ctx, self->graph);
@@ -512,6 +527,7 @@ run_decode (JgQwen2 *self, const guint32 *id, const guint32 *positions, const Jg
       if (!jg_vk_graph_end (self->ctx, ok ? error : NULL) || !ok)
         return FALSE;
       self->graph_key = key;
+      self->graph_stale = FALSE;
     }
   if (key.sample)
     *(float *) jg_tensor_get_mapped (self->uniform) = (float) g_rand_double (rand);

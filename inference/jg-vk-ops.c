@@ -565,6 +565,9 @@ jg_op_copy (JgVkContext *ctx, JgTensor *dst, JgTensor *src, GError **error)
 
 /* ---- Decode: one token, recorded once and replayed ---- */
 
+#define DECODE_BLOCK 32
+#define DECODE_MAX_SPLIT 128
+
 typedef struct {
   guint32 m, k;
   float eps;
@@ -728,12 +731,13 @@ jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_
     float scale;
     guint32 n_split, min_chunk;
   } pc;
-  guint32 spec[1] = { 64 };
+  /* 128 threads, keys 32 at a time (4 threads per key for the scores). */
+  guint32 spec[2] = { 128, DECODE_BLOCK };
   char name[32];
   JgTensor *bind[5] = { q, k_cache, v_cache, s->split_scratch, step };
   JgVkDispatch d = {
     .shader = variant (ctx, "attention_decode", NULL, TRUE, name, sizeof name),
-    .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 5, .write_mask = 1u << 3,
+    .spec = spec, .n_spec = 2, .bind = bind, .n_bind = 5, .write_mask = 1u << 3,
     .push = &pc, .push_size = sizeof pc,
   };
   gint64 rows, per_split;
@@ -761,11 +765,13 @@ jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_
   pc.n_kv_heads = s->n_kv_heads;
   pc.head_dim = s->head_dim;
   pc.scale = s->scale;
-  pc.min_chunk = SPLIT_CHUNK;
-  /* As many splits as SPLIT_CHUNK keys fill at the caches' capacity; the
-   * shader widens the chunks when the scratch holds fewer. */
-  pc.n_split = (guint32) CLAMP ((rows + SPLIT_CHUNK - 1) / SPLIT_CHUNK, 1,
-                                MIN (64, jg_tensor_get_n_elements (s->split_scratch) / per_split));
+  pc.min_chunk = DECODE_BLOCK;
+  /* One block of keys per workgroup at the caches' capacity, up to
+   * DECODE_MAX_SPLIT workgroups per head (short dependent chains, many
+   * workgroups); past that, or when the scratch holds fewer parts, the
+   * shader widens the chunks. Chunks past the current keys are empty. */
+  pc.n_split = (guint32) CLAMP ((rows + DECODE_BLOCK - 1) / DECODE_BLOCK, 1,
+                                MIN (DECODE_MAX_SPLIT, jg_tensor_get_n_elements (s->split_scratch) / per_split));
   if (jg_tensor_get_n_elements (s->split_scratch) < per_split)
     return fail (error, op, "split_scratch must hold at least %" G_GINT64_FORMAT " values", per_split);
   d.groups[0] = s->n_heads;

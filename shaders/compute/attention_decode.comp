@@ -23,23 +23,33 @@ layout(push_constant) uniform P {
   uint n_split, min_chunk;
 } p;
 
+// Keys are taken BLOCK at a time: first WG / BLOCK threads per key share
+// its dot product with q (adjacent threads read adjacent words of the key
+// row, and every thread has several loads in flight), then one thread per
+// output value sums the block's values, read across the threads in full
+// rows. Short blocks keep the chain of dependent loads per workgroup short.
+layout(constant_id = 1) const uint BLOCK = 32;   // divides WG
+const uint TPK = WG / BLOCK;
+
 const uint DMAX = 256;
 const uint PER = 4;             // head_dim <= PER * WG
 shared vec4 qs[DMAX / 4];
-shared float ps[WG];
+shared float sp[WG];
+shared float pb[BLOCK];
 
 void main()
 {
   uint h = gl_WorkGroupID.x, z = gl_WorkGroupID.y;
   uint t = gl_LocalInvocationID.x;
-  uint D = p.head_dim;
+  uint D = p.head_dim, D4 = D / 4;
   uint kvh = h / (p.n_heads / p.n_kv_heads);
   uint n_kv = step[3] + 1;
-  uint chunk = max(p.min_chunk, ((n_kv + p.n_split - 1) / p.n_split + WG - 1) / WG * WG);
+  uint chunk = max(p.min_chunk, ((n_kv + p.n_split - 1) / p.n_split + BLOCK - 1) / BLOCK * BLOCK);
   uint j_begin = z * chunk;
   uint limit = min(n_kv, j_begin + chunk);
+  uint key = t / TPK, part = t % TPK;
 
-  for (uint d = t; d < D / 4; d += WG) {
+  for (uint d = t; d < D4; d += WG) {
     uint b = h * D + 4 * d;
     qs[d] = vec4(q[b], q[b + 1], q[b + 2], q[b + 3]) * p.scale;
   }
@@ -50,22 +60,30 @@ void main()
   for (uint e = 0; e < PER; e++)
     acc[e] = 0.0;
 
-  for (uint j0 = j_begin; j0 < limit; j0 += WG) {
-    uint j = j0 + t;
-    float s = -1.0 / 0.0;
+  for (uint j0 = j_begin; j0 < limit; j0 += BLOCK) {
+    uint j = j0 + key;
+    float s = 0.0;
     if (j < limit) {
       uint kb = (j * p.kv_stride + kvh * D) / 4;
-      float dotv = 0.0;
-      for (uint d = 0; d < D / 4; d++)
-        dotv += dot(qs[d], kc[kb + d]);
-      s = dotv;
+      for (uint d = part; d < D4; d += TPK)
+        s += dot(qs[d], kc[kb + d]);
     }
-    float m_new = max(m, wg_max(s));
-    float pj = j < limit ? exp(s - m_new) : 0.0;
-    ps[t] = pj;
+    sp[t] = s;
+    barrier();
+    bool live = t < BLOCK && j0 + t < limit;
+    float sc = -1.0 / 0.0;
+    if (live) {
+      sc = 0.0;
+      for (uint i = 0; i < TPK; i++)
+        sc += sp[t * TPK + i];
+    }
+    float m_new = max(m, wg_max(sc));
+    float pj = live ? exp(sc - m_new) : 0.0;
+    if (t < BLOCK)
+      pb[t] = pj;
     float corr = exp(m - m_new);
-    l = l * corr + wg_sum(pj);      // its barriers also publish ps[]
-    uint nb = min(WG, limit - j0);
+    l = l * corr + wg_sum(pj);      // its barriers also publish pb[]
+    uint nb = min(BLOCK, limit - j0);
     for (uint e = 0; e < PER; e++) {
       uint d = t + e * WG;
       if (d >= D)
@@ -73,7 +91,7 @@ void main()
       float a = acc[e] * corr;
       uint vb = j0 * p.kv_stride + kvh * D + d;
       for (uint jj = 0; jj < nb; jj++)
-        a += ps[jj] * vc[vb + jj * p.kv_stride];
+        a += pb[jj] * vc[vb + jj * p.kv_stride];
       acc[e] = a;
     }
     m = m_new;
