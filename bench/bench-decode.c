@@ -138,7 +138,7 @@ run_norm_linear (JgVkContext *ctx, gpointer data, guint i, GError **error)
 }
 
 typedef struct {
-  JgTensor *k[28], *v[28], *q, *o, *step, *scratch;
+  JgTensor *k[28], *v[28], *q, *o, *step, *scratch, *counts;
   JgAttentionShape att;
 } AttBench;
 
@@ -146,7 +146,7 @@ static gboolean
 run_attention (JgVkContext *ctx, gpointer data, guint i, GError **error)
 {
   AttBench *a = data;
-  return jg_op_attention_decode (ctx, a->o, a->q, a->k[i % 28], a->v[i % 28], a->step, &a->att, error);
+  return jg_op_attention_decode (ctx, a->o, a->q, a->k[i % 28], a->v[i % 28], a->step, a->counts, &a->att, error);
 }
 
 typedef struct {
@@ -344,8 +344,14 @@ main (int argc, char **argv)
     a.o = random_tensor (ctx, JG_DTYPE_F32, 1, heads * D, 4, 1);
     a.scratch = random_tensor (ctx, JG_DTYPE_F32, 1, 64 * heads * (D + 2), 5, 1);
     a.step = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 4, 1, JG_TENSOR_HOST, &error);
-    if (a.step == NULL)
+    a.counts = jg_tensor_new_2d (ctx, JG_DTYPE_U32, heads, 1, JG_TENSOR_DEVICE, &error);
+    if (a.step == NULL || a.counts == NULL)
       die (error);
+    {
+      g_autofree guint32 *z = g_new0 (guint32, heads);
+      if (!jg_tensor_upload_u32 (a.counts, z, &error))
+        die (error);
+    }
     memcpy (jg_tensor_get_mapped (a.step), step, sizeof step);
     a.att = (JgAttentionShape) { .n_heads = (guint) heads, .n_kv_heads = (guint) kvh, .head_dim = (guint) D,
                                  .scale = 0.088f, .split_scratch = a.scratch };
@@ -363,6 +369,7 @@ main (int argc, char **argv)
     jg_tensor_free (a.o);
     jg_tensor_free (a.scratch);
     jg_tensor_free (a.step);
+    jg_tensor_free (a.counts);
   }
   /* lm_head with the final norm. */
   {

@@ -30,8 +30,9 @@ void     jg_qwen2_free (JgQwen2 *self);
  * then every token records the same ops as a prompt does. */
 void     jg_qwen2_set_replay (JgQwen2 *self, gboolean replay);
 
-/* Workgroup shapes of the replayed step's kernels (zeros: the defaults);
- * for benchmarks. The step is recorded again at the next token. */
+/* Workgroup shapes of the replayed step's kernels, for benchmarks (NULL:
+ * the measured defaults; a zero field: the op's own default). The step is
+ * recorded again at the next token. */
 typedef struct {
   JgDecodeTuning qkv, gate_up, head;    /* norm-folded products */
   JgLinearOptions o, down;              /* matrix-vector products */
