@@ -150,6 +150,24 @@ run_attention (JgVkContext *ctx, gpointer data, guint i, GError **error)
 }
 
 typedef struct {
+  JgTensor *x, *out, *scratch;
+} ArgmaxData;
+
+static gboolean
+run_argmax (JgVkContext *ctx, gpointer data, guint i, GError **error)
+{
+  ArgmaxData *a = data;
+  return jg_op_argmax (ctx, a->out, a->x, error);
+}
+
+static gboolean
+run_argmax_wide (JgVkContext *ctx, gpointer data, guint i, GError **error)
+{
+  ArgmaxData *a = data;
+  return jg_op_argmax_wide (ctx, a->out, a->x, a->scratch, error);
+}
+
+typedef struct {
   JgTensor *dst, *src;
 } CopyData;
 
@@ -391,13 +409,31 @@ main (int argc, char **argv)
         }
     free_bench (&b);
   }
+  /* The greedy pick over the vocabulary: one workgroup, or many. */
+  {
+    ArgmaxData a = { random_tensor (ctx, JG_DTYPE_F32, 1, V, 11, 1), NULL, NULL };
+    g_autofree guint32 *z = g_new0 (guint32, JG_ARGMAX_WIDE_SCRATCH);
+    double s1, s2;
+    a.out = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 1, 1, JG_TENSOR_DEVICE, &error);
+    a.scratch = jg_tensor_new_2d (ctx, JG_DTYPE_U32, JG_ARGMAX_WIDE_SCRATCH, 1, JG_TENSOR_DEVICE, &error);
+    if (a.out == NULL || a.scratch == NULL || !jg_tensor_upload_u32 (a.scratch, z, &error))
+      die (error);
+    s1 = time_op (ctx, run_argmax, &a, 20);
+    s2 = time_op (ctx, run_argmax_wide, &a, 20);
+    printf ("argmax over %" G_GINT64_FORMAT ": one workgroup %.1f us, argmax_wide %.1f us\n", V, s1 * 1e6,
+            s2 * 1e6);
+    best[5] += s2;
+    jg_tensor_free (a.x);
+    jg_tensor_free (a.out);
+    jg_tensor_free (a.scratch);
+  }
   {
     double layer = best[0] + best[1] + best[2] + best[3] + best[4];
     double total = layers * layer + best[5];
     double bytes = layers * ((double) (heads + 2 * kvh) * D * H + H * heads * D + 3.0 * I * H) * 2
                    + (double) V * H * 2;
     printf ("\nbest kernels of a %u-layer step: layer %.1f us (qkv %.1f, attention %.1f, o %.1f, gate|up %.1f, "
-            "down %.1f), lm_head %.1f us\n", layers, layer * 1e6, best[0] * 1e6, best[4] * 1e6, best[1] * 1e6,
+            "down %.1f), lm_head + argmax %.1f us\n", layers, layer * 1e6, best[0] * 1e6, best[4] * 1e6, best[1] * 1e6,
             best[2] * 1e6, best[3] * 1e6, best[5] * 1e6);
     printf ("sum %.3f ms for %.2f GB of weights; floor at the copy bandwidth %.3f ms (%.1f%% of it)\n",
             total * 1e3, bytes * 1e-9, bytes / copy_bw * 1e3, 100.0 * bytes / copy_bw / total);
