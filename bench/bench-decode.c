@@ -44,8 +44,9 @@ time_op (JgVkContext *ctx, RunFn fn, gpointer data, guint inner)
   double t[REPS];
   gint64 start = g_get_monotonic_time ();
 
-  /* Warm-up: builds the pipeline, and keeps the card busy for 0.2 s so
-   * that its clocks leave the idle state the uploads let it fall to. */
+  /* Warm-up: builds the pipeline, and keeps the card busy for 0.5 s so
+   * that its clocks leave the idle state the uploads let it fall to (0.2 s
+   * was too little for the first shape after an upload). */
   do
     {
       jg_vk_begin (ctx);
@@ -58,7 +59,7 @@ time_op (JgVkContext *ctx, RunFn fn, gpointer data, guint inner)
       if (!jg_vk_submit (ctx, &error))
         die (error);
     }
-  while (g_get_monotonic_time () - start < 200000);
+  while (g_get_monotonic_time () - start < 500000);
   for (guint r = 0; r < REPS; r++)
     {
       jg_vk_begin (ctx);

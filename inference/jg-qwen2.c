@@ -336,10 +336,11 @@ jg_qwen2_set_replay (JgQwen2 *self, gboolean replay)
 void
 jg_qwen2_set_tuning (JgQwen2 *self, const JgQwen2Tuning *tuning)
 {
-  /* The best of bench-decode on an H100 (docs/PERFORMANCE.md). */
+  /* The fastest whole decode step of bench-qwen2's sweep on an H100
+   * (docs/PERFORMANCE.md): one row (pair) per workgroup throughout. */
   static const JgQwen2Tuning defaults = {
-    .qkv = { 1, 256 }, .gate_up = { 2, 128 }, .head = { 4, 128 },
-    .o = { JG_LINEAR_MATVEC, 2, 128 }, .down = { JG_LINEAR_MATVEC, 2, 256 },
+    .qkv = { 1, 128 }, .gate_up = { 1, 256 }, .head = { 2, 256 },
+    .o = { JG_LINEAR_MATVEC, 1, 256 }, .down = { JG_LINEAR_MATVEC, 1, 256 },
   };
 
   self->tune = tuning ? *tuning : defaults;

@@ -15,7 +15,7 @@
 
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
 layout(std430, binding = 1) readonly buffer K { vec4 kc[]; };
-layout(std430, binding = 2) readonly buffer V { float vc[]; };
+layout(std430, binding = 2) readonly buffer V { vec4 vc[]; };
 layout(std430, binding = 3) coherent buffer Parts { float part[]; };
 layout(std430, binding = 4) readonly buffer S { uint step[]; };
 layout(std430, binding = 5) coherent buffer C { uint counts[]; };
@@ -27,33 +27,49 @@ layout(push_constant) uniform P {
   uint n_split, min_chunk;
 } p;
 
-// Keys are taken BLOCK at a time: first WG / BLOCK threads per key share
+// Keys are taken BLOCK at a time. Scores: WG / BLOCK threads per key share
 // its dot product with q (adjacent threads read adjacent words of the key
-// row, and every thread has several loads in flight), then one thread per
-// output value sums the block's values, read across the threads in full
-// rows. Short blocks keep the chain of dependent loads per workgroup short.
+// row). Values, and the merge of the parts: thread t takes the 4 values
+// t % (head_dim / 4) of every G-th key (or part), G = WG / (head_dim / 4),
+// and the G partial sums meet in shared memory. Every thread has several
+// 16-byte loads in flight and no chain of dependent loads is long.
 layout(constant_id = 1) const uint BLOCK = 32;   // divides WG
 const uint TPK = WG / BLOCK;
 
-const uint DMAX = 256;
-const uint PER = 4;             // head_dim <= PER * WG
+const uint DMAX = 256;          // head_dim <= 4 * WG
 shared vec4 qs[DMAX / 4];
 shared float sp[WG];
 shared float pb[BLOCK];
+shared vec4 red4[WG];
 shared float wsplit[WG];        // merge weights of the parts (n_split <= WG)
 shared bool is_last;
+
+// Sum of the G partial vec4s of threads g * D4 + t, for t < D4.
+vec4 sum_groups(vec4 v, uint t, uint D4, uint G)
+{
+  red4[t] = v;
+  barrier();
+  vec4 s = vec4(0.0);
+  if (t < D4)
+    for (uint g = 0; g < G; g++)
+      s += red4[g * D4 + t];
+  barrier();
+  return s;
+}
 
 void main()
 {
   uint h = gl_WorkGroupID.x, z = gl_WorkGroupID.y;
   uint t = gl_LocalInvocationID.x;
-  uint D = p.head_dim, D4 = D / 4;
+  uint D = p.head_dim, D4 = D / 4, G = WG / D4;
+  uint d4 = t % D4, grp = t / D4;
   uint kvh = h / (p.n_heads / p.n_kv_heads);
   uint n_kv = step[3] + 1;
   uint chunk = max(p.min_chunk, ((n_kv + p.n_split - 1) / p.n_split + BLOCK - 1) / BLOCK * BLOCK);
   uint j_begin = z * chunk;
   uint limit = min(n_kv, j_begin + chunk);
   uint key = t / TPK, lane = t % TPK;
+  uint kv4 = p.kv_stride / 4, head4 = kvh * D4;
 
   for (uint d = t; d < D4; d += WG) {
     uint b = h * D + 4 * d;
@@ -62,15 +78,13 @@ void main()
   barrier();
 
   float m = -1.0 / 0.0, l = 0.0;
-  float acc[PER];
-  for (uint e = 0; e < PER; e++)
-    acc[e] = 0.0;
+  vec4 acc = vec4(0.0);         // values 4t..4t+3, in threads t < D4
 
   for (uint j0 = j_begin; j0 < limit; j0 += BLOCK) {
     uint j = j0 + key;
     float s = 0.0;
     if (j < limit) {
-      uint kb = (j * p.kv_stride + kvh * D) / 4;
+      uint kb = j * kv4 + head4;
       for (uint d = lane; d < D4; d += TPK)
         s += dot(qs[d], kc[kb + d]);
     }
@@ -90,18 +104,12 @@ void main()
     float corr = exp(m - m_new);
     l = l * corr + wg_sum(pj);      // its barriers also publish pb[]
     uint nb = min(BLOCK, limit - j0);
-    for (uint e = 0; e < PER; e++) {
-      uint d = t + e * WG;
-      if (d >= D)
-        break;
-      float a = acc[e] * corr;
-      uint vb = j0 * p.kv_stride + kvh * D + d;
-      for (uint jj = 0; jj < nb; jj++)
-        a += pb[jj] * vc[vb + jj * p.kv_stride];
-      acc[e] = a;
-    }
+    vec4 a = vec4(0.0);
+    if (grp < G)
+      for (uint jj = grp; jj < nb; jj += G)
+        a += pb[jj] * vc[(j0 + jj) * kv4 + head4 + d4];
+    acc = acc * corr + sum_groups(a, t, D4, G);
     m = m_new;
-    barrier();
   }
   uint n_active = (n_kv + chunk - 1) / chunk;
   uint stride = D + 2;
@@ -111,11 +119,11 @@ void main()
       part[base] = m;
       part[base + 1] = l;
     }
-    for (uint e = 0; e < PER; e++) {
-      uint d = t + e * WG;
-      if (d >= D)
-        break;
-      part[base + 2 + d] = acc[e];
+    if (t < D4) {
+      part[base + 2 + 4 * t] = acc.x;
+      part[base + 3 + 4 * t] = acc.y;
+      part[base + 4 + 4 * t] = acc.z;
+      part[base + 5 + 4 * t] = acc.w;
     }
   }
   // Publish the part, then count it; the workgroup that counts last merges.
@@ -133,11 +141,18 @@ void main()
   float w = t < n_active ? exp(ms - M) : 0.0;
   wsplit[t] = w;
   float L = wg_sum(t < n_active ? w * part[b0 + t * stride + 1] : 0.0);   // publishes wsplit[]
-  for (uint d = t; d < D; d += WG) {
-    float a = 0.0;
-    for (uint s = 0; s < n_active; s++)
-      a += wsplit[s] * part[b0 + s * stride + 2 + d];
-    o[h * D + d] = a / L;
+  vec4 a = vec4(0.0);
+  if (grp < G)
+    for (uint s = grp; s < n_active; s += G) {
+      uint b = b0 + s * stride + 2 + 4 * d4;
+      a += wsplit[s] * vec4(part[b], part[b + 1], part[b + 2], part[b + 3]);
+    }
+  vec4 r = sum_groups(a, t, D4, G) / L;
+  if (t < D4) {
+    o[h * D + 4 * t] = r.x;
+    o[h * D + 4 * t + 1] = r.y;
+    o[h * D + 4 * t + 2] = r.z;
+    o[h * D + 4 * t + 3] = r.w;
   }
   if (t == 0)
     counts[h] = 0u;

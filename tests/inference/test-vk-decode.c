@@ -266,6 +266,57 @@ test_norm_qkv_rope (void)
 
 /* ---- attention over a buffer-given number of keys, replayed ---- */
 
+/* One recording replayed for each number of keys. */
+static void
+check_attention_shape (guint heads, guint kvh, guint d, guint rows, const guint *n_kvs, guint n_n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree float *k = rand_vec (rows * kvh * d, -1, 1);
+  g_autofree float *v = rand_vec (rows * kvh * d, -1, 1);
+  g_autofree float *q = rand_vec (heads * d, -3, 3);
+  g_autofree float *want = g_new (float, heads * d);
+  const guint32 step0[4] = { 0 };
+  g_autoptr(JgTensor) tk = tensor_from (JG_DTYPE_F32, rows, kvh * d, k);
+  g_autoptr(JgTensor) tv = tensor_from (JG_DTYPE_F32, rows, kvh * d, v);
+  g_autoptr(JgTensor) tq = tensor_from (JG_DTYPE_F32, 1, heads * d, q);
+  g_autoptr(JgTensor) to = poisoned (1, heads * d);
+  g_autoptr(JgTensor) scratch = poisoned (1, 128 * heads * (d + 2));
+  g_autoptr(JgTensor) tstep = step_tensor (step0);
+  g_autoptr(JgTensor) counts = zero_counts (heads);
+  g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
+  guint32 *step = jg_tensor_get_mapped (tstep);
+  JgAttentionShape s = {
+    .n_heads = heads, .n_kv_heads = kvh, .head_dim = d, .scale = 1.0f / sqrtf (d), .split_scratch = scratch,
+  };
+
+  jg_vk_graph_begin (ctx, graph);
+  g_assert_true (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, counts, &s, &error));
+  g_assert_true (jg_vk_graph_end (ctx, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < n_n; i++)
+    {
+      g_autofree float *got = NULL;
+      g_autofree char *what = g_strdup_printf ("attention_decode heads %u/%u d=%u, %u keys of %u", heads, kvh,
+                                               d, n_kvs[i], rows);
+      step[3] = n_kvs[i] - 1;
+      g_assert_true (jg_vk_graph_run (ctx, graph, &error));
+      g_assert_no_error (error);
+      jg_ref_attention (want, q, k, v, 1, n_kvs[i], n_kvs[i] - 1, heads, kvh, d, TRUE, s.scale);
+      got = download (to);
+      assert_close (what, got, want, heads * d, TOL);
+    }
+}
+
+static void
+test_attention_decode_shapes (void)
+{
+  const guint a[] = { 1, 31, 33, 200 }, b[] = { 2, 64, 100 }, c[] = { 1, 4200 };
+
+  check_attention_shape (7, 1, 128, 200, a, G_N_ELEMENTS (a));    /* the 7B's grouping */
+  check_attention_shape (4, 2, 80, 100, b, G_N_ELEMENTS (b));     /* head_dim / 4 does not divide 128 */
+  check_attention_shape (2, 1, 16, 4200, c, G_N_ELEMENTS (c));    /* more rows than 128 splits hold */
+}
+
 static void
 test_attention_decode_replay (void)
 {
@@ -525,6 +576,7 @@ main (int argc, char **argv)
   g_test_add_func ("/decode/norm-swiglu", test_norm_swiglu);
   g_test_add_func ("/decode/norm-qkv-rope", test_norm_qkv_rope);
   g_test_add_func ("/decode/attention-replay", test_attention_decode_replay);
+  g_test_add_func ("/decode/attention-shapes", test_attention_decode_shapes);
   g_test_add_func ("/decode/layer-replay", test_layer_replay);
   g_test_add_func ("/decode/argmax-wide", test_argmax_wide);
   g_test_add_func ("/decode/errors", test_errors);
