@@ -14,12 +14,28 @@
 #define N_FRAMES 240
 
 static char *store_path;
-static GArray *frame_ms;
-static gint64 frame_start;
+static GArray *frame_ms, *layout_ms, *paint_ms;
+static gint64 frame_start, layout_end, paint_end;
 static JgReviewWindow *window;
 static GtkAdjustment *vadj;
 static int phase, frames_in_phase;
 static double filter_ms;
+static gint64 probe_last, probe_max_gap;
+static double filter_max_frame;
+static guint probe_id;
+
+/* A 1 ms timer at high priority: the longest gap between its runs is the
+ * longest time the main loop was busy (the model swap, a frame). */
+static gboolean
+probe (gpointer data)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (probe_last != 0 && now - probe_last > probe_max_gap)
+    probe_max_gap = now - probe_last;
+  probe_last = now;
+  return G_SOURCE_CONTINUE;
+}
 static gint64 filter_start;
 
 static void
@@ -92,16 +108,27 @@ cmp_double (gconstpointer a, gconstpointer b)
   return (x > y) - (x < y);
 }
 
+static double
+median (GArray *a)
+{
+  g_array_sort (a, cmp_double);
+  return a->len > 0 ? g_array_index (a, double, a->len / 2) : NAN;
+}
+
 static void
 report (const char *what)
 {
   g_array_sort (frame_ms, cmp_double);
   if (frame_ms->len > 0)
-    printf ("%-34s frames %u  median %.2f ms  p95 %.2f ms  max %.2f ms\n", what, frame_ms->len,
+    printf ("%-34s frames %u  median %.2f ms  p95 %.2f ms  max %.2f ms"
+            "  (median layout %.2f ms, paint %.2f ms)\n", what, frame_ms->len,
             g_array_index (frame_ms, double, frame_ms->len / 2),
             g_array_index (frame_ms, double, (guint) (frame_ms->len * 0.95)),
-            g_array_index (frame_ms, double, frame_ms->len - 1));
+            g_array_index (frame_ms, double, frame_ms->len - 1),
+            median (layout_ms), median (paint_ms));
   g_array_set_size (frame_ms, 0);
+  g_array_set_size (layout_ms, 0);
+  g_array_set_size (paint_ms, 0);
 }
 
 static void
@@ -110,13 +137,36 @@ on_update (GdkFrameClock *clock, gpointer data)
   frame_start = g_get_monotonic_time ();
 }
 
+/* Connected after GTK's own handlers, so these mark the end of each phase:
+ * update (the scroll), layout (measure, allocate, rebinding rows), paint
+ * (snapshot and rendering). */
+static void
+on_layout (GdkFrameClock *clock, gpointer data)
+{
+  layout_end = g_get_monotonic_time ();
+}
+
+static void
+on_paint (GdkFrameClock *clock, gpointer data)
+{
+  paint_end = g_get_monotonic_time ();
+}
+
 static void
 on_after_paint (GdkFrameClock *clock, gpointer data)
 {
-  double ms = (g_get_monotonic_time () - frame_start) / 1000.0;
+  gint64 now = g_get_monotonic_time ();
+  double ms = (now - frame_start) / 1000.0;
+  double layout = (layout_end - frame_start) / 1000.0, paint = (paint_end - layout_end) / 1000.0;
 
+  if (phase == 2 && ms > filter_max_frame)
+    filter_max_frame = ms;
   if (phase == 1 || phase == 3)
-    g_array_append_val (frame_ms, ms);
+    {
+      g_array_append_val (frame_ms, ms);
+      g_array_append_val (layout_ms, layout);
+      g_array_append_val (paint_ms, paint);
+    }
 }
 
 static gboolean
@@ -141,6 +191,8 @@ tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
           report ("scroll, half a page a frame:");
           gtk_editable_set_text (GTK_EDITABLE (find_type (widget, GTK_TYPE_SEARCH_ENTRY)), "task1_1");
           filter_start = g_get_monotonic_time ();
+          probe_last = 0, probe_max_gap = 0;
+          probe_id = g_timeout_add_full (G_PRIORITY_HIGH, 1, probe, NULL, NULL);
           phase = 2, frames_in_phase = 0;
         }
       break;
@@ -149,6 +201,9 @@ tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
         {
           filter_ms = (g_get_monotonic_time () - filter_start) / 1000.0;
           printf ("%-34s %.1f ms until the filtered table is shown\n", "filter 'task1_1' (worker query):", filter_ms);
+          printf ("%-34s %.1f ms longest main-loop stall meanwhile, %.1f ms longest frame\n", "",
+                  probe_max_gap / 1000.0, filter_max_frame);
+          g_source_remove (probe_id);
           phase = 3, frames_in_phase = 0;
         }
       break;
@@ -183,6 +238,8 @@ activate (GtkApplication *app, gpointer data)
   gtk_window_present (GTK_WINDOW (window));
   clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
   g_signal_connect (clock, "update", G_CALLBACK (on_update), NULL);
+  g_signal_connect (clock, "layout", G_CALLBACK (on_layout), NULL);
+  g_signal_connect (clock, "paint", G_CALLBACK (on_paint), NULL);
   g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), NULL);
   gtk_widget_add_tick_callback (GTK_WIDGET (window), tick, NULL, NULL);
 }
@@ -205,9 +262,13 @@ main (int argc, char **argv)
     printf ("%-34s %.2f ms\n", "jg_store_open:", (g_get_monotonic_time () - t0) / 1000.0);
   }
   frame_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  layout_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  paint_ms = g_array_new (FALSE, FALSE, sizeof (double));
   app = gtk_application_new ("io.github.jaegerstudio.BenchReview", G_APPLICATION_NON_UNIQUE);
   g_signal_connect (app, "activate", G_CALLBACK (activate), NULL);
   status = g_application_run (G_APPLICATION (app), 0, NULL);
   g_array_unref (frame_ms);
+  g_array_unref (layout_ms);
+  g_array_unref (paint_ms);
   return status;
 }

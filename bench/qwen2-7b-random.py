@@ -5,6 +5,13 @@ that `jaeger generate --raw` runs on it), and optionally the same model in
 PyTorch transformers (bf16, sdpa) timed on the same prompt on the same card.
 
   python3 bench/qwen2-7b-random.py OUT_DIR [--torch PROMPT_TOKENS NEW_TOKENS]
+        [--prompt-text TEXT --logits-f32 FILE]
+
+--prompt-text times PyTorch on that text's byte ids (what `jaeger generate
+--raw` makes of it with this byte-level vocabulary) instead of random ids;
+--logits-f32 then also writes the prompt's last-position logits computed in
+float32 (weights upcast, no TF32) as little-endian float32, a reference for
+`jaeger generate --logits` (its first row).
 
 Needs torch and safetensors (the accelerator machine has both); the C engine
 itself needs neither."""
@@ -82,7 +89,12 @@ def main():
             model = Qwen2ForCausalLM(cfg)
         model.load_state_dict(w, strict=True)
         model = model.eval()
-        ids = torch.randint(0, 256, (1, n_prompt), device="cuda")
+        if "--prompt-text" in sys.argv:
+            text = sys.argv[sys.argv.index("--prompt-text") + 1]
+            ids = torch.tensor([list(text.encode())], device="cuda")
+            n_prompt = ids.shape[1]
+        else:
+            ids = torch.randint(0, 256, (1, n_prompt), device="cuda")
         with torch.no_grad():
             for _ in range(3):
                 model(ids)
@@ -102,6 +114,14 @@ def main():
                     tn = time.time() - t
             print(f"torch decode: {(tn - t1) / (n_new - 1) * 1e3:.2f} ms/token "
                   f"({(n_new - 1) / (tn - t1):.1f} tokens/s)", flush=True)
+            if "--logits-f32" in sys.argv:
+                torch.backends.cuda.matmul.allow_tf32 = False
+                torch.backends.cudnn.allow_tf32 = False
+                model = model.float()
+                logits = model(ids).logits[0, -1].float().cpu()
+                with open(sys.argv[sys.argv.index("--logits-f32") + 1], "wb") as f:
+                    f.write(logits.numpy().astype("<f4").tobytes())
+                print(f"float32 logits of the last position written, argmax {int(logits.argmax())}", flush=True)
 
 
 if __name__ == "__main__":

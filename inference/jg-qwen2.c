@@ -39,6 +39,10 @@ struct _JgQwen2 {
   /* Activations for up to max_ctx tokens, and the step's inputs/outputs
    * in host-visible memory. */
   JgTensor *x, *xn, *q, *attn, *g, *u, *logits;
+  /* With cooperative matrices, a prefill's RMSNorm and SwiGLU write f16
+   * for the matmuls after them (which round to f16 anyway): half the bytes
+   * they read. NULL without. */
+  JgTensor *xn16, *g16;
   JgTensor *ids, *pos, *token, *uniform;
   JgTensor *attn_parts;               /* split-attention scratch for <= 8 queries */
   JgTensor *step;                     /* u32 [4]: the decoded token's positions and cache row */
@@ -54,6 +58,7 @@ struct _JgQwen2 {
 
   /* Views rebuilt for each step without allocating. */
   JgTensor v_x, v_xn, v_q, v_attn, v_g, v_u, v_k, v_v, v_ids, v_pos, v_last, v_last_n;
+  JgTensor v_xn16, v_g16;
 };
 
 static JgTensor *
@@ -267,6 +272,10 @@ jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights *w, guint ma
       || (self->argmax_scratch = activation (self, JG_DTYPE_U32, JG_ARGMAX_WIDE_SCRATCH, 1, 0, error)) == NULL
       || (self->graph = jg_vk_graph_new (ctx, error)) == NULL)
     return NULL;
+  if ((jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT)
+      && ((self->xn16 = activation (self, JG_DTYPE_F16, max_ctx, H, 0, error)) == NULL
+          || (self->g16 = activation (self, JG_DTYPE_F16, max_ctx, I, 0, error)) == NULL))
+    return NULL;
   {
     g_autofree guint32 *zeros = g_new0 (guint32, MAX (cfg->n_heads, JG_ARGMAX_WIDE_SCRATCH));
     if (!jg_tensor_upload_u32 (self->attn_counts, zeros, error)
@@ -310,6 +319,8 @@ jg_qwen2_free (JgQwen2 *self)
   jg_tensor_free (self->inv_freq);
   jg_tensor_free (self->x);
   jg_tensor_free (self->xn);
+  jg_tensor_free (self->xn16);
+  jg_tensor_free (self->g16);
   jg_tensor_free (self->q);
   jg_tensor_free (self->attn);
   jg_tensor_free (self->g);
@@ -403,6 +414,8 @@ record_forward (JgQwen2 *self, guint n, GError **error)
     /* Few queries (decode): split the keys so that every head fills SMs. */
     .split_scratch = n <= 8 ? self->attn_parts : NULL,
   };
+  gboolean half = self->xn16 != NULL && n > 8;
+  JgTensor *xn = half ? &self->v_xn16 : &self->v_xn, *g = half ? &self->v_g16 : &self->v_g;
 
   if (!jg_tensor_init_view (&self->v_x, self->x, 0, n, error)
       || !jg_tensor_init_view (&self->v_xn, self->xn, 0, n, error)
@@ -413,6 +426,11 @@ record_forward (JgQwen2 *self, guint n, GError **error)
       || !jg_tensor_init_view (&self->v_last, self->x, n - 1, 1, error)
       || !jg_tensor_init_view (&self->v_last_n, self->xn, n - 1, 1, error))
     return FALSE;
+  /* Many tokens: the matmuls take f16 inputs (see xn16). */
+  if (half
+      && (!jg_tensor_init_view (&self->v_xn16, self->xn16, 0, n, error)
+          || !jg_tensor_init_view (&self->v_g16, self->g16, 0, n, error)))
+    return FALSE;
   if (!jg_op_embed (ctx, &self->v_x, self->embed, &self->v_ids, error))
     return FALSE;
   for (int l = 0; l < c->n_layers; l++)
@@ -421,10 +439,10 @@ record_forward (JgQwen2 *self, guint n, GError **error)
       /* New keys and values go straight into the cache rows p0.. */
       if (!jg_tensor_init_view (&self->v_k, L->k_cache, p0, n, error)
           || !jg_tensor_init_view (&self->v_v, L->v_cache, p0, n, error)
-          || !jg_op_rmsnorm (ctx, &self->v_xn, &self->v_x, L->ln1, (float) c->rms_norm_eps, error)
-          || !jg_op_linear (ctx, &self->v_q, &self->v_xn, &L->q_w, L->q_b, FALSE, error)
-          || !jg_op_linear (ctx, &self->v_k, &self->v_xn, &L->k_w, L->k_b, FALSE, error)
-          || !jg_op_linear (ctx, &self->v_v, &self->v_xn, &L->v_w, L->v_b, FALSE, error)
+          || !jg_op_rmsnorm (ctx, xn, &self->v_x, L->ln1, (float) c->rms_norm_eps, error)
+          || !jg_op_linear (ctx, &self->v_q, xn, &L->q_w, L->q_b, FALSE, error)
+          || !jg_op_linear (ctx, &self->v_k, xn, &L->k_w, L->k_b, FALSE, error)
+          || !jg_op_linear (ctx, &self->v_v, xn, &L->v_w, L->v_b, FALSE, error)
           || !jg_op_rope (ctx, &self->v_q, as.n_heads, as.head_dim, &self->v_pos, self->inv_freq,
                           self->sections, error)
           || !jg_op_rope (ctx, &self->v_k, as.n_kv_heads, as.head_dim, &self->v_pos, self->inv_freq,
@@ -432,11 +450,11 @@ record_forward (JgQwen2 *self, guint n, GError **error)
           || !jg_op_attention (ctx, &self->v_attn, &self->v_q, L->k_cache, L->v_cache, &as, error)
           /* o_proj adds onto the residual stream; so does down_proj. */
           || !jg_op_linear (ctx, &self->v_x, &self->v_attn, L->o_w, NULL, TRUE, error)
-          || !jg_op_rmsnorm (ctx, &self->v_xn, &self->v_x, L->ln2, (float) c->rms_norm_eps, error)
-          || !jg_op_linear (ctx, &self->v_g, &self->v_xn, &L->gate, NULL, FALSE, error)
-          || !jg_op_linear (ctx, &self->v_u, &self->v_xn, &L->up, NULL, FALSE, error)
-          || !jg_op_swiglu (ctx, &self->v_g, &self->v_g, &self->v_u, error)
-          || !jg_op_linear (ctx, &self->v_x, &self->v_g, L->down, NULL, TRUE, error))
+          || !jg_op_rmsnorm (ctx, xn, &self->v_x, L->ln2, (float) c->rms_norm_eps, error)
+          || !jg_op_linear (ctx, &self->v_g, xn, &L->gate, NULL, FALSE, error)
+          || !jg_op_linear (ctx, &self->v_u, xn, &L->up, NULL, FALSE, error)
+          || !jg_op_swiglu (ctx, g, &self->v_g, &self->v_u, error)
+          || !jg_op_linear (ctx, &self->v_x, g, L->down, NULL, TRUE, error))
         return FALSE;
     }
   return jg_op_rmsnorm (ctx, &self->v_last_n, &self->v_last, self->norm, (float) c->rms_norm_eps, error)

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #define MAX_GROUPS 65535u
 #define MATVEC_MAX_COLS 8
@@ -83,6 +84,37 @@ variant (JgVkContext *ctx, const char *base, JgTensor *w, gboolean sg, char *buf
   return variant_ex (ctx, base, w, sg, TRUE, buf, len);
 }
 
+/* Tokens x features per workgroup, threads, shared-memory stages; the
+ * shader variants are matmul_cm_NAME[_x16] (shaders/meson.build). */
+static const JgCoopmatTile coopmat_tiles[] = {
+  { "64x128_1x4", 64, 128, 128, 2 },
+  { "128x128_2x4", 128, 128, 256, 2 },
+  { "128x256_2x4_s1", 128, 256, 256, 1 },
+  { "128x128_2x4_k64_s1", 128, 128, 256, 1 },
+  { "128x128_2x2_k64_s1", 128, 128, 128, 1 },
+  { "64x128_1x4_k64_s1", 64, 128, 128, 1 },
+};
+
+const JgCoopmatTile *
+jg_linear_coopmat_tiles (guint *n_tiles)
+{
+  *n_tiles = G_N_ELEMENTS (coopmat_tiles);
+  return coopmat_tiles;
+}
+
+guint
+jg_linear_coopmat_pick (JgVkContext *ctx, gint64 n, gint64 m)
+{
+  /* Measured at n = 700 on an H100 (docs/PERFORMANCE.md): 64 x 128 tiles
+   * for narrow outputs (k/v, m = 512) and short prompts; 128 x 256 ones
+   * (one shared stage) for m = 3584, even though they make only 84
+   * workgroups; 128 x 128 with 64-deep k steps for the wide FFN (m = 18944). */
+  (void) ctx;
+  if (n <= 64 || m < 1024)
+    return 1;
+  return m >= 8192 ? 4 : 3;
+}
+
 gboolean
 jg_op_linear (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTensor *bias,
               gboolean accumulate, GError **error)
@@ -94,11 +126,12 @@ gboolean
 jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTensor *bias,
                  gboolean accumulate, const JgLinearOptions *options, GError **error)
 {
-  static const JgLinearOptions defaults = { JG_LINEAR_AUTO, 0, 0 };
+  static const JgLinearOptions defaults = { JG_LINEAR_AUTO, 0, 0, 0 };
   const char *op = "linear";
   gint64 k, m, n;
-  char name[32];
+  char name[48];
   JgLinearPath path;
+  gboolean x16;
   struct { guint32 m, n, k, has_bias, accumulate; } pc;
   JgTensor *bind[4];
 
@@ -108,7 +141,10 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
     return fail (error, op, "weights must be a contiguous f32 or f16 matrix");
   m = w->shape[0];
   k = w->shape[1];
-  if (!check_f32 (op, "x", x, error) || !check_f32 (op, "y", y, error))
+  x16 = x->dtype == JG_DTYPE_F16;
+  if ((x16 ? !jg_tensor_is_contiguous (x) && !fail (error, op, "x must be contiguous")
+           : !check_f32 (op, "x", x, error))
+      || !check_f32 (op, "y", y, error))
     return FALSE;
   if (k % 8 != 0)
     return fail (error, op, "k = %" G_GINT64_FORMAT " is not a multiple of 8", k);
@@ -122,6 +158,10 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
     return fail (error, op, "bias must have %" G_GINT64_FORMAT " values", m);
 
   path = options->path;
+  if (x16 && path == JG_LINEAR_AUTO)
+    path = JG_LINEAR_COOPMAT;
+  if (x16 && path != JG_LINEAR_COOPMAT)
+    return fail (error, op, "f16 activations need the cooperative-matrix path");
   if (path == JG_LINEAR_AUTO)
     {
       if (n <= MATVEC_MAX_COLS)
@@ -167,11 +207,19 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
     }
   if (path == JG_LINEAR_COOPMAT)
     {
+      guint tile = options->coopmat_tile ? options->coopmat_tile : jg_linear_coopmat_pick (ctx, n, m);
+      const JgCoopmatTile *ti;
       JgVkDispatch d = {
-        .shader = "matmul_cm", .bind = bind, .n_bind = 4,
+        .shader = name, .bind = bind, .n_bind = 4,
         .write_mask = 1u << 2, .push = &pc, .push_size = sizeof pc,
-        .groups = { (guint32) ((m + 127) / 128), (guint32) ((n + 127) / 128), 1 },
       };
+      if (tile < 1 || tile > G_N_ELEMENTS (coopmat_tiles))
+        return fail (error, op, "no cooperative-matrix tile %u", tile);
+      ti = &coopmat_tiles[tile - 1];
+      g_snprintf (name, sizeof name, "matmul_cm_%s%s", ti->name, x16 ? "_x16" : "");
+      d.groups[0] = (guint32) ((m + ti->bm - 1) / ti->bm);
+      d.groups[1] = (guint32) ((n + ti->bn - 1) / ti->bn);
+      d.groups[2] = 1;
       if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT))
         {
           g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
@@ -180,7 +228,7 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
         }
       if (w->dtype != JG_DTYPE_F16)
         return fail (error, op, "the cooperative-matrix path needs f16 weights");
-      if ((m + 127) / 128 > MAX_GROUPS || (n + 127) / 128 > MAX_GROUPS)
+      if (d.groups[0] > MAX_GROUPS || d.groups[1] > MAX_GROUPS)
         return fail (error, op, "too large for one dispatch");
       return jg_vk_dispatch (ctx, &d, error);
     }
@@ -196,6 +244,21 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
   }
 }
 
+/* An output that may be f16 (for a cooperative-matrix matmul to read) where
+ * the device has 16-bit storage; *f16 says which. */
+static gboolean
+check_out (JgVkContext *ctx, const char *op, const char *what, JgTensor *t, gboolean *f16, GError **error)
+{
+  *f16 = t->dtype == JG_DTYPE_F16;
+  if (!*f16)
+    return check_f32 (op, what, t, error);
+  if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_FP16))
+    return fail (error, op, "%s is f16 but 16-bit storage is off on this device", what);
+  if (!jg_tensor_is_contiguous (t))
+    return fail (error, op, "%s must be contiguous", what);
+  return TRUE;
+}
+
 static gboolean
 norm (JgVkContext *ctx, const char *op, const char *base, JgTensor *y, JgTensor *x, JgTensor *weight,
       JgTensor *bias, float eps, GError **error)
@@ -205,14 +268,17 @@ norm (JgVkContext *ctx, const char *op, const char *base, JgTensor *y, JgTensor 
   char name[32];
   JgTensor *bind[4] = { x, y, weight ? weight : x, bias ? bias : x };
   gint64 n;
+  gboolean y16;
   JgVkDispatch d = {
-    .shader = variant (ctx, base, NULL, TRUE, name, sizeof name),
-    .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 4, .write_mask = 1u << 1,
+    .shader = name, .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 4, .write_mask = 1u << 1,
     .push = &pc, .push_size = sizeof pc,
   };
 
-  if (!check_f32 (op, "x", x, error) || !check_f32 (op, "y", y, error))
+  if (!check_f32 (op, "x", x, error) || !check_out (ctx, op, "y", y, &y16, error))
     return FALSE;
+  if (y16 && bias != NULL)
+    return fail (error, op, "f16 output only for RMSNorm");
+  g_snprintf (name, sizeof name, "%s%s%s", base, y16 ? "_y16" : "", use_subgroup (ctx) ? "_sg" : "");
   n = last_dim (x);
   if (jg_tensor_get_n_elements (y) != jg_tensor_get_n_elements (x) || last_dim (y) != n)
     return fail (error, op, "x and y differ in shape");
@@ -338,6 +404,15 @@ jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTens
   pc.scale = s->scale;
   pc.chunk = s->n_kv;
   pc.n_split = 1;
+  if (!s->scalar && s->n_q > 8 && (s->head_dim == 64 || s->head_dim == 128)
+      && (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT))
+    {
+      /* Prefill: blocks of 64 queries per workgroup on tensor cores. */
+      d.shader = s->head_dim == 128 ? "attention_cm" : "attention_cm_d64";
+      d.n_spec = 0;
+      d.groups[0] = (s->n_q + 63) / 64;
+      return jg_vk_dispatch (ctx, &d, error);
+    }
   if (s->split_scratch != NULL && s->n_kv > SPLIT_CHUNK)
     {
       /* Chunks of SPLIT_CHUNK keys (more when the scratch is short), one
@@ -383,8 +458,15 @@ eltwise (JgVkContext *ctx, const char *shader, JgTensor *out, JgTensor *a, JgTen
     .push = &pc, .push_size = sizeof pc,
   };
 
-  if (!check_f32 (shader, "a", a, error) || !check_f32 (shader, "out", out, error))
+  gboolean o16;
+  char name[32];
+
+  if (!check_f32 (shader, "a", a, error) || !check_out (ctx, shader, "out", out, &o16, error))
     return FALSE;
+  if (o16 && strcmp (shader, "swiglu") != 0)
+    return fail (error, shader, "f16 output only for SwiGLU");
+  g_snprintf (name, sizeof name, "%s%s", shader, o16 ? "_o16" : "");
+  d.shader = name;
   if (jg_tensor_get_n_elements (out) != n)
     return fail (error, shader, "out has %" G_GINT64_FORMAT " values, a %" G_GINT64_FORMAT,
                  jg_tensor_get_n_elements (out), n);

@@ -19,17 +19,31 @@ typedef struct {
   JgLinearPath path;
   guint matvec_rows;   /* weight rows per workgroup (0: default) */
   guint matvec_wg;     /* threads per workgroup (0: default) */
+  guint coopmat_tile;  /* 0: chosen by shape, else 1 + an index of jg_linear_coopmat_tiles */
 } JgLinearOptions;
 
+/* The cooperative-matrix matmul's workgroup tiles: tokens x features per
+ * workgroup, threads, shared-memory stages (for benches and tests). */
+typedef struct {
+  const char *name;
+  guint bn, bm, threads, stages;
+} JgCoopmatTile;
+const JgCoopmatTile *jg_linear_coopmat_tiles (guint *n_tiles);
+/* The tile (1 + index) the cooperative-matrix path picks for n x m outputs. */
+guint jg_linear_coopmat_pick (JgVkContext *ctx, gint64 n, gint64 m);
+
 /* y[n][m] = x[n][k] w[m][k]^T (+ bias[m]) (+ y[n][m] if accumulate). k must
- * be a multiple of 8. bias may be NULL. */
+ * be a multiple of 8. bias may be NULL. x is f32, or f16 on the
+ * cooperative-matrix path (which rounds f32 activations to f16 anyway, so
+ * an op before it can write f16 and halve what the matmul reads). */
 gboolean jg_op_linear (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTensor *bias,
                        gboolean accumulate, GError **error);
 gboolean jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTensor *bias,
                           gboolean accumulate, const JgLinearOptions *options, GError **error);
 
 /* Rows of x (last dimension n): RMSNorm with weight (may be NULL), LayerNorm
- * with weight and bias (either may be NULL). y may be x. */
+ * with weight and bias (either may be NULL). y may be x. RMSNorm's y may be
+ * f16 (16-bit storage): the input of a cooperative-matrix linear. */
 gboolean jg_op_rmsnorm (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *weight, float eps,
                         GError **error);
 gboolean jg_op_layernorm (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *weight,
@@ -55,13 +69,18 @@ typedef struct {
    * workgroups per head (flash-decoding, for few queries): room for
    * n_q * n_heads * splits * (head_dim + 2) values; up to 64 splits. */
   JgTensor *split_scratch;
+  /* Many queries (prefill) on a device with cooperative matrices and
+   * head_dim 64 or 128 take the tensor-core kernel (attention_cm.comp)
+   * unless this is set; it forces one workgroup per query (tests, benches). */
+  gboolean scalar;
 } JgAttentionShape;
 
 gboolean jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTensor *v,
                           const JgAttentionShape *shape, GError **error);
 
 /* Elementwise: out = a + b, a * b (b's size must divide a's: it repeats),
- * silu(gate) * up, gelu(a) (erf), silu(a). out may be a. */
+ * silu(gate) * up, gelu(a) (erf), silu(a). out may be a. SwiGLU's out may
+ * be f16, as RMSNorm's. */
 gboolean jg_op_add (JgVkContext *ctx, JgTensor *out, JgTensor *a, JgTensor *b, GError **error);
 gboolean jg_op_mul (JgVkContext *ctx, JgTensor *out, JgTensor *a, JgTensor *b, GError **error);
 gboolean jg_op_swiglu (JgVkContext *ctx, JgTensor *out, JgTensor *gate, JgTensor *up, GError **error);

@@ -45,11 +45,10 @@ try_display (JgGlOffscreen *o, EGLDisplay dpy, GString *why, const char *what)
     EGL_RED_SIZE, 8, EGL_GREEN_SIZE, 8, EGL_BLUE_SIZE, 8,
     EGL_NONE
   };
-  static const EGLint ctx_attribs[] = {
-    EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 3,
-    EGL_CONTEXT_OPENGL_PROFILE_MASK, EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT,
-    EGL_NONE
-  };
+  /* The newest core version first: NVIDIA's EGL gives exactly the version
+   * asked for, and the renderer's compute path needs 4.3. Mesa gives its
+   * newest for any of them. */
+  static const EGLint versions[][2] = { { 4, 6 }, { 4, 5 }, { 4, 3 }, { 3, 3 } };
   static const EGLint pbuffer_attribs[] = { EGL_WIDTH, 1, EGL_HEIGHT, 1, EGL_NONE };
   EGLint major, minor, n = 0;
   EGLConfig config;
@@ -69,7 +68,16 @@ try_display (JgGlOffscreen *o, EGLDisplay dpy, GString *why, const char *what)
       eglTerminate (dpy);
       return FALSE;
     }
-  o->ctx = eglCreateContext (dpy, config, EGL_NO_CONTEXT, ctx_attribs);
+  o->ctx = EGL_NO_CONTEXT;
+  for (gsize i = 0; i < G_N_ELEMENTS (versions) && o->ctx == EGL_NO_CONTEXT; i++)
+    {
+      const EGLint ctx_attribs[] = {
+        EGL_CONTEXT_MAJOR_VERSION, versions[i][0], EGL_CONTEXT_MINOR_VERSION, versions[i][1],
+        EGL_CONTEXT_OPENGL_PROFILE_MASK, EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT,
+        EGL_NONE
+      };
+      o->ctx = eglCreateContext (dpy, config, EGL_NO_CONTEXT, ctx_attribs);
+    }
   if (o->ctx == EGL_NO_CONTEXT)
     {
       g_string_append_printf (why, "%s%s: no OpenGL 3.3 core context (EGL error 0x%x)",

@@ -2,6 +2,7 @@
 
 #include "core/jg-error.h"
 #include "jg-render-resources.h"
+#include "render/jg-splat.h"
 
 #include <epoxy/gl.h>
 #include <string.h>
@@ -20,15 +21,51 @@ typedef struct {
 
 typedef struct {
   GLuint program;
-  GLint view_proj, point_size, round;
+  GLint view_proj, point_size, cloud_depth;
 } OverlayProgram;
 
+typedef struct {
+  GLuint program;
+  GLint view_proj, size, count, splat;
+} SplatProgram;
+
+typedef struct {
+  GLuint program;
+  GLint size, mode, range, solid, background, near, far, strength, radius;
+} ResolveProgram;
+
+/* How the cloud is drawn. The compute paths rasterise the points in a
+ * compute pass and resolve colour, depth and eye-dome lighting in one
+ * full-screen pass (splat.comp, resolve.frag). Software GL does the same
+ * on the CPU (jg-splat.c), blits the image and leaves the depth in a
+ * texture the overlays test against. GL_POINTS is for contexts before
+ * OpenGL 4.3 and for comparison (JAEGER_GL_DISABLE=cpu,compute). */
+typedef enum {
+  PATH_GL_POINTS,
+  PATH_CPU,         /* software GL: jg-splat.c */
+  PATH_COMPUTE32,   /* two passes: atomicMin of depth, then the index */
+  PATH_COMPUTE64,   /* one pass: atomicMin of depth << 32 | index (NVIDIA) */
+} PointPath;
+
+enum { DISABLE_COMPUTE = 1 << 0, DISABLE_INT64 = 1 << 1, DISABLE_CPU = 1 << 2 };
+
 struct _JgRenderer {
+  PointPath path;
   PointsProgram pts;
   EdlProgram edl;
-  OverlayProgram ovl;
+  OverlayProgram ovl[2][2];   /* [cloud depth test][round markers] */
+  SplatProgram splat[2];   /* 64-bit: [0]; 32-bit: [0] depth pass, [1] index pass */
+  ResolveProgram res;
+  GLuint key_buf, index_buf;   /* per pixel: depth (+ index), then index (32-bit) */
+  guint key_w, key_h;
+  JgSplat *cpu;
+  GLuint cpu_fbo, cpu_color, cpu_depth;   /* the CPU image and its depth */
+  guint cpu_w, cpu_h;
+  guint8 *ramp_rgba;   /* per point, the depth or height ramp for the CPU path */
+  guint ramp_capacity, ramp_serial;
+  JgColorMode ramp_mode;
 
-  GLuint cloud_vao, cloud_vbo;
+  GLuint cloud_vao, pos_vbo, col_vbo;
   guint cloud_capacity, n_points, cloud_serial, point_budget;
   guint lod_count[JG_SCENE_LOD_LEVELS];
   double depth_range[2], height_range[2];
@@ -57,72 +94,186 @@ load_source (const char *name, GError **error)
   return g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
 }
 
+#define GLSL_330 "#version 330 core\n"
+#define GLSL_430 "#version 430 core\n"
+#define GLSL_430_KEY64 GLSL_430 "#extension GL_ARB_gpu_shader_int64 : require\n" \
+                       "#extension GL_NV_shader_atomic_int64 : require\n#define KEY64 1\n"
+
+/* One shader from @header (the #version line and defines) followed by the
+ * resource files @names, NULL-terminated. */
 static GLuint
-compile (GLenum type, const char *name, GError **error)
+compile (GLenum type, const char *header, const char *const *names, GError **error)
 {
-  g_autofree char *src = load_source (name, error);
+  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
   GLuint sh;
   GLint ok = 0;
 
-  if (src == NULL)
-    return 0;
+  g_ptr_array_add (parts, g_strdup (header));
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      char *src = load_source (names[i], error);
+      if (src == NULL)
+        return 0;
+      g_ptr_array_add (parts, src);
+    }
   sh = glCreateShader (type);
-  glShaderSource (sh, 1, (const GLchar *const *) &src, NULL);
+  glShaderSource (sh, parts->len, (const GLchar *const *) parts->pdata, NULL);
   glCompileShader (sh);
   glGetShaderiv (sh, GL_COMPILE_STATUS, &ok);
   if (!ok)
     {
       char log[2048] = "";
       glGetShaderInfoLog (sh, sizeof log, NULL, log);
-      g_set_error (error, JG_ERROR, JG_ERROR_DEVICE, "GL shader %s: %s", name, log);
+      g_set_error (error, JG_ERROR, JG_ERROR_DEVICE, "GL shader %s: %s",
+                   names[parts->len - 2], log);
       glDeleteShader (sh);
       return 0;
     }
   return sh;
 }
 
+/* Links a program from a vertex and a fragment shader (@fs NULL: @vs is a
+ * compute shader), each a NULL-terminated list of resource files. */
 static GLuint
-link_program (const char *vs_name, const char *fs_name, GError **error)
+link_program (const char *header, const char *const *vs, const char *const *fs, GError **error)
 {
-  GLuint vs = compile (GL_VERTEX_SHADER, vs_name, error), fs, prog;
+  GLuint sh[2] = { 0, 0 }, prog;
   GLint ok = 0;
 
-  if (vs == 0)
+  sh[0] = compile (fs ? GL_VERTEX_SHADER : GL_COMPUTE_SHADER, header, vs, error);
+  if (sh[0] == 0)
     return 0;
-  fs = compile (GL_FRAGMENT_SHADER, fs_name, error);
-  if (fs == 0)
+  if (fs)
     {
-      glDeleteShader (vs);
-      return 0;
+      sh[1] = compile (GL_FRAGMENT_SHADER, header, fs, error);
+      if (sh[1] == 0)
+        {
+          glDeleteShader (sh[0]);
+          return 0;
+        }
     }
   prog = glCreateProgram ();
-  glAttachShader (prog, vs);
-  glAttachShader (prog, fs);
+  for (int i = 0; i < 2; i++)
+    if (sh[i])
+      {
+        glAttachShader (prog, sh[i]);
+        glDeleteShader (sh[i]);
+      }
   glLinkProgram (prog);
-  glDeleteShader (vs);
-  glDeleteShader (fs);
   glGetProgramiv (prog, GL_LINK_STATUS, &ok);
   if (!ok)
     {
       char log[2048] = "";
       glGetProgramInfoLog (prog, sizeof log, NULL, log);
-      g_set_error (error, JG_ERROR, JG_ERROR_DEVICE, "GL program %s + %s: %s",
-                   vs_name, fs_name, log);
+      g_set_error (error, JG_ERROR, JG_ERROR_DEVICE, "GL program %s%s%s: %s",
+                   vs[0], fs ? " + " : "", fs ? fs[0] : "", log);
       glDeleteProgram (prog);
       return 0;
     }
   return prog;
 }
 
+#define FILES(...) ((const char *const[]) { __VA_ARGS__, NULL })
+
+static gboolean
+parse_disable (guint *disabled, GError **error)
+{
+  const char *env = g_getenv ("JAEGER_GL_DISABLE");
+  g_auto(GStrv) parts = NULL;
+
+  *disabled = 0;
+  if (env == NULL || *env == '\0')
+    return TRUE;
+  parts = g_strsplit (env, ",", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      const char *p = g_strstrip (parts[i]);
+      if (*p == '\0')
+        continue;
+      if (strcmp (p, "compute") == 0)
+        *disabled |= DISABLE_COMPUTE;
+      else if (strcmp (p, "int64") == 0)
+        *disabled |= DISABLE_INT64;
+      else if (strcmp (p, "cpu") == 0)
+        *disabled |= DISABLE_CPU;
+      else
+        {
+          g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
+                       "JAEGER_GL_DISABLE: unknown fast path '%s' (known: compute, cpu, int64)", p);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* The compute path's programs; FALSE (GL_POINTS is used) when the
+ * context cannot build them. */
+static gboolean
+build_compute (JgRenderer *r, gboolean key64, GError **error)
+{
+  const char *header = key64 ? GLSL_430_KEY64 : GLSL_430;
+
+  if (key64)
+    r->splat[0].program = link_program (header, FILES ("splat.comp"), NULL, error);
+  else
+    {
+      r->splat[0].program = link_program (GLSL_430 "#define DEPTH_PASS 1\n", FILES ("splat.comp"),
+                                          NULL, error);
+      if (r->splat[0].program)
+        r->splat[1].program = link_program (header, FILES ("splat.comp"), NULL, error);
+      if (r->splat[1].program == 0)
+        return FALSE;
+    }
+  if (r->splat[0].program == 0)
+    return FALSE;
+  r->res.program = link_program (header, FILES ("fullscreen.vert"),
+                                 FILES ("ramp.glsl", "resolve.frag"), error);
+  if (r->res.program == 0)
+    return FALSE;
+  for (int i = 0; i < 2; i++)
+    if (r->splat[i].program)
+      {
+        GLuint p = r->splat[i].program;
+        r->splat[i].view_proj = glGetUniformLocation (p, "u_view_proj");
+        r->splat[i].size = glGetUniformLocation (p, "u_size");
+        r->splat[i].count = glGetUniformLocation (p, "u_count");
+        r->splat[i].splat = glGetUniformLocation (p, "u_splat");
+      }
+  r->res.size = glGetUniformLocation (r->res.program, "u_size");
+  r->res.mode = glGetUniformLocation (r->res.program, "u_mode");
+  r->res.range = glGetUniformLocation (r->res.program, "u_range");
+  r->res.solid = glGetUniformLocation (r->res.program, "u_solid");
+  r->res.background = glGetUniformLocation (r->res.program, "u_background");
+  r->res.near = glGetUniformLocation (r->res.program, "u_near");
+  r->res.far = glGetUniformLocation (r->res.program, "u_far");
+  r->res.strength = glGetUniformLocation (r->res.program, "u_strength");
+  r->res.radius = glGetUniformLocation (r->res.program, "u_radius");
+  r->path = key64 ? PATH_COMPUTE64 : PATH_COMPUTE32;
+  return TRUE;
+}
+
+static void
+free_compute (JgRenderer *r)
+{
+  for (int i = 0; i < 2; i++)
+    {
+      glDeleteProgram (r->splat[i].program);
+      r->splat[i].program = 0;
+    }
+  glDeleteProgram (r->res.program);
+  r->res.program = 0;
+}
+
 /* Two attributes: position (3 floats) and colour (4 normalised bytes). */
 static void
 setup_attribs (GLuint vao, GLuint vbo, gsize pos_offset, gsize pos_stride,
-               gsize col_offset, gsize col_stride)
+               GLuint col_vbo, gsize col_offset, gsize col_stride)
 {
   glBindVertexArray (vao);
   glBindBuffer (GL_ARRAY_BUFFER, vbo);
   glEnableVertexAttribArray (0);
   glVertexAttribPointer (0, 3, GL_FLOAT, GL_FALSE, pos_stride, GSIZE_TO_POINTER (pos_offset));
+  glBindBuffer (GL_ARRAY_BUFFER, col_vbo);
   glEnableVertexAttribArray (1);
   glVertexAttribPointer (1, 4, GL_UNSIGNED_BYTE, GL_TRUE, col_stride, GSIZE_TO_POINTER (col_offset));
   glBindVertexArray (0);
@@ -133,6 +284,8 @@ jg_renderer_new (GError **error)
 {
   g_autoptr(JgRenderer) r = NULL;
   int version = epoxy_gl_version ();
+  guint disabled = 0;
+  const char *renderer_name;
 
   if (version < 33 || epoxy_is_desktop_gl () == FALSE)
     {
@@ -153,15 +306,48 @@ jg_renderer_new (GError **error)
   r->edl_enabled = TRUE;
   r->edl_strength = 1.5f;
 
-  r->pts.program = link_program ("points.vert", "points.frag", error);
+  r->pts.program = link_program (GLSL_330, FILES ("ramp.glsl", "points.vert"),
+                                 FILES ("points.frag"), error);
   if (r->pts.program == 0)
     return NULL;
-  r->edl.program = link_program ("fullscreen.vert", "edl.frag", error);
+  r->edl.program = link_program (GLSL_330, FILES ("fullscreen.vert"), FILES ("edl.frag"), error);
   if (r->edl.program == 0)
     return NULL;
-  r->ovl.program = link_program ("overlay.vert", "overlay.frag", error);
-  if (r->ovl.program == 0)
+  if (!parse_disable (&disabled, error))
     return NULL;
+  renderer_name = (const char *) glGetString (GL_RENDERER);
+  if (!(disabled & DISABLE_CPU) && renderer_name != NULL
+      && (strstr (renderer_name, "llvmpipe") || strstr (renderer_name, "softpipe")))
+    {
+      r->cpu = jg_splat_new (0);
+      r->path = PATH_CPU;
+    }
+  /* Compute shaders and shader storage are core in 4.3; 64-bit atomics
+   * are an NVIDIA extension (llvmpipe has int64 but not its atomics). */
+  else if (!(disabled & DISABLE_COMPUTE) && version >= 43)
+    {
+      gboolean key64 = !(disabled & DISABLE_INT64)
+                       && epoxy_has_gl_extension ("GL_ARB_gpu_shader_int64")
+                       && epoxy_has_gl_extension ("GL_NV_shader_atomic_int64");
+      g_autoptr(GError) local = NULL;
+
+      if (!build_compute (r, key64, &local) && key64)
+        {
+          g_warning ("3-D view: 64-bit atomic point rasteriser does not build (%s); "
+                     "trying 32-bit", local->message);
+          g_clear_error (&local);
+          free_compute (r);
+          build_compute (r, FALSE, &local);
+        }
+      if (local != NULL)
+        {
+          /* the view stays usable with GL_POINTS */
+          g_warning ("3-D view: compute point rasteriser does not build (%s); "
+                     "drawing GL_POINTS", local->message);
+          free_compute (r);
+          r->path = PATH_GL_POINTS;
+        }
+    }
   r->pts.view_proj = glGetUniformLocation (r->pts.program, "u_view_proj");
   r->pts.mode = glGetUniformLocation (r->pts.program, "u_mode");
   r->pts.range = glGetUniformLocation (r->pts.program, "u_range");
@@ -172,16 +358,28 @@ jg_renderer_new (GError **error)
   r->edl.far = glGetUniformLocation (r->edl.program, "u_far");
   r->edl.strength = glGetUniformLocation (r->edl.program, "u_strength");
   r->edl.radius = glGetUniformLocation (r->edl.program, "u_radius");
-  r->ovl.view_proj = glGetUniformLocation (r->ovl.program, "u_view_proj");
-  r->ovl.point_size = glGetUniformLocation (r->ovl.program, "u_point_size");
-  r->ovl.round = glGetUniformLocation (r->ovl.program, "u_round");
+  /* the cloud-depth variants only where the CPU path may use them */
+  for (int test = 0; test < (r->path == PATH_CPU ? 2 : 1); test++)
+    for (int round = 0; round < 2; round++)
+      {
+        OverlayProgram *o = &r->ovl[test][round];
+        g_autofree char *header = g_strconcat (GLSL_330, test ? "#define CLOUD_TEST 1\n" : "",
+                                               round ? "#define ROUND 1\n" : "", NULL);
+        o->program = link_program (header, FILES ("overlay.vert"), FILES ("overlay.frag"), error);
+        if (o->program == 0)
+          return NULL;
+        o->view_proj = glGetUniformLocation (o->program, "u_view_proj");
+        o->point_size = glGetUniformLocation (o->program, "u_point_size");
+        o->cloud_depth = glGetUniformLocation (o->program, "u_cloud_depth");
+      }
 
   glGenVertexArrays (1, &r->cloud_vao);
-  glGenBuffers (1, &r->cloud_vbo);
+  glGenBuffers (1, &r->pos_vbo);
+  glGenBuffers (1, &r->col_vbo);
   glGenVertexArrays (1, &r->ovl_vao);
   glGenBuffers (1, &r->ovl_vbo);
   setup_attribs (r->ovl_vao, r->ovl_vbo, G_STRUCT_OFFSET (JgVertex, xyz), sizeof (JgVertex),
-                 G_STRUCT_OFFSET (JgVertex, rgba), sizeof (JgVertex));
+                 r->ovl_vbo, G_STRUCT_OFFSET (JgVertex, rgba), sizeof (JgVertex));
   glGenVertexArrays (1, &r->empty_vao);
   return g_steal_pointer (&r);
 }
@@ -199,6 +397,19 @@ free_edl_target (JgRenderer *r)
   r->edl_w = r->edl_h = 0;
 }
 
+static void
+free_cpu_target (JgRenderer *r)
+{
+  if (r->cpu_fbo)
+    {
+      glDeleteFramebuffers (1, &r->cpu_fbo);
+      glDeleteTextures (1, &r->cpu_color);
+      glDeleteTextures (1, &r->cpu_depth);
+    }
+  r->cpu_fbo = r->cpu_color = r->cpu_depth = 0;
+  r->cpu_w = r->cpu_h = 0;
+}
+
 void
 jg_renderer_free (JgRenderer *r)
 {
@@ -207,11 +418,16 @@ jg_renderer_free (JgRenderer *r)
   free_edl_target (r);
   glDeleteProgram (r->pts.program);
   glDeleteProgram (r->edl.program);
-  glDeleteProgram (r->ovl.program);
+  for (int i = 0; i < 4; i++)
+    glDeleteProgram (r->ovl[i / 2][i % 2].program);
   glDeleteVertexArrays (1, &r->cloud_vao);
   glDeleteVertexArrays (1, &r->ovl_vao);
   glDeleteVertexArrays (1, &r->empty_vao);
-  glDeleteBuffers (1, &r->cloud_vbo);
+  glDeleteBuffers (1, &r->pos_vbo);
+  glDeleteBuffers (1, &r->col_vbo);
+  glDeleteBuffers (1, &r->key_buf);
+  glDeleteBuffers (1, &r->index_buf);
+  free_compute (r);
   glDeleteBuffers (1, &r->ovl_vbo);
   g_free (r);
 }
@@ -268,20 +484,24 @@ jg_renderer_sync (JgRenderer *r, JgScene *scene)
       gsize pos_bytes = (gsize) n * 3 * sizeof (float);
       double lo[3], hi[3];
 
-      glBindBuffer (GL_ARRAY_BUFFER, r->cloud_vbo);
-      /* Keep the buffer across samples that fit; positions then colours. */
+      /* Keep the buffers across samples that fit: no reallocation on a
+       * switch between samples of one size, only the sub-uploads. */
       if (n > r->cloud_capacity || r->cloud_capacity == 0)
         {
           r->cloud_capacity = MAX (n, 1u);
-          glBufferData (GL_ARRAY_BUFFER, (gsize) r->cloud_capacity * 16, NULL, GL_STATIC_DRAW);
+          glBindBuffer (GL_ARRAY_BUFFER, r->pos_vbo);
+          glBufferData (GL_ARRAY_BUFFER, (gsize) r->cloud_capacity * 12, NULL, GL_STATIC_DRAW);
+          glBindBuffer (GL_ARRAY_BUFFER, r->col_vbo);
+          glBufferData (GL_ARRAY_BUFFER, (gsize) r->cloud_capacity * 4, NULL, GL_STATIC_DRAW);
+          setup_attribs (r->cloud_vao, r->pos_vbo, 0, 12, r->col_vbo, 0, 4);
         }
       if (n > 0)
         {
+          glBindBuffer (GL_ARRAY_BUFFER, r->pos_vbo);
           glBufferSubData (GL_ARRAY_BUFFER, 0, pos_bytes, jg_scene_get_points (scene));
-          glBufferSubData (GL_ARRAY_BUFFER, (gsize) r->cloud_capacity * 12, (gsize) n * 4,
-                           jg_scene_get_colors (scene));
+          glBindBuffer (GL_ARRAY_BUFFER, r->col_vbo);
+          glBufferSubData (GL_ARRAY_BUFFER, 0, (gsize) n * 4, jg_scene_get_colors (scene));
         }
-      setup_attribs (r->cloud_vao, r->cloud_vbo, 0, 12, (gsize) r->cloud_capacity * 12, 4);
       r->n_points = n;
       for (guint l = 0; l < JG_SCENE_LOD_LEVELS; l++)
         r->lod_count[l] = jg_scene_get_lod_count (scene, l);
@@ -397,12 +617,219 @@ draw_points (JgRenderer *r, mat4 vp)
   glEnable (GL_PROGRAM_POINT_SIZE);
 }
 
+/* The per-pixel buffers of the compute path, reallocated only when the
+ * viewport's size changes. */
+static void
+ensure_key_buffers (JgRenderer *r, guint w, guint h)
+{
+  gsize pixels = (gsize) w * h;
+
+  if (r->key_buf && r->key_w == w && r->key_h == h)
+    return;
+  if (r->key_buf == 0)
+    glGenBuffers (1, &r->key_buf);
+  glBindBuffer (GL_SHADER_STORAGE_BUFFER, r->key_buf);
+  glBufferData (GL_SHADER_STORAGE_BUFFER, pixels * (r->path == PATH_COMPUTE64 ? 8 : 4), NULL,
+                GL_DYNAMIC_COPY);
+  if (r->path == PATH_COMPUTE32)
+    {
+      if (r->index_buf == 0)
+        glGenBuffers (1, &r->index_buf);
+      glBindBuffer (GL_SHADER_STORAGE_BUFFER, r->index_buf);
+      glBufferData (GL_SHADER_STORAGE_BUFFER, pixels * 4, NULL, GL_DYNAMIC_COPY);
+    }
+  glBindBuffer (GL_SHADER_STORAGE_BUFFER, 0);
+  r->key_w = w;
+  r->key_h = h;
+}
+
+/* Compute path: clear the per-pixel buffers to empty, let every point
+ * keep the nearest per pixel, then one full-screen pass writes colour,
+ * depth and eye-dome lighting into the bound framebuffer. */
+static void
+draw_points_compute (JgRenderer *r, mat4 vp, guint w, guint h, gboolean edl)
+{
+  static const guint32 empty[2] = { G_MAXUINT32, G_MAXUINT32 };
+  const double *range = r->mode == JG_COLOR_HEIGHT ? r->height_range : r->depth_range;
+  float size;
+  guint n = points_to_draw (r, &size);
+  int splat = MAX (1, (int) (size + 0.5f));
+  guint passes = r->path == PATH_COMPUTE32 ? 2 : 1;
+
+  r->drawn_size = size;
+  r->stats.points_drawn = n;
+  r->stats.point_size_drawn = size;
+  ensure_key_buffers (r, w, h);
+  glBindBufferBase (GL_SHADER_STORAGE_BUFFER, 0, r->pos_vbo);
+  glBindBufferBase (GL_SHADER_STORAGE_BUFFER, 1, r->col_vbo);
+  glBindBufferBase (GL_SHADER_STORAGE_BUFFER, 2, r->key_buf);
+  if (r->path == PATH_COMPUTE32)
+    glBindBufferBase (GL_SHADER_STORAGE_BUFFER, 3, r->index_buf);
+  /* The index buffer needs no clearing: it is read only where a depth won. */
+  glBindBuffer (GL_SHADER_STORAGE_BUFFER, r->key_buf);
+  if (r->path == PATH_COMPUTE64)
+    glClearBufferData (GL_SHADER_STORAGE_BUFFER, GL_RG32UI, GL_RG_INTEGER, GL_UNSIGNED_INT, empty);
+  else
+    glClearBufferData (GL_SHADER_STORAGE_BUFFER, GL_R32UI, GL_RED_INTEGER, GL_UNSIGNED_INT, empty);
+  glBindBuffer (GL_SHADER_STORAGE_BUFFER, 0);
+  for (guint pass = 0; pass < passes && n > 0; pass++)
+    {
+      const SplatProgram *sp = &r->splat[pass];
+      glMemoryBarrier (GL_SHADER_STORAGE_BARRIER_BIT);
+      glUseProgram (sp->program);
+      glUniformMatrix4fv (sp->view_proj, 1, GL_FALSE, (const GLfloat *) vp);
+      glUniform2i (sp->size, (GLint) w, (GLint) h);
+      glUniform1ui (sp->count, n);
+      glUniform1i (sp->splat, splat);
+      glDispatchCompute ((n + 255) / 256, 1, 1);
+    }
+  glMemoryBarrier (GL_SHADER_STORAGE_BARRIER_BIT);
+
+  glUseProgram (r->res.program);
+  glUniform2i (r->res.size, (GLint) w, (GLint) h);
+  glUniform1i (r->res.mode, r->mode);
+  glUniform2f (r->res.range, (float) range[0], (float) range[1]);
+  glUniform3fv (r->res.solid, 1, r->solid);
+  glUniform4fv (r->res.background, 1, r->background);
+  glUniform1f (r->res.near, JG_CAMERA_NEAR);
+  glUniform1f (r->res.far, JG_CAMERA_FAR);
+  glUniform1f (r->res.strength, edl ? r->edl_strength : 0.0f);
+  glUniform1i (r->res.radius, MAX (1, (int) (size + 0.5f) / 2));
+  /* every pixel's colour and depth come from the pass: no clear */
+  glDepthFunc (GL_ALWAYS);
+  glBindVertexArray (r->empty_vao);
+  glDrawArrays (GL_TRIANGLES, 0, 3);
+  glDepthFunc (GL_LESS);
+}
+
+/* The depth or height ramp per point, as points.vert colours them, made
+ * again only when the sample or the mode changes. */
+static const guint8 *
+ramp_colors (JgRenderer *r, JgScene *scene)
+{
+  const double *range = r->mode == JG_COLOR_HEIGHT ? r->height_range : r->depth_range;
+  const float *xyz = jg_scene_get_points (scene);
+  float lo = (float) range[0], span = MAX ((float) (range[1] - range[0]), 1e-6f);
+
+  if (r->ramp_serial == r->cloud_serial && r->ramp_mode == r->mode && r->ramp_rgba)
+    return r->ramp_rgba;
+  if (r->n_points > r->ramp_capacity || r->ramp_rgba == NULL)
+    {
+      g_free (r->ramp_rgba);
+      r->ramp_capacity = MAX (r->n_points, 1u);
+      r->ramp_rgba = g_malloc ((gsize) r->ramp_capacity * 4);
+    }
+  for (guint i = 0; i < r->n_points; i++)
+    {
+      float c[3], t = r->mode == JG_COLOR_DEPTH ? (-xyz[3 * i + 2] - lo) / span
+                                                : (xyz[3 * i + 1] - lo) / span;
+      jg_splat_ramp (t, c);
+      for (int k = 0; k < 3; k++)
+        r->ramp_rgba[4 * i + k] = (guint8) (CLAMP (c[k], 0.0f, 1.0f) * 255.0f + 0.5f);
+      r->ramp_rgba[4 * i + 3] = 255;
+    }
+  r->ramp_serial = r->cloud_serial;
+  r->ramp_mode = r->mode;
+  return r->ramp_rgba;
+}
+
+static GLuint
+new_texture (GLenum internal, guint w, guint h, GLenum format, GLenum type)
+{
+  GLuint t;
+
+  glGenTextures (1, &t);
+  glBindTexture (GL_TEXTURE_2D, t);
+  glTexImage2D (GL_TEXTURE_2D, 0, internal, w, h, 0, format, type, NULL);
+  glTexParameteri (GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+  glTexParameteri (GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+  glBindTexture (GL_TEXTURE_2D, 0);
+  return t;
+}
+
+/* CPU path: the image comes from jg-splat.c, goes up with one
+ * glTexSubImage2D and is blitted (a copy on llvmpipe, where a full-screen
+ * pass writing gl_FragDepth costs more than the whole cloud); its depth
+ * goes to a texture that the overlays test against. Reallocates only
+ * when the size changes. */
+static gboolean
+draw_points_cpu (JgRenderer *r, JgScene *scene, mat4 vp, guint w, guint h, gboolean edl, GLint target)
+{
+  JgSplatFrame f;
+  float size;
+
+  if (r->cpu_fbo == 0 || r->cpu_w != w || r->cpu_h != h)
+    {
+      free_cpu_target (r);
+      r->cpu_color = new_texture (GL_RGBA8, w, h, GL_RGBA, GL_UNSIGNED_BYTE);
+      r->cpu_depth = new_texture (GL_R32F, w, h, GL_RED, GL_FLOAT);
+      glGenFramebuffers (1, &r->cpu_fbo);
+      glBindFramebuffer (GL_FRAMEBUFFER, r->cpu_fbo);
+      glFramebufferTexture2D (GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->cpu_color, 0);
+      if (glCheckFramebufferStatus (GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
+        {
+          /* the view stays usable: GL_POINTS from now on */
+          g_warning ("3-D view: a %ux%u image target is incomplete; drawing GL_POINTS", w, h);
+          glBindFramebuffer (GL_FRAMEBUFFER, target);
+          free_cpu_target (r);
+          r->path = PATH_GL_POINTS;
+          return FALSE;
+        }
+      glBindFramebuffer (GL_FRAMEBUFFER, target);
+      r->cpu_w = w;
+      r->cpu_h = h;
+    }
+  f.n = points_to_draw (r, &size);
+  r->drawn_size = size;
+  r->stats.points_drawn = f.n;
+  r->stats.point_size_drawn = size;
+  f.xyz = jg_scene_get_points (scene);
+  f.rgba = r->mode == JG_COLOR_RGB ? jg_scene_get_colors (scene)
+         : r->mode == JG_COLOR_SOLID ? NULL : ramp_colors (r, scene);
+  memcpy (f.view_proj, vp, sizeof f.view_proj);
+  f.size = MAX (1, (int) (size + 0.5f));
+  memcpy (f.solid, r->solid, sizeof f.solid);
+  memcpy (f.background, r->background, sizeof f.background);
+  f.edl_strength = edl ? r->edl_strength : 0.0f;
+  f.edl_radius = MAX (1, (int) (size + 0.5f) / 2);
+  f.near = JG_CAMERA_NEAR;
+  f.far = JG_CAMERA_FAR;
+  jg_splat_draw (r->cpu, &f, w, h);
+
+  glPixelStorei (GL_UNPACK_ALIGNMENT, 4);
+  glPixelStorei (GL_UNPACK_ROW_LENGTH, 0);
+  glBindTexture (GL_TEXTURE_2D, r->cpu_color);
+  glTexSubImage2D (GL_TEXTURE_2D, 0, 0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, jg_splat_get_rgba (r->cpu));
+  glBindTexture (GL_TEXTURE_2D, r->cpu_depth);
+  glTexSubImage2D (GL_TEXTURE_2D, 0, 0, 0, w, h, GL_RED, GL_FLOAT, jg_splat_get_depth (r->cpu));
+  glBindTexture (GL_TEXTURE_2D, 0);
+  glBindFramebuffer (GL_READ_FRAMEBUFFER, r->cpu_fbo);
+  glBindFramebuffer (GL_DRAW_FRAMEBUFFER, target);
+  glBlitFramebuffer (0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+  glBindFramebuffer (GL_FRAMEBUFFER, target);
+  /* overlays hide each other through the depth buffer, the cloud through
+   * the texture */
+  glClear (GL_DEPTH_BUFFER_BIT);
+  return TRUE;
+}
+
+static void
+use_overlay (JgRenderer *r, gboolean cloud_test, gboolean round, mat4 vp)
+{
+  const OverlayProgram *o = &r->ovl[cloud_test][round];
+
+  glUseProgram (o->program);
+  glUniformMatrix4fv (o->view_proj, 1, GL_FALSE, (const GLfloat *) vp);
+  glUniform1i (o->cloud_depth, 0);
+  glUniform1f (o->point_size, r->marker_size);
+}
+
 void
 jg_renderer_draw (JgRenderer *r, JgScene *scene, const JgCamera *cam, guint width, guint height)
 {
   GLint target = 0;
   mat4 vp;
-  gboolean edl;
+  gboolean edl, cloud_test;
 
   if (width == 0 || height == 0)
     return;
@@ -419,6 +846,20 @@ jg_renderer_draw (JgRenderer *r, JgScene *scene, const JgCamera *cam, guint widt
   glClearColor (r->background[0], r->background[1], r->background[2], r->background[3]);
 
   edl = r->edl_enabled && r->edl_strength > 0 && r->n_points > 0;
+  cloud_test = FALSE;
+  if (r->path == PATH_CPU && r->n_points > 0)
+    {
+      glViewport (0, 0, width, height);
+      cloud_test = draw_points_cpu (r, scene, vp, width, height, edl, target);
+    }
+  if (cloud_test)
+    goto overlays;
+  if ((r->path == PATH_COMPUTE32 || r->path == PATH_COMPUTE64) && r->n_points > 0)
+    {
+      glViewport (0, 0, width, height);
+      draw_points_compute (r, vp, width, height, edl);
+      goto overlays;
+    }
   if (edl)
     ensure_edl_target (r, width, height);
   edl = edl && r->edl_fbo != 0;
@@ -461,32 +902,38 @@ jg_renderer_draw (JgRenderer *r, JgScene *scene, const JgCamera *cam, guint widt
 
   /* Overlays: opaque-ish lines and markers, then translucent faces that
    * neither write depth nor hide each other. */
+overlays:
   glEnable (GL_BLEND);
   glBlendFunc (GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
   glDepthFunc (GL_LEQUAL);
-  glUseProgram (r->ovl.program);
-  glUniformMatrix4fv (r->ovl.view_proj, 1, GL_FALSE, (const GLfloat *) vp);
+  glActiveTexture (GL_TEXTURE0);
+  glBindTexture (GL_TEXTURE_2D, cloud_test ? r->cpu_depth : 0);
   glBindVertexArray (r->ovl_vao);
   if (r->n_lines)
     {
-      glUniform1i (r->ovl.round, FALSE);
+      use_overlay (r, cloud_test, FALSE, vp);
       glDrawArrays (GL_LINES, 0, r->n_lines);
     }
   if (r->n_markers)
     {
-      glUniform1i (r->ovl.round, TRUE);
-      glUniform1f (r->ovl.point_size, r->marker_size);
+      use_overlay (r, cloud_test, TRUE, vp);
       glDrawArrays (GL_POINTS, r->n_lines + r->n_tris, r->n_markers);
     }
   if (r->n_tris)
     {
-      glUniform1i (r->ovl.round, FALSE);
+      /* near sides only: the scene winds them counter-clockwise */
+      use_overlay (r, cloud_test, FALSE, vp);
       glDepthMask (GL_FALSE);
+      glEnable (GL_CULL_FACE);
+      glCullFace (GL_BACK);
+      glFrontFace (GL_CCW);
       glDrawArrays (GL_TRIANGLES, r->n_lines, r->n_tris);
+      glDisable (GL_CULL_FACE);
       glDepthMask (GL_TRUE);
     }
   glBindVertexArray (0);
   glUseProgram (0);
+  glBindTexture (GL_TEXTURE_2D, 0);
   glDisable (GL_BLEND);
   glDepthFunc (GL_LESS);
 
@@ -498,4 +945,16 @@ void
 jg_renderer_get_stats (const JgRenderer *r, JgRendererStats *stats)
 {
   *stats = r->stats;
+}
+
+const char *
+jg_renderer_get_point_path (const JgRenderer *r)
+{
+  switch (r->path)
+    {
+    case PATH_COMPUTE64: return "compute, 64-bit atomics";
+    case PATH_COMPUTE32: return "compute, 32-bit depth + index";
+    case PATH_CPU: return "CPU";
+    case PATH_GL_POINTS: default: return "GL_POINTS";
+    }
 }

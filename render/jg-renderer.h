@@ -63,6 +63,13 @@ typedef struct {
 /* Counters for status displays and for tests that no frame re-uploads. */
 void jg_renderer_get_stats (const JgRenderer *r, JgRendererStats *stats);
 
+/* How the cloud is drawn: "CPU" (software GL: llvmpipe, softpipe; see
+ * jg-splat.h), "compute, 64-bit atomics" (NVIDIA), "compute, 32-bit depth
+ * + index" (other OpenGL 4.3) or "GL_POINTS" (before 4.3). A comma list
+ * in JAEGER_GL_DISABLE at jg_renderer_new() turns fast paths off: cpu,
+ * compute, int64 (JAEGER_GL_DISABLE=cpu,compute draws GL_POINTS). */
+const char *jg_renderer_get_point_path (const JgRenderer *r);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgRenderer, jg_renderer_free)
 
 G_END_DECLS

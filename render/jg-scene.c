@@ -10,8 +10,12 @@
 #define DEFAULT_RAY_LENGTH 2.0
 #define CONE_SEGMENTS 32
 #define SKY_SEGMENTS 48
-#define FACE_ALPHA 0.18f
-#define CONE_ALPHA 0.15f
+/* Translucent surfaces are drawn from their near side only (outward
+ * winding, back faces culled): one layer instead of two halves the fill,
+ * which is most of the overlays' cost on software GL. The alphas are
+ * those of the two layers seen before, 1 - (1 - a)^2 of 0.18 and 0.15. */
+#define FACE_ALPHA 0.33f
+#define CONE_ALPHA 0.28f
 
 struct _JgScene {
   /* cloud */
@@ -21,6 +25,8 @@ struct _JgScene {
   guint lod_count[JG_SCENE_LOD_LEVELS];
   float *xyz;
   guint8 *rgba;
+  guint *rgb_col;          /* colour column per depth column, kept */
+  guint rgb_col_capacity;
   double lo[3], hi[3];
   guint cloud_serial;
 
@@ -94,6 +100,7 @@ jg_scene_free (JgScene *s)
   g_array_unref (s->labels);
   g_free (s->xyz);
   g_free (s->rgba);
+  g_free (s->rgb_col);
   g_free (s);
 }
 
@@ -148,11 +155,26 @@ jg_scene_set_cloud (JgScene *s, const guint8 *rgb, guint rgb_width, guint rgb_he
   /* Level by level (every 4th pixel both ways, then every 2nd, then the
    * rest), so that the first jg_scene_get_lod_count() points of the
    * arrays are an even subsample: a point budget draws a prefix. */
+  /* the colour image's column of each depth column, once, not a 64-bit
+   * division per point */
+  if (rgb != NULL)
+    {
+      if (k->width > s->rgb_col_capacity)
+        {
+          s->rgb_col = g_renew (guint, s->rgb_col, k->width);
+          s->rgb_col_capacity = k->width;
+        }
+      for (guint u = 0; u < k->width; u++)
+        s->rgb_col[u] = (guint) (((guint64) u * rgb_width) / k->width);
+    }
   for (guint level = 0; level < JG_SCENE_LOD_LEVELS; level++)
     {
       for (guint v = 0; v < k->height; v++)
         {
           guint rv = rgb ? (guint) (((guint64) v * rgb_height) / k->height) : 0;
+          /* level 0 and 1 rows are the even ones (every 4th for level 0) */
+          if ((level == 0 && v % 4 != 0) || (level == 1 && v % 2 != 0))
+            continue;
           for (guint u = 0; u < k->width; u++)
             {
               float d = depth[(gsize) v * k->width + u];
@@ -170,8 +192,7 @@ jg_scene_set_cloud (JgScene *s, const guint8 *rgb, guint rgb_width, guint rgb_he
                 }
               if (rgb != NULL)
                 {
-                  guint ru = (guint) (((guint64) u * rgb_width) / k->width);
-                  const guint8 *c = rgb + 3 * ((gsize) rv * rgb_width + ru);
+                  const guint8 *c = rgb + 3 * ((gsize) rv * rgb_width + s->rgb_col[u]);
                   s->rgba[4 * n] = c[0];
                   s->rgba[4 * n + 1] = c[1];
                   s->rgba[4 * n + 2] = c[2];
@@ -389,7 +410,13 @@ add_box (JgScene *s, const JgBox *b, const float c[3])
       for (int side = 0; side < 2; side++)
         {
           int u = 1 << ((axis + 1) % 3), v = 1 << ((axis + 2) % 3), base = side << axis;
+          /* counter-clockwise seen from outside: u x v is +axis */
           int quad[4] = { base, base | u, base | u | v, base | v };
+          if (side == 0)
+            {
+              quad[1] = base | v;
+              quad[3] = base | u;
+            }
           double p[4][3];
           for (int i = 0; i < 4; i++)
             box_corner (b, quad[i], p[i]);
@@ -457,11 +484,13 @@ add_doa (JgScene *s, const JgDoa *doa, const float c[3])
           for (int i = 0; i < 3; i++)
             ring[j][i] = d[i] * h + r * (cos (a) * e1[i] + sin (a) * e2[i]);
         }
+      /* (e1, e2, d) is right-handed, so (apex, ring[j + 1], ring[j]) is
+       * counter-clockwise seen from outside the cone */
       for (int j = 0; j < CONE_SEGMENTS; j++)
         {
           put (s->tris, origin, c, CONE_ALPHA);
-          put (s->tris, ring[j], c, CONE_ALPHA);
           put (s->tris, ring[j + 1], c, CONE_ALPHA);
+          put (s->tris, ring[j], c, CONE_ALPHA);
           line (s->lines, ring[j], ring[j + 1], c, 0.8f);
         }
       for (int j = 0; j < CONE_SEGMENTS; j += CONE_SEGMENTS / 4)

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/jg-error.h"
 #include "eval/jg-eval-store.h"
 #include "eval/jg-export.h"
 #include "store/jg-store.h"
@@ -305,15 +306,56 @@ format_error (char *buf, gsize len, const JgStoreRow *row, int which)
     g_snprintf (buf, len, "%.3g", m->error);
 }
 
+/* Cells are GtkInscriptions: their size comes from the column's character
+ * counts, not from the text, so binding a row while scrolling changes no
+ * size request (a GtkLabel re-measures, and its column with it, on every
+ * new text). Natural and minimum widths in characters, by column. */
+static const guint column_chars[N_COLS][2] = {
+  { 24, 12 }, { 17, 8 }, { 28, 12 }, { 28, 12 }, { 8, 5 }, { 28, 12 }, { 8, 5 }, { 9, 4 }, { 16, 4 },
+};
+
+/* The full path of the sample cell, asked for only when hovered. */
+static gboolean
+sample_tooltip (GtkWidget *cell, int x, int y, gboolean keyboard, GtkTooltip *tooltip, GtkListItem *item)
+{
+  gpointer obj = gtk_list_item_get_item (item);
+  const JgStoreRow *row = obj ? jg_review_row_get (obj) : NULL;
+
+  if (row == NULL)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, row->path);
+  return TRUE;
+}
+
 static void
 setup_cell (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
 {
-  GtkWidget *label = gtk_label_new (NULL);
+  int col = GPOINTER_TO_INT (user_data);
+  GtkWidget *cell = gtk_inscription_new (NULL);
 
-  gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-  gtk_label_set_single_line_mode (GTK_LABEL (label), TRUE);
-  gtk_list_item_set_child (item, label);
+  gtk_inscription_set_xalign (GTK_INSCRIPTION (cell), 0.0f);
+  gtk_inscription_set_text_overflow (GTK_INSCRIPTION (cell), GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
+  gtk_inscription_set_nat_chars (GTK_INSCRIPTION (cell), column_chars[col][0]);
+  gtk_inscription_set_min_chars (GTK_INSCRIPTION (cell), column_chars[col][1]);
+  if (col == COL_SAMPLE)
+    {
+      gtk_widget_set_has_tooltip (cell, TRUE);
+      g_signal_connect (cell, "query-tooltip", G_CALLBACK (sample_tooltip), item);
+    }
+  gtk_list_item_set_child (item, cell);
+}
+
+/* "scene/task1_00000": the last two components of a path say the most. */
+static const char *
+short_path (const char *p)
+{
+  const char *slash = strrchr (p, '/'), *prev;
+
+  if (slash == NULL || slash == p)
+    return p;
+  for (prev = slash - 1; prev > p && *prev != '/'; prev--)
+    ;
+  return *prev == '/' ? prev + 1 : prev;
 }
 
 static void
@@ -321,44 +363,25 @@ bind_cell (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_d
 {
   int col = GPOINTER_TO_INT (user_data);
   const JgStoreRow *row = jg_review_row_get (gtk_list_item_get_item (item));
-  GtkLabel *label = GTK_LABEL (gtk_list_item_get_child (item));
+  GtkInscription *cell = GTK_INSCRIPTION (gtk_list_item_get_child (item));
   char buf[64];
-  const char *text = "";
+  const char *text = NULL;
 
-  if (row == NULL)
-    {
-      gtk_label_set_label (label, "");
-      return;
-    }
-  switch (col)
-    {
-    case COL_SAMPLE:
+  if (row != NULL)
+    switch (col)
       {
-        const char *p = row->path, *slash = strrchr (p, '/');
-        /* "scene/task1_00000": the last two components say the most. */
-        if (slash != NULL && slash > p)
-          {
-            const char *prev = slash - 1;
-            while (prev > p && *prev != '/')
-              prev--;
-            text = *prev == '/' ? prev + 1 : prev;
-          }
-        else
-          text = p;
-        gtk_widget_set_tooltip_text (GTK_WIDGET (label), row->path);
+      case COL_SAMPLE: text = short_path (row->path); break;
+      case COL_TASK: text = jg_task_to_string (row->task); break;
+      case COL_GT: text = row->gt_text; break;
+      case COL_PRED_A: text = row->pred_text[0]; break;
+      case COL_PRED_B: text = row->pred_text[1]; break;
+      case COL_ERR_A: format_error (buf, sizeof buf, row, 0); text = buf; break;
+      case COL_ERR_B: format_error (buf, sizeof buf, row, 1); text = buf; break;
+      case COL_TAG: text = row->tag == JG_TAG_NONE ? NULL : jg_tag_to_string (row->tag); break;
+      case COL_NOTE: text = row->note; break;
+      default: break;
       }
-      break;
-    case COL_TASK: text = jg_task_to_string (row->task); break;
-    case COL_GT: text = row->gt_text; break;
-    case COL_PRED_A: text = row->pred_text[0] ? row->pred_text[0] : ""; break;
-    case COL_PRED_B: text = row->pred_text[1] ? row->pred_text[1] : ""; break;
-    case COL_ERR_A: format_error (buf, sizeof buf, row, 0); text = buf; break;
-    case COL_ERR_B: format_error (buf, sizeof buf, row, 1); text = buf; break;
-    case COL_TAG: text = row->tag == JG_TAG_NONE ? "" : jg_tag_to_string (row->tag); break;
-    case COL_NOTE: text = row->note ? row->note : ""; break;
-    default: break;
-    }
-  gtk_label_set_label (label, text);
+  gtk_inscription_set_text (cell, text);
 }
 
 static void
@@ -381,6 +404,116 @@ selected_row (JgReviewWindow *self)
 {
   JgReviewRow *item = gtk_single_selection_get_selected_item (self->selection);
   return item ? jg_review_row_get (item) : NULL;
+}
+
+/* --- The 3-D views under the cairo renderer -------------------------------- */
+
+/* GTK 4.8's cairo renderer converts every texture node it draws to cairo's
+ * pixel format (through floats) on every frame, even outside the damaged
+ * region: the two GL views cost about 7 ms of each table scroll frame so.
+ * This bin draws its child once, when the child changes, into a cairo image
+ * surface and shows that through a cairo node, which later frames only
+ * composite within their clip. Other renderers draw the child as it is. */
+#define JG_TYPE_CAIRO_CACHE_BIN (jg_cairo_cache_bin_get_type ())
+G_DECLARE_FINAL_TYPE (JgCairoCacheBin, jg_cairo_cache_bin, JG, CAIRO_CACHE_BIN, GtkWidget)
+
+struct _JgCairoCacheBin {
+  GtkWidget parent_instance;
+  GtkWidget *child;
+};
+
+G_DEFINE_FINAL_TYPE (JgCairoCacheBin, jg_cairo_cache_bin, GTK_TYPE_WIDGET)
+
+enum { BIN_PROP_CHILD = 1 };
+
+static void
+jg_cairo_cache_bin_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  JgCairoCacheBin *self = JG_CAIRO_CACHE_BIN (widget);
+  GtkNative *native = gtk_widget_get_native (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  int scale = gtk_widget_get_scale_factor (widget);
+  g_autoptr(GskRenderNode) node = NULL;
+  GtkSnapshot *inner;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+
+  if (self->child == NULL)
+    return;
+  if (native == NULL || !GSK_IS_CAIRO_RENDERER (gtk_native_get_renderer (native)) || w <= 0 || h <= 0)
+    {
+      gtk_widget_snapshot_child (widget, self->child, snapshot);
+      return;
+    }
+  /* Called only when the child queued a redraw: otherwise GTK reuses the
+   * node made here. */
+  inner = gtk_snapshot_new ();
+  gtk_widget_snapshot_child (widget, self->child, inner);
+  node = gtk_snapshot_free_to_node (inner);
+  if (node == NULL)
+    return;
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w * scale, h * scale);
+  cairo_surface_set_device_scale (surface, scale, scale);
+  cr = cairo_create (surface);
+  gsk_render_node_draw (node, cr);
+  cairo_destroy (cr);
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  cairo_set_source_surface (cr, surface, 0, 0);
+  cairo_paint (cr);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
+static void
+jg_cairo_cache_bin_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  JgCairoCacheBin *self = JG_CAIRO_CACHE_BIN (object);
+
+  if (id != BIN_PROP_CHILD)
+    {
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+      return;
+    }
+  g_clear_pointer (&self->child, gtk_widget_unparent);
+  self->child = g_value_get_object (value);
+  if (self->child != NULL)
+    gtk_widget_set_parent (self->child, GTK_WIDGET (self));
+}
+
+static void
+jg_cairo_cache_bin_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  if (id == BIN_PROP_CHILD)
+    g_value_set_object (value, JG_CAIRO_CACHE_BIN (object)->child);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
+jg_cairo_cache_bin_dispose (GObject *object)
+{
+  g_clear_pointer (&JG_CAIRO_CACHE_BIN (object)->child, gtk_widget_unparent);
+  G_OBJECT_CLASS (jg_cairo_cache_bin_parent_class)->dispose (object);
+}
+
+static void
+jg_cairo_cache_bin_class_init (JgCairoCacheBinClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->set_property = jg_cairo_cache_bin_set_property;
+  object_class->get_property = jg_cairo_cache_bin_get_property;
+  object_class->dispose = jg_cairo_cache_bin_dispose;
+  widget_class->snapshot = jg_cairo_cache_bin_snapshot;
+  g_object_class_install_property (object_class, BIN_PROP_CHILD,
+    g_param_spec_object ("child", NULL, NULL, GTK_TYPE_WIDGET, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+}
+
+static void
+jg_cairo_cache_bin_init (JgCairoCacheBin *self)
+{
 }
 
 /* --- The 3-D views -------------------------------------------------------- */
@@ -665,6 +798,7 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   const char *const manifests[] = { job->manifest, NULL };
   JgEvalOptions options;
   GError *error = NULL;
+  guint n_matched = 0;
 
   if ((manifest = jg_manifest_load (job->manifest, job->root, &error)) == NULL
       || !jg_prediction_set_add_file (preds, job->predictions, &error))
@@ -675,6 +809,21 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   jg_eval_options_init (&options);
   options.n_resamples = 0;   /* the table needs per-sample errors, not intervals */
   ev = jg_evaluation_new (&manifest, 1, preds, &options);
+  for (int t = 0; t < JG_N_TASKS; t++)
+    {
+      const JgEvalTaskSummary *s = jg_evaluation_get_summary (ev, (JgTask) t);
+      n_matched += s ? s->n_predicted : 0;
+    }
+  if (n_matched == 0)
+    {
+      g_task_return_new_error (task, JG_ERROR, JG_ERROR_INVALID_DATA, _("%s: no prediction matches an entry of %s (wrong files?)"),
+                               job->predictions, job->manifest);
+      return;
+    }
+  /* Cancelled while scoring: stop before anything is written. Later, the
+   * store's progress callback rolls the run back. */
+  if (g_task_return_error_if_cancelled (task))
+    return;
   if ((store = jg_store_open (job->store_path, &error)) == NULL
       || (job->run = jg_evaluation_save_run (ev, store, manifests, preds, NULL, fallback,
                                              import_progress, job->self, &error)) == 0)
@@ -713,7 +862,13 @@ import_done (GObject *source, GAsyncResult *result, gpointer data)
   g_clear_object (&self->import_cancellable);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      set_status (self, error->message);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || g_error_matches (error, JG_ERROR, JG_ERROR_CANCELLED))
+        set_status (self, _("Import cancelled: no run was added."));
+      else
+        {
+          g_autofree char *msg = g_strdup_printf (_("Import failed: %s"), error->message);
+          set_status (self, msg);
+        }
       return;
     }
   /* Reopen to list the new run, and show it as run A. */
@@ -727,26 +882,44 @@ import_done (GObject *source, GAsyncResult *result, gpointer data)
   }
 }
 
-static void
-start_import (JgReviewWindow *self, const char *manifest)
+gboolean
+jg_review_window_import (JgReviewWindow *self, const char *predictions, const char *manifest)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GSettings) settings = g_settings_new (JG_APP_ID);
-  g_autofree char *root = g_settings_get_string (settings, "dataset-root");
-  ImportJob *job = g_new0 (ImportJob, 1);
+  g_autoptr(GSettings) settings = NULL;
+  g_autofree char *root = NULL;
+  ImportJob *job;
 
+  g_return_val_if_fail (JG_IS_REVIEW_WINDOW (self), FALSE);
+  g_return_val_if_fail (predictions != NULL && manifest != NULL, FALSE);
+
+  if (self->store == NULL)
+    {
+      set_status (self, _("Open or create a store first."));
+      return FALSE;
+    }
+  if (self->import_cancellable != NULL)
+    {
+      set_status (self, _("An import is already running (Esc cancels it)."));
+      return FALSE;
+    }
+  settings = g_settings_new (JG_APP_ID);
+  root = g_settings_get_string (settings, "dataset-root");
+  job = g_new0 (ImportJob, 1);
   job->store_path = g_strdup (self->store_path);
   job->manifest = g_strdup (manifest);
-  job->predictions = g_steal_pointer (&self->import_predictions);
+  job->predictions = g_strdup (predictions);
   job->root = *root ? g_steal_pointer (&root) : NULL;
   job->self = self;
   self->import_cancellable = g_cancellable_new ();
   g_atomic_int_set (&self->import_done, 0);
   g_atomic_int_set (&self->import_total, 0);
   self->import_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), import_tick, NULL, NULL);
+  set_status (self, _("Scoring the predictions… (Esc cancels)"));
   task = g_task_new (self, self->import_cancellable, import_done, NULL);
   g_task_set_task_data (task, job, (GDestroyNotify) import_job_free);
   g_task_run_in_thread (task, import_thread);
+  return TRUE;
 }
 
 static void
@@ -756,7 +929,8 @@ import_manifest_response (GtkNativeDialog *dialog, int response, JgReviewWindow 
     {
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = g_file_get_path (file);
-      start_import (self, path);
+      g_autofree char *predictions = g_steal_pointer (&self->import_predictions);
+      jg_review_window_import (self, predictions, path);
     }
   g_object_unref (dialog);
 }
@@ -786,7 +960,7 @@ import_action (GtkWidget *widget, const char *action_name, GVariant *param)
 
   if (self->store == NULL || self->import_cancellable != NULL)
     {
-      set_status (self, self->store ? NULL : _("Open or create a store first."));
+      set_status (self, self->store ? _("An import is already running (Esc cancels it).") : _("Open or create a store first."));
       return;
     }
   dialog = gtk_file_chooser_native_new (_("Import Predictions"), GTK_WINDOW (widget),
@@ -883,7 +1057,13 @@ open_store_action (GtkWidget *widget, const char *action_name, GVariant *param)
 gboolean
 jg_review_window_is_busy (JgReviewWindow *self)
 {
-  return self->querying || self->sample_cancellable != NULL;
+  return self->querying || self->sample_cancellable != NULL || self->import_cancellable != NULL;
+}
+
+const char *
+jg_review_window_get_status (JgReviewWindow *self)
+{
+  return gtk_label_get_label (self->status_label);
 }
 
 /* --- GObject ------------------------------------------------------------------ */
@@ -932,6 +1112,7 @@ jg_review_window_class_init (JgReviewWindowClass *klass)
   object_class->finalize = jg_review_window_finalize;
   g_type_ensure (JG_TYPE_HISTOGRAM);
   g_type_ensure (JG_TYPE_SCENE_VIEW);
+  g_type_ensure (JG_TYPE_CAIRO_CACHE_BIN);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/jaegerstudio/Studio/jg-review-window.ui");
   gtk_widget_class_bind_template_child (widget_class, JgReviewWindow, run_a);

@@ -289,6 +289,32 @@ jg_scene_view_realize (GtkWidget *widget)
   jg_renderer_set_color_mode (self->renderer, color_mode_from_nick (self->color_mode));
 }
 
+/* Asks for OpenGL 4.3 first, then the 3.3 the renderer needs at least:
+ * some drivers (NVIDIA's) give exactly the version asked for, and the
+ * renderer rasterises the cloud with compute shaders from 4.3. */
+static GdkGLContext *
+jg_scene_view_create_context (GtkGLArea *area)
+{
+  GdkSurface *surface = gtk_native_get_surface (gtk_widget_get_native (GTK_WIDGET (area)));
+  static const int versions[][2] = { { 4, 3 }, { 3, 3 } };
+  GError *error = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (versions); i++)
+    {
+      GdkGLContext *ctx = gdk_surface_create_gl_context (surface, &error);
+      if (ctx == NULL)
+        break;
+      gdk_gl_context_set_allowed_apis (ctx, GDK_GL_API_GL);
+      gdk_gl_context_set_required_version (ctx, versions[i][0], versions[i][1]);
+      if (gdk_gl_context_realize (ctx, i + 1 < G_N_ELEMENTS (versions) ? NULL : &error))
+        return ctx;
+      g_object_unref (ctx);
+    }
+  gtk_gl_area_set_error (area, error);
+  g_clear_error (&error);
+  return NULL;
+}
+
 static void
 jg_scene_view_unrealize (GtkWidget *widget)
 {
@@ -566,6 +592,7 @@ jg_scene_view_class_init (JgSceneViewClass *klass)
   widget_class->snapshot = jg_scene_view_snapshot;
   widget_class->css_changed = jg_scene_view_css_changed;
   area_class->render = jg_scene_view_render;
+  area_class->create_context = jg_scene_view_create_context;
   area_class->resize = jg_scene_view_resize;
 
   properties[PROP_POINT_SIZE] = g_param_spec_double ("point-size", NULL, NULL, 1.0, 12.0, 2.0,

@@ -1,12 +1,20 @@
 #version 450
 // Elementwise ops: out = a + b, a * b (b repeats every nb elements, so a
 // row vector broadcasts over rows), silu(a) * b (SwiGLU), gelu(a) (exact,
-// erf), silu(a).
+// erf), silu(a). O_F16: out is f16 (the input of a cooperative-matrix
+// matmul).
+#ifdef O_F16
+#extension GL_EXT_shader_16bit_storage : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#define O_T float16_t
+#else
+#define O_T float
+#endif
 layout(local_size_x = 256) in;
 
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 1) readonly buffer Bv { float b[]; };
-layout(std430, binding = 2) writeonly buffer O { float o[]; };
+layout(std430, binding = 2) writeonly buffer O { O_T o[]; };
 
 layout(push_constant) uniform P { uint n, nb; } p;
 
@@ -28,15 +36,15 @@ void main()
   for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride) {
     float v = a[i];
 #if defined(OP_ADD)
-    o[i] = v + b[i % p.nb];
+    o[i] = O_T(v + b[i % p.nb]);
 #elif defined(OP_MUL)
-    o[i] = v * b[i % p.nb];
+    o[i] = O_T(v * b[i % p.nb]);
 #elif defined(OP_SWIGLU)
-    o[i] = silu(v) * b[i % p.nb];
+    o[i] = O_T(silu(v) * b[i % p.nb]);
 #elif defined(OP_GELU)
-    o[i] = 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752));
+    o[i] = O_T(0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752)));
 #elif defined(OP_SILU)
-    o[i] = silu(v);
+    o[i] = O_T(silu(v));
 #endif
   }
 }

@@ -1,20 +1,64 @@
 #version 450
-// The matmul of matmul.comp on tensor cores through VK_NV_cooperative_matrix:
-// 16x16x16 f16 fragments with f32 accumulators. A 128 x 128 output tile per
-// workgroup of 8 subgroups of 32 (each 64 tokens x 32 features = 4 x 2
-// fragments); k in steps of 32 staged through shared memory as f16 (the
-// activations are rounded to f16, the weights are f16 already), the next
-// step's global loads in flight while this step multiplies.
+// Y[n][m] = X[n][k] W[m][k]^T (+ bias[m]) (+ Y) on tensor cores through
+// VK_NV_cooperative_matrix: 16x16x16 f16 fragments, f32 accumulators.
+//
+// A workgroup computes BN tokens x BM features with SGN x SGM subgroups of
+// 32, each owning (BN / SGN) x (BM / SGM) outputs as a grid of 16 x 16
+// accumulators. k advances BK (32) at a time through shared memory: each
+// thread loads its share of the next step into registers (16-byte loads;
+// f32 activations are rounded to f16 on the way, f16 ones (X_F16) are
+// copied) while the subgroups multiply the current step, then writes it to
+// the other of two shared buffers (STAGES = 2: one barrier per step) or,
+// with STAGES = 1 (room for wider tiles in 48 KiB), to the same buffer
+// between two barriers. Shared rows are padded by 16 bytes, so the eight
+// 16-byte rows a fragment load reads fall in different banks.
+//
+// Bias: the accumulators start from a 16-row replica of the tile's bias.
+// Fragments wholly inside Y go straight to memory (after adding Y's old
+// values when accumulating); edge fragments go through a per-subgroup
+// scratch with bounds checks.
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_KHR_memory_scope_semantics : require
 #extension GL_NV_cooperative_matrix : require
 #extension GL_KHR_shader_subgroup_basic : require
+#extension GL_EXT_control_flow_attributes : require
 
-layout(local_size_x = 256) in;
+#ifndef BN
+#define BN 128
+#endif
+#ifndef BM
+#define BM 128
+#endif
+#ifndef SGN
+#define SGN 2
+#endif
+#ifndef SGM
+#define SGM 2
+#endif
+#ifndef STAGES
+#define STAGES 2
+#endif
+#ifndef BK
+#define BK 32
+#endif
+
+const uint NT = 32 * SGN * SGM;
+const uint CPR = BK / 8;                     // 16-byte chunks per row and step
+const uint LDV = CPR + 1;                    // shared row stride in uvec4 (8 halves), padded
+const uint TN = BN / SGN, TM = BM / SGM;     // one subgroup's outputs
+const uint FN = TN / 16, FM = TM / 16;       // its accumulators
+const uint WL = BM * CPR / NT;               // 16-byte weight loads per thread per step
+const uint XL = BN * CPR / NT;               // 8-value activation chunks per thread per step
+
+layout(local_size_x = NT) in;
 
 layout(std430, binding = 0) readonly buffer W { uvec4 w[]; };
+#ifdef X_F16
+layout(std430, binding = 1) readonly buffer X { uvec4 x[]; };
+#else
 layout(std430, binding = 1) readonly buffer X { vec4 x[]; };
+#endif
 layout(std430, binding = 2) buffer Y { float y[]; };
 layout(std430, binding = 3) readonly buffer B { float bias[]; };
 
@@ -22,95 +66,137 @@ layout(push_constant) uniform P {
   uint m, n, k, has_bias, accumulate;
 } p;
 
-const uint BM = 128, BN = 128, BK = 32, LDS = BK + 8;
-shared float16_t ws[BM * LDS];          // weights, row = output feature
-shared float16_t xs[BN * LDS];          // activations, row = token
-shared float cs[8 * 256];               // one 16 x 16 fragment per subgroup, for the output
+shared uvec4 xs[STAGES * BN * LDV];
+shared uvec4 ws[STAGES * BM * LDV];
 
-uvec4 wq[2];
-vec4 xv[4];
+uvec4 wq[WL];
+uvec4 xq[XL];
 
-void load_tile(uint m0, uint n0, uint k0, uint t)
+void load_step(uint m0, uint n0, uint k0, uint t)
 {
-  for (uint i = 0; i < 2; i++) {
-    uint e = t + i * 256, r = e / 4, c = (e % 4) * 8;
-    wq[i] = (m0 + r < p.m && k0 + c < p.k) ? w[((m0 + r) * p.k + k0 + c) / 8] : uvec4(0);
+  [[unroll]] for (uint i = 0; i < WL; i++) {
+    uint e = t + i * NT, r = e / CPR, c = k0 + (e % CPR) * 8;
+    wq[i] = (m0 + r < p.m && c < p.k) ? w[((m0 + r) * p.k + c) / 8] : uvec4(0);
   }
-  for (uint i = 0; i < 4; i++) {
-    uint e = t + i * 256, r = e / 8, c = (e % 8) * 4;
-    xv[i] = (n0 + r < p.n && k0 + c < p.k) ? x[((n0 + r) * p.k + k0 + c) / 4] : vec4(0.0);
+  [[unroll]] for (uint i = 0; i < XL; i++) {
+    uint e = t + i * NT, r = e / CPR, c = k0 + (e % CPR) * 8;
+    bool in_x = n0 + r < p.n && c < p.k;
+#ifdef X_F16
+    xq[i] = in_x ? x[((n0 + r) * p.k + c) / 8] : uvec4(0);
+#else
+    vec4 a = vec4(0.0), b = vec4(0.0);
+    if (in_x) {
+      uint o = ((n0 + r) * p.k + c) / 4;
+      a = x[o];
+      b = x[o + 1];
+    }
+    xq[i] = uvec4(packHalf2x16(a.xy), packHalf2x16(a.zw), packHalf2x16(b.xy), packHalf2x16(b.zw));
+#endif
   }
 }
 
-void store_tile(uint t)
+void store_step(uint stage, uint t)
 {
-  for (uint i = 0; i < 2; i++) {
-    uint e = t + i * 256, o = (e / 4) * LDS + (e % 4) * 8;
-    uvec4 q = wq[i];
-    vec2 h0 = unpackHalf2x16(q.x), h1 = unpackHalf2x16(q.y);
-    vec2 h2 = unpackHalf2x16(q.z), h3 = unpackHalf2x16(q.w);
-    ws[o + 0] = float16_t(h0.x); ws[o + 1] = float16_t(h0.y);
-    ws[o + 2] = float16_t(h1.x); ws[o + 3] = float16_t(h1.y);
-    ws[o + 4] = float16_t(h2.x); ws[o + 5] = float16_t(h2.y);
-    ws[o + 6] = float16_t(h3.x); ws[o + 7] = float16_t(h3.y);
+  [[unroll]] for (uint i = 0; i < WL; i++) {
+    uint e = t + i * NT;
+    ws[stage * BM * LDV + (e / CPR) * LDV + e % CPR] = wq[i];
   }
-  for (uint i = 0; i < 4; i++) {
-    uint e = t + i * 256, o = (e / 8) * LDS + (e % 8) * 4;
-    vec4 v = xv[i];
-    xs[o + 0] = float16_t(v.x); xs[o + 1] = float16_t(v.y);
-    xs[o + 2] = float16_t(v.z); xs[o + 3] = float16_t(v.w);
+  [[unroll]] for (uint i = 0; i < XL; i++) {
+    uint e = t + i * NT;
+    xs[stage * BN * LDV + (e / CPR) * LDV + e % CPR] = xq[i];
   }
 }
 
 void main()
 {
   uint t = gl_LocalInvocationID.x;
-  uint sg = gl_SubgroupID;
+  uint sg = gl_SubgroupID, lane = gl_SubgroupInvocationID;
   uint m0 = gl_WorkGroupID.x * BM, n0 = gl_WorkGroupID.y * BN;
-  uint tn = (sg / 4) * 64, tm = (sg % 4) * 32;   // this subgroup's tokens, features
-  fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> acc[4][2];
+  uint tn = (sg / SGM) * TN, tm = (sg % SGM) * TM;   // this subgroup's tokens, features
+  uint nk = (p.k + BK - 1) / BK;
+  fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> acc[FN][FM];
 
-  for (uint i = 0; i < 4; i++)
-    for (uint j = 0; j < 2; j++)
-      acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
-
-  load_tile(m0, n0, 0, t);
-  for (uint k0 = 0; k0 < p.k; k0 += BK) {
-    store_tile(t);
+  // Bias: 16 identical rows of the tile's BM values (zero past m), as f32
+  // in the weight buffer, before the first step overwrites it.
+  if (p.has_bias != 0) {
+    for (uint e = t; e < 16 * BM / 4; e += NT) {
+      uint c = (e * 4) % BM;
+      vec4 b;
+      [[unroll]] for (uint q = 0; q < 4; q++)
+        b[q] = m0 + c + q < p.m ? bias[m0 + c + q] : 0.0;
+      ws[e] = floatBitsToUint(b);
+    }
     barrier();
-    if (k0 + BK < p.k)
-      load_tile(m0, n0, k0 + BK, t);
-    for (uint kk = 0; kk < BK; kk += 16) {
-      fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[4], b[2];
-      for (uint i = 0; i < 4; i++)
-        coopMatLoadNV(a[i], xs, (tn + 16 * i) * LDS + kk, LDS, false);
-      for (uint j = 0; j < 2; j++)
-        coopMatLoadNV(b[j], ws, (tm + 16 * j) * LDS + kk, LDS, true);
-      for (uint i = 0; i < 4; i++)
-        for (uint j = 0; j < 2; j++)
+    [[unroll]] for (uint j = 0; j < FM; j++) {
+      fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> bf;
+      coopMatLoadNV(bf, ws, (tm + 16 * j) / 4, BM / 4, false);
+      [[unroll]] for (uint i = 0; i < FN; i++)
+        acc[i][j] = bf;
+    }
+    barrier();
+  } else {
+    [[unroll]] for (uint i = 0; i < FN; i++)
+      [[unroll]] for (uint j = 0; j < FM; j++)
+        acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
+  }
+
+  load_step(m0, n0, 0, t);
+  store_step(0, t);
+  barrier();
+  for (uint kt = 0; kt < nk; kt++) {
+    uint s = STAGES == 2 ? (kt & 1) : 0;
+    if (kt + 1 < nk)
+      load_step(m0, n0, (kt + 1) * BK, t);
+    [[unroll]] for (uint kk = 0; kk < BK / 16; kk++) {
+      fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[FN], b[FM];
+      [[unroll]] for (uint i = 0; i < FN; i++)
+        coopMatLoadNV(a[i], xs, s * BN * LDV + (tn + 16 * i) * LDV + 2 * kk, LDV, false);
+      [[unroll]] for (uint j = 0; j < FM; j++)
+        coopMatLoadNV(b[j], ws, s * BM * LDV + (tm + 16 * j) * LDV + 2 * kk, LDV, true);
+      [[unroll]] for (uint i = 0; i < FN; i++)
+        [[unroll]] for (uint j = 0; j < FM; j++)
           acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);
+    }
+    if (kt + 1 < nk) {
+      if (STAGES == 1)
+        barrier();
+      store_step(STAGES == 2 ? s ^ 1 : 0, t);
     }
     barrier();
   }
 
-  // Out through this subgroup's own 16 x 16 scratch: bias, accumulate, edges.
-  uint lane = gl_SubgroupInvocationID;
-  for (uint i = 0; i < 4; i++)
-    for (uint j = 0; j < 2; j++) {
-      coopMatStoreNV(acc[i][j], cs, sg * 256, 16, false);
-      memoryBarrierShared();
-      subgroupBarrier();
-      for (uint e = lane; e < 256; e += gl_SubgroupSize) {
-        uint n = n0 + tn + 16 * i + e / 16, m = m0 + tm + 16 * j + e % 16;
-        if (n < p.n && m < p.m) {
-          float s = cs[sg * 256 + e];
-          if (p.has_bias != 0)
-            s += bias[m];
-          if (p.accumulate != 0)
-            s += y[n * p.m + m];
-          y[n * p.m + m] = s;
+  // Out. Shared memory is free now: each subgroup has 16 x 16 floats of
+  // scratch at xs[sg * 64] for its edge fragments.
+  bool direct_ok = (p.m % 4) == 0;
+  [[unroll]] for (uint i = 0; i < FN; i++)
+    [[unroll]] for (uint j = 0; j < FM; j++) {
+      uint rn = n0 + tn + 16 * i, cm = m0 + tm + 16 * j;
+      if (rn >= p.n || cm >= p.m)
+        continue;
+      if (direct_ok && rn + 16 <= p.n && cm + 16 <= p.m) {
+        if (p.accumulate != 0) {
+          fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> old;
+          coopMatLoadNV(old, y, rn * p.m + cm, p.m, false);
+          // (Component-wise: glslc 2023.2 -O crashes on '+' of two matrices.)
+          [[unroll]] for (int e = 0; e < old.length(); e++)
+            acc[i][j][e] += old[e];
         }
+        coopMatStoreNV(acc[i][j], y, rn * p.m + cm, p.m, false);
+      } else {
+        coopMatStoreNV(acc[i][j], xs, sg * 64, 4, false);
+        memoryBarrierShared();
+        subgroupBarrier();
+        for (uint e = lane; e < 256; e += 32) {
+          uint nn = rn + e / 16, mm = cm + e % 16;
+          if (nn < p.n && mm < p.m) {
+            float v = uintBitsToFloat(xs[sg * 64 + e / 4][e % 4]);
+            if (p.accumulate != 0)
+              v += y[nn * p.m + mm];
+            y[nn * p.m + mm] = v;
+          }
+        }
+        memoryBarrierShared();
+        subgroupBarrier();
       }
-      subgroupBarrier();
     }
 }

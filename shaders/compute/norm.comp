@@ -2,10 +2,19 @@
 // Row normalisation, one workgroup per row: RMSNorm
 //   y = x / sqrt(mean(x^2) + eps) * w
 // or, with LAYERNORM, y = (x - mean) / sqrt(var + eps) * w + b.
+// Y_F16: y is f16 (the input of a cooperative-matrix matmul, which rounds
+// its activations to f16 anyway).
 #include "common.glsl"
+#ifdef Y_F16
+#extension GL_EXT_shader_16bit_storage : require
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#define Y_T float16_t
+#else
+#define Y_T float
+#endif
 
 layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 1) writeonly buffer Y { float y[]; };
+layout(std430, binding = 1) writeonly buffer Y { Y_T y[]; };
 layout(std430, binding = 2) readonly buffer Wt { float weight[]; };
 layout(std430, binding = 3) readonly buffer Bs { float bias[]; };
 
@@ -41,6 +50,6 @@ void main()
       v *= weight[i];
     if (p.has_bias != 0)
       v += bias[i];
-    y[base + i] = v;
+    y[base + i] = Y_T(v);
   }
 }

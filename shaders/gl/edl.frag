@@ -1,4 +1,3 @@
-#version 330 core
 // Eye-dome lighting: darken a pixel by how far its neighbours stand in
 // front of it, which outlines shapes without normals. The response is the
 // relative depth step (z - z_n) / z_n, which tracks log2(z / z_n) for the

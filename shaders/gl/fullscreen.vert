@@ -1,4 +1,3 @@
-#version 330 core
 // One triangle covering the viewport, from the vertex index alone.
 void main ()
 {

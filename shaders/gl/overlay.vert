@@ -1,4 +1,3 @@
-#version 330 core
 // Overlay lines, translucent faces and markers, coloured per vertex.
 layout (location = 0) in vec3 a_pos;
 layout (location = 1) in vec4 a_color;

@@ -76,9 +76,21 @@ round_to_f16 (float *v, gsize n)
 
 /* ---- linear ---- */
 
+static void check_linear_ex (JgLinearPath path, JgDType wtype, gint64 n, gint64 m, gint64 k,
+                             gboolean bias, gboolean accumulate, guint tile, gboolean x16);
+
 static void
 check_linear (JgLinearPath path, JgDType wtype, gint64 n, gint64 m, gint64 k, gboolean bias,
               gboolean accumulate)
+{
+  check_linear_ex (path, wtype, n, m, k, bias, accumulate, 0, FALSE);
+}
+
+/* tile: a cooperative-matrix tile (1 + index), 0 for the default; x16: the
+ * activations are an f16 tensor. */
+static void
+check_linear_ex (JgLinearPath path, JgDType wtype, gint64 n, gint64 m, gint64 k, gboolean bias,
+                 gboolean accumulate, guint tile, gboolean x16)
 {
   g_autoptr(GError) error = NULL;
   g_autofree float *x = rand_vec (n * k, -1, 1);
@@ -87,15 +99,16 @@ check_linear (JgLinearPath path, JgDType wtype, gint64 n, gint64 m, gint64 k, gb
   g_autofree float *y0 = rand_vec (n * m, -1, 1);
   g_autofree float *want = g_memdup2 (y0, n * m * sizeof (float));
   g_autofree float *got = NULL;
-  g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F32, n, k, x);
+  g_autoptr(JgTensor) tx = tensor_from (x16 ? JG_DTYPE_F16 : JG_DTYPE_F32, n, k, x);
   g_autoptr(JgTensor) tw = tensor_from (wtype, m, k, w);
   g_autoptr(JgTensor) tb = tensor_from (JG_DTYPE_F32, 1, m, b);
   g_autoptr(JgTensor) ty = accumulate ? tensor_from (JG_DTYPE_F32, n, m, y0) : poisoned (n, m);
-  JgLinearOptions opts = { .path = path };
-  g_autofree char *what = g_strdup_printf ("linear path %d %s n=%" G_GINT64_FORMAT " m=%" G_GINT64_FORMAT
-                                           " k=%" G_GINT64_FORMAT "%s%s", path,
+  JgLinearOptions opts = { .path = path, .coopmat_tile = tile };
+  g_autofree char *what = g_strdup_printf ("linear path %d tile %u %s n=%" G_GINT64_FORMAT " m=%" G_GINT64_FORMAT
+                                           " k=%" G_GINT64_FORMAT "%s%s%s", path, tile,
                                            wtype == JG_DTYPE_F16 ? "f16" : "f32", n, m, k,
-                                           bias ? " +bias" : "", accumulate ? " +acc" : "");
+                                           bias ? " +bias" : "", accumulate ? " +acc" : "",
+                                           x16 ? " f16 x" : "");
   double tol = TOL_F32;
 
   if (wtype == JG_DTYPE_F16)
@@ -174,6 +187,20 @@ test_matmul_coopmat (void)
   check_linear (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 70, 72, 40, TRUE, FALSE);
   check_linear (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 130, 200, 264, FALSE, TRUE);
   check_linear (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 64, 64, 512, TRUE, FALSE);
+  /* Every tile, f32 and f16 activations: edges in n and m (m not a
+   * multiple of 4 takes the checked store everywhere), bias, accumulation,
+   * k not a multiple of the 32-deep step. */
+  {
+    guint n_tiles;
+    jg_linear_coopmat_tiles (&n_tiles);
+    for (guint t = 1; t <= n_tiles; t++)
+      for (int x16 = 0; x16 < 2; x16++)
+        {
+          check_linear_ex (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 200, 272, 264, TRUE, FALSE, t, x16);
+          check_linear_ex (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 129, 90, 72, FALSE, TRUE, t, x16);
+          check_linear_ex (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 17, 258, 136, TRUE, TRUE, t, x16);
+        }
+  }
 }
 
 static void
@@ -199,6 +226,21 @@ test_linear_errors (void)
   g_clear_error (&error);
   g_assert_false (jg_op_linear (ctx, y, x2, w2, NULL, FALSE, &error));
   g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  /* f16 activations only on the cooperative-matrix path. */
+  {
+    g_autoptr(JgTensor) x16 = tensor_from (JG_DTYPE_F16, 2, 16, NULL);
+    g_autoptr(JgTensor) w16 = tensor_from (JG_DTYPE_F16, 5, 16, NULL);
+    JgLinearOptions opts = { .path = JG_LINEAR_TILED };
+    g_assert_false (jg_op_linear_ex (ctx, y, x16, w16, NULL, FALSE, &opts, &error));
+    g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+    g_assert_nonnull (strstr (error->message, "f16 activations"));
+    g_clear_error (&error);
+    opts.path = JG_LINEAR_COOPMAT;
+    opts.coopmat_tile = 99;
+    g_assert_false (jg_op_linear_ex (ctx, y, x16, w16, NULL, FALSE, &opts, &error));
+    g_assert_nonnull (error);
+  }
 }
 
 /* ---- norms ---- */
@@ -236,6 +278,35 @@ test_norms (void)
   got = download (ty);
   assert_close ("layernorm", got, want, rows * n, TOL_F32);
   g_free (got);
+
+  /* f16 output (the prefill's matmul input) where there is 16-bit
+   * storage: the reference rounded to f16; refused cleanly elsewhere. */
+  {
+    g_autoptr(JgTensor) ty16 = tensor_from (JG_DTYPE_F16, rows, n, NULL);
+    g_autofree float *nan = g_new (float, rows * n);
+    for (gint64 i = 0; i < rows * n; i++)
+      nan[i] = NAN;
+    g_assert_true (jg_tensor_upload_f32 (ty16, nan, &error));
+    if (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_FP16)
+      {
+        g_assert_true (jg_op_rmsnorm (ctx, ty16, tx, tw, 1e-6f, &error));
+        g_assert_no_error (error);
+        jg_ref_rmsnorm (want, x, w, rows, n, 1e-6f);
+        round_to_f16 (want, rows * n);
+        got = download (ty16);
+        /* Within one f16 rounding of the rounded reference. */
+        assert_close ("rmsnorm, f16 output", got, want, rows * n, 1e-3);
+        g_free (got);
+        g_assert_false (jg_op_layernorm (ctx, ty16, tx, tw, tb, 1e-5f, &error));
+        g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+      }
+    else
+      {
+        g_assert_false (jg_op_rmsnorm (ctx, ty16, tx, tw, 1e-6f, &error));
+        g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+      }
+    g_clear_error (&error);
+  }
 
   /* In place, no weight. */
   g_assert_true (jg_op_rmsnorm (ctx, tx, tx, NULL, 1e-6f, &error));
@@ -317,11 +388,31 @@ check_attention (guint n_q, guint n_kv, guint q_pos0, guint n_heads, guint n_kv_
   for (gsize i = 0; i < qn; i++)
     q[i] *= 3.0f;
   g_assert_true (jg_tensor_upload_f32 (tq, q, &error));
-  g_assert_true (jg_op_attention (ctx, to, tq, tk, tv, &s, &error));
-  g_assert_no_error (error);
   jg_ref_attention (want, q, k, v, n_q, n_kv, q_pos0, n_heads, n_kv_heads, head_dim, causal, s.scale);
-  got = download (to);
-  assert_close (what, got, want, qn, TOL_F32);
+  /* The default path (the tensor-core kernel for many queries where there
+   * are cooperative matrices: f16 operands), then the scalar one. */
+  for (int scalar = 0; scalar < 2; scalar++)
+    {
+      gboolean cm = !scalar && n_q > 8 && (head_dim == 64 || head_dim == 128)
+                    && (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT);
+      g_autofree char *what2 = g_strdup_printf ("%s%s", what, scalar ? " (scalar)" : cm ? " (coopmat)" : "");
+      s.scalar = scalar;
+      if (scalar)
+        {
+          g_autoptr(JgTensor) fresh = poisoned (n_q, n_heads * head_dim);
+          g_assert_true (jg_op_attention (ctx, fresh, tq, tk, tv, &s, &error));
+          g_assert_no_error (error);
+          got = download (fresh);
+        }
+      else
+        {
+          g_assert_true (jg_op_attention (ctx, to, tq, tk, tv, &s, &error));
+          g_assert_no_error (error);
+          got = download (to);
+        }
+      assert_close (what2, got, want, qn, cm ? TOL_COOPMAT : TOL_F32);
+      g_clear_pointer (&got, g_free);
+    }
 }
 
 static void
@@ -337,6 +428,12 @@ test_attention (void)
   check_attention (1, 500, 499, 4, 2, 128, TRUE, 64);
   check_attention (5, 305, 300, 6, 2, 32, TRUE, 64);
   check_attention (2, 700, 698, 2, 1, 64, TRUE, 2);
+  /* Prefill blocks (tensor cores where there are cooperative matrices):
+   * query and key counts off the 64/32 blocks, a chunk after a cache,
+   * full attention, both head sizes the kernel has. */
+  check_attention (77, 77, 0, 4, 2, 128, TRUE, 0);
+  check_attention (40, 140, 100, 4, 1, 128, TRUE, 0);
+  check_attention (65, 65, 0, 2, 2, 64, FALSE, 0);
 }
 
 /* ---- elementwise, embedding ---- */
@@ -367,6 +464,25 @@ test_eltwise (void)
   CHECK (jg_op_gelu (ctx, to, ta, &error), jg_ref_gelu (want, a, n), "gelu");
   CHECK (jg_op_silu (ctx, to, ta, &error), jg_ref_silu (want, a, n), "silu");
 #undef CHECK
+  /* SwiGLU into f16 (the prefill's down_proj input) against the reference
+   * rounded to f16; other ops refuse an f16 output. */
+  if (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_FP16)
+    {
+      g_autoptr(JgTensor) to16 = tensor_from (JG_DTYPE_F16, 1, n, NULL);
+      g_autofree float *nan = g_new (float, n);
+      for (gsize i = 0; i < n; i++)
+        nan[i] = NAN;
+      g_assert_true (jg_tensor_upload_f32 (to16, nan, &error));
+      g_assert_true (jg_op_swiglu (ctx, to16, ta, tb, &error));
+      g_assert_no_error (error);
+      jg_ref_swiglu (want, a, b, n);
+      round_to_f16 (want, n);
+      got = download (to16);
+      assert_close ("swiglu, f16 output", got, want, n, 1e-3);
+      g_free (got);
+      g_assert_false (jg_op_add (ctx, to16, ta, tb, &error));
+      g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+    }
 }
 
 static void
