@@ -41,11 +41,12 @@ struct _JgSplat {
   guint width, height;
   gsize capacity;
   float *depth;        /* window depth, 1 where empty */
-  guint32 *color;      /* the nearest point's RGBA, where depth < 1 */
+  guint32 *color;      /* the nearest point's RGBA, where depth < 1; then
+                        * the image, written over it in place (its cache
+                        * lines are there already) */
   gint32 *px, *py;     /* per point, see CULLED */
   float *pd;
   guint proj_capacity;
-  guint8 *rgba;
   guint32 *depth24;    /* 24-bit depth << 8, GL_UNSIGNED_INT_24_8's layout */
   float *sum;          /* a row of eye-dome sums per thread */
   guint sum_width;
@@ -261,8 +262,7 @@ resolve_band (JgSplat *s, guint band, guint y0, guint y1)
   for (int y = (int) y0; y < (int) y1; y++)
     {
       const float *row = s->depth + (gsize) y * w;
-      const guint32 *color = s->color + (gsize) y * w;
-      guint32 *out = (guint32 *) s->rgba + (gsize) y * w;
+      guint32 *color = s->color + (gsize) y * w, *out = color;
       guint32 *z = s->depth24 + (gsize) y * w;
 
       /* window depth as a depth buffer holds it (empty: 1, all ones) */
@@ -380,7 +380,6 @@ jg_splat_free (JgSplat *s)
   g_cond_clear (&s->done);
   g_cond_clear (&s->barrier);
   g_free (s->color);
-  g_free (s->rgba);
   g_free (s->depth);
   g_free (s->depth24);
   g_free (s->sum);
@@ -398,12 +397,10 @@ jg_splat_draw (JgSplat *s, const JgSplatFrame *frame, guint width, guint height)
   if (pixels > s->capacity)
     {
       g_free (s->color);
-      g_free (s->rgba);
       g_free (s->depth);
       g_free (s->depth24);
       s->depth24 = g_new (guint32, pixels);
       s->color = g_new (guint32, pixels);
-      s->rgba = g_new (guint8, pixels * 4);
       s->depth = g_new (float, pixels);
       s->capacity = pixels;
     }
@@ -453,7 +450,7 @@ jg_splat_draw (JgSplat *s, const JgSplatFrame *frame, guint width, guint height)
 const guint8 *
 jg_splat_get_rgba (const JgSplat *s)
 {
-  return s->rgba;
+  return (const guint8 *) s->color;
 }
 
 const float *
