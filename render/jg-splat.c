@@ -9,6 +9,14 @@
 #pragma GCC optimize ("O3")
 #endif
 
+/* The two vectorised loops also in an AVX2 build, picked at load time
+ * where the processor has it (8 floats a step instead of 4). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
+#define VECTOR_CLONES __attribute__ ((target_clones ("avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
 #define MAX_THREADS 4
 #define LUT_SCALE 1024.0f
 #define LUT_SIZE (4 * 1024 + 1)
@@ -103,7 +111,7 @@ floor_int (float v)
 
 /* Phase 1, points split between the threads: projection only, into
  * arrays, with no scattered stores and no branches, so it vectorises. */
-static void
+static void VECTOR_CLONES
 project_points (JgSplat *s, guint i0, guint i1)
 {
   const JgSplatFrame *f = &s->frame;
@@ -228,7 +236,7 @@ edl_sum_clamped (const float *row, const float *up, const float *down, int w, in
   return t;
 }
 
-static void
+static void VECTOR_CLONES
 edl_row (const float *row, const float *up, const float *down, int w, int r, float a,
          float *sum)
 {
