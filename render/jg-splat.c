@@ -254,6 +254,38 @@ edl_row (const float *row, const float *up, const float *down, int w, int r, flo
     sum[x] = edl_sum_clamped (row, up, down, w, r, a, x);
 }
 
+/* Bytes of a pixel within its 32-bit word, as stored (RGBA in memory). */
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+#define SHIFT_R 0
+#define SHIFT_G 8
+#define SHIFT_B 16
+#define SHIFT_A 24
+#else
+#define SHIFT_R 24
+#define SHIFT_G 16
+#define SHIFT_B 8
+#define SHIFT_A 0
+#endif
+
+/* Each pixel's colour darkened by exp (-strength * sum) (from the table,
+ * in 16.16, sum in [0, 4]), or the background where empty; in place.
+ * Branch-free integer work, so it vectorises (AVX2 gathers the table). */
+static void VECTOR_CLONES
+shade_row (const float *restrict row, const float *restrict sum, const guint32 *restrict lut,
+           guint32 *restrict color, int w, guint32 bg)
+{
+  for (int x = 0; x < w; x++)
+    {
+      guint32 g = lut[(int) (sum[x] * LUT_SCALE + 0.5f)];
+      guint32 c = color[x];
+      guint32 cr = ((((c >> SHIFT_R) & 0xff) * g + 32768) >> 16) << SHIFT_R;
+      guint32 cg = ((((c >> SHIFT_G) & 0xff) * g + 32768) >> 16) << SHIFT_G;
+      guint32 cb = ((((c >> SHIFT_B) & 0xff) * g + 32768) >> 16) << SHIFT_B;
+      guint32 v = cr | cg | cb | (0xffu << SHIFT_A);
+      color[x] = row[x] < 1.0f ? v : bg;
+    }
+}
+
 static void
 resolve_band (JgSplat *s, guint band, guint y0, guint y1)
 {
@@ -288,23 +320,7 @@ resolve_band (JgSplat *s, guint band, guint y0, guint y1)
         }
       edl_row (row, s->depth + (gsize) MIN (y + r, h - 1) * w,
                s->depth + (gsize) MAX (y - r, 0) * w, w, r, a, sum);
-      for (int x = 0; x < w; x++)
-        {
-          /* exp (-strength * sum) from the table in 16.16, sum in [0, 4] */
-          guint32 g = lut[(int) (sum[x] * LUT_SCALE + 0.5f)];
-          const guint8 *c = (const guint8 *) &color[x];
-          guint8 *o = (guint8 *) &out[x];
-
-          if (row[x] >= 1.0f)
-            {
-              out[x] = bg;
-              continue;
-            }
-          o[0] = (guint8) ((c[0] * g + 32768) >> 16);
-          o[1] = (guint8) ((c[1] * g + 32768) >> 16);
-          o[2] = (guint8) ((c[2] * g + 32768) >> 16);
-          o[3] = 255;
-        }
+      shade_row (row, sum, lut, out, w, bg);
     }
 }
 
