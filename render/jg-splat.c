@@ -189,6 +189,24 @@ scatter_band (JgSplat *s, guint y0, guint y1)
 
       if (ly >= bottom || ly + sz <= top)
         continue;
+      if (sz == 2 && ly >= top && ly + 2 <= bottom && px[i] >= 0 && px[i] + 2 <= w)
+        {
+          /* the default size, whole: four pixels, no loops */
+          gsize at = (gsize) ly * w + px[i];
+          guint32 c = colors ? colors[i] : solid;
+          float *d0 = depth + at, *d1 = d0 + w;
+          guint32 *c0 = color + at, *c1 = c0 + w;
+          gboolean n00 = d < d0[0], n01 = d < d0[1], n10 = d < d1[0], n11 = d < d1[1];
+          d0[0] = n00 ? d : d0[0];
+          c0[0] = n00 ? c : c0[0];
+          d0[1] = n01 ? d : d0[1];
+          c0[1] = n01 ? c : c0[1];
+          d1[0] = n10 ? d : d1[0];
+          c1[0] = n10 ? c : c1[0];
+          d1[1] = n11 ? d : d1[1];
+          c1[1] = n11 ? c : c1[1];
+          continue;
+        }
       ya = MAX (ly, top);
       yb = MIN (ly + sz, bottom);
       xa = MAX (px[i], 0);
