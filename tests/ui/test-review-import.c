@@ -2,7 +2,8 @@
  * jg_review_window_import (what the dialog calls once both files are
  * chosen) and win.cancel-import (Esc), on the hand-made eval fixtures:
  *  - the run it adds equals, field by field, the one `jaeger eval --store`
- *    writes for the same files, and holds the hand-computed metrics;
+ *    writes for the same files, holds the hand-computed metrics, and the
+ *    table shows it;
  *  - a cancel leaves no run and no prediction rows, and the store takes
  *    the next import;
  *  - a predictions file that does not parse, or matches no sample, is
@@ -58,6 +59,43 @@ wait_idle (JgReviewWindow *win)
       g_main_context_iteration (NULL, TRUE);
     }
   g_source_remove (waker);
+}
+
+static gboolean
+count_frame (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  guint *frames = data;
+
+  (*frames)++;
+  gtk_widget_queue_draw (widget);
+  return G_SOURCE_CONTINUE;
+}
+
+/* A few frames, so that the table has laid out and bound its rows. */
+static void
+wait_frames (JgReviewWindow *win, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
+  guint frames = 0;
+  guint id = gtk_widget_add_tick_callback (GTK_WIDGET (win), count_frame, &frames, NULL);
+
+  while (frames < n)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the review window drew no frame for %d s", WAIT_S);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  gtk_widget_remove_tick_callback (GTK_WIDGET (win), id);
+}
+
+/* The text of every table cell on screen, one per line. */
+static void
+collect_cells (GtkWidget *widget, GString *out)
+{
+  if (GTK_IS_INSCRIPTION (widget) && gtk_widget_get_mapped (widget) && gtk_inscription_get_text (GTK_INSCRIPTION (widget)))
+    g_string_append_printf (out, "%s\n", gtk_inscription_get_text (GTK_INSCRIPTION (widget)));
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    collect_cells (c, out);
 }
 
 static JgReviewWindow *
@@ -202,6 +240,18 @@ test_import_matches_cli (void)
   g_assert_true (jg_review_window_is_busy (win));
   wait_idle (win);
   g_test_message ("status after the import: %s", jg_review_window_get_status (win));
+  /* The table shows the new run: the window starts on the task of the worst
+   * error, here multi_spatial_doa's one sample (90°), with the short path,
+   * the task, both answers and the error as text. */
+  wait_frames (win, 3);
+  {
+    g_autoptr(GString) cells = g_string_new (NULL);
+
+    collect_cells (GTK_WIDGET (win), cells);
+    g_test_message ("cells:\n%s", cells->str);
+    g_assert_true (g_str_has_prefix (cells->str, "00801-Y/task2_00000\nmulti_spatial_doa\n"
+                                                 "azimuth: 0; elevation: 0\nazimuth: 90; elevation: 0\n90.0°\n"));
+  }
   close_window (win);
   cli_eval_store (cli_store);
 
