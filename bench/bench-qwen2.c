@@ -1,11 +1,13 @@
 /* bench-qwen2: decode speed of a Qwen2 model folder (config.json +
  * safetensors, e.g. the random 7B-shaped one of bench/qwen2-7b-random.py)
  * on each decode path, weights loaded once:
- *   bench-qwen2 MODEL_DIR [PROMPT_TOKENS [NEW_TOKENS]]
+ *   bench-qwen2 MODEL_DIR [PROMPT_TOKENS [NEW_TOKENS [TUNING...]]]
  * A prompt of random byte ids (700 by default), then greedy decoding of 64
- * tokens, with the replayed step, the per-call recording, and the replayed
- * step again; wall and GPU time per token, and whether the two paths chose
- * the same tokens. */
+ * tokens, with the replayed step, the per-call recording, the replayed step
+ * with each TUNING (workgroup shapes, rows/threads, e.g.
+ * "qkv=1/64,gu=2/128,head=4/128,o=2/128,down=2/128"), and the default
+ * replayed step again; wall and GPU time per token, and whether the paths
+ * chose the same tokens. */
 #include "inference/jg-qwen2.h"
 #include "inference/jg-model-config.h"
 #include "inference/jg-weights.h"
@@ -15,6 +17,36 @@
 #include <string.h>
 
 #define MAX_NEW 512
+#define MAX_RUNS 12
+
+/* "name=rows/threads,..." into t; FALSE on a bad string. */
+static gboolean
+parse_tuning (const char *arg, JgQwen2Tuning *t)
+{
+  g_auto(GStrv) parts = g_strsplit (arg, ",", -1);
+
+  memset (t, 0, sizeof *t);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char name[16];
+      guint rows, wg;
+      if (sscanf (parts[i], "%15[a-z_]=%u/%u", name, &rows, &wg) != 3)
+        return FALSE;
+      if (strcmp (name, "qkv") == 0)
+        t->qkv = (JgDecodeTuning) { rows, wg };
+      else if (strcmp (name, "gu") == 0)
+        t->gate_up = (JgDecodeTuning) { rows, wg };
+      else if (strcmp (name, "head") == 0)
+        t->head = (JgDecodeTuning) { rows, wg };
+      else if (strcmp (name, "o") == 0)
+        t->o = (JgLinearOptions) { JG_LINEAR_MATVEC, rows, wg };
+      else if (strcmp (name, "down") == 0)
+        t->down = (JgLinearOptions) { JG_LINEAR_MATVEC, rows, wg };
+      else
+        return FALSE;
+    }
+  return TRUE;
+}
 
 typedef struct {
   guint n;
@@ -40,16 +72,33 @@ main (int argc, char **argv)
   JgQwen2Config cfg;
   guint n_prompt = argc > 2 ? (guint) atoi (argv[2]) : 700, n_new = argc > 3 ? (guint) atoi (argv[3]) : 64;
   g_autofree guint32 *prompt = NULL;
-  g_autofree Collect *runs = g_new0 (Collect, 3);
-  const char *names[3] = { "replay", "percall", "replay" };
+  g_autofree Collect *runs = g_new0 (Collect, MAX_RUNS);
+  const char *names[MAX_RUNS];
+  JgQwen2Tuning tunes[MAX_RUNS];
+  guint n_runs = 0;
   gint64 t0;
 
   setvbuf (stdout, NULL, _IOLBF, 0);
-  if (argc < 2 || n_prompt == 0 || n_new < 2 || n_new > MAX_NEW)
+  if (argc < 2 || n_prompt == 0 || n_new < 2 || n_new > MAX_NEW || argc > MAX_RUNS)
     {
-      fprintf (stderr, "usage: bench-qwen2 MODEL_DIR [PROMPT_TOKENS [NEW_TOKENS (2..%d)]]\n", MAX_NEW);
+      fprintf (stderr, "usage: bench-qwen2 MODEL_DIR [PROMPT_TOKENS [NEW_TOKENS (2..%d) [TUNING...]]]\n",
+               MAX_NEW);
       return 2;
     }
+  /* replay (default shapes), percall, each tuning, replay again. */
+  memset (tunes, 0, sizeof tunes);
+  names[n_runs++] = "replay";
+  names[n_runs++] = "percall";
+  for (int a = 4; a < argc; a++)
+    {
+      if (!parse_tuning (argv[a], &tunes[n_runs]))
+        {
+          fprintf (stderr, "bench-qwen2: bad tuning '%s'\n", argv[a]);
+          return 2;
+        }
+      names[n_runs++] = argv[a];
+    }
+  names[n_runs++] = "replay";
   t0 = g_get_monotonic_time ();
   if (!jg_qwen2_config_load (argv[1], &cfg, &error) || (w = jg_weights_open (argv[1], NULL, 0, &error)) == NULL
       || (ctx = jg_vk_context_new (NULL, &error)) == NULL
@@ -67,18 +116,31 @@ main (int argc, char **argv)
     for (guint i = 0; i < n_prompt; i++)
       prompt[i] = (guint32) g_rand_int_range (r, 97, 123);
   }
-  for (guint p = 0; p < 3; p++)
+  for (guint p = 0; p < n_runs; p++)
     {
       JgGenerateOptions o = { .max_tokens = n_new };
       JgGenerateStats s;
       jg_qwen2_set_replay (model, p != 1);
+      jg_qwen2_set_tuning (model, &tunes[p]);
+      /* Builds the pipelines and records the step outside the timing. */
+      {
+        JgGenerateOptions warm = { .max_tokens = 2 };
+        Collect c = { 0 };
+        jg_qwen2_reset (model);
+        if (!jg_qwen2_generate (model, prompt, n_prompt, &warm, collect, &c, NULL, NULL, &error))
+          {
+            fprintf (stderr, "bench-qwen2: %s\n", error->message);
+            return 1;
+          }
+        jg_qwen2_reset (model);
+      }
       jg_qwen2_reset (model);
       if (!jg_qwen2_generate (model, prompt, n_prompt, &o, collect, &runs[p], NULL, &s, &error))
         {
           fprintf (stderr, "bench-qwen2: %s\n", error->message);
           return 1;
         }
-      printf ("%-8s prefill %u tokens %.1f ms (GPU %.1f ms); decode %u tokens: %.3f ms/token wall, "
+      printf ("%s\n  prefill %u tokens %.1f ms (GPU %.1f ms); decode %u tokens: %.3f ms/token wall, "
               "%.3f ms/token GPU, %.1f tokens/s\n", names[p], s.n_prompt, s.prefill_s * 1e3, s.prefill_gpu_s * 1e3,
               s.n_generated, s.decode_s * 1e3 / (s.n_generated - 1), s.decode_gpu_s * 1e3 / (s.n_generated - 1),
               (s.n_generated - 1) / s.decode_s);
@@ -87,8 +149,10 @@ main (int argc, char **argv)
     guint same = 0;
     while (same < runs[0].n && same < runs[1].n && runs[0].tokens[same] == runs[1].tokens[same])
       same++;
-    printf ("replay and per-call agree on the first %u of %u tokens; the two replays %s\n", same, runs[0].n,
-            memcmp (runs[0].tokens, runs[2].tokens, sizeof runs[0].tokens) == 0 ? "agree" : "DIFFER");
+    printf ("replay and per-call agree on the first %u of %u tokens\n", same, runs[0].n);
+    for (guint p = 2; p < n_runs; p++)
+      if (memcmp (runs[0].tokens, runs[p].tokens, sizeof runs[0].tokens) != 0)
+        printf ("run %u (%s) chose other tokens than the first replay\n", p, names[p]);
   }
   return 0;
 }

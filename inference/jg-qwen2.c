@@ -46,11 +46,15 @@ struct _JgQwen2 {
   JgTensor *ids, *pos, *token, *uniform;
   JgTensor *attn_parts;               /* split-attention scratch for <= 8 queries */
   JgTensor *step;                     /* u32 [4]: the decoded token's positions and cache row */
+  JgTensor *attn_counts;              /* u32 [n_heads], zeros: decode attention's merge counts */
+  JgTensor *argmax_scratch;           /* u32, zeros: the greedy pick's slices and count */
 
   /* Decoding one token replays a recorded step (unless JAEGER_DECODE=percall). */
   gboolean replay;
   JgVkGraph *graph;
   PickKey graph_key;
+  JgQwen2Tuning tune;
+  gboolean graph_stale;
 
   /* Views rebuilt for each step without allocating. */
   JgTensor v_x, v_xn, v_q, v_attn, v_g, v_u, v_k, v_v, v_ids, v_pos, v_last, v_last_n;
@@ -264,12 +268,21 @@ jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights *w, guint ma
       || (self->token = activation (self, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->uniform = activation (self, JG_DTYPE_F32, 1, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->step = activation (self, JG_DTYPE_U32, 4, 1, JG_TENSOR_HOST, error)) == NULL
+      || (self->attn_counts = activation (self, JG_DTYPE_U32, cfg->n_heads, 1, 0, error)) == NULL
+      || (self->argmax_scratch = activation (self, JG_DTYPE_U32, JG_ARGMAX_WIDE_SCRATCH, 1, 0, error)) == NULL
       || (self->graph = jg_vk_graph_new (ctx, error)) == NULL)
     return NULL;
   if ((jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT)
       && ((self->xn16 = activation (self, JG_DTYPE_F16, max_ctx, H, 0, error)) == NULL
           || (self->g16 = activation (self, JG_DTYPE_F16, max_ctx, I, 0, error)) == NULL))
     return NULL;
+  {
+    g_autofree guint32 *zeros = g_new0 (guint32, MAX (cfg->n_heads, JG_ARGMAX_WIDE_SCRATCH));
+    if (!jg_tensor_upload_u32 (self->attn_counts, zeros, error)
+        || !jg_tensor_upload_u32 (self->argmax_scratch, zeros, error))
+      return NULL;
+  }
+  jg_qwen2_set_tuning (self, NULL);
   {
     const char *path = g_getenv ("JAEGER_DECODE");
     if (path == NULL || *path == '\0' || strcmp (path, "replay") == 0)
@@ -319,6 +332,8 @@ jg_qwen2_free (JgQwen2 *self)
   jg_tensor_free (self->token);
   jg_tensor_free (self->uniform);
   jg_tensor_free (self->step);
+  jg_tensor_free (self->attn_counts);
+  jg_tensor_free (self->argmax_scratch);
   jg_vk_graph_free (self->graph);
   g_free (self);
 }
@@ -327,6 +342,21 @@ void
 jg_qwen2_set_replay (JgQwen2 *self, gboolean replay)
 {
   self->replay = replay;
+}
+
+void
+jg_qwen2_set_tuning (JgQwen2 *self, const JgQwen2Tuning *tuning)
+{
+  /* The fastest whole decode step of bench-qwen2's sweep on an H100
+   * (docs/PERFORMANCE.md): one row (pair) per workgroup throughout. */
+  static const JgQwen2Tuning defaults = {
+    .qkv = { 1, 128 }, .gate_up = { 1, 256 }, .head = { 2, 256 },
+    .o = { JG_LINEAR_MATVEC, 1, 256 }, .down = { JG_LINEAR_MATVEC, 1, 256 },
+  };
+
+  self->tune = tuning ? *tuning : defaults;
+  self->tune.o.path = self->tune.down.path = JG_LINEAR_MATVEC;
+  self->graph_stale = TRUE;   /* recorded again at the next token */
 }
 
 void
@@ -438,7 +468,7 @@ record_pick (JgQwen2 *self, const JgGenerateOptions *pick, GError **error)
   if (pick == NULL)
     return TRUE;
   if (pick->temperature <= 0.0f)
-    return jg_op_argmax (self->ctx, self->token, self->logits, error);
+    return jg_op_argmax_wide (self->ctx, self->token, self->logits, self->argmax_scratch, error);
   return jg_op_sample (self->ctx, self->token, self->logits, self->uniform,
                        pick->top_k ? pick->top_k : 40, pick->top_p > 0 ? pick->top_p : 1.0f,
                        pick->temperature, error);
@@ -477,14 +507,16 @@ record_decode (JgQwen2 *self, GError **error)
     {
       Layer *L = &self->layers[l];
       if (!jg_op_norm_qkv_rope (ctx, &q, L->k_cache, L->v_cache, &x, L->ln1, L->qkv_w, L->qkv_b, self->step,
-                                self->inv_freq, &qs, NULL, error)
-          || !jg_op_attention_decode (ctx, &attn, &q, L->k_cache, L->v_cache, self->step, &as, error)
-          || !jg_op_linear (ctx, &x, &attn, L->o_w, NULL, TRUE, error)
-          || !jg_op_norm_swiglu (ctx, &g, &x, L->ln2, eps, L->gate_up, NULL, error)
-          || !jg_op_linear (ctx, &x, &g, L->down, NULL, TRUE, error))
+                                self->inv_freq, &qs, &self->tune.qkv, error)
+          || !jg_op_attention_decode (ctx, &attn, &q, L->k_cache, L->v_cache, self->step, self->attn_counts, &as,
+                                      error)
+          || !jg_op_linear_ex (ctx, &x, &attn, L->o_w, NULL, TRUE, &self->tune.o, error)
+          || !jg_op_norm_swiglu (ctx, &g, &x, L->ln2, eps, L->gate_up, &self->tune.gate_up, error)
+          || !jg_op_linear_ex (ctx, &x, &g, L->down, NULL, TRUE, &self->tune.down, error))
         return FALSE;
     }
-  return jg_op_norm_linear (ctx, self->logits, &x, self->norm, eps, self->lm_head, NULL, FALSE, NULL, error);
+  return jg_op_norm_linear (ctx, self->logits, &x, self->norm, eps, self->lm_head, NULL, FALSE, &self->tune.head,
+                            error);
 }
 
 static PickKey
@@ -519,7 +551,8 @@ run_decode (JgQwen2 *self, const guint32 *id, const guint32 *positions, const Jg
   step[1] = pos[1];
   step[2] = pos[2];
   step[3] = self->n_past;
-  if (!jg_vk_graph_is_ready (self->graph) || memcmp (&key, &self->graph_key, sizeof key) != 0)
+  if (!jg_vk_graph_is_ready (self->graph) || self->graph_stale
+      || memcmp (&key, &self->graph_key, sizeof key) != 0)
     {
       gboolean ok;
       jg_vk_graph_begin (self->ctx, self->graph);
@@ -530,6 +563,7 @@ run_decode (JgQwen2 *self, const guint32 *id, const guint32 *positions, const Jg
       if (!jg_vk_graph_end (self->ctx, ok ? error : NULL) || !ok)
         return FALSE;
       self->graph_key = key;
+      self->graph_stale = FALSE;
     }
   if (key.sample)
     *(float *) jg_tensor_get_mapped (self->uniform) = (float) g_rand_double (rand);

@@ -9,6 +9,7 @@
 #include "inference/jg-model-config.h"
 #include "inference/jg-weights.h"
 #include "inference/jg-vk-context.h"
+#include "inference/jg-vk-ops.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +29,15 @@ void     jg_qwen2_free (JgQwen2 *self);
  * replay is off, or JAEGER_DECODE=percall was set when the model was made:
  * then every token records the same ops as a prompt does. */
 void     jg_qwen2_set_replay (JgQwen2 *self, gboolean replay);
+
+/* Workgroup shapes of the replayed step's kernels, for benchmarks (NULL:
+ * the measured defaults; a zero field: the op's own default). The step is
+ * recorded again at the next token. */
+typedef struct {
+  JgDecodeTuning qkv, gate_up, head;    /* norm-folded products */
+  JgLinearOptions o, down;              /* matrix-vector products */
+} JgQwen2Tuning;
+void     jg_qwen2_set_tuning (JgQwen2 *self, const JgQwen2Tuning *tuning);
 
 /* Forgets the KV cache (a new conversation). */
 void     jg_qwen2_reset (JgQwen2 *self);

@@ -647,6 +647,9 @@ jg_op_copy (JgVkContext *ctx, JgTensor *dst, JgTensor *src, GError **error)
 
 /* ---- Decode: one token, recorded once and replayed ---- */
 
+#define DECODE_BLOCK 32
+#define DECODE_MAX_SPLIT 128
+
 typedef struct {
   guint32 m, k;
   float eps;
@@ -802,7 +805,7 @@ jg_op_norm_qkv_rope (JgVkContext *ctx, JgTensor *q, JgTensor *k_cache, JgTensor 
 
 gboolean
 jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_cache, JgTensor *v_cache,
-                        JgTensor *step, const JgAttentionShape *s, GError **error)
+                        JgTensor *step, JgTensor *counts, const JgAttentionShape *s, GError **error)
 {
   const char *op = "attention_decode";
   struct {
@@ -810,13 +813,14 @@ jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_
     float scale;
     guint32 n_split, min_chunk;
   } pc;
-  guint32 spec[1] = { 64 };
+  /* 128 threads, keys 32 at a time (4 threads per key for the scores). */
+  guint32 spec[2] = { 128, DECODE_BLOCK };
   char name[32];
-  JgTensor *bind[5] = { q, k_cache, v_cache, s->split_scratch, step };
+  JgTensor *bind[7] = { q, k_cache, v_cache, s->split_scratch, step, counts, o };
   JgVkDispatch d = {
     .shader = variant (ctx, "attention_decode", NULL, TRUE, name, sizeof name),
-    .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 5, .write_mask = 1u << 3,
-    .push = &pc, .push_size = sizeof pc,
+    .spec = spec, .n_spec = 2, .bind = bind, .n_bind = 7,
+    .write_mask = (1u << 3) | (1u << 5) | (1u << 6), .push = &pc, .push_size = sizeof pc,
   };
   gint64 rows, per_split;
 
@@ -830,6 +834,8 @@ jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_
     return fail (error, op, "%u heads cannot share %u KV heads", s->n_heads, s->n_kv_heads);
   if (s->head_dim % 4 != 0 || s->head_dim > 256)
     return fail (error, op, "head_dim %u must be a multiple of 4 up to 256", s->head_dim);
+  if (counts->dtype != JG_DTYPE_U32 || jg_tensor_get_n_elements (counts) != s->n_heads)
+    return fail (error, op, "counts must be u32 [%u] (zeros)", s->n_heads);
   pc.kv_stride = s->n_kv_heads * s->head_dim;
   if (jg_tensor_get_n_elements (q) != (gint64) s->n_heads * s->head_dim
       || jg_tensor_get_n_elements (o) != (gint64) s->n_heads * s->head_dim)
@@ -839,29 +845,54 @@ jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_
     return fail (error, op, "the caches must be [rows][%u] alike", pc.kv_stride);
   rows = jg_tensor_get_n_elements (k_cache) / pc.kv_stride;
   per_split = (gint64) s->n_heads * (s->head_dim + 2);
+  if (jg_tensor_get_n_elements (s->split_scratch) < per_split)
+    return fail (error, op, "split_scratch must hold at least %" G_GINT64_FORMAT " values", per_split);
   pc.n_heads = s->n_heads;
   pc.n_kv_heads = s->n_kv_heads;
   pc.head_dim = s->head_dim;
   pc.scale = s->scale;
-  pc.min_chunk = SPLIT_CHUNK;
-  /* As many splits as SPLIT_CHUNK keys fill at the caches' capacity; the
-   * shader widens the chunks when the scratch holds fewer. */
-  pc.n_split = (guint32) CLAMP ((rows + SPLIT_CHUNK - 1) / SPLIT_CHUNK, 1,
-                                MIN (64, jg_tensor_get_n_elements (s->split_scratch) / per_split));
-  if (jg_tensor_get_n_elements (s->split_scratch) < per_split)
-    return fail (error, op, "split_scratch must hold at least %" G_GINT64_FORMAT " values", per_split);
+  pc.min_chunk = DECODE_BLOCK;
+  /* One block of keys per workgroup at the caches' capacity, up to
+   * DECODE_MAX_SPLIT (<= the 128 threads that merge the parts) workgroups
+   * per head: short dependent chains, many workgroups. Past that, or when
+   * the scratch holds fewer parts, the shader widens the chunks; chunks
+   * past the current keys are empty. */
+  pc.n_split = (guint32) CLAMP ((rows + DECODE_BLOCK - 1) / DECODE_BLOCK, 1,
+                                MIN (DECODE_MAX_SPLIT, jg_tensor_get_n_elements (s->split_scratch) / per_split));
   d.groups[0] = s->n_heads;
   d.groups[1] = pc.n_split;
   d.groups[2] = 1;
-  {
-    struct { guint32 n_heads, head_dim, n_split, o_stride; } cc = {
-      s->n_heads, s->head_dim, pc.n_split, s->n_heads * s->head_dim,
-    };
-    JgTensor *cbind[2] = { s->split_scratch, o };
-    JgVkDispatch combine = {
-      .shader = "attention_combine", .bind = cbind, .n_bind = 2, .write_mask = 1u << 1,
-      .push = &cc, .push_size = sizeof cc, .groups = { 1, s->n_heads, 1 },
-    };
-    return jg_vk_dispatch (ctx, &d, error) && jg_vk_dispatch (ctx, &combine, error);
-  }
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
+gboolean
+jg_op_argmax_wide (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *scratch, GError **error)
+{
+  const char *op = "argmax_wide";
+  struct { guint32 n, n_groups, slice; } pc;
+  guint32 spec[1] = { 256 };
+  char name[32];
+  JgTensor *bind[3] = { x, out, scratch };
+  JgVkDispatch d = {
+    .shader = variant (ctx, "argmax_wide", NULL, TRUE, name, sizeof name),
+    .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 3, .write_mask = (1u << 1) | (1u << 2),
+    .push = &pc, .push_size = sizeof pc,
+  };
+  gint64 n = jg_tensor_get_n_elements (x);
+
+  if (!check_f32 (op, "x", x, error))
+    return FALSE;
+  if (n == 0 || n > G_MAXUINT32 / 2)
+    return fail (error, op, "x must hold 1 .. 2^31 values");
+  if (out->dtype != JG_DTYPE_U32 || jg_tensor_get_n_elements (out) < 1)
+    return fail (error, op, "out must be u32");
+  if (scratch->dtype != JG_DTYPE_U32 || jg_tensor_get_n_elements (scratch) < JG_ARGMAX_WIDE_SCRATCH)
+    return fail (error, op, "scratch must be u32 [%d] (zeros)", JG_ARGMAX_WIDE_SCRATCH);
+  pc.n = (guint32) n;
+  /* Slices of at least 4 values a thread, at most 256 of them. */
+  pc.slice = (guint32) MAX ((n + 255) / 256, 4 * spec[0]);
+  pc.n_groups = (guint32) ((n + pc.slice - 1) / pc.slice);
+  d.groups[0] = pc.n_groups;
+  d.groups[1] = d.groups[2] = 1;
+  return jg_vk_dispatch (ctx, &d, error);
 }

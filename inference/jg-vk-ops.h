@@ -140,11 +140,18 @@ gboolean jg_op_norm_qkv_rope (JgVkContext *ctx, JgTensor *q, JgTensor *k_cache, 
 
 /* o [n_heads head_dim] = attention of the one query q over rows 0..step[3]
  * of k_cache, v_cache (causal: the query is the last of them). The keys
- * are split over workgroups sized for the caches' capacity; shape gives
- * heads, head_dim, scale and split_scratch (required; n_q, n_kv, q_pos0
- * and causal are ignored). */
+ * are split over workgroups sized for the caches' capacity, whose parts
+ * the last one of each head merges; counts is u32 [n_heads], zeros before
+ * and after. shape gives heads, head_dim, scale and split_scratch
+ * (required; n_q, n_kv, q_pos0 and causal are ignored). One dispatch. */
 gboolean jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_cache,
-                                 JgTensor *v_cache, JgTensor *step, const JgAttentionShape *shape,
-                                 GError **error);
+                                 JgTensor *v_cache, JgTensor *step, JgTensor *counts,
+                                 const JgAttentionShape *shape, GError **error);
+
+/* out[0] (u32) = the index of the largest value of x (one row; the first
+ * among equals) by up to 256 workgroups in one dispatch; scratch is u32
+ * [JG_ARGMAX_WIDE_SCRATCH], zeros before and after. */
+#define JG_ARGMAX_WIDE_SCRATCH (2 * 256 + 1)
+gboolean jg_op_argmax_wide (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *scratch, GError **error);
 
 G_END_DECLS

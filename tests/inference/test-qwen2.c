@@ -635,14 +635,19 @@ test_replay_matches_percall (void)
   g_autoptr(GError) error = NULL;
   enum { P = 5, GEN = 12 };
   guint32 seq[P + GEN];
-  g_autofree Trace *rep = g_new0 (Trace, 1), *per = g_new0 (Trace, 1);
+  g_autofree Trace *rep = g_new0 (Trace, 1), *per = g_new0 (Trace, 1), *tuned = g_new0 (Trace, 1);
+  /* Other workgroup shapes, partial workgroups included. */
+  const JgQwen2Tuning shapes = {
+    .qkv = { 3, 64 }, .gate_up = { 2, 256 }, .head = { 4, 32 },
+    .o = { JG_LINEAR_MATVEC, 2, 64 }, .down = { JG_LINEAR_MATVEC, 3, 128 },
+  };
   g_autofree float *ref = g_new (float, (P + GEN) * VOCAB);
   JgGenerateOptions o = { .max_tokens = GEN };
 
   fixture_init (&f, NULL);
   m = load_model (&f, 40);
   random_ids (seq, P);
-  rep->m = per->m = m;
+  rep->m = per->m = tuned->m = m;
   jg_qwen2_set_replay (m, TRUE);
   g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, rep, NULL, NULL, &error));
   g_assert_no_error (error);
@@ -650,8 +655,16 @@ test_replay_matches_percall (void)
   jg_qwen2_reset (m);
   g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, per, NULL, NULL, &error));
   g_assert_no_error (error);
+  jg_qwen2_set_replay (m, TRUE);
+  jg_qwen2_set_tuning (m, &shapes);
+  jg_qwen2_reset (m);
+  g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, tuned, NULL, NULL, &error));
+  g_assert_no_error (error);
+  jg_qwen2_set_tuning (m, NULL);
   g_assert_cmpuint (rep->n, ==, GEN);
   g_assert_cmpuint (per->n, ==, GEN);
+  g_assert_cmpuint (tuned->n, ==, GEN);
+  g_assert_cmpmem (rep->tokens, GEN * 4, tuned->tokens, GEN * 4);
   g_assert_cmpmem (rep->tokens, GEN * 4, per->tokens, GEN * 4);
   memcpy (seq + P, rep->tokens, GEN * 4);
   ref_forward (&f, seq, P + GEN - 1, NULL, ref);
@@ -661,6 +674,7 @@ test_replay_matches_percall (void)
       g_autofree char *what = g_strdup_printf ("replayed step %u", i);
       g_test_message ("step %u: replay vs per-call %.3g", i, between);
       g_assert_cmpfloat (between, <, 1e-5);
+      g_assert_cmpfloat (jg_ref_rel_error (tuned->logits[i], per->logits[i], VOCAB), <, 1e-5);
       assert_logits (what, rep->logits[i], ref + (P + i - 1) * VOCAB);
     }
 

@@ -78,6 +78,19 @@ assert_close (const char *what, const float *got, const float *want, gsize n, do
     g_error ("%s: normalised error %.3g exceeds %.1g", what, err, tol);
 }
 
+/* Zeros, as the decode attention's merge counts start (and end). */
+static JgTensor *
+zero_counts (guint n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree guint32 *z = g_new0 (guint32, n);
+  JgTensor *t = jg_tensor_new_2d (ctx, JG_DTYPE_U32, n, 1, JG_TENSOR_DEVICE, &error);
+  g_assert_no_error (error);
+  g_assert_true (jg_tensor_upload_u32 (t, z, &error));
+  g_assert_no_error (error);
+  return t;
+}
+
 static JgTensor *
 step_tensor (const guint32 step[4])
 {
@@ -253,6 +266,57 @@ test_norm_qkv_rope (void)
 
 /* ---- attention over a buffer-given number of keys, replayed ---- */
 
+/* One recording replayed for each number of keys. */
+static void
+check_attention_shape (guint heads, guint kvh, guint d, guint rows, const guint *n_kvs, guint n_n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree float *k = rand_vec (rows * kvh * d, -1, 1);
+  g_autofree float *v = rand_vec (rows * kvh * d, -1, 1);
+  g_autofree float *q = rand_vec (heads * d, -3, 3);
+  g_autofree float *want = g_new (float, heads * d);
+  const guint32 step0[4] = { 0 };
+  g_autoptr(JgTensor) tk = tensor_from (JG_DTYPE_F32, rows, kvh * d, k);
+  g_autoptr(JgTensor) tv = tensor_from (JG_DTYPE_F32, rows, kvh * d, v);
+  g_autoptr(JgTensor) tq = tensor_from (JG_DTYPE_F32, 1, heads * d, q);
+  g_autoptr(JgTensor) to = poisoned (1, heads * d);
+  g_autoptr(JgTensor) scratch = poisoned (1, 128 * heads * (d + 2));
+  g_autoptr(JgTensor) tstep = step_tensor (step0);
+  g_autoptr(JgTensor) counts = zero_counts (heads);
+  g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
+  guint32 *step = jg_tensor_get_mapped (tstep);
+  JgAttentionShape s = {
+    .n_heads = heads, .n_kv_heads = kvh, .head_dim = d, .scale = 1.0f / sqrtf (d), .split_scratch = scratch,
+  };
+
+  jg_vk_graph_begin (ctx, graph);
+  g_assert_true (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, counts, &s, &error));
+  g_assert_true (jg_vk_graph_end (ctx, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < n_n; i++)
+    {
+      g_autofree float *got = NULL;
+      g_autofree char *what = g_strdup_printf ("attention_decode heads %u/%u d=%u, %u keys of %u", heads, kvh,
+                                               d, n_kvs[i], rows);
+      step[3] = n_kvs[i] - 1;
+      g_assert_true (jg_vk_graph_run (ctx, graph, &error));
+      g_assert_no_error (error);
+      jg_ref_attention (want, q, k, v, 1, n_kvs[i], n_kvs[i] - 1, heads, kvh, d, TRUE, s.scale);
+      got = download (to);
+      assert_close (what, got, want, heads * d, TOL);
+    }
+}
+
+static void
+test_attention_decode_shapes (void)
+{
+  const guint a[] = { 1, 31, 33, 200 }, b[] = { 2, 64, 100 }, c[] = { 1, 4200 };
+
+  check_attention_shape (7, 1, 128, 200, a, G_N_ELEMENTS (a));    /* the 7B's grouping */
+  check_attention_shape (4, 2, 80, 100, b, G_N_ELEMENTS (b));     /* head_dim / 4 does not divide 128 */
+  check_attention_shape (2, 1, 16, 4200, c, G_N_ELEMENTS (c));    /* more rows than 128 splits hold */
+}
+
 static void
 test_attention_decode_replay (void)
 {
@@ -271,6 +335,7 @@ test_attention_decode_replay (void)
   g_autoptr(JgTensor) scratch = poisoned (1, 64 * HEADS * (D + 2));
   g_autoptr(JgTensor) small = poisoned (1, 2 * HEADS * (D + 2));
   g_autoptr(JgTensor) tstep = step_tensor (step0);
+  g_autoptr(JgTensor) counts = zero_counts (HEADS);
   g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
   guint32 *step = jg_tensor_get_mapped (tstep);
   JgAttentionShape s = {
@@ -279,7 +344,7 @@ test_attention_decode_replay (void)
 
   g_assert_no_error (error);
   jg_vk_graph_begin (ctx, graph);
-  g_assert_true (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, &s, &error));
+  g_assert_true (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, counts, &s, &error));
   g_assert_true (jg_vk_graph_end (ctx, &error));
   g_assert_no_error (error);
   g_assert_true (jg_vk_graph_is_ready (graph));
@@ -295,10 +360,18 @@ test_attention_decode_replay (void)
       assert_close (what, got, want, HEADS * D, TOL);
     }
 
+  /* The merge counts are back to zero after every run. */
+  {
+    guint32 c[HEADS];
+    g_assert_true (jg_tensor_download_u32 (counts, c, &error));
+    for (guint i = 0; i < HEADS; i++)
+      g_assert_cmpuint (c[i], ==, 0);
+  }
+
   /* Room for 2 splits only: the chunks widen to cover every key. */
   s.split_scratch = small;
   step[3] = ROWS - 1;
-  g_assert_true (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, &s, &error));
+  g_assert_true (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, counts, &s, &error));
   g_assert_no_error (error);
   {
     g_autofree float *got = download (to);
@@ -309,7 +382,7 @@ test_attention_decode_replay (void)
   /* Re-recording replaces the graph; one-shot ops still run between. */
   s.split_scratch = scratch;
   jg_vk_graph_begin (ctx, graph);
-  g_assert_true (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, &s, &error));
+  g_assert_true (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, counts, &s, &error));
   g_assert_true (jg_op_add (ctx, to, to, to, &error));
   g_assert_true (jg_vk_graph_end (ctx, &error));
   step[3] = 41;
@@ -325,7 +398,7 @@ test_attention_decode_replay (void)
 
   /* Errors name the problem. */
   s.split_scratch = NULL;
-  g_assert_false (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, &s, &error));
+  g_assert_false (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, counts, &s, &error));
   g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
   g_assert_nonnull (strstr (error->message, "split_scratch"));
 }
@@ -360,6 +433,7 @@ test_layer_replay (void)
   g_autoptr(JgTensor) t_g = poisoned (1, I), t_scratch = poisoned (1, 64 * HEADS * (D + 2));
   const guint32 step0[4] = { 0 };
   g_autoptr(JgTensor) t_step = step_tensor (step0);
+  g_autoptr(JgTensor) t_counts = zero_counts (HEADS);
   guint32 *step = jg_tensor_get_mapped (t_step);
   g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
   JgAttentionShape as = { .n_heads = HEADS, .n_kv_heads = KVH, .head_dim = D, .scale = 1.0f / sqrtf (D),
@@ -370,7 +444,7 @@ test_layer_replay (void)
   jg_vk_graph_begin (ctx, graph);
   g_assert_true (jg_op_norm_qkv_rope (ctx, t_q, t_kc, t_vc, t_x, t_ln1, t_wqkv, t_bqkv, t_step, t_inv, &qs,
                                       NULL, &error)
-                 && jg_op_attention_decode (ctx, t_attn, t_q, t_kc, t_vc, t_step, &as, &error)
+                 && jg_op_attention_decode (ctx, t_attn, t_q, t_kc, t_vc, t_step, t_counts, &as, &error)
                  && jg_op_linear (ctx, t_x, t_attn, t_wo, NULL, TRUE, &error)
                  && jg_op_norm_swiglu (ctx, t_g, t_x, t_ln2, EPS, t_wgu, NULL, &error)
                  && jg_op_linear (ctx, t_x, t_g, t_wd, NULL, TRUE, &error));
@@ -412,6 +486,57 @@ test_layer_replay (void)
     }
 }
 
+/* ---- argmax by many workgroups ---- */
+
+static void
+test_argmax_wide (void)
+{
+  g_autoptr(GError) error = NULL;
+  const gint64 sizes[] = { 1, 7, 1000, 5000, 152064 };
+  g_autoptr(JgTensor) scratch = NULL;
+  g_autoptr(JgTensor) out = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, &error);
+  g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
+  guint32 *o = jg_tensor_get_mapped (out);
+  guint32 s[JG_ARGMAX_WIDE_SCRATCH];
+
+  {
+    g_autofree guint32 *z = g_new0 (guint32, JG_ARGMAX_WIDE_SCRATCH);
+    scratch = jg_tensor_new_2d (ctx, JG_DTYPE_U32, JG_ARGMAX_WIDE_SCRATCH, 1, JG_TENSOR_DEVICE, &error);
+    g_assert_true (jg_tensor_upload_u32 (scratch, z, &error));
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      gint64 n = sizes[i];
+      g_autofree float *x = rand_vec (n, -5, 5);
+      g_autoptr(JgTensor) tx = NULL;
+      guint32 want;
+
+      /* The largest value twice, far apart: the first must win. */
+      if (n > 2)
+        {
+          gint64 a = g_test_rand_int_range (0, (gint32) n / 2), b = g_test_rand_int_range ((gint32) n / 2, (gint32) n);
+          x[a] = x[b] = 6.0f;
+        }
+      want = jg_ref_argmax (x, n);
+      tx = tensor_from (JG_DTYPE_F32, 1, n, x);
+      /* Recorded once, run twice: the count is back to zero each time. */
+      jg_vk_graph_begin (ctx, graph);
+      g_assert_true (jg_op_argmax_wide (ctx, out, tx, scratch, &error));
+      g_assert_true (jg_vk_graph_end (ctx, &error));
+      g_assert_no_error (error);
+      for (int r = 0; r < 2; r++)
+        {
+          *o = 0xdeadbeefu;
+          g_assert_true (jg_vk_graph_run (ctx, graph, &error));
+          g_assert_no_error (error);
+          g_test_message ("argmax_wide of %" G_GINT64_FORMAT ": %u (reference %u)", n, *o, want);
+          g_assert_cmpuint (*o, ==, want);
+        }
+    }
+  g_assert_true (jg_tensor_download_u32 (scratch, s, &error));
+  g_assert_cmpuint (s[JG_ARGMAX_WIDE_SCRATCH - 1], ==, 0);
+}
+
 static void
 test_errors (void)
 {
@@ -451,7 +576,9 @@ main (int argc, char **argv)
   g_test_add_func ("/decode/norm-swiglu", test_norm_swiglu);
   g_test_add_func ("/decode/norm-qkv-rope", test_norm_qkv_rope);
   g_test_add_func ("/decode/attention-replay", test_attention_decode_replay);
+  g_test_add_func ("/decode/attention-shapes", test_attention_decode_shapes);
   g_test_add_func ("/decode/layer-replay", test_layer_replay);
+  g_test_add_func ("/decode/argmax-wide", test_argmax_wide);
   g_test_add_func ("/decode/errors", test_errors);
   rc = g_test_run ();
   jg_vk_context_free (ctx);
