@@ -91,7 +91,6 @@ static const JgCoopmatTile coopmat_tiles[] = {
   { "128x128_2x4", 128, 128, 256, 2 },
   { "128x256_2x4_s1", 128, 256, 256, 1 },
   { "128x128_2x4_k64_s1", 128, 128, 256, 1 },
-  { "128x128_2x2_k64_s1", 128, 128, 128, 1 },
   { "64x128_1x4_k64_s1", 64, 128, 128, 1 },
 };
 
@@ -106,12 +105,15 @@ guint
 jg_linear_coopmat_pick (JgVkContext *ctx, gint64 n, gint64 m)
 {
   /* Measured at n = 700 on an H100 (docs/PERFORMANCE.md): 64 x 128 tiles
-   * for narrow outputs (k/v, m = 512) and short prompts; 128 x 256 ones
+   * with 64-deep k steps for narrow outputs (k/v, m = 512); 128 x 256 ones
    * (one shared stage) for m = 3584, even though they make only 84
-   * workgroups; 128 x 128 with 64-deep k steps for the wide FFN (m = 18944). */
+   * workgroups; 128 x 128 with 64-deep k steps for the wide FFN (m = 18944).
+   * Short prompts keep the small tiles, so that they still spread. */
   (void) ctx;
-  if (n <= 64 || m < 1024)
+  if (n <= 64)
     return 1;
+  if (m < 1024)
+    return 5;
   return m >= 8192 ? 4 : 3;
 }
 

@@ -21,7 +21,7 @@ typedef struct {
 
 typedef struct {
   GLuint program;
-  GLint view_proj, point_size, cloud_depth;
+  GLint view_proj, point_size;
 } OverlayProgram;
 
 typedef struct {
@@ -34,33 +34,33 @@ typedef struct {
   GLint size, mode, range, solid, background, near, far, strength, radius;
 } ResolveProgram;
 
-/* How the cloud is drawn. The compute paths rasterise the points in a
- * compute pass and resolve colour, depth and eye-dome lighting in one
+/* How the cloud is drawn. The compute path rasterises the points in a
+ * compute pass and resolves colour, depth and eye-dome lighting in one
  * full-screen pass (splat.comp, resolve.frag). Software GL does the same
- * on the CPU (jg-splat.c), blits the image and leaves the depth in a
- * texture the overlays test against. GL_POINTS is for contexts before
- * OpenGL 4.3 and for comparison (JAEGER_GL_DISABLE=cpu,compute). */
+ * on the CPU (jg-splat.c) and blits the image and its depth into the
+ * framebuffer. GL_POINTS is for contexts before OpenGL 4.3 and for
+ * comparison (JAEGER_GL_DISABLE=cpu,compute). */
 typedef enum {
   PATH_GL_POINTS,
   PATH_CPU,         /* software GL: jg-splat.c */
-  PATH_COMPUTE32,   /* two passes: atomicMin of depth, then the index */
-  PATH_COMPUTE64,   /* one pass: atomicMin of depth << 32 | index (NVIDIA) */
+  PATH_COMPUTE,     /* two passes: atomicMin of depth, then the index */
 } PointPath;
 
-enum { DISABLE_COMPUTE = 1 << 0, DISABLE_INT64 = 1 << 1, DISABLE_CPU = 1 << 2 };
+enum { DISABLE_COMPUTE = 1 << 0, DISABLE_CPU = 1 << 1 };
 
 struct _JgRenderer {
   PointPath path;
   PointsProgram pts;
   EdlProgram edl;
-  OverlayProgram ovl[2][2];   /* [cloud depth test][round markers] */
-  SplatProgram splat[2];   /* 64-bit: [0]; 32-bit: [0] depth pass, [1] index pass */
+  OverlayProgram ovl[2];   /* lines and faces, round markers */
+  SplatProgram splat[2];   /* depth pass, index pass */
   ResolveProgram res;
-  GLuint key_buf, index_buf;   /* per pixel: depth (+ index), then index (32-bit) */
+  GLuint key_buf, index_buf;   /* per pixel: depth bits, the nearest point's index */
   guint key_w, key_h;
   JgSplat *cpu;
   GLuint cpu_fbo, cpu_color, cpu_depth;   /* the CPU image and its depth */
   guint cpu_w, cpu_h;
+  gboolean cpu_stencil;                   /* the target's depth has stencil */
   guint8 *ramp_rgba;   /* per point, the depth or height ramp for the CPU path */
   guint ramp_capacity, ramp_serial;
   JgColorMode ramp_mode;
@@ -96,8 +96,6 @@ load_source (const char *name, GError **error)
 
 #define GLSL_330 "#version 330 core\n"
 #define GLSL_430 "#version 430 core\n"
-#define GLSL_430_KEY64 GLSL_430 "#extension GL_ARB_gpu_shader_int64 : require\n" \
-                       "#extension GL_NV_shader_atomic_int64 : require\n#define KEY64 1\n"
 
 /* One shader from @header (the #version line and defines) followed by the
  * resource files @names, NULL-terminated. */
@@ -192,14 +190,12 @@ parse_disable (guint *disabled, GError **error)
         continue;
       if (strcmp (p, "compute") == 0)
         *disabled |= DISABLE_COMPUTE;
-      else if (strcmp (p, "int64") == 0)
-        *disabled |= DISABLE_INT64;
       else if (strcmp (p, "cpu") == 0)
         *disabled |= DISABLE_CPU;
       else
         {
           g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
-                       "JAEGER_GL_DISABLE: unknown fast path '%s' (known: compute, cpu, int64)", p);
+                       "JAEGER_GL_DISABLE: unknown fast path '%s' (known: compute, cpu)", p);
           return FALSE;
         }
     }
@@ -209,24 +205,16 @@ parse_disable (guint *disabled, GError **error)
 /* The compute path's programs; FALSE (GL_POINTS is used) when the
  * context cannot build them. */
 static gboolean
-build_compute (JgRenderer *r, gboolean key64, GError **error)
+build_compute (JgRenderer *r, GError **error)
 {
-  const char *header = key64 ? GLSL_430_KEY64 : GLSL_430;
-
-  if (key64)
-    r->splat[0].program = link_program (header, FILES ("splat.comp"), NULL, error);
-  else
-    {
-      r->splat[0].program = link_program (GLSL_430 "#define DEPTH_PASS 1\n", FILES ("splat.comp"),
-                                          NULL, error);
-      if (r->splat[0].program)
-        r->splat[1].program = link_program (header, FILES ("splat.comp"), NULL, error);
-      if (r->splat[1].program == 0)
-        return FALSE;
-    }
+  r->splat[0].program = link_program (GLSL_430 "#define DEPTH_PASS 1\n", FILES ("splat.comp"),
+                                      NULL, error);
   if (r->splat[0].program == 0)
     return FALSE;
-  r->res.program = link_program (header, FILES ("fullscreen.vert"),
+  r->splat[1].program = link_program (GLSL_430, FILES ("splat.comp"), NULL, error);
+  if (r->splat[1].program == 0)
+    return FALSE;
+  r->res.program = link_program (GLSL_430, FILES ("fullscreen.vert"),
                                  FILES ("ramp.glsl", "resolve.frag"), error);
   if (r->res.program == 0)
     return FALSE;
@@ -248,7 +236,7 @@ build_compute (JgRenderer *r, gboolean key64, GError **error)
   r->res.far = glGetUniformLocation (r->res.program, "u_far");
   r->res.strength = glGetUniformLocation (r->res.program, "u_strength");
   r->res.radius = glGetUniformLocation (r->res.program, "u_radius");
-  r->path = key64 ? PATH_COMPUTE64 : PATH_COMPUTE32;
+  r->path = PATH_COMPUTE;
   return TRUE;
 }
 
@@ -322,24 +310,12 @@ jg_renderer_new (GError **error)
       r->cpu = jg_splat_new (0);
       r->path = PATH_CPU;
     }
-  /* Compute shaders and shader storage are core in 4.3; 64-bit atomics
-   * are an NVIDIA extension (llvmpipe has int64 but not its atomics). */
+  /* compute shaders and shader storage are core in 4.3 */
   else if (!(disabled & DISABLE_COMPUTE) && version >= 43)
     {
-      gboolean key64 = !(disabled & DISABLE_INT64)
-                       && epoxy_has_gl_extension ("GL_ARB_gpu_shader_int64")
-                       && epoxy_has_gl_extension ("GL_NV_shader_atomic_int64");
       g_autoptr(GError) local = NULL;
 
-      if (!build_compute (r, key64, &local) && key64)
-        {
-          g_warning ("3-D view: 64-bit atomic point rasteriser does not build (%s); "
-                     "trying 32-bit", local->message);
-          g_clear_error (&local);
-          free_compute (r);
-          build_compute (r, FALSE, &local);
-        }
-      if (local != NULL)
+      if (!build_compute (r, &local))
         {
           /* the view stays usable with GL_POINTS */
           g_warning ("3-D view: compute point rasteriser does not build (%s); "
@@ -358,20 +334,16 @@ jg_renderer_new (GError **error)
   r->edl.far = glGetUniformLocation (r->edl.program, "u_far");
   r->edl.strength = glGetUniformLocation (r->edl.program, "u_strength");
   r->edl.radius = glGetUniformLocation (r->edl.program, "u_radius");
-  /* the cloud-depth variants only where the CPU path may use them */
-  for (int test = 0; test < (r->path == PATH_CPU ? 2 : 1); test++)
-    for (int round = 0; round < 2; round++)
-      {
-        OverlayProgram *o = &r->ovl[test][round];
-        g_autofree char *header = g_strconcat (GLSL_330, test ? "#define CLOUD_TEST 1\n" : "",
-                                               round ? "#define ROUND 1\n" : "", NULL);
-        o->program = link_program (header, FILES ("overlay.vert"), FILES ("overlay.frag"), error);
-        if (o->program == 0)
-          return NULL;
-        o->view_proj = glGetUniformLocation (o->program, "u_view_proj");
-        o->point_size = glGetUniformLocation (o->program, "u_point_size");
-        o->cloud_depth = glGetUniformLocation (o->program, "u_cloud_depth");
-      }
+  for (int round = 0; round < 2; round++)
+    {
+      OverlayProgram *o = &r->ovl[round];
+      o->program = link_program (round ? GLSL_330 "#define ROUND 1\n" : GLSL_330,
+                                 FILES ("overlay.vert"), FILES ("overlay.frag"), error);
+      if (o->program == 0)
+        return NULL;
+      o->view_proj = glGetUniformLocation (o->program, "u_view_proj");
+      o->point_size = glGetUniformLocation (o->program, "u_point_size");
+    }
 
   glGenVertexArrays (1, &r->cloud_vao);
   glGenBuffers (1, &r->pos_vbo);
@@ -418,8 +390,8 @@ jg_renderer_free (JgRenderer *r)
   free_edl_target (r);
   glDeleteProgram (r->pts.program);
   glDeleteProgram (r->edl.program);
-  for (int i = 0; i < 4; i++)
-    glDeleteProgram (r->ovl[i / 2][i % 2].program);
+  for (int i = 0; i < 2; i++)
+    glDeleteProgram (r->ovl[i].program);
   glDeleteVertexArrays (1, &r->cloud_vao);
   glDeleteVertexArrays (1, &r->ovl_vao);
   glDeleteVertexArrays (1, &r->empty_vao);
@@ -629,15 +601,11 @@ ensure_key_buffers (JgRenderer *r, guint w, guint h)
   if (r->key_buf == 0)
     glGenBuffers (1, &r->key_buf);
   glBindBuffer (GL_SHADER_STORAGE_BUFFER, r->key_buf);
-  glBufferData (GL_SHADER_STORAGE_BUFFER, pixels * (r->path == PATH_COMPUTE64 ? 8 : 4), NULL,
-                GL_DYNAMIC_COPY);
-  if (r->path == PATH_COMPUTE32)
-    {
-      if (r->index_buf == 0)
-        glGenBuffers (1, &r->index_buf);
-      glBindBuffer (GL_SHADER_STORAGE_BUFFER, r->index_buf);
-      glBufferData (GL_SHADER_STORAGE_BUFFER, pixels * 4, NULL, GL_DYNAMIC_COPY);
-    }
+  glBufferData (GL_SHADER_STORAGE_BUFFER, pixels * 4, NULL, GL_DYNAMIC_COPY);
+  if (r->index_buf == 0)
+    glGenBuffers (1, &r->index_buf);
+  glBindBuffer (GL_SHADER_STORAGE_BUFFER, r->index_buf);
+  glBufferData (GL_SHADER_STORAGE_BUFFER, pixels * 4, NULL, GL_DYNAMIC_COPY);
   glBindBuffer (GL_SHADER_STORAGE_BUFFER, 0);
   r->key_w = w;
   r->key_h = h;
@@ -649,12 +617,11 @@ ensure_key_buffers (JgRenderer *r, guint w, guint h)
 static void
 draw_points_compute (JgRenderer *r, mat4 vp, guint w, guint h, gboolean edl)
 {
-  static const guint32 empty[2] = { G_MAXUINT32, G_MAXUINT32 };
+  static const guint32 empty = G_MAXUINT32;
   const double *range = r->mode == JG_COLOR_HEIGHT ? r->height_range : r->depth_range;
   float size;
   guint n = points_to_draw (r, &size);
   int splat = MAX (1, (int) (size + 0.5f));
-  guint passes = r->path == PATH_COMPUTE32 ? 2 : 1;
 
   r->drawn_size = size;
   r->stats.points_drawn = n;
@@ -663,16 +630,12 @@ draw_points_compute (JgRenderer *r, mat4 vp, guint w, guint h, gboolean edl)
   glBindBufferBase (GL_SHADER_STORAGE_BUFFER, 0, r->pos_vbo);
   glBindBufferBase (GL_SHADER_STORAGE_BUFFER, 1, r->col_vbo);
   glBindBufferBase (GL_SHADER_STORAGE_BUFFER, 2, r->key_buf);
-  if (r->path == PATH_COMPUTE32)
-    glBindBufferBase (GL_SHADER_STORAGE_BUFFER, 3, r->index_buf);
+  glBindBufferBase (GL_SHADER_STORAGE_BUFFER, 3, r->index_buf);
   /* The index buffer needs no clearing: it is read only where a depth won. */
   glBindBuffer (GL_SHADER_STORAGE_BUFFER, r->key_buf);
-  if (r->path == PATH_COMPUTE64)
-    glClearBufferData (GL_SHADER_STORAGE_BUFFER, GL_RG32UI, GL_RG_INTEGER, GL_UNSIGNED_INT, empty);
-  else
-    glClearBufferData (GL_SHADER_STORAGE_BUFFER, GL_R32UI, GL_RED_INTEGER, GL_UNSIGNED_INT, empty);
+  glClearBufferData (GL_SHADER_STORAGE_BUFFER, GL_R32UI, GL_RED_INTEGER, GL_UNSIGNED_INT, &empty);
   glBindBuffer (GL_SHADER_STORAGE_BUFFER, 0);
-  for (guint pass = 0; pass < passes && n > 0; pass++)
+  for (guint pass = 0; pass < 2 && n > 0; pass++)
     {
       const SplatProgram *sp = &r->splat[pass];
       glMemoryBarrier (GL_SHADER_STORAGE_BARRIER_BIT);
@@ -747,10 +710,60 @@ new_texture (GLenum internal, guint w, guint h, GLenum format, GLenum type)
   return t;
 }
 
-/* CPU path: the image comes from jg-splat.c, goes up with one
- * glTexSubImage2D and is blitted (a copy on llvmpipe, where a full-screen
- * pass writing gl_FragDepth costs more than the whole cloud); its depth
- * goes to a texture that the overlays test against. Reallocates only
+/* The CPU image's target: colour, and depth in the format of @target's
+ * depth buffer, so that one glBlitFramebuffer copies both (llvmpipe then
+ * copies memory; a full-screen pass writing gl_FragDepth costs more there
+ * than the whole cloud). FALSE for a depth buffer other than 24-bit
+ * (with or without 8-bit stencil). */
+static gboolean
+ensure_cpu_target (JgRenderer *r, guint w, guint h, GLint target)
+{
+  GLint depth_bits = 0, stencil_bits = 0, type = 0;
+  GLenum attachment = target ? GL_DEPTH_ATTACHMENT : GL_DEPTH;
+  gboolean ok;
+
+  if (r->cpu_fbo && r->cpu_w == w && r->cpu_h == h)
+    return TRUE;
+  free_cpu_target (r);
+  glGetFramebufferAttachmentParameteriv (GL_DRAW_FRAMEBUFFER, attachment,
+                                         GL_FRAMEBUFFER_ATTACHMENT_DEPTH_SIZE, &depth_bits);
+  glGetFramebufferAttachmentParameteriv (GL_DRAW_FRAMEBUFFER, attachment,
+                                         GL_FRAMEBUFFER_ATTACHMENT_STENCIL_SIZE, &stencil_bits);
+  glGetFramebufferAttachmentParameteriv (GL_DRAW_FRAMEBUFFER, attachment,
+                                         GL_FRAMEBUFFER_ATTACHMENT_COMPONENT_TYPE, &type);
+  if (depth_bits != 24 || (stencil_bits != 0 && stencil_bits != 8) || type != GL_UNSIGNED_NORMALIZED)
+    {
+      g_warning ("3-D view: a depth buffer of %d bits (stencil %d) is not one the CPU point "
+                 "path can fill; drawing GL_POINTS", depth_bits, stencil_bits);
+      return FALSE;
+    }
+  r->cpu_stencil = stencil_bits == 8;
+  r->cpu_color = new_texture (GL_RGBA8, w, h, GL_RGBA, GL_UNSIGNED_BYTE);
+  if (r->cpu_stencil)
+    r->cpu_depth = new_texture (GL_DEPTH24_STENCIL8, w, h, GL_DEPTH_STENCIL, GL_UNSIGNED_INT_24_8);
+  else
+    r->cpu_depth = new_texture (GL_DEPTH_COMPONENT24, w, h, GL_DEPTH_COMPONENT, GL_UNSIGNED_INT);
+  glGenFramebuffers (1, &r->cpu_fbo);
+  glBindFramebuffer (GL_FRAMEBUFFER, r->cpu_fbo);
+  glFramebufferTexture2D (GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->cpu_color, 0);
+  glFramebufferTexture2D (GL_FRAMEBUFFER,
+                          r->cpu_stencil ? GL_DEPTH_STENCIL_ATTACHMENT : GL_DEPTH_ATTACHMENT,
+                          GL_TEXTURE_2D, r->cpu_depth, 0);
+  ok = glCheckFramebufferStatus (GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+  glBindFramebuffer (GL_FRAMEBUFFER, target);
+  if (!ok)
+    {
+      g_warning ("3-D view: a %ux%u image target is incomplete; drawing GL_POINTS", w, h);
+      free_cpu_target (r);
+      return FALSE;
+    }
+  r->cpu_w = w;
+  r->cpu_h = h;
+  return TRUE;
+}
+
+/* CPU path: the image and its depth come from jg-splat.c, go up with one
+ * glTexSubImage2D each and are blitted into @target. Reallocates only
  * when the size changes. */
 static gboolean
 draw_points_cpu (JgRenderer *r, JgScene *scene, mat4 vp, guint w, guint h, gboolean edl, GLint target)
@@ -758,26 +771,11 @@ draw_points_cpu (JgRenderer *r, JgScene *scene, mat4 vp, guint w, guint h, gbool
   JgSplatFrame f;
   float size;
 
-  if (r->cpu_fbo == 0 || r->cpu_w != w || r->cpu_h != h)
+  if (!ensure_cpu_target (r, w, h, target))
     {
-      free_cpu_target (r);
-      r->cpu_color = new_texture (GL_RGBA8, w, h, GL_RGBA, GL_UNSIGNED_BYTE);
-      r->cpu_depth = new_texture (GL_R32F, w, h, GL_RED, GL_FLOAT);
-      glGenFramebuffers (1, &r->cpu_fbo);
-      glBindFramebuffer (GL_FRAMEBUFFER, r->cpu_fbo);
-      glFramebufferTexture2D (GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->cpu_color, 0);
-      if (glCheckFramebufferStatus (GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
-        {
-          /* the view stays usable: GL_POINTS from now on */
-          g_warning ("3-D view: a %ux%u image target is incomplete; drawing GL_POINTS", w, h);
-          glBindFramebuffer (GL_FRAMEBUFFER, target);
-          free_cpu_target (r);
-          r->path = PATH_GL_POINTS;
-          return FALSE;
-        }
-      glBindFramebuffer (GL_FRAMEBUFFER, target);
-      r->cpu_w = w;
-      r->cpu_h = h;
+      /* the view stays usable: GL_POINTS from now on */
+      r->path = PATH_GL_POINTS;
+      return FALSE;
     }
   f.n = points_to_draw (r, &size);
   r->drawn_size = size;
@@ -796,31 +794,39 @@ draw_points_cpu (JgRenderer *r, JgScene *scene, mat4 vp, guint w, guint h, gbool
   f.far = JG_CAMERA_FAR;
   jg_splat_draw (r->cpu, &f, w, h);
 
+  /* from client memory, whatever unpack state the toolkit left */
+  glBindBuffer (GL_PIXEL_UNPACK_BUFFER, 0);
   glPixelStorei (GL_UNPACK_ALIGNMENT, 4);
   glPixelStorei (GL_UNPACK_ROW_LENGTH, 0);
+  glPixelStorei (GL_UNPACK_SKIP_ROWS, 0);
+  glPixelStorei (GL_UNPACK_SKIP_PIXELS, 0);
   glBindTexture (GL_TEXTURE_2D, r->cpu_color);
   glTexSubImage2D (GL_TEXTURE_2D, 0, 0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, jg_splat_get_rgba (r->cpu));
   glBindTexture (GL_TEXTURE_2D, r->cpu_depth);
-  glTexSubImage2D (GL_TEXTURE_2D, 0, 0, 0, w, h, GL_RED, GL_FLOAT, jg_splat_get_depth (r->cpu));
+  /* depth << 8 | stencil 0 is GL_UNSIGNED_INT_24_8, and as GL_UNSIGNED_INT
+   * (normalised, cut to 24 bits) the same depth */
+  glTexSubImage2D (GL_TEXTURE_2D, 0, 0, 0, w, h,
+                   r->cpu_stencil ? GL_DEPTH_STENCIL : GL_DEPTH_COMPONENT,
+                   r->cpu_stencil ? GL_UNSIGNED_INT_24_8 : GL_UNSIGNED_INT,
+                   jg_splat_get_depth24 (r->cpu));
   glBindTexture (GL_TEXTURE_2D, 0);
   glBindFramebuffer (GL_READ_FRAMEBUFFER, r->cpu_fbo);
   glBindFramebuffer (GL_DRAW_FRAMEBUFFER, target);
-  glBlitFramebuffer (0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+  /* whole formats (stencil too), so that llvmpipe copies memory */
+  glBlitFramebuffer (0, 0, w, h, 0, 0, w, h,
+                     GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT
+                     | (r->cpu_stencil ? GL_STENCIL_BUFFER_BIT : 0), GL_NEAREST);
   glBindFramebuffer (GL_FRAMEBUFFER, target);
-  /* overlays hide each other through the depth buffer, the cloud through
-   * the texture */
-  glClear (GL_DEPTH_BUFFER_BIT);
   return TRUE;
 }
 
 static void
-use_overlay (JgRenderer *r, gboolean cloud_test, gboolean round, mat4 vp)
+use_overlay (JgRenderer *r, gboolean round, mat4 vp)
 {
-  const OverlayProgram *o = &r->ovl[cloud_test][round];
+  const OverlayProgram *o = &r->ovl[round];
 
   glUseProgram (o->program);
   glUniformMatrix4fv (o->view_proj, 1, GL_FALSE, (const GLfloat *) vp);
-  glUniform1i (o->cloud_depth, 0);
   glUniform1f (o->point_size, r->marker_size);
 }
 
@@ -829,7 +835,7 @@ jg_renderer_draw (JgRenderer *r, JgScene *scene, const JgCamera *cam, guint widt
 {
   GLint target = 0;
   mat4 vp;
-  gboolean edl, cloud_test;
+  gboolean edl;
 
   if (width == 0 || height == 0)
     return;
@@ -846,15 +852,13 @@ jg_renderer_draw (JgRenderer *r, JgScene *scene, const JgCamera *cam, guint widt
   glClearColor (r->background[0], r->background[1], r->background[2], r->background[3]);
 
   edl = r->edl_enabled && r->edl_strength > 0 && r->n_points > 0;
-  cloud_test = FALSE;
   if (r->path == PATH_CPU && r->n_points > 0)
     {
       glViewport (0, 0, width, height);
-      cloud_test = draw_points_cpu (r, scene, vp, width, height, edl, target);
+      if (draw_points_cpu (r, scene, vp, width, height, edl, target))
+        goto overlays;
     }
-  if (cloud_test)
-    goto overlays;
-  if ((r->path == PATH_COMPUTE32 || r->path == PATH_COMPUTE64) && r->n_points > 0)
+  if (r->path == PATH_COMPUTE && r->n_points > 0)
     {
       glViewport (0, 0, width, height);
       draw_points_compute (r, vp, width, height, edl);
@@ -906,23 +910,21 @@ overlays:
   glEnable (GL_BLEND);
   glBlendFunc (GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
   glDepthFunc (GL_LEQUAL);
-  glActiveTexture (GL_TEXTURE0);
-  glBindTexture (GL_TEXTURE_2D, cloud_test ? r->cpu_depth : 0);
   glBindVertexArray (r->ovl_vao);
   if (r->n_lines)
     {
-      use_overlay (r, cloud_test, FALSE, vp);
+      use_overlay (r, FALSE, vp);
       glDrawArrays (GL_LINES, 0, r->n_lines);
     }
   if (r->n_markers)
     {
-      use_overlay (r, cloud_test, TRUE, vp);
+      use_overlay (r, TRUE, vp);
       glDrawArrays (GL_POINTS, r->n_lines + r->n_tris, r->n_markers);
     }
   if (r->n_tris)
     {
       /* near sides only: the scene winds them counter-clockwise */
-      use_overlay (r, cloud_test, FALSE, vp);
+      use_overlay (r, FALSE, vp);
       glDepthMask (GL_FALSE);
       glEnable (GL_CULL_FACE);
       glCullFace (GL_BACK);
@@ -933,7 +935,6 @@ overlays:
     }
   glBindVertexArray (0);
   glUseProgram (0);
-  glBindTexture (GL_TEXTURE_2D, 0);
   glDisable (GL_BLEND);
   glDepthFunc (GL_LESS);
 
@@ -952,8 +953,7 @@ jg_renderer_get_point_path (const JgRenderer *r)
 {
   switch (r->path)
     {
-    case PATH_COMPUTE64: return "compute, 64-bit atomics";
-    case PATH_COMPUTE32: return "compute, 32-bit depth + index";
+    case PATH_COMPUTE: return "compute";
     case PATH_CPU: return "CPU";
     case PATH_GL_POINTS: default: return "GL_POINTS";
     }

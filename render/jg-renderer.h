@@ -6,8 +6,9 @@
  *
  * Static data goes to the GPU once: the cloud when the scene's cloud serial
  * changes (a new sample), the overlays when their serial changes (a toggle,
- * new predictions). A frame uploads only uniforms and allocates nothing;
- * the eye-dome lighting target is reallocated only when the size changes. */
+ * new predictions). A frame uploads only uniforms (on software GL also the
+ * image jg-splat.c drew) and allocates nothing; per-pixel buffers are
+ * reallocated only when the size changes. */
 #pragma once
 
 #include <glib.h>
@@ -64,10 +65,10 @@ typedef struct {
 void jg_renderer_get_stats (const JgRenderer *r, JgRendererStats *stats);
 
 /* How the cloud is drawn: "CPU" (software GL: llvmpipe, softpipe; see
- * jg-splat.h), "compute, 64-bit atomics" (NVIDIA), "compute, 32-bit depth
- * + index" (other OpenGL 4.3) or "GL_POINTS" (before 4.3). A comma list
- * in JAEGER_GL_DISABLE at jg_renderer_new() turns fast paths off: cpu,
- * compute, int64 (JAEGER_GL_DISABLE=cpu,compute draws GL_POINTS). */
+ * jg-splat.h), "compute" (OpenGL 4.3: splat.comp + resolve.frag) or
+ * "GL_POINTS" (before 4.3). A comma list in JAEGER_GL_DISABLE at
+ * jg_renderer_new() turns fast paths off: cpu, compute
+ * (JAEGER_GL_DISABLE=cpu,compute draws GL_POINTS). */
 const char *jg_renderer_get_point_path (const JgRenderer *r);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgRenderer, jg_renderer_free)

@@ -13,10 +13,12 @@
 #define LUT_SCALE 1024.0f
 #define LUT_SIZE (4 * 1024 + 1)
 
-/* Threads split the image into bands of rows: each projects every point
- * and writes only its own rows (no atomics, no races), then all meet
- * once, since eye-dome lighting reads the neighbouring rows, and each
- * resolves its band. Projection is cheap next to the per-pixel work. */
+/* A frame in three phases, the threads meeting between them: projection
+ * (the points split between the threads), the z-buffer (the image split
+ * into bands of rows; each thread writes only its own rows, so no atomics
+ * and no races), and the resolve (the same bands; eye-dome lighting reads
+ * the neighbouring bands' rows, hence the second meeting). */
+
 /* A projected point's footprint starts at (px, py), py = CULLED for
  * points off screen or clipped; pd is its window depth. */
 #define CULLED (G_MAXINT32 / 2)
@@ -44,6 +46,7 @@ struct _JgSplat {
   float *pd;
   guint proj_capacity;
   guint8 *rgba;
+  guint32 *depth24;    /* 24-bit depth << 8, GL_UNSIGNED_INT_24_8's layout */
   float *sum;          /* a row of eye-dome sums per thread */
   guint sum_width;
   guint32 lut[LUT_SIZE]; /* exp (-strength * i / LUT_SCALE), 16.16 */
@@ -260,7 +263,15 @@ resolve_band (JgSplat *s, guint band, guint y0, guint y1)
       const float *row = s->depth + (gsize) y * w;
       const guint32 *color = s->color + (gsize) y * w;
       guint32 *out = (guint32 *) s->rgba + (gsize) y * w;
+      guint32 *z = s->depth24 + (gsize) y * w;
 
+      /* window depth as a depth buffer holds it (empty: 1, all ones) */
+      for (int x = 0; x < w; x++)
+        {
+          /* 1 * 16777215 + 0.5 rounds to 2^24 in float: clamp */
+          guint32 d24 = (guint32) (row[x] * 16777215.0f + 0.5f);
+          z[x] = (d24 < 0xffffffu ? d24 : 0xffffffu) << 8;
+        }
       if (!edl)
         {
           for (int x = 0; x < w; x++)
@@ -371,6 +382,7 @@ jg_splat_free (JgSplat *s)
   g_free (s->color);
   g_free (s->rgba);
   g_free (s->depth);
+  g_free (s->depth24);
   g_free (s->sum);
   g_free (s->px);
   g_free (s->py);
@@ -383,13 +395,13 @@ jg_splat_draw (JgSplat *s, const JgSplatFrame *frame, guint width, guint height)
 {
   gsize pixels = (gsize) width * height;
 
-  /* footprints are kept in 16 bits */
-  g_return_if_fail (width <= JG_SPLAT_MAX_SIZE && height <= JG_SPLAT_MAX_SIZE);
   if (pixels > s->capacity)
     {
       g_free (s->color);
       g_free (s->rgba);
       g_free (s->depth);
+      g_free (s->depth24);
+      s->depth24 = g_new (guint32, pixels);
       s->color = g_new (guint32, pixels);
       s->rgba = g_new (guint8, pixels * 4);
       s->depth = g_new (float, pixels);
@@ -448,6 +460,12 @@ const float *
 jg_splat_get_depth (const JgSplat *s)
 {
   return s->depth;
+}
+
+const guint32 *
+jg_splat_get_depth24 (const JgSplat *s)
+{
+  return s->depth24;
 }
 
 guint

@@ -40,13 +40,14 @@ typedef struct _JgSplat JgSplat;
 JgSplat *jg_splat_new (guint n_threads);
 void     jg_splat_free (JgSplat *s);
 
-#define JG_SPLAT_MAX_SIZE 16384
-
-/* Draws @frame at @width x @height (each at most JG_SPLAT_MAX_SIZE); the
- * image stays valid until the next draw. */
+/* Draws @frame at @width x @height; the image stays valid until the next
+ * draw. */
 void jg_splat_draw (JgSplat *s, const JgSplatFrame *frame, guint width, guint height);
 const guint8 *jg_splat_get_rgba (const JgSplat *s);    /* width * height * 4 bytes */
 const float  *jg_splat_get_depth (const JgSplat *s);   /* width * height, window depth */
+/* The same as a 24-bit depth buffer (GL_UNSIGNED_INT_24_8: depth << 8,
+ * stencil 0), for glTexSubImage2D into a depth texture. */
+const guint32 *jg_splat_get_depth24 (const JgSplat *s);
 guint         jg_splat_get_threads (const JgSplat *s);
 
 /* The colour ramp of the depth and height modes (ramp.glsl's). */

@@ -5,12 +5,8 @@
 // (see edl.frag for the response). Compiled after ramp.glsl.
 layout (std430, binding = 0) readonly buffer Positions { float pos[]; };
 layout (std430, binding = 1) readonly buffer Colors { uint col[]; };
-#ifdef KEY64
-layout (std430, binding = 2) readonly buffer Keys { uint64_t key[]; };
-#else
 layout (std430, binding = 2) readonly buffer Depths { uint depth[]; };
 layout (std430, binding = 3) readonly buffer Indices { uint index[]; };
-#endif
 
 uniform ivec2 u_size;
 uniform int u_mode;
@@ -28,25 +24,15 @@ const uint EMPTY = 0xffffffffu;
 
 uint depth_bits (ivec2 p)
 {
-  int i = p.y * u_size.x + p.x;
-#ifdef KEY64
-  return uint (key[i] >> 32);
-#else
-  return depth[i];
-#endif
+  return depth[p.y * u_size.x + p.x];
 }
 
 void main ()
 {
   ivec2 p = ivec2 (gl_FragCoord.xy);
   int at = p.y * u_size.x + p.x;
-#ifdef KEY64
-  uint64_t k = key[at];
-  uint bits = uint (k >> 32), i = uint (k);
-#else
   uint bits = depth[at];
   uint i = bits == EMPTY ? 0u : index[at];
-#endif
 
   if (bits == EMPTY)
     {

@@ -6,7 +6,7 @@
  * infinite depth. Seen from the side, the red face overlaps the wall: the
  * nearest point must win every pixel. On llvmpipe the renderer's default
  * is the CPU path (jg-splat.c); JAEGER_GL_DISABLE=cpu gives the compute
- * path with 32-bit atomics, =cpu,compute the old GL_POINTS path. Each is
+ * path, =cpu,compute the old GL_POINTS path. Each is
  * drawn in the same context and compared pixel by pixel. */
 #include "render/jg-gl-offscreen.h"
 #include "render/jg-renderer.h"
@@ -63,7 +63,7 @@ n_holes (void)
 
 typedef enum { REF_GL_POINTS, CPU, COMPUTE, N_PATHS } Path;
 static const char *const disable[N_PATHS] = { "cpu,compute", NULL, "cpu" };
-static const char *const expect[N_PATHS] = { "GL_POINTS", "CPU", "compute, 32-bit depth + index" };
+static const char *const expect[N_PATHS] = { "GL_POINTS", "CPU", "compute" };
 
 static JgRenderer *
 renderer_for (Path p)
@@ -136,7 +136,7 @@ test_paths_agree (void)
   for (int p = 0; p < N_PATHS; p++)
     {
       r[p] = renderer_for (p);
-      /* llvmpipe has OpenGL 4.5 without 64-bit atomics: every path is here */
+      /* llvmpipe has OpenGL 4.5: every path is here */
       g_assert_cmpstr (jg_renderer_get_point_path (r[p]), ==, expect[p]);
     }
   jg_camera_set_pose (cam, &side);
@@ -329,6 +329,7 @@ test_splat_reference (void)
     }
   const float *depth = jg_splat_get_depth (splat);
   const guint8 *rgba = jg_splat_get_rgba (splat);
+  const guint32 *depth24 = jg_splat_get_depth24 (splat);
   guint same_color = 0, red_ref = 0;
   for (guint i = 0; i < w * h; i++)
     {
@@ -341,9 +342,12 @@ test_splat_reference (void)
           same_color += memcmp (c, rgba + 4 * i, 3) == 0;
           red_ref += c[0] == red[0];
         }
-      /* invalid depth and empty pixels: background, depth 1 */
+      /* invalid depth and empty pixels: background, depth 1; the 24-bit
+       * depth that goes into the depth buffer is the same depth */
       if (!lit)
         g_assert_cmpuint (rgba[4 * i] + rgba[4 * i + 1] + rgba[4 * i + 2], ==, 0);
+      g_assert_cmpint (abs ((int) (depth24[i] >> 8) - (int) lrint (depth[i] * 16777215.0)), <=, 1);
+      g_assert_cmpuint (depth24[i] & 0xff, ==, 0);
     }
   g_test_message ("%u points placed, %u reference pixels, %u lit by the splat, %u of them "
                   "the reference's colour (%u red)", placed, checked, ok, same_color, red_ref);
