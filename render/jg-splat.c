@@ -55,7 +55,6 @@ struct _JgSplat {
   gint32 *px, *py;     /* per point, see CULLED */
   float *pd;
   guint proj_capacity;
-  guint32 *depth24;    /* 24-bit depth << 8, GL_UNSIGNED_INT_24_8's layout */
   float *sum;          /* a row of eye-dome sums per thread */
   guint sum_width;
   guint32 lut[LUT_SIZE]; /* exp (-strength * i / LUT_SCALE), 16.16 */
@@ -321,15 +320,7 @@ resolve_band (JgSplat *s, guint band, guint y0, guint y1)
     {
       const float *row = s->depth + (gsize) y * w;
       guint32 *color = s->color + (gsize) y * w, *out = color;
-      guint32 *z = s->depth24 + (gsize) y * w;
 
-      /* window depth as a depth buffer holds it (empty: 1, all ones) */
-      for (int x = 0; x < w; x++)
-        {
-          /* 1 * 16777215 + 0.5 rounds to 2^24 in float: clamp */
-          guint32 d24 = (guint32) (row[x] * 16777215.0f + 0.5f);
-          z[x] = (d24 < 0xffffffu ? d24 : 0xffffffu) << 8;
-        }
       if (!edl)
         {
           for (int x = 0; x < w; x++)
@@ -423,7 +414,6 @@ jg_splat_free (JgSplat *s)
   g_cond_clear (&s->barrier);
   g_free (s->color);
   g_free (s->depth);
-  g_free (s->depth24);
   g_free (s->sum);
   g_free (s->px);
   g_free (s->py);
@@ -440,8 +430,6 @@ jg_splat_draw (JgSplat *s, const JgSplatFrame *frame, guint width, guint height)
     {
       g_free (s->color);
       g_free (s->depth);
-      g_free (s->depth24);
-      s->depth24 = g_new (guint32, pixels);
       s->color = g_new (guint32, pixels);
       s->depth = g_new (float, pixels);
       s->capacity = pixels;
@@ -499,12 +487,6 @@ const float *
 jg_splat_get_depth (const JgSplat *s)
 {
   return s->depth;
-}
-
-const guint32 *
-jg_splat_get_depth24 (const JgSplat *s)
-{
-  return s->depth24;
 }
 
 guint
