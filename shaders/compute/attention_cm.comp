@@ -13,7 +13,8 @@
 // Causal: blocks past the workgroup's last query are never loaded, and a
 // subgroup skips blocks wholly past its own rows. Grouped KV heads: query
 // head h reads KV head h / (n_heads / n_kv_heads).
-//   q: [n_q][q_stride], k, v: [n_kv][kv_stride], o: [n_q][o_stride] (f32)
+//   q: [n_q][q_stride], k, v: [n_kv][kv_stride], o: [n_q][o_stride] (f32,
+//   or f16 with O_F16: the input of the cooperative-matrix o projection)
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_KHR_memory_scope_semantics : require
@@ -37,7 +38,13 @@ layout(local_size_x = 128) in;
 layout(std430, binding = 0) readonly buffer Q { vec4 q[]; };
 layout(std430, binding = 1) readonly buffer K { vec4 kc[]; };
 layout(std430, binding = 2) readonly buffer V { vec4 vc[]; };
+#ifdef O_F16
+layout(std430, binding = 3) buffer O { float16_t o[]; };
+#define O_T float16_t
+#else
 layout(std430, binding = 3) buffer O { float o[]; };
+#define O_T float
+#endif
 
 layout(push_constant) uniform P {
   uint n_q, n_kv, q_pos0, n_heads, n_kv_heads, head_dim, q_stride, kv_stride, o_stride, causal;
@@ -184,7 +191,12 @@ void main()
     return;
   [[unroll]] for (uint d = 0; d < FD; d++) {
     if (r0 + 16 <= p.n_q) {
+#ifdef O_F16
+      fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> o16 = fcoopmatNV<16, gl_ScopeSubgroup, 16, 16>(oacc[d]);
+      coopMatStoreNV(o16, o, r0 * p.o_stride + h * D + 16 * d, p.o_stride, false);
+#else
       coopMatStoreNV(oacc[d], o, r0 * p.o_stride + h * D + 16 * d, p.o_stride, false);
+#endif
     } else {
       coopMatStoreNV(oacc[d], ss, sg * 16 * LS, LS, false);
       memoryBarrierShared();
@@ -192,7 +204,7 @@ void main()
       for (uint e = lane; e < 256; e += 32) {
         uint rr = e / 16, cc = e % 16;
         if (r0 + rr < p.n_q)
-          o[(r0 + rr) * p.o_stride + h * D + 16 * d + cc] = uintBitsToFloat(ss[sg * 16 * LS + rr * LS + cc / 4][cc % 4]);
+          o[(r0 + rr) * p.o_stride + h * D + 16 * d + cc] = O_T(uintBitsToFloat(ss[sg * 16 * LS + rr * LS + cc / 4][cc % 4]));
       }
       memoryBarrierShared();
       subgroupBarrier();
