@@ -10,10 +10,11 @@
 #define MAX_GROUPS 65535u
 #define MATVEC_MAX_COLS 8
 #define SPLIT_CHUNK 128
-/* Split-k: slices until about this many workgroups (two waves of one
- * workgroup per SM on an H100's 132), at most SPLITK_MAX, each slice a
- * multiple of 64 values of k. */
-#define SPLITK_TARGET 240
+/* Split-k: slices until about this many workgroups (about three waves of
+ * one workgroup per SM on an H100's 132: 3 slices of the 168 tiles of o
+ * and down measured best), at most SPLITK_MAX, each slice a multiple of 64
+ * values of k. */
+#define SPLITK_TARGET 400
 #define SPLITK_MAX 4
 
 static gboolean G_GNUC_PRINTF (3, 4)
@@ -139,7 +140,7 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
   char name[48];
   JgLinearPath path;
   gboolean x16;
-  struct { guint32 m, n, k, has_bias, accumulate, ks, m1, m2; } pc;
+  struct { guint32 m, n, k, has_bias, accumulate, ks, m1, m2, plain_order; } pc;
   JgTensor *bind[4];
 
   if (options == NULL)
@@ -185,6 +186,7 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
   pc.accumulate = accumulate;
   pc.ks = (guint32) k;
   pc.m1 = pc.m2 = 0;
+  pc.plain_order = options->plain_order;
   bind[0] = w;
   bind[1] = x;
   bind[2] = y;
@@ -217,6 +219,11 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
   if (path == JG_LINEAR_COOPMAT)
     {
       guint tile = options->coopmat_tile ? options->coopmat_tile : jg_linear_coopmat_pick (ctx, n, m);
+      /* Split over k (a scratch given): measured at n = 700 on an H100
+       * (docs/PERFORMANCE.md), 128 x 128 tiles with 64-deep steps in three
+       * slices beat the 128 x 256 ones for o and down. */
+      if (options->coopmat_tile == 0 && options->scratch != NULL && options->split_k != 1 && tile == 3)
+        tile = 4;
       const JgCoopmatTile *ti;
       JgVkDispatch d = {
         .shader = name, .bind = bind, .n_bind = 4,
@@ -318,7 +325,7 @@ jg_op_linear_swiglu (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *w, 
   const JgCoopmatTile *ti;
   gint64 n, I;
   char name[64];
-  struct { guint32 m, n, k, has_bias, accumulate, ks, m1, m2; } pc;
+  struct { guint32 m, n, k, has_bias, accumulate, ks, m1, m2, plain_order; } pc;
   JgTensor *bind[4] = { w, x, out, x };
   JgVkDispatch d = {
     .shader = name, .bind = bind, .n_bind = 4, .write_mask = 1u << 2, .push = &pc, .push_size = sizeof pc,
@@ -332,7 +339,8 @@ jg_op_linear_swiglu (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *w, 
   if (out->dtype != JG_DTYPE_F16 || !jg_tensor_is_contiguous (out) || last_dim (out) != I
       || jg_tensor_get_n_elements (out) != n * I)
     return fail (error, op, "out must be contiguous f16 %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT, n, I);
-  pc = (typeof (pc)) { (guint32) (2 * I), (guint32) n, (guint32) w->shape[1], 0, 0, (guint32) w->shape[1], 0, 0 };
+  pc = (typeof (pc)) { (guint32) (2 * I), (guint32) n, (guint32) w->shape[1], 0, 0, (guint32) w->shape[1], 0, 0,
+                       options != NULL && options->plain_order };
   g_snprintf (name, sizeof name, "matmul_cm_%s_x16_swiglu", ti->name);
   d.groups[0] = (guint32) ((I + ti->bm / 2 - 1) / (ti->bm / 2));
   d.groups[1] = (guint32) ((n + ti->bn - 1) / ti->bn);
@@ -350,7 +358,7 @@ jg_op_linear_qkv (JgVkContext *ctx, JgTensor *q, JgTensor *k, JgTensor *v, JgTen
   const JgCoopmatTile *ti;
   gint64 n, m, mq, mk, mv;
   char name[64];
-  struct { guint32 m, n, k, has_bias, accumulate, ks, m1, m2; } pc;
+  struct { guint32 m, n, k, has_bias, accumulate, ks, m1, m2, plain_order; } pc;
   JgTensor *bind[6] = { w, x, q, bias != NULL ? bias : x, k, v };
   JgVkDispatch d = {
     .shader = name, .bind = bind, .n_bind = 6, .write_mask = (1u << 2) | (1u << 4) | (1u << 5),
@@ -376,7 +384,7 @@ jg_op_linear_qkv (JgVkContext *ctx, JgTensor *q, JgTensor *k, JgTensor *v, JgTen
   if (bias != NULL && (!check_f32 (op, "bias", bias, error) || jg_tensor_get_n_elements (bias) != m))
     return fail (error, op, "bias must have %" G_GINT64_FORMAT " values", m);
   pc = (typeof (pc)) { (guint32) m, (guint32) n, (guint32) w->shape[1], bias != NULL, 0, (guint32) w->shape[1],
-                       (guint32) mq, (guint32) (mq + mk) };
+                       (guint32) mq, (guint32) (mq + mk), options != NULL && options->plain_order };
   g_snprintf (name, sizeof name, "matmul_cm_%s_x16_qkv", ti->name);
   d.groups[0] = (guint32) ((m + ti->bm - 1) / ti->bm);
   d.groups[1] = (guint32) ((n + ti->bn - 1) / ti->bn);

@@ -26,6 +26,9 @@ typedef struct {
    * f32 with room for split_k * n * m values (fewer slices if short). */
   guint split_k;
   JgTensor *scratch;
+  /* Cooperative-matrix path: launch the workgroups features-fastest (the
+   * plain order, as before) instead of token blocks first; benches. */
+  gboolean plain_order;
 } JgLinearOptions;
 
 /* The cooperative-matrix matmul's workgroup tiles: tokens x features per

@@ -84,7 +84,7 @@ layout(std430, binding = 5) buffer YV { float yv[]; };
 #endif
 
 layout(push_constant) uniform P {
-  uint m, n, k, has_bias, accumulate, ks, m1, m2;
+  uint m, n, k, has_bias, accumulate, ks, m1, m2, plain_order;
 } p;
 
 shared uvec4 xs[STAGES * BN * LDV];
@@ -144,7 +144,17 @@ void main()
 {
   uint t = gl_LocalInvocationID.x;
   uint sg = gl_SubgroupID, lane = gl_SubgroupInvocationID;
-  uint m0 = gl_WorkGroupID.x * BM, n0 = gl_WorkGroupID.y * BN;
+  // Launch order: consecutive workgroups take the token blocks of one
+  // block of features in turn, so its weights come from memory once and
+  // then from the L2 (with the plain order, features fastest, each weight
+  // tile of a wide matrix was read once per token block).
+  uint wx = gl_WorkGroupID.x, wy = gl_WorkGroupID.y;
+  if (p.plain_order == 0) {
+    uint lin = wx + wy * gl_NumWorkGroups.x;
+    wx = lin / gl_NumWorkGroups.y;
+    wy = lin % gl_NumWorkGroups.y;
+  }
+  uint m0 = wx * BM, n0 = wy * BN;
   uint tn = (sg / SGM) * TN, tm = (sg % SGM) * TM;   // this subgroup's tokens, features
   uint z = gl_WorkGroupID.z;
   uint kb = z * p.ks, kend = min(p.k, kb + p.ks);
@@ -208,7 +218,7 @@ void main()
   bool direct_ok = (mh % 8) == 0;
   [[unroll]] for (uint i = 0; i < FN; i++)
     [[unroll]] for (uint j = 0; j < FH; j++) {
-      uint rn = n0 + tn + 16 * i, cm = gl_WorkGroupID.x * (BM / 2) + (sg % SGM) * (TM / 2) + 16 * j;
+      uint rn = n0 + tn + 16 * i, cm = wx * (BM / 2) + (sg % SGM) * (TM / 2) + 16 * j;
       if (rn >= p.n || cm >= mh)
         continue;
       fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> hv = acc[i][j];
