@@ -720,6 +720,16 @@ prefill_fused (JgVkContext *ctx, gint64 n, gint64 H, gint64 KV, gint64 I, guint 
     upload (q, qh);
     sec = time_op (ctx, run_attention, &ad, 3);
     printf ("attention %u queries, f16 out: %.1f us\n", (guint) n, sec * 1e6);
+    {
+      g_autoptr(JgTensor) o32 = random_tensor (ctx, JG_DTYPE_F32, n, heads * d);
+      AttnData a2 = ad;
+      a2.o = o32;
+      sec = time_op (ctx, run_attention, &a2, 3);
+      printf ("attention %u queries, f32 out: %.1f us\n", (guint) n, sec * 1e6);
+      a2.s.cm_no_prefetch = TRUE;
+      sec = time_op (ctx, run_attention, &a2, 3);
+      printf ("attention %u queries, f32 out, no prefetch (the kernel before): %.1f us\n", (guint) n, sec * 1e6);
+    }
     want = g_new (float, (gsize) n * heads * d);
     jg_ref_attention (want, qh, kh, vh, (guint) n, (guint) n, 0, heads, kv_heads, d, TRUE, ad.s.scale);
     poison (o);
@@ -876,6 +886,12 @@ main (int argc, char **argv)
           printf ("no cooperative matrices: nothing to run\n");
           return 0;
         }
+      prefill_attention_case (ctx, 77, 77, 0, 4, 2, 128, TRUE, FALSE);
+      prefill_attention_case (ctx, 100, 300, 200, 4, 1, 128, TRUE, FALSE);
+      prefill_attention_case (ctx, 50, 90, 0, 6, 3, 64, FALSE, FALSE);
+      prefill_attention_case (ctx, 9, 9, 0, 2, 1, 64, TRUE, FALSE);
+      prefill_attention_case (ctx, 700, 700, 0, 28, 4, 128, TRUE, FALSE);
+      prefill_fused (ctx, 77, 256, 128, 328, 2, 1);
       prefill_fused (ctx, 700, 3584, 512, 18944, 28, 4);
       prefill_layer_fused (ctx, 700);
       prefill_layer (ctx, 700);

@@ -10,6 +10,9 @@
 // P V with P = exp(S - max) / sum, so the output accumulators never need
 // the per-row rescaling that cooperative matrices cannot express. QK^T is
 // done twice, but it is half of a small share of the prefill's work.
+// Each block's keys (and values) are loaded into registers while the
+// block before is being multiplied (unless NO_PREFETCH: load, barrier,
+// multiply, barrier), so the loads' latency hides behind the tensor cores.
 // Causal: blocks past the workgroup's last query are never loaded, and a
 // subgroup skips blocks wholly past its own rows. Grouped KV heads: query
 // head h reads KV head h / (n_heads / n_kv_heads).
@@ -86,6 +89,42 @@ void stage_rows(uint dst, uint src, uint r0, uint n, uint limit, uint stride, ui
   }
 }
 
+#ifndef NO_PREFETCH
+// One block of KB rows of k (src 1) or v (src 2), as f16, in registers.
+const uint NL = KB * (D / 8) / 128;
+uvec4 kr[NL], vr[NL];
+
+void load_block(uint src, uint j0, uint col0, uint t)
+{
+  [[unroll]] for (uint i = 0; i < NL; i++) {
+    uint e = t + i * 128, r = e / (D / 8), c = (e % (D / 8)) * 8;
+    vec4 a = vec4(0.0), b = vec4(0.0);
+    if (j0 + r < p.n_kv) {
+      uint o4 = ((j0 + r) * p.kv_stride + col0 + c) / 4;
+      if (src == 1) {
+        a = kc[o4];
+        b = kc[o4 + 1];
+      } else {
+        a = vc[o4];
+        b = vc[o4 + 1];
+      }
+    }
+    if (src == 1)
+      kr[i] = f16x8(a, b);
+    else
+      vr[i] = f16x8(a, b);
+  }
+}
+
+void store_block(uint src, uint dst, uint t)
+{
+  [[unroll]] for (uint i = 0; i < NL; i++) {
+    uint e = t + i * 128, r = e / (D / 8), c = (e % (D / 8)) * 8;
+    kvs[dst + r * LD + c / 8] = src == 1 ? kr[i] : vr[i];
+  }
+}
+#endif
+
 void main()
 {
   uint t = gl_LocalInvocationID.x;
@@ -114,12 +153,35 @@ void main()
   [[unroll]] for (uint d = 0; d < FD; d++)
     oacc[d] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
 
+#ifndef NO_PREFETCH
+  load_block(1, 0, kvh * D, t);
+#endif
   for (uint pass = 0; pass < 2; pass++) {
     for (uint j0 = 0; j0 < kv_end; j0 += KB) {
+#ifdef NO_PREFETCH
       stage_rows(0, 1, j0, KB, p.n_kv, p.kv_stride, kvh * D, t);
       if (pass == 1)
         stage_rows(KB * LD, 2, j0, KB, p.n_kv, p.kv_stride, kvh * D, t);
       barrier();
+#else
+      store_block(1, 0, t);
+      if (pass == 1)
+        store_block(2, KB * LD, t);
+      barrier();
+      {
+        // The next block: the following keys, or the first of pass 1.
+        uint nj = j0 + KB, np = pass;
+        if (nj >= kv_end) {
+          nj = 0;
+          np = pass + 1;
+        }
+        if (np < 2) {
+          load_block(1, nj, kvh * D, t);
+          if (np == 1)
+            load_block(2, nj, kvh * D, t);
+        }
+      }
+#endif
       if (j0 < sg_end) {
         // S = Q K^T for this subgroup's 16 rows and the block's KB keys.
         [[unroll]] for (uint c = 0; c < FK; c++) {
