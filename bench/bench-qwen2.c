@@ -7,7 +7,9 @@
  * with each TUNING (workgroup shapes, rows/threads, e.g.
  * "qkv=1/64,gu=2/128,head=4/128,o=2/128,down=2/128"), and the default
  * replayed step again; wall and GPU time per token, and whether the paths
- * chose the same tokens. */
+ * chose the same tokens. A TUNING of "q8" instead loads 8-bit copies too and
+ * ends with their decode speed and their logits against f16's, step by
+ * step on the f16 run's tokens (teacher forcing). */
 #include "inference/jg-qwen2.h"
 #include "inference/jg-model-config.h"
 #include "inference/jg-weights.h"
@@ -52,6 +54,9 @@ parse_tuning (const char *arg, JgQwen2Tuning *t)
 typedef struct {
   guint n;
   guint32 tokens[MAX_NEW];
+  JgQwen2 *model;
+  float *logits;          /* rows of vocab floats, or NULL */
+  gsize vocab;
 } Collect;
 
 static int
@@ -65,9 +70,39 @@ static gboolean
 collect (guint32 token, gpointer data)
 {
   Collect *c = data;
-  if (c->n < MAX_NEW)
-    c->tokens[c->n++] = token;
+  if (c->n >= MAX_NEW)
+    return TRUE;
+  if (c->logits != NULL && !jg_qwen2_get_logits (c->model, c->logits + c->n * c->vocab, NULL))
+    return FALSE;
+  c->tokens[c->n++] = token;
   return TRUE;
+}
+
+/* max |a - b| / max |b|, and ||a - b|| / ||b||. */
+static void
+logit_errors (const float *a, const float *b, gsize n, double *max_rel, double *l2)
+{
+  double dmax = 0, bmax = 0, d2 = 0, b2 = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      double d = (double) a[i] - b[i];
+      dmax = MAX (dmax, fabs (d));
+      bmax = MAX (bmax, fabs (b[i]));
+      d2 += d * d;
+      b2 += (double) b[i] * b[i];
+    }
+  *max_rel = dmax / MAX (bmax, 1e-30);
+  *l2 = sqrt (d2 / MAX (b2, 1e-30));
+}
+
+static guint
+argmax (const float *x, gsize n)
+{
+  guint best = 0;
+  for (gsize i = 1; i < n; i++)
+    if (x[i] > x[best])
+      best = (guint) i;
+  return best;
 }
 
 int
@@ -84,6 +119,7 @@ main (int argc, char **argv)
   const char *names[MAX_RUNS];
   JgQwen2Tuning tunes[MAX_RUNS];
   guint n_runs = 0;
+  gboolean q8 = FALSE;
   gint64 t0;
 
   setvbuf (stdout, NULL, _IOLBF, 0);
@@ -99,6 +135,11 @@ main (int argc, char **argv)
   names[n_runs++] = "percall";
   for (int a = 4; a < argc; a++)
     {
+      if (strcmp (argv[a], "q8") == 0)
+        {
+          q8 = TRUE;
+          continue;
+        }
       if (!parse_tuning (argv[a], &tunes[n_runs]))
         {
           fprintf (stderr, "bench-qwen2: bad tuning '%s'\n", argv[a]);
@@ -110,7 +151,8 @@ main (int argc, char **argv)
   t0 = g_get_monotonic_time ();
   if (!jg_qwen2_config_load (argv[1], &cfg, &error) || (w = jg_weights_open (argv[1], NULL, 0, &error)) == NULL
       || (ctx = jg_vk_context_new (NULL, &error)) == NULL
-      || (model = jg_qwen2_new (ctx, &cfg, w, n_prompt + n_new, &error)) == NULL)
+      || (model = jg_qwen2_new_with_options (ctx, &cfg, w, n_prompt + n_new, &(JgQwen2Options) { .q8 = q8 },
+                                             &error)) == NULL)
     {
       fprintf (stderr, "bench-qwen2: %s\n", error->message);
       return 1;
@@ -165,6 +207,10 @@ main (int argc, char **argv)
       }
     jg_qwen2_set_fused_prefill (model, TRUE);
   }
+  jg_qwen2_set_q8 (model, FALSE);
+  runs[0].model = model;
+  runs[0].vocab = (gsize) cfg.vocab_size;
+  runs[0].logits = q8 ? g_try_new (float, (gsize) n_new * cfg.vocab_size) : NULL;
   for (guint p = 0; p < n_runs; p++)
     {
       JgGenerateOptions o = { .max_tokens = n_new };
@@ -194,6 +240,61 @@ main (int argc, char **argv)
               s.n_generated, s.decode_s * 1e3 / (s.n_generated - 1), s.decode_gpu_s * 1e3 / (s.n_generated - 1),
               (s.n_generated - 1) / s.decode_s);
     }
+  if (q8)
+    {
+      JgGenerateOptions o = { .max_tokens = n_new };
+      JgGenerateStats s;
+      Collect *c = g_new0 (Collect, 1);
+      g_autofree float *row = g_new (float, cfg.vocab_size);
+      double worst_max = 0, worst_l2 = 0, sum_max = 0;
+      guint agree = 0, same = 0;
+
+      jg_qwen2_set_q8 (model, TRUE);
+      jg_qwen2_set_tuning (model, NULL);
+      for (int timed = 0; timed < 2; timed++)   /* the first builds the pipelines */
+        {
+          c->n = 0;
+          jg_qwen2_reset (model);
+          if (!jg_qwen2_generate (model, prompt, n_prompt, &o, collect, c, NULL, &s, &error))
+            {
+              fprintf (stderr, "bench-qwen2: %s\n", error->message);
+              return 1;
+            }
+        }
+      printf ("q8 (8-bit copies, blocks of 32)\n  prefill %u tokens %.1f ms (GPU %.1f ms); decode %u tokens: "
+              "%.3f ms/token wall, %.3f ms/token GPU, %.1f tokens/s\n", s.n_prompt, s.prefill_s * 1e3,
+              s.prefill_gpu_s * 1e3, s.n_generated, s.decode_s * 1e3 / (s.n_generated - 1),
+              s.decode_gpu_s * 1e3 / (s.n_generated - 1), (s.n_generated - 1) / s.decode_s);
+      while (same < c->n && same < runs[0].n && c->tokens[same] == runs[0].tokens[same])
+        same++;
+      /* Teacher forcing on the f16 run's tokens: each decoded step's logits. */
+      jg_qwen2_reset (model);
+      if (runs[0].logits == NULL || !jg_qwen2_forward (model, prompt, n_prompt, NULL, NULL, &error))
+        {
+          fprintf (stderr, "bench-qwen2: %s\n", error ? error->message : "no memory for the logits");
+          return 1;
+        }
+      for (guint i = 1; i < runs[0].n; i++)
+        {
+          double mr, l2;
+          const float *ref = runs[0].logits + (gsize) i * cfg.vocab_size;
+          if (!jg_qwen2_forward (model, &runs[0].tokens[i - 1], 1, NULL, row, &error))
+            {
+              fprintf (stderr, "bench-qwen2: %s\n", error->message);
+              return 1;
+            }
+          logit_errors (row, ref, (gsize) cfg.vocab_size, &mr, &l2);
+          worst_max = MAX (worst_max, mr);
+          worst_l2 = MAX (worst_l2, l2);
+          sum_max += mr;
+          agree += argmax (row, (gsize) cfg.vocab_size) == runs[0].tokens[i];
+        }
+      printf ("  q8 vs f16 logits over %u decoded steps (f16 tokens fed): max relative error %.3g (mean %.3g), "
+              "normalised L2 %.3g at worst, top-1 agreement %u/%u; free-running: the first %u tokens agree\n",
+              runs[0].n - 1, worst_max, sum_max / MAX (runs[0].n - 1, 1), worst_l2, agree, runs[0].n - 1, same);
+      g_free (c);
+    }
+  g_free (runs[0].logits);
   {
     guint same = 0;
     while (same < runs[0].n && same < runs[1].n && runs[0].tokens[same] == runs[1].tokens[same])

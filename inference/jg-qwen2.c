@@ -14,6 +14,8 @@ typedef struct {
   JgTensor *qkv_w, *qkv_b, *gate_up;
   JgTensor q_w, k_w, v_w, gate, up;
   JgTensor *k_cache, *v_cache;
+  /* 8-bit copies for decoding (with the q8 option): q|k|v, o, gate|up, down. */
+  JgQ8Weights qkv8, o8, gu8, down8;
 } Layer;
 
 /* What a recorded decode step picks its token with. */
@@ -33,6 +35,9 @@ struct _JgQwen2 {
   guint sections[3];
 
   JgTensor *embed, *norm, *lm_head;   /* lm_head may be embed (tied) */
+  guint q8_block;                     /* 0: no 8-bit copies */
+  gboolean use_q8;                    /* decode with them */
+  JgQ8Weights head8;
   Layer *layers;
   JgTensor *inv_freq;
 
@@ -109,10 +114,13 @@ load (JgQwen2 *self, JgWeights *w, JgDType dtype, gint64 d0, gint64 d1, GError *
 /* Reads a thinker-relative tensor through @w into dst (a row view of a
  * larger tensor, say), its shape checked against dst's. */
 static gboolean
-load_to (JgQwen2 *self, JgWeights *w, JgTensor *dst, GError **error, const char *fmt, ...) G_GNUC_PRINTF (5, 6);
+load_to (JgQwen2 *self, JgWeights *w, JgTensor *dst, const JgQ8Weights *q8, GError **error, const char *fmt,
+         ...) G_GNUC_PRINTF (6, 7);
 
+/* ... and, when q8 is given, quantized into it too (q8's views of rows). */
 static gboolean
-load_to (JgQwen2 *self, JgWeights *w, JgTensor *dst, GError **error, const char *fmt, ...)
+load_to (JgQwen2 *self, JgWeights *w, JgTensor *dst, const JgQ8Weights *q8, GError **error, const char *fmt,
+         ...)
 {
   char name[256];
   va_list ap;
@@ -136,6 +144,15 @@ load_to (JgQwen2 *self, JgWeights *w, JgTensor *dst, GError **error, const char 
       g_prefix_error (error, "%s: ", name);
       return FALSE;
     }
+  if (q8 != NULL)
+    {
+      g_autoptr(JgQ8Matrix) m = jg_q8_quantize (buf, dst->shape[0], dst->shape[1], q8->block, error);
+      if (m == NULL || !jg_q8_weights_upload (q8, m, error))
+        {
+          g_prefix_error (error, "%s: ", name);
+          return FALSE;
+        }
+    }
   return TRUE;
 }
 
@@ -145,9 +162,52 @@ activation (JgQwen2 *self, JgDType dtype, gint64 rows, gint64 cols, JgTensorFlag
   return jg_tensor_new_2d (self->ctx, dtype, rows, cols, flags, error);
 }
 
+/* 8-bit tensors for rows x cols weights (NULLs without the q8 option). */
+static gboolean
+q8_alloc (JgQwen2 *self, JgQ8Weights *q8, gint64 rows, gint64 cols, GError **error)
+{
+  q8->block = self->q8_block;
+  if (self->q8_block == 0)
+    return TRUE;
+  if (cols % self->q8_block != 0)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED, "qwen2: 8-bit blocks of %u do not divide %" G_GINT64_FORMAT
+                   " columns", self->q8_block, cols);
+      return FALSE;
+    }
+  return (q8->q = activation (self, JG_DTYPE_U32, rows, cols / 4, 0, error)) != NULL
+         && (q8->scales = activation (self, JG_DTYPE_F16, rows, cols / self->q8_block, 0, error)) != NULL;
+}
+
+/* Rows [row0, row0 + n) of 8-bit weights, in views (nothing without q8). */
+static gboolean
+q8_view (JgQ8Weights *view, JgTensor *views, const JgQ8Weights *q8, gint64 row0, gint64 n, GError **error)
+{
+  if (q8->q == NULL)
+    return TRUE;
+  view->block = q8->block;
+  view->q = &views[0];
+  view->scales = &views[1];
+  return jg_tensor_init_view (&views[0], q8->q, row0, n, error)
+         && jg_tensor_init_view (&views[1], q8->scales, row0, n, error);
+}
+
+static void
+q8_clear (JgQ8Weights *q8)
+{
+  g_clear_pointer (&q8->q, jg_tensor_free);
+  g_clear_pointer (&q8->scales, jg_tensor_free);
+}
+
 JgQwen2 *
-jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights *w, guint max_ctx,
-              GError **error)
+jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights *w, guint max_ctx, GError **error)
+{
+  return jg_qwen2_new_with_options (ctx, cfg, w, max_ctx, NULL, error);
+}
+
+JgQwen2 *
+jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights *w, guint max_ctx,
+                           const JgQwen2Options *options, GError **error)
 {
   g_autoptr(JgQwen2) self = g_new0 (JgQwen2, 1);
   gint64 H = cfg->hidden_size, I = cfg->intermediate_size, V = cfg->vocab_size;
@@ -186,21 +246,41 @@ jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights *w, guint ma
       return NULL;
     }
 
-  self->embed = load (self, w, JG_DTYPE_F16, V, H, error, "model.embed_tokens.weight");
-  if (self->embed == NULL)
-    return NULL;
+  self->q8_block = options != NULL && options->q8 ? (options->q8_block ? options->q8_block : 32) : 0;
+  self->use_q8 = self->q8_block > 0;
+  if (self->q8_block % 16 != 0 || H % MAX (self->q8_block, 16) != 0)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
+                   "qwen2: 8-bit blocks of %u (a multiple of 16 dividing the hidden size %d)", self->q8_block,
+                   cfg->hidden_size);
+      return NULL;
+    }
+#define Q8(p) (self->q8_block ? (p) : NULL)
   self->norm = load (self, w, JG_DTYPE_F32, H, 0, error, "model.norm.weight");
   if (self->norm == NULL)
     return NULL;
+  if ((self->embed = activation (self, JG_DTYPE_F16, V, H, 0, error)) == NULL)
+    return NULL;
   if (cfg->tie_word_embeddings && jg_weights_lookup (w, "lm_head.weight") == NULL)
-    self->lm_head = self->embed;
-  else if ((self->lm_head = load (self, w, JG_DTYPE_F16, V, H, error, "lm_head.weight")) == NULL)
+    {
+      self->lm_head = self->embed;
+      if (!q8_alloc (self, &self->head8, V, H, error)
+          || !load_to (self, w, self->embed, Q8 (&self->head8), error, "model.embed_tokens.weight"))
+        return NULL;
+    }
+  else if (!load_to (self, w, self->embed, NULL, error, "model.embed_tokens.weight")
+           || (self->lm_head = activation (self, JG_DTYPE_F16, V, H, 0, error)) == NULL
+           || !q8_alloc (self, &self->head8, V, H, error)
+           || !load_to (self, w, self->lm_head, Q8 (&self->head8), error, "lm_head.weight"))
     return NULL;
   self->layers = g_new0 (Layer, cfg->n_layers);
   for (int l = 0; l < cfg->n_layers; l++)
     {
       Layer *L = &self->layers[l];
       const char *a = "self_attn", *m = "mlp";
+      guint qkv_rows = self->q_dim + 2 * self->kv_dim;
+      JgTensor views[5][2];
+      JgQ8Weights vq = { 0 }, vk = { 0 }, vv = { 0 }, vg = { 0 }, vu = { 0 };
 #define W(field, dtype, d0, d1, fmt, ...) \
       if ((L->field = load (self, w, dtype, d0, d1, error, "model.layers.%d." fmt, l, __VA_ARGS__)) == NULL) \
         return NULL
@@ -208,23 +288,34 @@ jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights *w, guint ma
       W (q_b, JG_DTYPE_F32, self->q_dim, 0, "%s.q_proj.bias", a);
       W (k_b, JG_DTYPE_F32, self->kv_dim, 0, "%s.k_proj.bias", a);
       W (v_b, JG_DTYPE_F32, self->kv_dim, 0, "%s.v_proj.bias", a);
-      W (o_w, JG_DTYPE_F16, H, self->q_dim, "%s.o_proj.weight", a);
       W (ln2, JG_DTYPE_F32, H, 0, "%s.weight", "post_attention_layernorm");
-      W (down, JG_DTYPE_F16, H, I, "%s.down_proj.weight", m);
 #undef W
-      if ((L->qkv_w = activation (self, JG_DTYPE_F16, self->q_dim + 2 * self->kv_dim, H, 0, error)) == NULL
-          || (L->qkv_b = activation (self, JG_DTYPE_F32, 1, self->q_dim + 2 * self->kv_dim, 0, error)) == NULL
+      if ((L->o_w = activation (self, JG_DTYPE_F16, H, self->q_dim, 0, error)) == NULL
+          || !q8_alloc (self, &L->o8, H, self->q_dim, error)
+          || !load_to (self, w, L->o_w, Q8 (&L->o8), error, "model.layers.%d.%s.o_proj.weight", l, a)
+          || (L->down = activation (self, JG_DTYPE_F16, H, I, 0, error)) == NULL
+          || !q8_alloc (self, &L->down8, H, I, error)
+          || !load_to (self, w, L->down, Q8 (&L->down8), error, "model.layers.%d.%s.down_proj.weight", l, m)
+          || (L->qkv_w = activation (self, JG_DTYPE_F16, qkv_rows, H, 0, error)) == NULL
+          || (L->qkv_b = activation (self, JG_DTYPE_F32, 1, qkv_rows, 0, error)) == NULL
           || (L->gate_up = activation (self, JG_DTYPE_F16, 2 * I, H, 0, error)) == NULL
+          || !q8_alloc (self, &L->qkv8, qkv_rows, H, error)
+          || !q8_alloc (self, &L->gu8, 2 * I, H, error)
           || !jg_tensor_init_view (&L->q_w, L->qkv_w, 0, self->q_dim, error)
           || !jg_tensor_init_view (&L->k_w, L->qkv_w, self->q_dim, self->kv_dim, error)
           || !jg_tensor_init_view (&L->v_w, L->qkv_w, self->q_dim + self->kv_dim, self->kv_dim, error)
           || !jg_tensor_init_view (&L->gate, L->gate_up, 0, I, error)
           || !jg_tensor_init_view (&L->up, L->gate_up, I, I, error)
-          || !load_to (self, w, &L->q_w, error, "model.layers.%d.%s.q_proj.weight", l, a)
-          || !load_to (self, w, &L->k_w, error, "model.layers.%d.%s.k_proj.weight", l, a)
-          || !load_to (self, w, &L->v_w, error, "model.layers.%d.%s.v_proj.weight", l, a)
-          || !load_to (self, w, &L->gate, error, "model.layers.%d.%s.gate_proj.weight", l, m)
-          || !load_to (self, w, &L->up, error, "model.layers.%d.%s.up_proj.weight", l, m))
+          || !q8_view (&vq, views[0], &L->qkv8, 0, self->q_dim, error)
+          || !q8_view (&vk, views[1], &L->qkv8, self->q_dim, self->kv_dim, error)
+          || !q8_view (&vv, views[2], &L->qkv8, self->q_dim + self->kv_dim, self->kv_dim, error)
+          || !q8_view (&vg, views[3], &L->gu8, 0, I, error)
+          || !q8_view (&vu, views[4], &L->gu8, I, I, error)
+          || !load_to (self, w, &L->q_w, Q8 (&vq), error, "model.layers.%d.%s.q_proj.weight", l, a)
+          || !load_to (self, w, &L->k_w, Q8 (&vk), error, "model.layers.%d.%s.k_proj.weight", l, a)
+          || !load_to (self, w, &L->v_w, Q8 (&vv), error, "model.layers.%d.%s.v_proj.weight", l, a)
+          || !load_to (self, w, &L->gate, Q8 (&vg), error, "model.layers.%d.%s.gate_proj.weight", l, m)
+          || !load_to (self, w, &L->up, Q8 (&vu), error, "model.layers.%d.%s.up_proj.weight", l, m))
         return NULL;
       /* The biases side by side too, copied on the device. */
       {
@@ -244,6 +335,7 @@ jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights *w, guint ma
         return NULL;
     }
 
+#undef Q8
   /* An adapter made for another model would otherwise load silently. */
   {
     g_autoptr(GPtrArray) unused = jg_weights_unused_lora (w);
@@ -342,11 +434,16 @@ jg_qwen2_free (JgQwen2 *self)
                              &L->qkv_w, &L->qkv_b, &L->gate_up, &L->k_cache, &L->v_cache };
         for (guint i = 0; i < G_N_ELEMENTS (all); i++)
           g_clear_pointer (all[i], jg_tensor_free);
+        q8_clear (&L->qkv8);
+        q8_clear (&L->o8);
+        q8_clear (&L->gu8);
+        q8_clear (&L->down8);
       }
   g_free (self->layers);
   if (self->lm_head != self->embed)
     jg_tensor_free (self->lm_head);
   jg_tensor_free (self->embed);
+  q8_clear (&self->head8);
   jg_tensor_free (self->norm);
   jg_tensor_free (self->inv_freq);
   jg_tensor_free (self->x);
@@ -390,6 +487,17 @@ jg_qwen2_set_tuning (JgQwen2 *self, const JgQwen2Tuning *tuning)
   self->tune = tuning ? *tuning : defaults;
   self->tune.o.path = self->tune.down.path = JG_LINEAR_MATVEC;
   self->graph_stale = TRUE;   /* recorded again at the next token */
+}
+
+gboolean
+jg_qwen2_set_q8 (JgQwen2 *self, gboolean q8)
+{
+  if (q8 && self->q8_block == 0)
+    return FALSE;
+  if (q8 != self->use_q8)
+    self->graph_stale = TRUE;
+  self->use_q8 = q8;
+  return TRUE;
 }
 
 void
@@ -563,6 +671,23 @@ record_decode (JgQwen2 *self, GError **error)
       || !jg_tensor_init_view (&g, self->g, 0, 1, error) || !jg_tensor_init_view (&ids, self->ids, 0, 1, error)
       || !jg_op_embed (ctx, &x, self->embed, &ids, error))
     return FALSE;
+  for (int l = 0; l < c->n_layers && self->use_q8; l++)
+    {
+      Layer *L = &self->layers[l];
+      const JgDecodeTuning o = { self->tune.o.matvec_rows, self->tune.o.matvec_wg };
+      const JgDecodeTuning down = { self->tune.down.matvec_rows, self->tune.down.matvec_wg };
+      if (!jg_op_norm_qkv_rope_q8 (ctx, &q, L->k_cache, L->v_cache, &x, L->ln1, &L->qkv8, L->qkv_b, self->step,
+                                   self->inv_freq, &qs, &self->tune.qkv, error)
+          || !jg_op_attention_decode (ctx, &attn, &q, L->k_cache, L->v_cache, self->step, self->attn_counts, &as,
+                                      error)
+          || !jg_op_norm_linear_q8 (ctx, &x, &attn, NULL, 0, &L->o8, NULL, TRUE, &o, error)
+          || !jg_op_norm_swiglu_q8 (ctx, &g, &x, L->ln2, eps, &L->gu8, &self->tune.gate_up, error)
+          || !jg_op_norm_linear_q8 (ctx, &x, &g, NULL, 0, &L->down8, NULL, TRUE, &down, error))
+        return FALSE;
+    }
+  if (self->use_q8)
+    return jg_op_norm_linear_q8 (ctx, self->logits, &x, self->norm, eps, &self->head8, NULL, FALSE,
+                                 &self->tune.head, error);
   for (int l = 0; l < c->n_layers; l++)
     {
       Layer *L = &self->layers[l];

@@ -24,6 +24,22 @@ JgQwen2 *jg_qwen2_new (JgVkContext *ctx, const JgQwen2Config *config, JgWeights 
                        guint max_ctx, GError **error);
 void     jg_qwen2_free (JgQwen2 *self);
 
+typedef struct {
+  /* Also keep 8-bit copies of the large matrices (inference/jg-q8.h, one
+   * f16 scale per q8_block columns; 0: 32) and decode with them: about half
+   * the bytes per token, at the accuracy cost docs/WEIGHTS.md gives. The
+   * prompt still runs on the f16 weights. */
+  gboolean q8;
+  guint q8_block;
+} JgQwen2Options;
+
+JgQwen2 *jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *config, JgWeights *weights,
+                                    guint max_ctx, const JgQwen2Options *options, GError **error);
+
+/* Decode with the 8-bit copies (TRUE) or the f16 weights; FALSE if the
+ * model was made without 8-bit copies. */
+gboolean jg_qwen2_set_q8 (JgQwen2 *self, gboolean q8);
+
 /* Decoding one token replays a step recorded once (fused kernels that read
  * the token, its positions and the cache length from buffers), unless
  * replay is off, or JAEGER_DECODE=percall was set when the model was made:

@@ -811,25 +811,51 @@ typedef struct {
   float eps;
   guint32 has_bias, accumulate;
   guint32 n_heads, n_kv_heads, head_dim, s0, s1;
+  guint32 has_norm, block;
 } NormMatvecPush;
 
-/* Checks shared by the norm-folded matrix-vector products; fills the spec
- * constants (threads, rows per workgroup). */
+/* The rows and columns of f16 weights w, or of 8-bit ones q8. */
 static gboolean
-check_norm_matvec (JgVkContext *ctx, const char *op, JgTensor *x, JgTensor *norm_w, JgTensor *w,
-                   const JgDecodeTuning *tune, guint per_unit, guint32 spec[2], GError **error)
+decode_weights (const char *op, JgTensor *w, const JgQ8Weights *q8, NormMatvecPush *pc, GError **error)
 {
-  gint64 k;
-
+  if (q8 != NULL)
+    {
+      gint64 m, k;
+      if (q8->q == NULL || q8->scales == NULL || q8->q->dtype != JG_DTYPE_U32 || q8->q->ndim != 2
+          || !jg_tensor_is_contiguous (q8->q) || q8->scales->dtype != JG_DTYPE_F16
+          || !jg_tensor_is_contiguous (q8->scales))
+        return fail (error, op, "8-bit weights must be a contiguous u32 matrix (4 bytes a word) and f16 scales");
+      m = q8->q->shape[0];
+      k = q8->q->shape[1] * 4;
+      if (q8->block == 0 || q8->block % 16 != 0 || k % q8->block != 0)
+        return fail (error, op, "8-bit blocks of %u do not split %" G_GINT64_FORMAT " columns in multiples of 16",
+                     q8->block, k);
+      if (jg_tensor_get_n_elements (q8->scales) != m * (k / q8->block))
+        return fail (error, op, "8-bit weights need %" G_GINT64_FORMAT " scales", m * (k / q8->block));
+      pc->m = (guint32) m;
+      pc->k = (guint32) k;
+      pc->block = q8->block;
+      return TRUE;
+    }
   if (w->ndim != 2 || !jg_tensor_is_contiguous (w) || w->dtype != JG_DTYPE_F16)
     return fail (error, op, "weights must be a contiguous f16 matrix");
-  k = w->shape[1];
-  if (k % 8 != 0)
-    return fail (error, op, "k = %" G_GINT64_FORMAT " is not a multiple of 8", k);
-  if (!check_f32 (op, "x", x, error) || !check_f32 (op, "norm weight", norm_w, error))
+  if (w->shape[1] % 8 != 0)
+    return fail (error, op, "k = %" G_GINT64_FORMAT " is not a multiple of 8", w->shape[1]);
+  pc->m = (guint32) w->shape[0];
+  pc->k = (guint32) w->shape[1];
+  return TRUE;
+}
+
+/* Checks shared by the norm-folded matrix-vector products; fills the spec
+ * constants (threads, rows per workgroup). norm_w NULL: no norm. */
+static gboolean
+check_norm_matvec (JgVkContext *ctx, const char *op, JgTensor *x, JgTensor *norm_w, guint32 k,
+                   const JgDecodeTuning *tune, guint per_unit, guint32 spec[2], GError **error)
+{
+  if (!check_f32 (op, "x", x, error) || (norm_w != NULL && !check_f32 (op, "norm weight", norm_w, error)))
     return FALSE;
-  if (jg_tensor_get_n_elements (x) != k || jg_tensor_get_n_elements (norm_w) != k)
-    return fail (error, op, "x and the norm weight must have %" G_GINT64_FORMAT " values (one row)", k);
+  if (jg_tensor_get_n_elements (x) != k || (norm_w != NULL && jg_tensor_get_n_elements (norm_w) != k))
+    return fail (error, op, "x and the norm weight must have %u values (one row)", k);
   spec[0] = tune && tune->wg ? tune->wg : 128;
   spec[1] = tune && tune->rows ? tune->rows : 1;
   if ((spec[0] & (spec[0] - 1)) != 0 || spec[0] < 32 || spec[0] > 1024)
@@ -841,33 +867,94 @@ check_norm_matvec (JgVkContext *ctx, const char *op, JgTensor *x, JgTensor *norm
   return TRUE;
 }
 
-gboolean
-jg_op_norm_linear (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *norm_w, float eps, JgTensor *w,
-                   JgTensor *bias, gboolean accumulate, const JgDecodeTuning *tune, GError **error)
+/* The shader variant and the bindings that differ for 8-bit weights
+ * (binding 0: the weights, 9: their scales; unused ones get x). */
+static void
+decode_dispatch (JgVkContext *ctx, JgVkDispatch *d, const char *base, JgTensor **bind, JgTensor *w,
+                 const JgQ8Weights *q8, JgTensor *x, guint n_used, char *name, gsize len)
+{
+  char tmp[32];
+
+  g_snprintf (tmp, sizeof tmp, "%s%s", base, q8 ? "_q8" : "");
+  d->shader = variant (ctx, tmp, NULL, TRUE, name, len);
+  bind[0] = q8 ? q8->q : w;
+  d->n_bind = n_used;
+  if (q8 != NULL)
+    {
+      for (guint i = n_used; i < 9; i++)
+        bind[i] = x;
+      bind[9] = q8->scales;
+      d->n_bind = 10;
+    }
+  d->bind = bind;
+}
+
+static gboolean
+norm_linear (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *norm_w, float eps, JgTensor *w,
+             const JgQ8Weights *q8, JgTensor *bias, gboolean accumulate, const JgDecodeTuning *tune,
+             GError **error)
 {
   const char *op = "norm_linear";
   guint32 spec[2];
   char name[32];
   NormMatvecPush pc = { 0 };
-  JgTensor *bind[5] = { w, x, norm_w, bias ? bias : norm_w, y };
-  JgVkDispatch d = {
-    .shader = variant (ctx, "matvec_norm", NULL, TRUE, name, sizeof name),
-    .spec = spec, .n_spec = 2, .bind = bind, .n_bind = 5, .write_mask = 1u << 4,
-    .push = &pc, .push_size = sizeof pc,
-  };
+  JgTensor *bind[10] = { NULL, x, norm_w ? norm_w : x, bias ? bias : x, y };
+  JgVkDispatch d = { .spec = spec, .n_spec = 2, .write_mask = 1u << 4, .push = &pc, .push_size = sizeof pc };
 
-  if (!check_norm_matvec (ctx, op, x, norm_w, w, tune, 1, spec, error) || !check_f32 (op, "y", y, error))
+  if (!decode_weights (op, w, q8, &pc, error)
+      || !check_norm_matvec (ctx, op, x, norm_w, pc.k, tune, 1, spec, error) || !check_f32 (op, "y", y, error))
     return FALSE;
-  pc.m = (guint32) w->shape[0];
-  pc.k = (guint32) w->shape[1];
   pc.eps = eps;
+  pc.has_norm = norm_w != NULL;
   pc.has_bias = bias != NULL;
   pc.accumulate = accumulate;
   if (jg_tensor_get_n_elements (y) != pc.m)
     return fail (error, op, "y must have %u values", pc.m);
   if (bias != NULL && (!check_f32 (op, "bias", bias, error) || jg_tensor_get_n_elements (bias) != pc.m))
     return fail (error, op, "bias must have %u values", pc.m);
+  decode_dispatch (ctx, &d, "matvec_norm", bind, w, q8, x, 5, name, sizeof name);
   groups_for ((pc.m + spec[1] - 1) / spec[1], d.groups);
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
+gboolean
+jg_op_norm_linear (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *norm_w, float eps, JgTensor *w,
+                   JgTensor *bias, gboolean accumulate, const JgDecodeTuning *tune, GError **error)
+{
+  return norm_linear (ctx, y, x, norm_w, eps, w, NULL, bias, accumulate, tune, error);
+}
+
+gboolean
+jg_op_norm_linear_q8 (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *norm_w, float eps,
+                      const JgQ8Weights *w, JgTensor *bias, gboolean accumulate, const JgDecodeTuning *tune,
+                      GError **error)
+{
+  return norm_linear (ctx, y, x, norm_w, eps, NULL, w, bias, accumulate, tune, error);
+}
+
+static gboolean
+norm_swiglu (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *norm_w, float eps, JgTensor *w,
+             const JgQ8Weights *q8, const JgDecodeTuning *tune, GError **error)
+{
+  const char *op = "norm_swiglu";
+  guint32 spec[2];
+  char name[32];
+  NormMatvecPush pc = { 0 };
+  JgTensor *bind[10] = { NULL, x, norm_w, norm_w, out };
+  JgVkDispatch d = { .spec = spec, .n_spec = 2, .write_mask = 1u << 4, .push = &pc, .push_size = sizeof pc };
+
+  if (norm_w == NULL)
+    return fail (error, op, "needs the norm weight");
+  if (!decode_weights (op, w, q8, &pc, error)
+      || !check_norm_matvec (ctx, op, x, norm_w, pc.k, tune, 2, spec, error) || !check_f32 (op, "out", out, error))
+    return FALSE;
+  pc.eps = eps;
+  pc.has_norm = TRUE;
+  if (pc.m % 2 != 0 || jg_tensor_get_n_elements (out) != pc.m / 2)
+    return fail (error, op, "the weights must hold gate and up rows ([2I][k]) and out I = %u values",
+                 pc.m / 2);
+  decode_dispatch (ctx, &d, "matvec_norm_swiglu", bind, w, q8, x, 5, name, sizeof name);
+  groups_for ((pc.m / 2 + spec[1] - 1) / spec[1], d.groups);
   return jg_vk_dispatch (ctx, &d, error);
 }
 
@@ -875,27 +962,14 @@ gboolean
 jg_op_norm_swiglu (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *norm_w, float eps, JgTensor *w,
                    const JgDecodeTuning *tune, GError **error)
 {
-  const char *op = "norm_swiglu";
-  guint32 spec[2];
-  char name[32];
-  NormMatvecPush pc = { 0 };
-  JgTensor *bind[5] = { w, x, norm_w, norm_w, out };
-  JgVkDispatch d = {
-    .shader = variant (ctx, "matvec_norm_swiglu", NULL, TRUE, name, sizeof name),
-    .spec = spec, .n_spec = 2, .bind = bind, .n_bind = 5, .write_mask = 1u << 4,
-    .push = &pc, .push_size = sizeof pc,
-  };
+  return norm_swiglu (ctx, out, x, norm_w, eps, w, NULL, tune, error);
+}
 
-  if (!check_norm_matvec (ctx, op, x, norm_w, w, tune, 2, spec, error) || !check_f32 (op, "out", out, error))
-    return FALSE;
-  pc.m = (guint32) w->shape[0];
-  pc.k = (guint32) w->shape[1];
-  pc.eps = eps;
-  if (pc.m % 2 != 0 || jg_tensor_get_n_elements (out) != pc.m / 2)
-    return fail (error, op, "the weights must hold gate and up rows ([2I][k]) and out I = %u values",
-                 pc.m / 2);
-  groups_for ((pc.m / 2 + spec[1] - 1) / spec[1], d.groups);
-  return jg_vk_dispatch (ctx, &d, error);
+gboolean
+jg_op_norm_swiglu_q8 (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *norm_w, float eps,
+                      const JgQ8Weights *w, const JgDecodeTuning *tune, GError **error)
+{
+  return norm_swiglu (ctx, out, x, norm_w, eps, NULL, w, tune, error);
 }
 
 static gboolean
@@ -906,24 +980,26 @@ check_step (const char *op, JgTensor *step, GError **error)
   return TRUE;
 }
 
-gboolean
-jg_op_norm_qkv_rope (JgVkContext *ctx, JgTensor *q, JgTensor *k_cache, JgTensor *v_cache, JgTensor *x,
-                     JgTensor *norm_w, JgTensor *w, JgTensor *bias, JgTensor *step, JgTensor *inv_freq,
-                     const JgQkvShape *s, const JgDecodeTuning *tune, GError **error)
+static gboolean
+norm_qkv_rope (JgVkContext *ctx, JgTensor *q, JgTensor *k_cache, JgTensor *v_cache, JgTensor *x,
+               JgTensor *norm_w, JgTensor *w, const JgQ8Weights *q8, JgTensor *bias, JgTensor *step,
+               JgTensor *inv_freq, const JgQkvShape *s, const JgDecodeTuning *tune, GError **error)
 {
   const char *op = "norm_qkv_rope";
   guint32 spec[2];
   char name[32];
   NormMatvecPush pc = { 0 };
-  JgTensor *bind[9] = { w, x, norm_w, bias ? bias : norm_w, q, k_cache, v_cache, step, inv_freq };
+  JgTensor *bind[10] = { NULL, x, norm_w, bias ? bias : norm_w, q, k_cache, v_cache, step, inv_freq };
   JgVkDispatch d = {
-    .shader = variant (ctx, "matvec_norm_qkv", NULL, TRUE, name, sizeof name),
-    .spec = spec, .n_spec = 2, .bind = bind, .n_bind = 9,
-    .write_mask = (1u << 4) | (1u << 5) | (1u << 6), .push = &pc, .push_size = sizeof pc,
+    .spec = spec, .n_spec = 2, .write_mask = (1u << 4) | (1u << 5) | (1u << 6), .push = &pc,
+    .push_size = sizeof pc,
   };
   guint kv_dim;
 
-  if (!check_norm_matvec (ctx, op, x, norm_w, w, tune, 2, spec, error)
+  if (norm_w == NULL)
+    return fail (error, op, "needs the norm weight");
+  if (!decode_weights (op, w, q8, &pc, error)
+      || !check_norm_matvec (ctx, op, x, norm_w, pc.k, tune, 2, spec, error)
       || !check_f32 (op, "q", q, error) || !check_f32 (op, "k_cache", k_cache, error)
       || !check_f32 (op, "v_cache", v_cache, error) || !check_f32 (op, "inv_freq", inv_freq, error)
       || !check_step (op, step, error))
@@ -934,8 +1010,6 @@ jg_op_norm_qkv_rope (JgVkContext *ctx, JgTensor *q, JgTensor *k_cache, JgTensor 
     return fail (error, op, "sections %u + %u + %u != head_dim / 2 = %u",
                  s->sections[0], s->sections[1], s->sections[2], s->head_dim / 2);
   kv_dim = s->n_kv_heads * s->head_dim;
-  pc.m = (guint32) w->shape[0];
-  pc.k = (guint32) w->shape[1];
   if (pc.m != (s->n_heads + 2 * s->n_kv_heads) * s->head_dim)
     return fail (error, op, "the weights have %u rows, q + k + v need %u", pc.m,
                  (s->n_heads + 2 * s->n_kv_heads) * s->head_dim);
@@ -949,14 +1023,44 @@ jg_op_norm_qkv_rope (JgVkContext *ctx, JgTensor *q, JgTensor *k_cache, JgTensor 
   if (jg_tensor_get_n_elements (inv_freq) != s->head_dim / 2)
     return fail (error, op, "inv_freq must have %u values", s->head_dim / 2);
   pc.eps = s->eps;
+  pc.has_norm = TRUE;
   pc.has_bias = bias != NULL;
   pc.n_heads = s->n_heads;
   pc.n_kv_heads = s->n_kv_heads;
   pc.head_dim = s->head_dim;
   pc.s0 = s->sections[0];
   pc.s1 = s->sections[1];
+  decode_dispatch (ctx, &d, "matvec_norm_qkv", bind, w, q8, x, 9, name, sizeof name);
   groups_for ((pc.m / 2 + spec[1] - 1) / spec[1], d.groups);
   return jg_vk_dispatch (ctx, &d, error);
+}
+
+gboolean
+jg_op_norm_qkv_rope (JgVkContext *ctx, JgTensor *q, JgTensor *k_cache, JgTensor *v_cache, JgTensor *x,
+                     JgTensor *norm_w, JgTensor *w, JgTensor *bias, JgTensor *step, JgTensor *inv_freq,
+                     const JgQkvShape *s, const JgDecodeTuning *tune, GError **error)
+{
+  return norm_qkv_rope (ctx, q, k_cache, v_cache, x, norm_w, w, NULL, bias, step, inv_freq, s, tune, error);
+}
+
+gboolean
+jg_op_norm_qkv_rope_q8 (JgVkContext *ctx, JgTensor *q, JgTensor *k_cache, JgTensor *v_cache, JgTensor *x,
+                        JgTensor *norm_w, const JgQ8Weights *w, JgTensor *bias, JgTensor *step,
+                        JgTensor *inv_freq, const JgQkvShape *s, const JgDecodeTuning *tune, GError **error)
+{
+  return norm_qkv_rope (ctx, q, k_cache, v_cache, x, norm_w, NULL, w, bias, step, inv_freq, s, tune, error);
+}
+
+gboolean
+jg_q8_weights_upload (const JgQ8Weights *dst, const JgQ8Matrix *m, GError **error)
+{
+  if (dst->q->dtype != JG_DTYPE_U32 || dst->scales->dtype != JG_DTYPE_F16 || m->cols % 4 != 0
+      || m->block != dst->block || jg_tensor_get_n_elements (dst->q) * 4 != m->rows * m->cols
+      || jg_tensor_get_n_elements (dst->scales) != m->rows * (m->cols / m->block))
+    return fail (error, "q8 upload", "%" G_GINT64_FORMAT " x %" G_GINT64_FORMAT " (block %" G_GINT64_FORMAT
+                 ") does not fit the tensors", m->rows, m->cols, m->block);
+  return jg_tensor_upload_u32 (dst->q, (const guint32 *) m->q, error)
+         && jg_tensor_upload_f16 (dst->scales, m->scales, error);
 }
 
 gboolean

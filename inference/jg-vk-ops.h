@@ -5,6 +5,7 @@
 #pragma once
 
 #include "inference/jg-tensor.h"
+#include "inference/jg-q8.h"
 
 G_BEGIN_DECLS
 
@@ -140,7 +141,7 @@ typedef struct {
   guint wg;            /* threads per workgroup, a power of two; 0: 128 */
 } JgDecodeTuning;
 
-/* y [m] = W xn (+ bias) (+ y if accumulate). */
+/* y [m] = W xn (+ bias) (+ y if accumulate); norm_w NULL: y = W x. */
 gboolean jg_op_norm_linear (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *norm_w, float eps,
                             JgTensor *w, JgTensor *bias, gboolean accumulate, const JgDecodeTuning *tune,
                             GError **error);
@@ -177,6 +178,29 @@ gboolean jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgT
  * among equals) by up to 256 workgroups in one dispatch; scratch is u32
  * [JG_ARGMAX_WIDE_SCRATCH], zeros before and after. */
 #define JG_ARGMAX_WIDE_SCRATCH (2 * 256 + 1)
+
 gboolean jg_op_argmax_wide (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *scratch, GError **error);
+
+/* 8-bit weights for the decode products (inference/jg-q8.h): q is u32
+ * [rows][cols / 4] holding the int8 values four to a word (lowest byte
+ * first), scales f16 [rows][cols / block]; block a multiple of 16. */
+typedef struct {
+  JgTensor *q, *scales;
+  guint block;
+} JgQ8Weights;
+
+gboolean jg_q8_weights_upload (const JgQ8Weights *dst, const JgQ8Matrix *m, GError **error);
+
+/* The decode products above with 8-bit weights; norm_w may be NULL in
+ * jg_op_norm_linear_q8 (no norm: y = W x). */
+gboolean jg_op_norm_linear_q8 (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *norm_w, float eps,
+                               const JgQ8Weights *w, JgTensor *bias, gboolean accumulate,
+                               const JgDecodeTuning *tune, GError **error);
+gboolean jg_op_norm_swiglu_q8 (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *norm_w, float eps,
+                               const JgQ8Weights *w, const JgDecodeTuning *tune, GError **error);
+gboolean jg_op_norm_qkv_rope_q8 (JgVkContext *ctx, JgTensor *q, JgTensor *k_cache, JgTensor *v_cache,
+                                 JgTensor *x, JgTensor *norm_w, const JgQ8Weights *w, JgTensor *bias,
+                                 JgTensor *step, JgTensor *inv_freq, const JgQkvShape *shape,
+                                 const JgDecodeTuning *tune, GError **error);
 
 G_END_DECLS

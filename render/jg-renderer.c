@@ -60,7 +60,6 @@ struct _JgRenderer {
   JgSplat *cpu;
   GLuint cpu_fbo, cpu_color, cpu_depth;   /* the CPU image and its depth */
   guint cpu_w, cpu_h;
-  gboolean cpu_stencil;                   /* the target's depth has stencil */
   guint8 *ramp_rgba;   /* per point, the depth or height ramp for the CPU path */
   guint ramp_capacity, ramp_serial;
   JgColorMode ramp_mode;
@@ -710,45 +709,24 @@ new_texture (GLenum internal, guint w, guint h, GLenum format, GLenum type)
   return t;
 }
 
-/* The CPU image's target: colour, and depth in the format of @target's
- * depth buffer, so that one glBlitFramebuffer copies both (llvmpipe then
- * copies memory; a full-screen pass writing gl_FragDepth costs more there
- * than the whole cloud). FALSE for a depth buffer other than 24-bit
- * (with or without 8-bit stencil). */
+/* The CPU path's own framebuffer: the image and its float depth go up
+ * as they are (both copies of memory on llvmpipe, where a 24-bit depth
+ * upload converts every pixel), the overlays are drawn into it, and its
+ * colour is blitted to the target at the end. */
 static gboolean
 ensure_cpu_target (JgRenderer *r, guint w, guint h, GLint target)
 {
-  GLint depth_bits = 0, stencil_bits = 0, type = 0;
-  GLenum attachment = target ? GL_DEPTH_ATTACHMENT : GL_DEPTH;
   gboolean ok;
 
   if (r->cpu_fbo && r->cpu_w == w && r->cpu_h == h)
     return TRUE;
   free_cpu_target (r);
-  glGetFramebufferAttachmentParameteriv (GL_DRAW_FRAMEBUFFER, attachment,
-                                         GL_FRAMEBUFFER_ATTACHMENT_DEPTH_SIZE, &depth_bits);
-  glGetFramebufferAttachmentParameteriv (GL_DRAW_FRAMEBUFFER, attachment,
-                                         GL_FRAMEBUFFER_ATTACHMENT_STENCIL_SIZE, &stencil_bits);
-  glGetFramebufferAttachmentParameteriv (GL_DRAW_FRAMEBUFFER, attachment,
-                                         GL_FRAMEBUFFER_ATTACHMENT_COMPONENT_TYPE, &type);
-  if (depth_bits != 24 || (stencil_bits != 0 && stencil_bits != 8) || type != GL_UNSIGNED_NORMALIZED)
-    {
-      g_warning ("3-D view: a depth buffer of %d bits (stencil %d) is not one the CPU point "
-                 "path can fill; drawing GL_POINTS", depth_bits, stencil_bits);
-      return FALSE;
-    }
-  r->cpu_stencil = stencil_bits == 8;
   r->cpu_color = new_texture (GL_RGBA8, w, h, GL_RGBA, GL_UNSIGNED_BYTE);
-  if (r->cpu_stencil)
-    r->cpu_depth = new_texture (GL_DEPTH24_STENCIL8, w, h, GL_DEPTH_STENCIL, GL_UNSIGNED_INT_24_8);
-  else
-    r->cpu_depth = new_texture (GL_DEPTH_COMPONENT24, w, h, GL_DEPTH_COMPONENT, GL_UNSIGNED_INT);
+  r->cpu_depth = new_texture (GL_DEPTH_COMPONENT32F, w, h, GL_DEPTH_COMPONENT, GL_FLOAT);
   glGenFramebuffers (1, &r->cpu_fbo);
   glBindFramebuffer (GL_FRAMEBUFFER, r->cpu_fbo);
   glFramebufferTexture2D (GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->cpu_color, 0);
-  glFramebufferTexture2D (GL_FRAMEBUFFER,
-                          r->cpu_stencil ? GL_DEPTH_STENCIL_ATTACHMENT : GL_DEPTH_ATTACHMENT,
-                          GL_TEXTURE_2D, r->cpu_depth, 0);
+  glFramebufferTexture2D (GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_TEXTURE_2D, r->cpu_depth, 0);
   ok = glCheckFramebufferStatus (GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
   glBindFramebuffer (GL_FRAMEBUFFER, target);
   if (!ok)
@@ -762,9 +740,9 @@ ensure_cpu_target (JgRenderer *r, guint w, guint h, GLint target)
   return TRUE;
 }
 
-/* CPU path: the image and its depth come from jg-splat.c, go up with one
- * glTexSubImage2D each and are blitted into @target. Reallocates only
- * when the size changes. */
+/* CPU path: the image and its depth come from jg-splat.c and go up with
+ * one glTexSubImage2D each; leaves the CPU framebuffer bound for the
+ * overlays. Reallocates only when the size changes. */
 static gboolean
 draw_points_cpu (JgRenderer *r, JgScene *scene, mat4 vp, guint w, guint h, gboolean edl, GLint target)
 {
@@ -803,20 +781,11 @@ draw_points_cpu (JgRenderer *r, JgScene *scene, mat4 vp, guint w, guint h, gbool
   glBindTexture (GL_TEXTURE_2D, r->cpu_color);
   glTexSubImage2D (GL_TEXTURE_2D, 0, 0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, jg_splat_get_rgba (r->cpu));
   glBindTexture (GL_TEXTURE_2D, r->cpu_depth);
-  /* depth << 8 | stencil 0 is GL_UNSIGNED_INT_24_8, and as GL_UNSIGNED_INT
-   * (normalised, cut to 24 bits) the same depth */
-  glTexSubImage2D (GL_TEXTURE_2D, 0, 0, 0, w, h,
-                   r->cpu_stencil ? GL_DEPTH_STENCIL : GL_DEPTH_COMPONENT,
-                   r->cpu_stencil ? GL_UNSIGNED_INT_24_8 : GL_UNSIGNED_INT,
-                   jg_splat_get_depth24 (r->cpu));
+  glTexSubImage2D (GL_TEXTURE_2D, 0, 0, 0, w, h, GL_DEPTH_COMPONENT, GL_FLOAT,
+                   jg_splat_get_depth (r->cpu));
   glBindTexture (GL_TEXTURE_2D, 0);
-  glBindFramebuffer (GL_READ_FRAMEBUFFER, r->cpu_fbo);
-  glBindFramebuffer (GL_DRAW_FRAMEBUFFER, target);
-  /* whole formats (stencil too), so that llvmpipe copies memory */
-  glBlitFramebuffer (0, 0, w, h, 0, 0, w, h,
-                     GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT
-                     | (r->cpu_stencil ? GL_STENCIL_BUFFER_BIT : 0), GL_NEAREST);
-  glBindFramebuffer (GL_FRAMEBUFFER, target);
+  glBindFramebuffer (GL_FRAMEBUFFER, r->cpu_fbo);
+  glViewport (0, 0, w, h);
   return TRUE;
 }
 
@@ -835,7 +804,7 @@ jg_renderer_draw (JgRenderer *r, JgScene *scene, const JgCamera *cam, guint widt
 {
   GLint target = 0;
   mat4 vp;
-  gboolean edl;
+  gboolean edl, cpu_image;
 
   if (width == 0 || height == 0)
     return;
@@ -852,10 +821,12 @@ jg_renderer_draw (JgRenderer *r, JgScene *scene, const JgCamera *cam, guint widt
   glClearColor (r->background[0], r->background[1], r->background[2], r->background[3]);
 
   edl = r->edl_enabled && r->edl_strength > 0 && r->n_points > 0;
+  cpu_image = FALSE;
   if (r->path == PATH_CPU && r->n_points > 0)
     {
       glViewport (0, 0, width, height);
-      if (draw_points_cpu (r, scene, vp, width, height, edl, target))
+      cpu_image = draw_points_cpu (r, scene, vp, width, height, edl, target);
+      if (cpu_image)
         goto overlays;
     }
   if (r->path == PATH_COMPUTE && r->n_points > 0)
@@ -938,6 +909,14 @@ overlays:
   glDisable (GL_BLEND);
   glDepthFunc (GL_LESS);
 
+  if (cpu_image)
+    {
+      /* the CPU path's image with its overlays into the target (a copy) */
+      glBindFramebuffer (GL_READ_FRAMEBUFFER, r->cpu_fbo);
+      glBindFramebuffer (GL_DRAW_FRAMEBUFFER, target);
+      glBlitFramebuffer (0, 0, width, height, 0, 0, width, height, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+      glBindFramebuffer (GL_FRAMEBUFFER, target);
+    }
   jg_scene_project_labels (scene, cam, width, height);
   r->stats.frames++;
 }

@@ -45,9 +45,6 @@ void     jg_splat_free (JgSplat *s);
 void jg_splat_draw (JgSplat *s, const JgSplatFrame *frame, guint width, guint height);
 const guint8 *jg_splat_get_rgba (const JgSplat *s);    /* width * height * 4 bytes */
 const float  *jg_splat_get_depth (const JgSplat *s);   /* width * height, window depth */
-/* The same as a 24-bit depth buffer (GL_UNSIGNED_INT_24_8: depth << 8,
- * stencil 0), for glTexSubImage2D into a depth texture. */
-const guint32 *jg_splat_get_depth24 (const JgSplat *s);
 guint         jg_splat_get_threads (const JgSplat *s);
 
 /* The colour ramp of the depth and height modes (ramp.glsl's). */

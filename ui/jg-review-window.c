@@ -311,7 +311,7 @@ format_error (char *buf, gsize len, const JgStoreRow *row, int which)
  * size request (a GtkLabel re-measures, and its column with it, on every
  * new text). Natural and minimum widths in characters, by column. */
 static const guint column_chars[N_COLS][2] = {
-  { 24, 12 }, { 17, 8 }, { 28, 12 }, { 28, 12 }, { 8, 5 }, { 28, 12 }, { 8, 5 }, { 9, 4 }, { 16, 4 },
+  { 24, 14 }, { 17, 11 }, { 28, 12 }, { 28, 12 }, { 8, 6 }, { 28, 12 }, { 8, 6 }, { 9, 4 }, { 16, 4 },
 };
 
 /* The full path of the sample cell, asked for only when hovered. */
@@ -334,7 +334,9 @@ setup_cell (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_
   GtkWidget *cell = gtk_inscription_new (NULL);
 
   gtk_inscription_set_xalign (GTK_INSCRIPTION (cell), 0.0f);
-  gtk_inscription_set_text_overflow (GTK_INSCRIPTION (cell), GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
+  /* A sample is told apart by the end of its path (its task id). */
+  gtk_inscription_set_text_overflow (GTK_INSCRIPTION (cell), col == COL_SAMPLE ? GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_START
+                                                                               : GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
   gtk_inscription_set_nat_chars (GTK_INSCRIPTION (cell), column_chars[col][0]);
   gtk_inscription_set_min_chars (GTK_INSCRIPTION (cell), column_chars[col][1]);
   if (col == COL_SAMPLE)

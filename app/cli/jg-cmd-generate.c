@@ -24,6 +24,7 @@ static gboolean gen_ids;
 static char *gen_logits;
 static char *gen_adapter;
 static double gen_lora_alpha;
+static gboolean gen_q8;
 
 static const GOptionEntry generate_entries[] = {
   { "model", 'm', 0, G_OPTION_ARG_FILENAME, &gen_model, "Model folder (config.json, safetensors, tokenizer)", "DIR" },
@@ -38,6 +39,8 @@ static const GOptionEntry generate_entries[] = {
   { "top-k", 0, 0, G_OPTION_ARG_INT, &gen_top_k, "Sample among the k most likely tokens (40, at most 64)", "K" },
   { "top-p", 0, 0, G_OPTION_ARG_DOUBLE, &gen_top_p, "Nucleus probability (0.95)", "P" },
   { "seed", 0, 0, G_OPTION_ARG_INT64, &gen_seed, "Random seed for sampling", "S" },
+  { "q8", 0, 0, G_OPTION_ARG_NONE, &gen_q8,
+    "Decode with 8-bit copies of the weights (half the bytes a token; see docs/WEIGHTS.md)", NULL },
   { "raw", 0, 0, G_OPTION_ARG_NONE, &gen_raw, "Encode the prompt as it is, without the chat template", NULL },
   { "ids", 0, 0, G_OPTION_ARG_NONE, &gen_ids, "Print token ids instead of text", NULL },
   { "logits", 0, 0, G_OPTION_ARG_FILENAME, &gen_logits,
@@ -179,7 +182,8 @@ jg_cmd_generate (int argc, char **argv)
   vk.device = gen_device;
   ctx = jg_vk_context_new (&vk, &error);
   if (ctx == NULL
-      || (model = jg_qwen2_new (ctx, &cfg, weights, ids->len + (guint) gen_max_tokens, &error)) == NULL)
+      || (model = jg_qwen2_new_with_options (ctx, &cfg, weights, ids->len + (guint) gen_max_tokens,
+                                             &(JgQwen2Options) { .q8 = gen_q8 }, &error)) == NULL)
     {
       jg_cli_error (&generate_cmd, "%s", error->message);
       return JG_EXIT_FAILURE;

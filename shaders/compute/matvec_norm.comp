@@ -3,7 +3,9 @@
 //   xn = x / sqrt(mean(x^2) + eps) * lnw,   r_i = W_i . xn (+ bias_i)
 // computed as (W_i . (x * lnw)) / rms. Every workgroup sums x^2 from the
 // same x values it multiplies, so there is no norm pass and no barrier
-// before the product. f16 weights as 16-byte words (see matvec.comp).
+// before the product (has_norm = 0 skips the norm: a plain product). f16
+// weights as 16-byte words (see matvec.comp); with Q8, int8 weights, 16 to
+// a word, with one f16 scale per block of columns (inference/jg-q8.h).
 // Variants:
 //   (none)  ROWS rows per workgroup; y_i = r_i (+ y_i when accumulating).
 //   SWIGLU  W is [gate; up] ([2I][k]); a workgroup takes ROWS pairs of rows
@@ -20,6 +22,9 @@ layout(std430, binding = 1) readonly buffer X { vec4 x[]; };
 layout(std430, binding = 2) readonly buffer N { vec4 lnw[]; };
 layout(std430, binding = 3) readonly buffer B { float bias[]; };
 layout(std430, binding = 4) buffer Y { float y[]; };
+#ifdef Q8
+layout(std430, binding = 9) readonly buffer WS { uint wscale[]; };   // f16 pairs
+#endif
 #ifdef QKV
 #include "sincos.glsl"
 layout(std430, binding = 5) writeonly buffer KC { float kc[]; };
@@ -33,6 +38,7 @@ layout(push_constant) uniform P {
   float eps;
   uint has_bias, accumulate;
   uint n_heads, n_kv_heads, head_dim, s0, s1;
+  uint has_norm, block;
 } p;
 
 layout(constant_id = 1) const uint ROWS = 1;
@@ -59,6 +65,16 @@ uint row_of(uint unit, uint r)
 #endif
 }
 
+#ifdef Q8
+// Four signed bytes of a word, lowest first.
+vec4 i8x4(uint v)
+{
+  int s = int(v);
+  return vec4(bitfieldExtract(s, 0, 8), bitfieldExtract(s, 8, 8), bitfieldExtract(s, 16, 8),
+              bitfieldExtract(s, 24, 8));
+}
+#endif
+
 void main()
 {
   uint t = gl_LocalInvocationID.x;
@@ -80,11 +96,36 @@ void main()
     rows[r] = u < n_units ? row_of(u, r) : 0xffffffffu;
     acc[r] = 0.0;
   }
+#ifdef Q8
+  uint k16 = p.k / 16, n_blocks = p.k / p.block;
+  for (uint j = t; j < k16; j += WG) {
+    vec4 x0 = x[4 * j], x1 = x[4 * j + 1], x2 = x[4 * j + 2], x3 = x[4 * j + 3];
+    if (p.has_norm != 0) {
+      ss += dot(x0, x0) + dot(x1, x1) + dot(x2, x2) + dot(x3, x3);
+      x0 *= lnw[4 * j];
+      x1 *= lnw[4 * j + 1];
+      x2 *= lnw[4 * j + 2];
+      x3 *= lnw[4 * j + 3];
+    }
+    uint blk = (16 * j) / p.block;
+    for (uint r = 0; r < NR; r++) {
+      if (rows[r] == 0xffffffffu)
+        break;
+      uvec4 q = w[(rows[r] * p.k) / 16 + j];
+      uint si = rows[r] * n_blocks + blk;
+      vec2 sc = unpackHalf2x16(wscale[si / 2]);
+      acc[r] += ((si & 1u) == 0u ? sc.x : sc.y)
+                * (dot(i8x4(q.x), x0) + dot(i8x4(q.y), x1) + dot(i8x4(q.z), x2) + dot(i8x4(q.w), x3));
+    }
+  }
+#else
   for (uint j = t; j < k8; j += WG) {
     vec4 xa = x[2 * j], xb = x[2 * j + 1];
-    ss += dot(xa, xa) + dot(xb, xb);
-    xa *= lnw[2 * j];
-    xb *= lnw[2 * j + 1];
+    if (p.has_norm != 0) {
+      ss += dot(xa, xa) + dot(xb, xb);
+      xa *= lnw[2 * j];
+      xb *= lnw[2 * j + 1];
+    }
     for (uint r = 0; r < NR; r++) {
       if (rows[r] == 0xffffffffu)
         break;
@@ -93,6 +134,7 @@ void main()
                 + dot(vec4(unpackHalf2x16(q.z), unpackHalf2x16(q.w)), xb);
     }
   }
+#endif
 
 #ifdef SUBGROUP
   for (uint i = 0; i < NR; i++) {
@@ -125,7 +167,7 @@ void main()
   float total_ss = 0.0;
   for (uint q = 0; q < n_parts; q++)
     total_ss += part[NR][q];
-  float inv = inversesqrt(total_ss / float(p.k) + p.eps);
+  float inv = p.has_norm != 0 ? inversesqrt(total_ss / float(p.k) + p.eps) : 1.0;
   float v[PER];
   for (uint e = 0; e < PER; e++) {
     uint i = t * PER + e;

@@ -8,6 +8,7 @@
 #include "inference/jg-qwen2.h"
 #include "inference/jg-ops-ref.h"
 #include "inference/jg-vk-ops.h"
+#include "inference/jg-q8.h"
 #include "core/jg-error.h"
 
 #include <glib/gstdio.h>
@@ -333,6 +334,28 @@ collect (guint32 token, gpointer data)
   return TRUE;
 }
 
+/* The reference's logits after the @n tokens of @seq, and a check that the
+ * engine's greedy pick @got is their argmax or, at a near tie that f32
+ * rounding may decide either way, a token within the tie of it. Callers then
+ * follow the engine's pick, so every generated token gets compared. */
+static const float *
+ref_check_greedy (Fixture *f, const guint32 *seq, guint n, float *ref, guint32 got)
+{
+  const float *row;
+  guint32 best;
+
+  ref_forward (f, seq, n, NULL, ref);
+  row = ref + (n - 1) * VOCAB;
+  best = jg_ref_argmax (row, VOCAB);
+  g_assert_cmpuint (got, <, VOCAB);
+  if (got != best)
+    {
+      g_test_message ("near tie at %u: engine %u, reference %u (%g vs %g)", n, got, best, row[got], row[best]);
+      g_assert_cmpfloat (row[best] - row[got], <, 1e-4 * fabsf (row[best]));
+    }
+  return row;
+}
+
 static void
 test_greedy_generate (void)
 {
@@ -345,7 +368,6 @@ test_greedy_generate (void)
   Collect c = { .n = 0 };
   JgGenerateOptions o = { .max_tokens = GEN };
   JgGenerateStats stats;
-  guint checked = 0;
 
   fixture_init (&f, NULL);
   m = load_model (&f, 32);
@@ -360,44 +382,25 @@ test_greedy_generate (void)
   /* The reference's greedy continuation, position by position. */
   for (guint i = 0; i < GEN; i++)
     {
-      const float *row;
-      float best = -INFINITY, second = -INFINITY;
-      ref_forward (&f, seq, P + i, NULL, ref);
-      row = ref + (P + i - 1) * VOCAB;
-      for (guint v = 0; v < VOCAB; v++)
-        if (row[v] > best)
-          {
-            second = best;
-            best = row[v];
-          }
-        else if (row[v] > second)
-          second = row[v];
-      seq[P + i] = jg_ref_argmax (row, VOCAB);
-      /* A near tie could go either way in f32; stop comparing there. */
-      if (best - second < 1e-4 * fabsf (best))
-        break;
-      g_assert_cmpuint (c.tokens[i], ==, seq[P + i]);
-      checked++;
+      ref_check_greedy (&f, seq, P + i, ref, c.tokens[i]);
+      seq[P + i] = c.tokens[i];
     }
-  g_test_message ("greedy: %u of %u tokens match the reference", checked, GEN);
-  g_assert_cmpuint (checked, >=, GEN / 2);
 
   /* A stop token ends generation without being emitted. */
-  if (checked >= 3)
-    {
-      Collect c2 = { .n = 0 };
-      guint32 stop = c.tokens[2];
-      guint first = 0;
-      while (c.tokens[first] != stop)
-        first++;
-      o.stop = &stop;
-      o.n_stop = 1;
-      jg_qwen2_reset (m);
-      g_assert_true (jg_qwen2_generate (m, seq, P, &o, collect, &c2, NULL, &stats, &error));
-      g_assert_true (stats.stopped);
-      g_assert_cmpuint (c2.n, ==, first);
-      g_assert_cmpmem (c2.tokens, first * 4, c.tokens, first * 4);
-    }
+  {
+    Collect c2 = { .n = 0 };
+    guint32 stop = c.tokens[2];
+    guint first = 0;
+    while (c.tokens[first] != stop)
+      first++;
+    o.stop = &stop;
+    o.n_stop = 1;
+    jg_qwen2_reset (m);
+    g_assert_true (jg_qwen2_generate (m, seq, P, &o, collect, &c2, NULL, &stats, &error));
+    g_assert_true (stats.stopped);
+    g_assert_cmpuint (c2.n, ==, first);
+    g_assert_cmpmem (c2.tokens, first * 4, c.tokens, first * 4);
+  }
 
   /* Cancellation (from the callback here; any thread may cancel). */
   {
@@ -615,25 +618,41 @@ test_cli_generate (void)
                       g_ascii_strtoull (got[i], NULL, 10));
   for (guint i = 0; i < GEN; i++)
     {
-      const float *row;
-      float best = -INFINITY, second = -INFINITY;
-      ref_forward (&f, seq, P + i, NULL, ref);
-      row = ref + (P + i - 1) * VOCAB;
-      for (guint v = 0; v < VOCAB; v++)
-        if (row[v] > best)
-          {
-            second = best;
-            best = row[v];
-          }
-        else if (row[v] > second)
-          second = row[v];
-      seq[P + i] = jg_ref_argmax (row, VOCAB);
+      guint32 id = (guint32) g_ascii_strtoull (got[i], NULL, 10);
+      const float *row = ref_check_greedy (&f, seq, P + i, ref, id);
       /* The written row is the C reference's logits at that position. */
       assert_logits ("--logits row", (const float *) logits + i * VOCAB, row);
-      if (best - second < 1e-4 * fabsf (best))
-        break;   /* a near tie could go either way in f32 */
-      g_assert_cmpuint (g_ascii_strtoull (got[i], NULL, 10), ==, seq[P + i]);
+      seq[P + i] = id;
     }
+  /* --q8: the first row comes from the f16 prefill (the reference's); the
+   * decoded ones from the 8-bit copies, about 1 % off. */
+  {
+    const char *argv[] = { cli, "generate", "--model", f.dir, "--prompt", "hello", "--raw", "--ids", "--q8",
+                           "--max-tokens", "6", "--logits", logits_path, NULL };
+    g_autofree char *out8 = NULL, *err8 = NULL, *logits8 = NULL;
+    g_auto(GStrv) got8 = NULL;
+    gsize len8 = 0;
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out8, &err8,
+                                 &status, &error));
+    g_assert_no_error (error);
+    g_test_message ("--q8 stdout: %s\nstderr: %s", out8, err8);
+    g_assert_true (g_spawn_check_wait_status (status, &error));
+    got8 = g_strsplit (g_strstrip (out8), " ", -1);
+    g_assert_cmpuint (g_strv_length (got8), ==, GEN);
+    g_assert_true (g_file_get_contents (logits_path, &logits8, &len8, &error));
+    g_assert_cmpuint (len8, ==, (gsize) GEN * VOCAB * sizeof (float));
+    g_assert_cmpfloat (jg_ref_rel_error ((const float *) logits8, (const float *) logits, VOCAB), <, TOL);
+    for (guint i = 0; i < GEN; i++)
+      g_assert_cmpuint (jg_ref_argmax ((const float *) logits8 + i * VOCAB, VOCAB), ==,
+                        g_ascii_strtoull (got8[i], NULL, 10));
+    if (strcmp (got8[0], got[0]) == 0)
+      {
+        double e = jg_ref_rel_error ((const float *) logits8 + VOCAB, (const float *) logits + VOCAB, VOCAB);
+        g_test_message ("--q8: first decoded row %.3g from f16's", e);
+        g_assert_cmpfloat (e, >, 1e-3);
+        g_assert_cmpfloat (e, <, 5e-2);
+      }
+  }
   g_unlink (vocab_path);
   g_unlink (merges_path);
   g_unlink (config_path);
@@ -749,6 +768,143 @@ test_replay_matches_percall (void)
   fixture_clear (&f);
 }
 
+/* ---- 8-bit decode ---- */
+
+/* The layer weights a reference step uses. */
+typedef struct {
+  RefLayer layers[LAYERS];
+  float *lm_head;
+} RefSet;
+
+static float *
+q8_round_trip (const float *w, gint64 rows, gint64 cols, GPtrArray *keep)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JgQ8Matrix) q = jg_q8_quantize (w, rows, cols, 32, &error);
+  float *out = g_new (float, rows * cols);
+
+  g_assert_no_error (error);
+  jg_q8_dequantize (q, out);
+  g_ptr_array_add (keep, out);
+  return out;
+}
+
+/* One token through the reference with a KV cache (kc, vc [ctx][KVD] per
+ * layer): the prompt runs on one weight set, decoding on another, as the
+ * engine's f16 prefill and 8-bit decode do. */
+static void
+ref_step (Fixture *f, const RefSet *w, guint32 id, guint pos, float *kc, float *vc, guint cap, float *logits)
+{
+  float x[H], xn[H], q[QD], att[QD], g[INTER], u[INTER], inv[HD / 2];
+  const guint sections[3] = { 2, 3, 3 };
+  const guint32 p3[3] = { pos, pos, pos };
+
+  jg_rope_inv_freq (f->cfg.rope_theta, HD, inv);
+  jg_ref_embed (x, f->embed, VOCAB, H, &id, 1);
+  for (int l = 0; l < LAYERS; l++)
+    {
+      const RefLayer *L = &w->layers[l];
+      float *k = kc + ((gsize) l * cap + pos) * KVD, *v = vc + ((gsize) l * cap + pos) * KVD;
+      jg_ref_rmsnorm (xn, x, f->layers[l].ln1, 1, H, 1e-6f);
+      jg_ref_linear (q, xn, L->q_w, f->layers[l].q_b, 1, QD, H, FALSE);
+      jg_ref_linear (k, xn, L->k_w, f->layers[l].k_b, 1, KVD, H, FALSE);
+      jg_ref_linear (v, xn, L->v_w, f->layers[l].v_b, 1, KVD, H, FALSE);
+      jg_ref_rope (q, 1, HEADS, HD, p3, inv, sections);
+      jg_ref_rope (k, 1, KV_HEADS, HD, p3, inv, sections);
+      jg_ref_attention (att, q, kc + (gsize) l * cap * KVD, vc + (gsize) l * cap * KVD, 1, pos + 1, pos, HEADS,
+                        KV_HEADS, HD, TRUE, 1.0f / sqrtf (HD));
+      jg_ref_linear (x, att, L->o_w, NULL, 1, H, QD, TRUE);
+      jg_ref_rmsnorm (xn, x, f->layers[l].ln2, 1, H, 1e-6f);
+      jg_ref_linear (g, xn, L->gate, NULL, 1, INTER, H, FALSE);
+      jg_ref_linear (u, xn, L->up, NULL, 1, INTER, H, FALSE);
+      jg_ref_swiglu (g, g, u, INTER);
+      jg_ref_linear (x, g, L->down, NULL, 1, H, INTER, TRUE);
+    }
+  jg_ref_rmsnorm (xn, x, f->norm, 1, H, 1e-6f);
+  jg_ref_linear (logits, xn, w->lm_head, NULL, 1, VOCAB, H, FALSE);
+}
+
+static void
+test_q8_decode (void)
+{
+  Fixture f;
+  g_autoptr(JgQwen2) m = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func (g_free);
+  enum { P = 6, GEN = 6, CAP = 16 };
+  const JgQwen2Options opts = { .q8 = TRUE };
+  RefSet f16w, q8w;
+  guint32 seq[P + GEN];
+  g_autofree float *kc = g_new0 (float, LAYERS * CAP * KVD), *vc = g_new0 (float, LAYERS * CAP * KVD);
+  float want[VOCAB], got[VOCAB], f16_logits[VOCAB];
+  double worst = 0, cost = 0;
+
+  fixture_init (&f, NULL);
+  {
+    g_autoptr(JgWeights) w = jg_weights_open (f.path, NULL, 0, &error);
+    g_assert_no_error (error);
+    m = jg_qwen2_new_with_options (ctx, &f.cfg, w, CAP, &opts, &error);
+    g_assert_no_error (error);
+  }
+  for (int l = 0; l < LAYERS; l++)
+    {
+      RefLayer *L = &f.layers[l], *Q = &q8w.layers[l];
+      f16w.layers[l] = *L;
+      *Q = *L;
+      Q->q_w = q8_round_trip (L->q_w, QD, H, keep);
+      Q->k_w = q8_round_trip (L->k_w, KVD, H, keep);
+      Q->v_w = q8_round_trip (L->v_w, KVD, H, keep);
+      Q->o_w = q8_round_trip (L->o_w, H, QD, keep);
+      Q->gate = q8_round_trip (L->gate, INTER, H, keep);
+      Q->up = q8_round_trip (L->up, INTER, H, keep);
+      Q->down = q8_round_trip (L->down, H, INTER, keep);
+    }
+  f16w.lm_head = f.lm_head;
+  q8w.lm_head = q8_round_trip (f.lm_head, VOCAB, H, keep);
+
+  /* The prompt on the f16 weights (engine and reference alike). */
+  random_ids (seq, P + GEN);
+  g_assert_true (jg_qwen2_forward (m, seq, P, NULL, got, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < P; i++)
+    ref_step (&f, &f16w, seq[i], i, kc, vc, CAP, want);
+  assert_logits ("q8 model, f16 prefill", got, want);
+  /* Each decoded token on the 8-bit copies: the reference with the same
+   * dequantized weights, and how far that is from f16. */
+  for (guint i = P; i < P + GEN; i++)
+    {
+      g_autofree float *kc2 = g_memdup2 (kc, LAYERS * CAP * KVD * sizeof (float));
+      g_autofree float *vc2 = g_memdup2 (vc, LAYERS * CAP * KVD * sizeof (float));
+      double err;
+      g_assert_true (jg_qwen2_forward (m, seq + i, 1, NULL, got, &error));
+      g_assert_no_error (error);
+      ref_step (&f, &f16w, seq[i], i, kc2, vc2, CAP, f16_logits);
+      ref_step (&f, &q8w, seq[i], i, kc, vc, CAP, want);
+      err = jg_ref_rel_error (got, want, VOCAB);
+      worst = MAX (worst, err);
+      cost = MAX (cost, jg_ref_rel_error (got, f16_logits, VOCAB));
+      g_assert_cmpfloat (err, <, TOL);
+    }
+  g_test_message ("8-bit decode: normalised logit error %.3g against the reference with the same 8-bit "
+                  "weights; %.3g against the f16 weights (the format's cost)", worst, cost);
+  /* The cost is real (the 8-bit copies were used) and near WEIGHTS.md's. */
+  g_assert_cmpfloat (cost, >, 1e-3);
+  g_assert_cmpfloat (cost, <, 5e-2);
+
+  /* Switched back to f16, decoding matches the f16 reference again. */
+  g_assert_true (jg_qwen2_set_q8 (m, FALSE));
+  jg_qwen2_reset (m);
+  memset (kc, 0, LAYERS * CAP * KVD * sizeof (float));
+  memset (vc, 0, LAYERS * CAP * KVD * sizeof (float));
+  g_assert_true (jg_qwen2_forward (m, seq, P, NULL, NULL, &error));
+  g_assert_true (jg_qwen2_forward (m, seq + P, 1, NULL, got, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i <= P; i++)
+    ref_step (&f, &f16w, seq[i], i, kc, vc, CAP, want);
+  assert_logits ("q8 model switched to f16 decode", got, want);
+  fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -766,6 +922,7 @@ main (int argc, char **argv)
   g_test_add_func ("/qwen2/lora-adapter", test_lora_adapter);
   g_test_add_func ("/qwen2/cli-generate", test_cli_generate);
   g_test_add_func ("/qwen2/replay-matches-percall", test_replay_matches_percall);
+  g_test_add_func ("/qwen2/q8-decode", test_q8_decode);
   rc = g_test_run ();
   jg_vk_context_free (ctx);
   return rc;

@@ -101,6 +101,50 @@ step_tensor (const guint32 step[4])
   return t;
 }
 
+/* Weights on the device as f16 (block 0) or 8-bit with one scale per
+ * block of columns; ref is what the device computes with (the f16 values,
+ * or the 8-bit ones dequantized). */
+typedef struct {
+  JgTensor *f16;
+  JgQ8Weights q8;
+  float *ref;
+} DevWeights;
+
+static void
+dev_weights_init (DevWeights *d, const float *w, gint64 m, gint64 k, guint block)
+{
+  g_autoptr(GError) error = NULL;
+
+  memset (d, 0, sizeof *d);
+  d->ref = g_new (float, m * k);
+  if (block == 0)
+    {
+      memcpy (d->ref, w, m * k * sizeof (float));
+      d->f16 = tensor_from (JG_DTYPE_F16, m, k, w);
+      return;
+    }
+  {
+    g_autoptr(JgQ8Matrix) q = jg_q8_quantize (w, m, k, block, &error);
+    g_assert_no_error (error);
+    jg_q8_dequantize (q, d->ref);
+    d->q8.block = block;
+    d->q8.q = jg_tensor_new_2d (ctx, JG_DTYPE_U32, m, k / 4, JG_TENSOR_DEVICE, &error);
+    d->q8.scales = jg_tensor_new_2d (ctx, JG_DTYPE_F16, m, k / block, JG_TENSOR_DEVICE, &error);
+    g_assert_no_error (error);
+    g_assert_true (jg_q8_weights_upload (&d->q8, q, &error));
+    g_assert_no_error (error);
+  }
+}
+
+static void
+dev_weights_clear (DevWeights *d)
+{
+  g_clear_pointer (&d->f16, jg_tensor_free);
+  g_clear_pointer (&d->q8.q, jg_tensor_free);
+  g_clear_pointer (&d->q8.scales, jg_tensor_free);
+  g_free (d->ref);
+}
+
 /* Workgroup shapes the tests go through: the default, and others that
  * leave partial workgroups and subgroup-sized or wide groups. */
 static const JgDecodeTuning tunings[] = { { 0, 0 }, { 2, 64 }, { 3, 32 }, { 4, 256 } };
@@ -108,7 +152,8 @@ static const JgDecodeTuning tunings[] = { { 0, 0 }, { 2, 64 }, { 3, 32 }, { 4, 2
 /* ---- norm + linear ---- */
 
 static void
-check_norm_linear (gint64 m, gint64 k, gboolean bias, gboolean accumulate, const JgDecodeTuning *tune)
+check_norm_linear (gint64 m, gint64 k, gboolean bias, gboolean accumulate, const JgDecodeTuning *tune,
+                   guint block, gboolean norm)
 {
   g_autoptr(GError) error = NULL;
   g_autofree float *x = rand_vec (k, -3, 3);
@@ -121,19 +166,30 @@ check_norm_linear (gint64 m, gint64 k, gboolean bias, gboolean accumulate, const
   g_autofree float *got = NULL;
   g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F32, 1, k, x);
   g_autoptr(JgTensor) tn = tensor_from (JG_DTYPE_F32, 1, k, lnw);
-  g_autoptr(JgTensor) tw = tensor_from (JG_DTYPE_F16, m, k, w);
   g_autoptr(JgTensor) tb = tensor_from (JG_DTYPE_F32, 1, m, b);
   g_autoptr(JgTensor) ty = accumulate ? tensor_from (JG_DTYPE_F32, 1, m, y0) : poisoned (1, m);
   g_autofree char *what = g_strdup_printf ("norm_linear %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
-                                           "%s%s rows %u wg %u", m, k, bias ? " bias" : "",
-                                           accumulate ? " accumulate" : "", tune->rows, tune->wg);
+                                           "%s%s%s rows %u wg %u q8 block %u", m, k, bias ? " bias" : "",
+                                           accumulate ? " accumulate" : "", norm ? "" : " no norm",
+                                           tune->rows, tune->wg, block);
+  DevWeights dw;
 
-  g_assert_true (jg_op_norm_linear (ctx, ty, tx, tn, EPS, tw, bias ? tb : NULL, accumulate, tune, &error));
+  dev_weights_init (&dw, w, m, k, block);
+  if (block == 0)
+    g_assert_true (jg_op_norm_linear (ctx, ty, tx, norm ? tn : NULL, EPS, dw.f16, bias ? tb : NULL, accumulate,
+                                      tune, &error));
+  else
+    g_assert_true (jg_op_norm_linear_q8 (ctx, ty, tx, norm ? tn : NULL, EPS, &dw.q8, bias ? tb : NULL,
+                                         accumulate, tune, &error));
   g_assert_no_error (error);
-  jg_ref_rmsnorm (xn, x, lnw, 1, k, EPS);
-  jg_ref_linear (want, xn, w, bias ? b : NULL, 1, m, k, accumulate);
+  if (norm)
+    jg_ref_rmsnorm (xn, x, lnw, 1, k, EPS);
+  else
+    memcpy (xn, x, k * sizeof (float));
+  jg_ref_linear (want, xn, dw.ref, bias ? b : NULL, 1, m, k, accumulate);
   got = download (ty);
   assert_close (what, got, want, m, TOL);
+  dev_weights_clear (&dw);
 }
 
 static void
@@ -141,16 +197,21 @@ test_norm_linear (void)
 {
   for (guint i = 0; i < G_N_ELEMENTS (tunings); i++)
     {
-      check_norm_linear (37, 64, FALSE, FALSE, &tunings[i]);
-      check_norm_linear (130, 1000, TRUE, FALSE, &tunings[i]);
-      check_norm_linear (9, 2056, FALSE, TRUE, &tunings[i]);
+      check_norm_linear (37, 64, FALSE, FALSE, &tunings[i], 0, TRUE);
+      check_norm_linear (130, 1000, TRUE, FALSE, &tunings[i], 0, TRUE);
+      check_norm_linear (9, 2056, FALSE, TRUE, &tunings[i], 0, TRUE);
+      check_norm_linear (20, 200, TRUE, TRUE, &tunings[i], 0, FALSE);
+      /* 8-bit weights, blocks of 32 and 128 columns, with and without the norm. */
+      check_norm_linear (37, 64, FALSE, FALSE, &tunings[i], 32, TRUE);
+      check_norm_linear (130, 1024, TRUE, FALSE, &tunings[i], 128, TRUE);
+      check_norm_linear (9, 2048, FALSE, TRUE, &tunings[i], 32, FALSE);
     }
 }
 
 /* ---- norm + gate/up + SwiGLU ---- */
 
 static void
-check_norm_swiglu (gint64 inter, gint64 k, const JgDecodeTuning *tune)
+check_norm_swiglu (gint64 inter, gint64 k, const JgDecodeTuning *tune, guint block)
 {
   g_autoptr(GError) error = NULL;
   g_autofree float *x = rand_vec (k, -3, 3);
@@ -162,15 +223,20 @@ check_norm_swiglu (gint64 inter, gint64 k, const JgDecodeTuning *tune)
   g_autofree float *got = NULL;
   g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F32, 1, k, x);
   g_autoptr(JgTensor) tn = tensor_from (JG_DTYPE_F32, 1, k, lnw);
-  g_autoptr(JgTensor) tw = tensor_from (JG_DTYPE_F16, 2 * inter, k, w);
   g_autoptr(JgTensor) to = poisoned (1, inter);
   g_autofree char *what = g_strdup_printf ("norm_swiglu I=%" G_GINT64_FORMAT " k=%" G_GINT64_FORMAT
-                                           " rows %u wg %u", inter, k, tune->rows, tune->wg);
+                                           " rows %u wg %u q8 block %u", inter, k, tune->rows, tune->wg, block);
+  DevWeights dw;
 
-  g_assert_true (jg_op_norm_swiglu (ctx, to, tx, tn, EPS, tw, tune, &error));
+  dev_weights_init (&dw, w, 2 * inter, k, block);
+  if (block == 0)
+    g_assert_true (jg_op_norm_swiglu (ctx, to, tx, tn, EPS, dw.f16, tune, &error));
+  else
+    g_assert_true (jg_op_norm_swiglu_q8 (ctx, to, tx, tn, EPS, &dw.q8, tune, &error));
   g_assert_no_error (error);
   jg_ref_rmsnorm (xn, x, lnw, 1, k, EPS);
-  jg_ref_linear (gu, xn, w, NULL, 1, 2 * inter, k, FALSE);
+  jg_ref_linear (gu, xn, dw.ref, NULL, 1, 2 * inter, k, FALSE);
+  dev_weights_clear (&dw);
   jg_ref_swiglu (want, gu, gu + inter, inter);
   got = download (to);
   assert_close (what, got, want, inter, TOL);
@@ -181,8 +247,10 @@ test_norm_swiglu (void)
 {
   for (guint i = 0; i < G_N_ELEMENTS (tunings); i++)
     {
-      check_norm_swiglu (48, 64, &tunings[i]);
-      check_norm_swiglu (101, 520, &tunings[i]);
+      check_norm_swiglu (48, 64, &tunings[i], 0);
+      check_norm_swiglu (101, 520, &tunings[i], 0);
+      check_norm_swiglu (101, 512, &tunings[i], 32);
+      check_norm_swiglu (48, 256, &tunings[i], 128);
     }
 }
 
@@ -190,7 +258,7 @@ test_norm_swiglu (void)
 
 static void
 check_qkv (guint n_heads, guint n_kv_heads, guint head_dim, const guint sections[3], gint64 k,
-           guint cache_rows, const guint32 step[4], const JgDecodeTuning *tune)
+           guint cache_rows, const guint32 step[4], const JgDecodeTuning *tune, guint block)
 {
   g_autoptr(GError) error = NULL;
   guint qd = n_heads * head_dim, kvd = n_kv_heads * head_dim, m = qd + 2 * kvd;
@@ -212,7 +280,6 @@ check_qkv (guint n_heads, guint n_kv_heads, guint head_dim, const guint sections
   g_autofree float *got_q = NULL, *got_k = NULL, *got_v = NULL;
   g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F32, 1, k, x);
   g_autoptr(JgTensor) tn = tensor_from (JG_DTYPE_F32, 1, k, lnw);
-  g_autoptr(JgTensor) tw = tensor_from (JG_DTYPE_F16, m, k, w);
   g_autoptr(JgTensor) tb = tensor_from (JG_DTYPE_F32, 1, m, b);
   g_autoptr(JgTensor) tkc = tensor_from (JG_DTYPE_F32, cache_rows, kvd, kc0);
   g_autoptr(JgTensor) tvc = tensor_from (JG_DTYPE_F32, cache_rows, kvd, vc0);
@@ -221,16 +288,23 @@ check_qkv (guint n_heads, guint n_kv_heads, guint head_dim, const guint sections
   g_autoptr(JgTensor) tinv = NULL;
   const guint32 pos[3] = { step[0], step[1], step[2] };
   g_autofree char *what = g_strdup_printf ("qkv heads %u/%u d=%u k=%" G_GINT64_FORMAT " pos %u/%u/%u row %u"
-                                           " rows %u wg %u", n_heads, n_kv_heads, head_dim, k, step[0],
-                                           step[1], step[2], step[3], tune->rows, tune->wg);
+                                           " rows %u wg %u q8 block %u", n_heads, n_kv_heads, head_dim, k,
+                                           step[0], step[1], step[2], step[3], tune->rows, tune->wg, block);
+  DevWeights dw;
 
+  dev_weights_init (&dw, w, m, k, block);
   jg_rope_inv_freq (1e6, head_dim, inv);
   tinv = tensor_from (JG_DTYPE_F32, 1, head_dim / 2, inv);
-  g_assert_true (jg_op_norm_qkv_rope (ctx, tq, tkc, tvc, tx, tn, tw, tb, tstep, tinv, &s, tune, &error));
+  if (block == 0)
+    g_assert_true (jg_op_norm_qkv_rope (ctx, tq, tkc, tvc, tx, tn, dw.f16, tb, tstep, tinv, &s, tune, &error));
+  else
+    g_assert_true (jg_op_norm_qkv_rope_q8 (ctx, tq, tkc, tvc, tx, tn, &dw.q8, tb, tstep, tinv, &s, tune,
+                                           &error));
   g_assert_no_error (error);
 
   jg_ref_rmsnorm (xn, x, lnw, 1, k, EPS);
-  jg_ref_linear (qkv, xn, w, b, 1, m, k, FALSE);
+  jg_ref_linear (qkv, xn, dw.ref, b, 1, m, k, FALSE);
+  dev_weights_clear (&dw);
   jg_ref_rope (qkv, 1, n_heads, head_dim, pos, inv, sections);
   jg_ref_rope (qkv + qd, 1, n_kv_heads, head_dim, pos, inv, sections);
   memcpy (want_k + step[3] * kvd, qkv + qd, kvd * sizeof (float));
@@ -258,9 +332,11 @@ test_norm_qkv_rope (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (tunings); i++)
     {
-      check_qkv (4, 2, 16, small, 64, 10, s1, &tunings[i]);
-      check_qkv (7, 1, 128, omni, 256, 3, s2, &tunings[i]);   /* the 7B's head grouping */
-      check_qkv (3, 3, 16, plain, 96, 10, s3, &tunings[i]);
+      check_qkv (4, 2, 16, small, 64, 10, s1, &tunings[i], 0);
+      check_qkv (7, 1, 128, omni, 256, 3, s2, &tunings[i], 0);   /* the 7B's head grouping */
+      check_qkv (3, 3, 16, plain, 96, 10, s3, &tunings[i], 0);
+      check_qkv (4, 2, 16, small, 64, 10, s1, &tunings[i], 32);
+      check_qkv (7, 1, 128, omni, 256, 3, s2, &tunings[i], 128);
     }
 }
 
