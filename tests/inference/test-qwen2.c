@@ -253,6 +253,44 @@ test_prefill_and_decode (void)
   fixture_clear (&f);
 }
 
+/* A prompt of more than 8 tokens with cooperative matrices runs the fused
+ * prefill (q|k|v in one matmul, gate|up with SwiGLU, o and down split over
+ * k) or, switched off, the separate ops: both against the C forward pass
+ * (f16 activations into the matmuls there: 3e-3). Without cooperative
+ * matrices the switch must report the fused path off. */
+static void
+test_prefill_fused (void)
+{
+  Fixture f;
+  g_autoptr(JgQwen2) m = NULL;
+  g_autoptr(GError) error = NULL;
+  enum { N = 21 };
+  guint32 ids[N];
+  g_autofree float *ref = g_new (float, N * VOCAB);
+  float got[VOCAB];
+  gboolean cm = (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT) != 0;
+
+  fixture_init (&f, NULL);
+  m = load_model (&f, 32);
+  random_ids (ids, N);
+  ref_forward (&f, ids, N, NULL, ref);
+  g_assert_true (jg_qwen2_set_fused_prefill (m, TRUE) == cm);
+  for (int fused = 1; fused >= 0; fused--)
+    {
+      double err;
+      jg_qwen2_set_fused_prefill (m, fused);
+      jg_qwen2_reset (m);
+      g_assert_true (jg_qwen2_forward (m, ids, N, NULL, got, &error));
+      g_assert_no_error (error);
+      err = jg_ref_rel_error (got, ref + (N - 1) * VOCAB, VOCAB);
+      g_test_message ("prefill of %d, %s: normalised logit error %.3g", N, fused && cm ? "fused" : "separate ops", err);
+      g_assert_cmpfloat (err, <, cm ? 3e-3 : TOL);
+    }
+  fixture_clear (&f);
+  if (!cm)
+    g_test_skip ("the fused prefill needs VK_NV_cooperative_matrix (ran the separate ops only)");
+}
+
 static void
 test_mrope_positions (void)
 {
@@ -877,6 +915,7 @@ main (int argc, char **argv)
   ctx = jg_vk_context_new (NULL, &error);
   g_assert_no_error (error);
   g_test_add_func ("/qwen2/prefill-and-decode", test_prefill_and_decode);
+  g_test_add_func ("/qwen2/prefill-fused", test_prefill_fused);
   g_test_add_func ("/qwen2/mrope-positions", test_mrope_positions);
   g_test_add_func ("/qwen2/greedy-generate", test_greedy_generate);
   g_test_add_func ("/qwen2/missing-weight", test_missing_weight);
