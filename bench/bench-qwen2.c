@@ -7,7 +7,10 @@
  * with each TUNING (workgroup shapes, rows/threads, e.g.
  * "qkv=1/64,gu=2/128,head=4/128,o=2/128,down=2/128"), and the default
  * replayed step again; wall and GPU time per token, and whether the paths
- * chose the same tokens. A TUNING of "q8" instead loads 8-bit copies too and
+ * chose the same tokens (replay runs use the model's own shapes, as
+ * jaeger generate does). A TUNING of "prefetch=none" or of kinds joined by
+ * + ("prefetch=o+qkv+gu") runs the default shapes with those L2 prefetches
+ * (the other runs have the default ones). A TUNING of "q8" instead loads 8-bit copies too and
  * ends with their decode speed and their logits against f16's, step by
  * step on the f16 run's tokens (teacher forcing). */
 #include "inference/jg-qwen2.h"
@@ -111,6 +114,8 @@ main (int argc, char **argv)
   g_autofree Collect *runs = g_new0 (Collect, MAX_RUNS);
   const char *names[MAX_RUNS];
   JgQwen2Tuning tunes[MAX_RUNS];
+  guint prefetch[MAX_RUNS];
+  gboolean tuned[MAX_RUNS] = { FALSE };
   guint n_runs = 0;
   gboolean q8 = FALSE;
   gint64 t0;
@@ -124,6 +129,8 @@ main (int argc, char **argv)
     }
   /* replay (default shapes), percall, each tuning, replay again. */
   memset (tunes, 0, sizeof tunes);
+  for (guint i = 0; i < MAX_RUNS; i++)
+    prefetch[i] = JG_QWEN2_PREFETCH_O | JG_QWEN2_PREFETCH_QKV;
   names[n_runs++] = "replay";
   names[n_runs++] = "percall";
   for (int a = 4; a < argc; a++)
@@ -133,11 +140,31 @@ main (int argc, char **argv)
           q8 = TRUE;
           continue;
         }
+      if (g_str_has_prefix (argv[a], "prefetch="))
+        {
+          g_auto(GStrv) kinds = g_strsplit (argv[a] + strlen ("prefetch="), "+", -1);
+          prefetch[n_runs] = 0;
+          for (guint i = 0; kinds[i] != NULL; i++)
+            if (strcmp (kinds[i], "o") == 0)
+              prefetch[n_runs] |= JG_QWEN2_PREFETCH_O;
+            else if (strcmp (kinds[i], "qkv") == 0)
+              prefetch[n_runs] |= JG_QWEN2_PREFETCH_QKV;
+            else if (strcmp (kinds[i], "gu") == 0)
+              prefetch[n_runs] |= JG_QWEN2_PREFETCH_GU;
+            else if (strcmp (kinds[i], "none") != 0)
+              {
+                fprintf (stderr, "bench-qwen2: bad prefetch '%s' (none, o, qkv, gu joined by +)\n", kinds[i]);
+                return 2;
+              }
+          names[n_runs++] = argv[a];
+          continue;
+        }
       if (!parse_tuning (argv[a], &tunes[n_runs]))
         {
           fprintf (stderr, "bench-qwen2: bad tuning '%s'\n", argv[a]);
           return 2;
         }
+      tuned[n_runs] = TRUE;
       names[n_runs++] = argv[a];
     }
   names[n_runs++] = "replay";
@@ -168,7 +195,9 @@ main (int argc, char **argv)
       JgGenerateOptions o = { .max_tokens = n_new };
       JgGenerateStats s;
       jg_qwen2_set_replay (model, p != 1);
-      jg_qwen2_set_tuning (model, &tunes[p]);
+      /* Replay and prefetch runs: the model's own shapes, as jaeger generate. */
+      jg_qwen2_set_tuning (model, tuned[p] ? &tunes[p] : NULL);
+      jg_qwen2_set_prefetch (model, prefetch[p]);
       /* Builds the pipelines and records the step outside the timing. */
       {
         JgGenerateOptions warm = { .max_tokens = 2 };

@@ -55,6 +55,21 @@ typedef struct {
 } JgQwen2Tuning;
 void     jg_qwen2_set_tuning (JgQwen2 *self, const JgQwen2Tuning *tuning);
 
+/* L2 prefetches in the replayed step (dispatches that only read weights,
+ * recorded with no barrier against the kernel beside them): O warms the o
+ * product's weights while the attention runs, GU the first 8 MiB of the
+ * gate and of the up rows there too, QKV the next layer's q|k|v weights
+ * behind the down product (and layer 0's behind the embedding). Default:
+ * O and QKV, or JAEGER_DECODE_PREFETCH=none or names joined by commas
+ * (o,qkv,gu) when the model was made. Results do not change. The step is
+ * recorded again at the next token. */
+typedef enum {
+  JG_QWEN2_PREFETCH_O   = 1 << 0,
+  JG_QWEN2_PREFETCH_QKV = 1 << 1,
+  JG_QWEN2_PREFETCH_GU  = 1 << 2,
+} JgQwen2Prefetch;
+void     jg_qwen2_set_prefetch (JgQwen2 *self, guint prefetch);
+
 /* Forgets the KV cache (a new conversation). */
 void     jg_qwen2_reset (JgQwen2 *self);
 guint    jg_qwen2_get_n_past (JgQwen2 *self);

@@ -647,6 +647,30 @@ jg_op_copy (JgVkContext *ctx, JgTensor *dst, JgTensor *src, GError **error)
   return jg_vk_dispatch (ctx, &d, error);
 }
 
+gboolean
+jg_op_prefetch (JgVkContext *ctx, JgTensor *src, GError **error)
+{
+  struct { guint32 n_sectors, never; } pc = { 0, 0 };
+  guint32 spec[1] = { 256 };
+  /* Binding 1 (the store that never happens) is src again: nothing is
+   * written, so the dispatch tracks src as read only and needs no barrier
+   * against kernels that run beside it. */
+  JgTensor *bind[2] = { src, src };
+  JgVkDispatch d = {
+    .shader = "prefetch", .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 2, .write_mask = 0,
+    .push = &pc, .push_size = sizeof pc,
+  };
+  guint64 n = (src->nbytes + 31) / 32;
+
+  /* A workgroup covers 8 x 256 sectors: 64 KiB. */
+  if (src->nbytes % 4 != 0 || n > (guint64) MAX_GROUPS * 8 * 256)
+    return fail (error, "prefetch", "size must be a multiple of 4 bytes, at most 4 GiB");
+  pc.n_sectors = (guint32) n;
+  d.groups[0] = (guint32) ((n + 8 * 256 - 1) / (8 * 256));
+  d.groups[1] = d.groups[2] = 1;
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
 /* ---- Decode: one token, recorded once and replayed ---- */
 
 #define DECODE_BLOCK 32

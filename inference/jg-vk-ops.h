@@ -103,6 +103,11 @@ gboolean jg_op_sample (JgVkContext *ctx, JgTensor *out, JgTensor *logits, JgTens
 /* dst = src (same byte size, a multiple of 16): the bandwidth yardstick. */
 gboolean jg_op_copy (JgVkContext *ctx, JgTensor *dst, JgTensor *src, GError **error);
 
+/* Reads src (every 32-byte sector) into the L2 cache and writes nothing:
+ * recorded with no barrier against the kernels beside it, it warms the
+ * cache for a later kernel while a latency-bound one runs. */
+gboolean jg_op_prefetch (JgVkContext *ctx, JgTensor *src, GError **error);
+
 /* ---- Decode: one token, recorded once and replayed (jg-qwen2.c) ----
  * RMSNorm is folded into the matrix-vector products: each workgroup sums
  * x^2 over the x it multiplies and scales its dot products by 1/rms, so
