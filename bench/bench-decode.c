@@ -154,7 +154,9 @@ run_attention (JgVkContext *ctx, gpointer data, guint i, GError **error)
 
 /* Two dependent kernels of the step, the second's weights prefetched into
  * the L2 beside the first (mode 1), or not (mode 0); mode 2: the first and
- * the prefetch without the second; mode 3: the prefetch alone. */
+ * the prefetch without the second; mode 3: the prefetch alone. Modes 4
+ * and 5 (attention only): the attention's own extra workgroups prefetch
+ * o, followed by o or not. */
 typedef struct {
   AttBench *att;          /* first = attention, or NULL: first = down */
   Bench *first, *second;
@@ -168,6 +170,14 @@ run_pair (JgVkContext *ctx, gpointer data, guint i, GError **error)
   PairBench *p = data;
   JgTensor *w2 = p->second->w[i % p->second->n_w];
 
+  if (p->mode >= 4)
+    {
+      AttBench *a = p->att;
+      if (!jg_op_attention_decode_prefetch (ctx, a->o, a->q, a->k[i % 28], a->v[i % 28], a->step, a->counts,
+                                            &a->att, w2, error))
+        return FALSE;
+      return p->mode == 5 || run_linear (ctx, p->second, i, error);
+    }
   if (p->mode != 3
       && !(p->att != NULL ? run_attention (ctx, p->att, i, error) : run_linear (ctx, p->first, i, error)))
     return FALSE;
@@ -243,7 +253,8 @@ bench_prefetch (JgVkContext *ctx, gint64 H, gint64 I, gint64 heads, gint64 kvh, 
                 double copy_bw)
 {
   g_autoptr(GError) error = NULL;
-  static const char *modes[] = { "no prefetch", "prefetch beside", "first + prefetch only", "prefetch only" };
+  static const char *modes[] = { "no prefetch", "prefetch beside", "first + prefetch only", "prefetch only",
+                                 "in-attention prefetch", "attention+pf only" };
   AttBench a = { 0 };
   Bench o = { 0 }, down = { 0 }, qkv = { 0 };
   guint32 step[4] = { 700, 700, 700, (guint32) MIN (700, n_ctx - 1) };
@@ -300,7 +311,8 @@ bench_prefetch (JgVkContext *ctx, gint64 H, gint64 I, gint64 heads, gint64 kvh, 
     qkv.w[qkv.n_w] = random_tensor (ctx, JG_DTYPE_F16, m, H, 300 + qkv.n_w, 0.05f);
 
   printf ("L2 prefetch (o %.1f MB, q|k|v %.1f MB; per pair, GPU time):\n", H * heads * D * 2e-6, m * H * 2e-6);
-  for (guint mode = 0; mode < 4; mode++)
+  printf ("  attention alone                             %7.1f us\n", time_op (ctx, run_attention, &a, 28) * 1e6);
+  for (guint mode = 0; mode < 6; mode++)
     {
       PairBench p = { &a, NULL, &o, FALSE, mode };
       double s = time_op (ctx, run_pair, &p, 28);

@@ -129,8 +129,6 @@ main (int argc, char **argv)
     }
   /* replay (default shapes), percall, each tuning, replay again. */
   memset (tunes, 0, sizeof tunes);
-  for (guint i = 0; i < MAX_RUNS; i++)
-    prefetch[i] = JG_QWEN2_PREFETCH_O | JG_QWEN2_PREFETCH_QKV;
   names[n_runs++] = "replay";
   names[n_runs++] = "percall";
   for (int a = 4; a < argc; a++)
@@ -178,6 +176,10 @@ main (int argc, char **argv)
       return 1;
     }
   g_clear_pointer (&w, jg_weights_free);
+  /* Runs without a prefetch= of their own: the model's (JAEGER_DECODE_PREFETCH). */
+  for (guint i = 0; i < n_runs; i++)
+    if (!g_str_has_prefix (names[i], "prefetch="))
+      prefetch[i] = jg_qwen2_get_prefetch (model);
   printf ("bench-qwen2 %s on %s: loaded in %.1f s\n", argv[1], jg_vk_context_get_info (ctx)->name,
           (g_get_monotonic_time () - t0) * 1e-6);
   prompt = g_new (guint32, n_prompt);

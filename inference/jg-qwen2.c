@@ -67,17 +67,16 @@ struct _JgQwen2 {
   JgTensor v_xn16, v_g16;
 };
 
-/* JAEGER_DECODE_PREFETCH: unset or empty: o and qkv; "none"; or names
- * joined by commas. */
+/* JAEGER_DECODE_PREFETCH: unset, empty or "none": none; or names joined
+ * by commas. */
 static gboolean
 parse_prefetch (const char *value, guint *prefetch, GError **error)
 {
   g_auto(GStrv) names = NULL;
 
-  *prefetch = JG_QWEN2_PREFETCH_O | JG_QWEN2_PREFETCH_QKV;
+  *prefetch = 0;
   if (value == NULL || *value == '\0')
     return TRUE;
-  *prefetch = 0;
   if (strcmp (value, "none") == 0)
     return TRUE;
   names = g_strsplit (value, ",", -1);
@@ -481,6 +480,12 @@ jg_qwen2_set_prefetch (JgQwen2 *self, guint prefetch)
   self->graph_stale = TRUE;
 }
 
+guint
+jg_qwen2_get_prefetch (JgQwen2 *self)
+{
+  return self->prefetch;
+}
+
 void
 jg_qwen2_set_tuning (JgQwen2 *self, const JgQwen2Tuning *tuning)
 {
@@ -622,11 +627,23 @@ record_pick (JgQwen2 *self, const JgGenerateOptions *pick, GError **error)
                        pick->temperature, error);
 }
 
-/* The prefetch of kind what for layer l, if switched on: recorded right
- * after a kernel with no barrier before it, it runs beside that kernel (the
- * attention for o and gu; the down product, in its tail, for the next
- * layer's q|k|v) so that the product after it reads its weights from the
- * L2. */
+/* The o product's weights for the attention's extra workgroups to read
+ * into the L2, or NULL (docs/PERFORMANCE.md: a separate prefetch dispatch
+ * beside the attention ran after it, not beside it, on an H100). */
+static JgTensor *
+prefetch_o (JgQwen2 *self, int l)
+{
+  Layer *L = &self->layers[l];
+
+  if (!(self->prefetch & JG_QWEN2_PREFETCH_O))
+    return NULL;
+  return self->use_q8 ? L->o8.q : L->o_w;
+}
+
+/* The prefetch dispatch of kind what (QKV or GU) for layer l, if switched
+ * on: recorded right after a kernel with no barrier before it (the
+ * attention for gu; the down product for the next layer's q|k|v), so that
+ * the product after it may read its weights from the L2. */
 static gboolean
 prefetch (JgQwen2 *self, int l, guint what, GError **error)
 {
@@ -635,8 +652,6 @@ prefetch (JgQwen2 *self, int l, guint what, GError **error)
   if (!(self->prefetch & what) || l >= self->cfg.n_layers)
     return TRUE;
   L = &self->layers[l];
-  if (what == JG_QWEN2_PREFETCH_O)
-    return jg_op_prefetch (self->ctx, self->use_q8 ? L->o8.q : L->o_w, error);
   if (what == JG_QWEN2_PREFETCH_QKV)
     return jg_op_prefetch (self->ctx, self->use_q8 ? L->qkv8.q : L->qkv_w, error);
   {
@@ -687,9 +702,8 @@ record_decode (JgQwen2 *self, GError **error)
       const JgDecodeTuning down = { self->tune.down.matvec_rows, self->tune.down.matvec_wg };
       if (!jg_op_norm_qkv_rope_q8 (ctx, &q, L->k_cache, L->v_cache, &x, L->ln1, &L->qkv8, L->qkv_b, self->step,
                                    self->inv_freq, &qs, &self->tune.qkv, error)
-          || !jg_op_attention_decode (ctx, &attn, &q, L->k_cache, L->v_cache, self->step, self->attn_counts, &as,
-                                      error)
-          || !prefetch (self, l, JG_QWEN2_PREFETCH_O, error)
+          || !jg_op_attention_decode_prefetch (ctx, &attn, &q, L->k_cache, L->v_cache, self->step,
+                                               self->attn_counts, &as, prefetch_o (self, l), error)
           || !prefetch (self, l, JG_QWEN2_PREFETCH_GU, error)
           || !jg_op_norm_linear_q8 (ctx, &x, &attn, NULL, 0, &L->o8, NULL, TRUE, &o, error)
           || !jg_op_norm_swiglu_q8 (ctx, &g, &x, L->ln2, eps, &L->gu8, &self->tune.gate_up, error)
@@ -705,9 +719,8 @@ record_decode (JgQwen2 *self, GError **error)
       Layer *L = &self->layers[l];
       if (!jg_op_norm_qkv_rope (ctx, &q, L->k_cache, L->v_cache, &x, L->ln1, L->qkv_w, L->qkv_b, self->step,
                                 self->inv_freq, &qs, &self->tune.qkv, error)
-          || !jg_op_attention_decode (ctx, &attn, &q, L->k_cache, L->v_cache, self->step, self->attn_counts, &as,
-                                      error)
-          || !prefetch (self, l, JG_QWEN2_PREFETCH_O, error)
+          || !jg_op_attention_decode_prefetch (ctx, &attn, &q, L->k_cache, L->v_cache, self->step,
+                                               self->attn_counts, &as, prefetch_o (self, l), error)
           || !prefetch (self, l, JG_QWEN2_PREFETCH_GU, error)
           || !jg_op_linear_ex (ctx, &x, &attn, L->o_w, NULL, TRUE, &self->tune.o, error)
           || !jg_op_norm_swiglu (ctx, &g, &x, L->ln2, eps, L->gate_up, &self->tune.gate_up, error)

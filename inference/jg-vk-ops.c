@@ -937,22 +937,37 @@ gboolean
 jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_cache, JgTensor *v_cache,
                         JgTensor *step, JgTensor *counts, const JgAttentionShape *s, GError **error)
 {
+  return jg_op_attention_decode_prefetch (ctx, o, q, k_cache, v_cache, step, counts, s, NULL, error);
+}
+
+/* Sectors of 32 bytes one prefetching workgroup of the attention reads
+ * (128 threads x 16: 64 KiB). */
+#define ATT_PF_SECTORS (128 * 16)
+
+gboolean
+jg_op_attention_decode_prefetch (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_cache,
+                                 JgTensor *v_cache, JgTensor *step, JgTensor *counts,
+                                 const JgAttentionShape *s, JgTensor *prefetch, GError **error)
+{
   const char *op = "attention_decode";
   struct {
     guint32 n_heads, n_kv_heads, head_dim, kv_stride;
     float scale;
     guint32 n_split, min_chunk;
+    guint32 pf_sectors, pf_never;
   } pc;
   /* 128 threads, keys 32 at a time (4 threads per key for the scores). */
   guint32 spec[2] = { 128, DECODE_BLOCK };
   char name[32];
-  JgTensor *bind[7] = { q, k_cache, v_cache, s->split_scratch, step, counts, o };
+  /* Binding 7, read only: what the extra workgroups prefetch (q when none). */
+  JgTensor *bind[8] = { q, k_cache, v_cache, s->split_scratch, step, counts, o, prefetch ? prefetch : q };
   JgVkDispatch d = {
     .shader = variant (ctx, "attention_decode", NULL, TRUE, name, sizeof name),
-    .spec = spec, .n_spec = 2, .bind = bind, .n_bind = 7,
+    .spec = spec, .n_spec = 2, .bind = bind, .n_bind = 8,
     .write_mask = (1u << 3) | (1u << 5) | (1u << 6), .push = &pc, .push_size = sizeof pc,
   };
   gint64 rows, per_split;
+  guint64 pf_groups = 0;
 
   if (s->split_scratch == NULL)
     return fail (error, op, "needs split_scratch");
@@ -989,8 +1004,19 @@ jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_
    * past the current keys are empty. */
   pc.n_split = (guint32) CLAMP ((rows + DECODE_BLOCK - 1) / DECODE_BLOCK, 1,
                                 MIN (DECODE_MAX_SPLIT, jg_tensor_get_n_elements (s->split_scratch) / per_split));
+  /* Prefetching workgroups come after the attention's in the grid (rows
+   * n_split.. of it), so they take the SMs' free slots beside it. */
+  pc.pf_sectors = pc.pf_never = 0;
+  if (prefetch != NULL)
+    {
+      guint64 n = (prefetch->nbytes + 31) / 32;
+      if (prefetch->nbytes % 4 != 0 || n > G_MAXUINT32 / 8)
+        return fail (error, op, "the prefetched tensor must be a multiple of 4 bytes, below 16 GiB");
+      pc.pf_sectors = (guint32) n;
+      pf_groups = (n + ATT_PF_SECTORS - 1) / ATT_PF_SECTORS;
+    }
   d.groups[0] = s->n_heads;
-  d.groups[1] = pc.n_split;
+  d.groups[1] = pc.n_split + (guint32) ((pf_groups + s->n_heads - 1) / s->n_heads);
   d.groups[2] = 1;
   return jg_vk_dispatch (ctx, &d, error);
 }

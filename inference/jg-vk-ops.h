@@ -153,6 +153,13 @@ gboolean jg_op_norm_qkv_rope (JgVkContext *ctx, JgTensor *q, JgTensor *k_cache, 
 gboolean jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_cache,
                                  JgTensor *v_cache, JgTensor *step, JgTensor *counts,
                                  const JgAttentionShape *shape, GError **error);
+/* The same, and extra workgroups in the same dispatch read prefetch (every
+ * 32-byte sector, nothing written) into the L2 while the attention's run:
+ * the o product's weights, so that it reads them from the cache. NULL:
+ * jg_op_attention_decode. */
+gboolean jg_op_attention_decode_prefetch (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_cache,
+                                          JgTensor *v_cache, JgTensor *step, JgTensor *counts,
+                                          const JgAttentionShape *shape, JgTensor *prefetch, GError **error);
 
 /* out[0] (u32) = the index of the largest value of x (one row; the first
  * among equals) by up to 256 workgroups in one dispatch; scratch is u32
