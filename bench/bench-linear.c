@@ -8,7 +8,9 @@
  *              cooperative-matrix tile, f32 and f16 activations), the
  *              prefill attention, one layer's ops; with checks of the fast
  *              kernels against the scalar ones and the C reference (the
- *              bench fails when one is off). --prefill runs only these.
+ *              bench fails when one is off). --prefill runs only these;
+ *              --fused only the fused prefill forms (q|k|v, gate|up with
+ *              SwiGLU, split-k o and down, f16 attention out) and the layer.
  * GPU time from timestamp queries, the median of several repetitions, each
  * of several back-to-back dispatches. On a CPU device (lavapipe) the sizes
  * shrink so that the run stays short, unless --full is given. */
@@ -392,7 +394,7 @@ prefill_attention_case (JgVkContext *ctx, guint n_q, guint n_kv, guint q_pos0, g
 }
 
 /* One decoder layer's ops at n tokens, each timed alone. */
-typedef enum { OP_RMSNORM, OP_LINEAR, OP_ROPE, OP_ATTN, OP_SWIGLU } OpKind;
+typedef enum { OP_RMSNORM, OP_LINEAR, OP_ROPE, OP_ATTN, OP_SWIGLU, OP_QKV, OP_LINEAR_SWIGLU } OpKind;
 
 typedef struct {
   const char *name;
@@ -401,6 +403,9 @@ typedef struct {
   gboolean acc;
   guint heads;
   AttnData *attn;
+  /* OP_LINEAR: options (split-k); OP_QKV: e, f are k and v. */
+  const JgLinearOptions *opts;
+  JgTensor *e, *f;
 } LayerOp;
 
 static const guint rope_sections[3] = { 16, 24, 24 };
@@ -412,7 +417,9 @@ run_layer_op (JgVkContext *ctx, gpointer data, GError **error)
   switch (op->kind)
     {
     case OP_RMSNORM: return jg_op_rmsnorm (ctx, op->a, op->b, op->c, 1e-6f, error);
-    case OP_LINEAR: return jg_op_linear (ctx, op->a, op->b, op->c, op->d, op->acc, error);
+    case OP_LINEAR: return jg_op_linear_ex (ctx, op->a, op->b, op->c, op->d, op->acc, op->opts, error);
+    case OP_QKV: return jg_op_linear_qkv (ctx, op->a, op->e, op->f, op->b, op->c, op->d, NULL, error);
+    case OP_LINEAR_SWIGLU: return jg_op_linear_swiglu (ctx, op->a, op->b, op->c, NULL, error);
     case OP_ROPE: return jg_op_rope (ctx, op->a, op->heads, 128, op->b, op->c, rope_sections, error);
     case OP_ATTN: return run_attention (ctx, op->attn, error);
     case OP_SWIGLU:
@@ -506,6 +513,292 @@ prefill_layer (JgVkContext *ctx, gint64 n)
           whole * 1e6, whole * 28e3);
 }
 
+/* The prefill's fused forms (jg-qwen2.c with cooperative matrices): the
+ * q|k|v matmul into three outputs, gate|up with SwiGLU, o and down split
+ * over k, attention writing f16; each against the tiled kernel or the C
+ * reference, timed per tile (and per split), then one layer as the model
+ * records it. */
+typedef struct {
+  JgTensor *y, *x, *w;
+  JgLinearOptions opts;
+} AccData;
+
+static gboolean
+run_linear_acc (JgVkContext *ctx, gpointer data, GError **error)
+{
+  AccData *l = data;
+  return jg_op_linear_ex (ctx, l->y, l->x, l->w, NULL, TRUE, &l->opts, error);
+}
+
+typedef struct {
+  JgTensor *q, *k, *v, *x, *w, *b, *out;
+  JgLinearOptions opts;
+} FusedData;
+
+static gboolean
+run_qkv (JgVkContext *ctx, gpointer data, GError **error)
+{
+  FusedData *f = data;
+  return jg_op_linear_qkv (ctx, f->q, f->k, f->v, f->x, f->w, f->b, &f->opts, error);
+}
+
+static gboolean
+run_swiglu_mm (JgVkContext *ctx, gpointer data, GError **error)
+{
+  FusedData *f = data;
+  return jg_op_linear_swiglu (ctx, f->out, f->x, f->w, &f->opts, error);
+}
+
+static void
+prefill_fused (JgVkContext *ctx, gint64 n, gint64 H, gint64 KV, gint64 I, guint heads, guint kv_heads)
+{
+  guint n_tiles;
+  const JgCoopmatTile *tiles = jg_linear_coopmat_tiles (&n_tiles);
+  gint64 M = H + 2 * KV;
+  g_autofree float *xh = NULL, *xih = NULL, *y0 = NULL;
+  g_autoptr(JgTensor) x16 = random_tensor_host (ctx, JG_DTYPE_F16, n, H, 11, &xh);
+  g_autoptr(JgTensor) x32 = random_tensor (ctx, JG_DTYPE_F32, n, H);
+  g_autoptr(JgTensor) xi16 = random_tensor_host (ctx, JG_DTYPE_F16, n, I, 12, &xih);
+  g_autoptr(JgTensor) xi32 = random_tensor (ctx, JG_DTYPE_F32, n, I);
+  g_autoptr(JgTensor) scratch = random_tensor (ctx, JG_DTYPE_F32, 4 * n, H);
+  g_autoptr(JgTensor) yinit = random_tensor_host (ctx, JG_DTYPE_F32, n, H, 13, &y0);
+  char what[128];
+
+  /* f32 copies of the f16-rounded activations for the tiled references. */
+  upload (x32, xh);
+  upload (xi32, xih);
+  printf ("\nfused prefill matmuls, n = %" G_GINT64_FORMAT "\n", n);
+  {
+    g_autoptr(JgTensor) w = random_tensor (ctx, JG_DTYPE_F16, M, H);
+    g_autoptr(JgTensor) b = random_tensor (ctx, JG_DTYPE_F32, 1, M);
+    g_autoptr(JgTensor) q = random_tensor (ctx, JG_DTYPE_F32, n, H);
+    g_autoptr(JgTensor) k = random_tensor (ctx, JG_DTYPE_F32, n, KV);
+    g_autoptr(JgTensor) v = random_tensor (ctx, JG_DTYPE_F32, n, KV);
+    g_autoptr(JgTensor) yref = random_tensor (ctx, JG_DTYPE_F32, n, M);
+    g_autofree float *want = NULL;
+    double flops = 2.0 * n * M * H;
+    guint pick = jg_linear_coopmat_pick (ctx, n, M);
+
+    linear_now (ctx, yref, x32, w, b, FALSE, JG_LINEAR_TILED, 0);
+    want = download_all (yref);
+    for (guint t = 0; t < n_tiles; t++)
+      {
+        FusedData fd = { q, k, v, x16, w, b, NULL, { .coopmat_tile = t + 1 } };
+        double sec = time_op (ctx, run_qkv, &fd, 5);
+        g_autofree float *gq = NULL, *gk = NULL, *gv = NULL, *got = g_new (float, n * M);
+        printf ("qkv      %" G_GINT64_FORMAT "->%" G_GINT64_FORMAT " cm %-20s%s %9.1f us %7.2f TFLOPS\n", H, M,
+                tiles[t].name, t + 1 == pick ? "*" : " ", sec * 1e6, flops / sec * 1e-12);
+        poison (q);
+        poison (k);
+        poison (v);
+        if (!run_qkv (ctx, &fd, NULL))
+          exit (1);
+        gq = download_all (q);
+        gk = download_all (k);
+        gv = download_all (v);
+        for (gint64 r = 0; r < n; r++)
+          {
+            memcpy (got + r * M, gq + r * H, H * sizeof (float));
+            memcpy (got + r * M + H, gk + r * KV, KV * sizeof (float));
+            memcpy (got + r * M + H + KV, gv + r * KV, KV * sizeof (float));
+          }
+        g_snprintf (what, sizeof what, "qkv +bias cm %s (split into q, k, v) vs tiled", tiles[t].name);
+        report_check (what, jg_ref_rel_error (got, want, n * M), CHECK_TOL);
+      }
+    {
+      FusedData fd = { q, k, v, x16, w, b, NULL, { .plain_order = TRUE } };
+      double sec = time_op (ctx, run_qkv, &fd, 5);
+      printf ("qkv      default tile, plain launch order (features fastest) %9.1f us %7.2f TFLOPS\n",
+              sec * 1e6, flops / sec * 1e-12);
+    }
+  }
+  {
+    g_autoptr(JgTensor) w = random_tensor (ctx, JG_DTYPE_F16, 2 * I, H);
+    g_autoptr(JgTensor) out = random_tensor (ctx, JG_DTYPE_F16, n, I);
+    g_autoptr(JgTensor) gu = random_tensor (ctx, JG_DTYPE_F32, n, 2 * I);
+    g_autofree float *guh = NULL, *want = g_new (float, n * I);
+    double flops = 2.0 * n * 2 * I * H;
+    guint pick = jg_linear_coopmat_pick (ctx, n, 2 * I);
+
+    linear_now (ctx, gu, x32, w, NULL, FALSE, JG_LINEAR_TILED, 0);
+    guh = download_all (gu);
+    for (gint64 r = 0; r < n; r++)
+      for (gint64 c = 0; c < I; c++)
+        {
+          double g = guh[r * 2 * I + c], u = guh[r * 2 * I + I + c];
+          want[r * I + c] = (float) (g / (1.0 + exp (-g)) * u);
+        }
+    for (guint t = 0; t < n_tiles; t++)
+      {
+        FusedData fd = { NULL, NULL, NULL, x16, w, NULL, out, { .coopmat_tile = t + 1 } };
+        double sec = time_op (ctx, run_swiglu_mm, &fd, 5);
+        g_autofree float *got = NULL;
+        printf ("gate|up  %" G_GINT64_FORMAT "->2x%" G_GINT64_FORMAT " cm %-18s%s %9.1f us %7.2f TFLOPS (+SwiGLU, f16 out)\n",
+                H, I, tiles[t].name, t + 1 == pick ? "*" : " ", sec * 1e6, flops / sec * 1e-12);
+        poison (out);
+        if (!run_swiglu_mm (ctx, &fd, NULL))
+          exit (1);
+        got = download_all (out);
+        g_snprintf (what, sizeof what, "gate|up+swiglu cm %s vs tiled + C silu(g)u", tiles[t].name);
+        report_check (what, jg_ref_rel_error (got, want, n * I), CHECK_TOL);
+      }
+    {
+      FusedData fd = { NULL, NULL, NULL, x16, w, NULL, out, { .plain_order = TRUE } };
+      double sec = time_op (ctx, run_swiglu_mm, &fd, 5);
+      printf ("gate|up  default tile, plain launch order (features fastest) %9.1f us %7.2f TFLOPS\n",
+              sec * 1e6, flops / sec * 1e-12);
+    }
+  }
+  for (guint si = 0; si < 2; si++)
+    {
+      gint64 k = si == 0 ? H : I;
+      JgTensor *xx = si == 0 ? x16 : xi16, *xr = si == 0 ? x32 : xi32;
+      g_autoptr(JgTensor) w = random_tensor (ctx, JG_DTYPE_F16, H, k);
+      g_autoptr(JgTensor) y = random_tensor (ctx, JG_DTYPE_F32, n, H);
+      g_autoptr(JgTensor) yref = random_tensor (ctx, JG_DTYPE_F32, n, H);
+      g_autoptr(JgTensor) b = random_tensor (ctx, JG_DTYPE_F32, 1, H);
+      g_autofree float *want = NULL;
+      double flops = 2.0 * n * H * k;
+      static const guint try_tiles[] = { 4, 3 };
+
+      for (guint ti = 0; ti < G_N_ELEMENTS (try_tiles); ti++)
+        for (guint split = 1; split <= 3; split++)
+          {
+            AccData ad = { y, xx, w, { .path = JG_LINEAR_COOPMAT, .coopmat_tile = try_tiles[ti],
+                                       .split_k = split, .scratch = scratch } };
+            double sec = time_op (ctx, run_linear_acc, &ad, 5);
+            printf ("%-8s %" G_GINT64_FORMAT "->%" G_GINT64_FORMAT " (+=) cm %-18s split %u %9.1f us %7.2f TFLOPS\n",
+                    si == 0 ? "o" : "down", k, H, tiles[try_tiles[ti] - 1].name, split, sec * 1e6, flops / sec * 1e-12);
+          }
+      {
+        AccData auto_split = { y, xx, w, { .path = JG_LINEAR_COOPMAT, .scratch = scratch } };
+        double sec = time_op (ctx, run_linear_acc, &auto_split, 5);
+        printf ("%-8s default (picked tile, split by shape) %9.1f us %7.2f TFLOPS\n", si == 0 ? "o" : "down",
+                sec * 1e6, flops / sec * 1e-12);
+        auto_split.opts.plain_order = TRUE;
+        sec = time_op (ctx, run_linear_acc, &auto_split, 5);
+        printf ("%-8s default, plain launch order (features fastest) %9.1f us %7.2f TFLOPS\n", si == 0 ? "o" : "down",
+                sec * 1e6, flops / sec * 1e-12);
+        auto_split.opts.plain_order = FALSE;
+        auto_split.opts.split_k = 1;
+        sec = time_op (ctx, run_linear_acc, &auto_split, 5);
+        printf ("%-8s picked tile, no split %9.1f us %7.2f TFLOPS\n", si == 0 ? "o" : "down",
+                sec * 1e6, flops / sec * 1e-12);
+      }
+      upload (yref, y0);
+      linear_now (ctx, yref, xr, w, b, TRUE, JG_LINEAR_TILED, 0);
+      want = download_all (yref);
+      for (guint split = 2; split <= 4; split++)
+        {
+          g_autoptr(GError) error = NULL;
+          g_autofree float *got = NULL;
+          JgLinearOptions o = { .path = JG_LINEAR_COOPMAT, .split_k = split, .scratch = scratch };
+          upload (y, y0);
+          poison (scratch);
+          if (!jg_op_linear_ex (ctx, y, xx, w, b, TRUE, &o, &error))
+            die (error);
+          got = download_all (y);
+          g_snprintf (what, sizeof what, "%s split %u +bias +accumulate vs tiled", si == 0 ? "o" : "down", split);
+          report_check (what, jg_ref_rel_error (got, want, n * H), CHECK_TOL);
+        }
+    }
+  {
+    /* Attention writing f16 for the o projection. */
+    guint d = 128;
+    g_autofree float *qh = NULL, *kh = NULL, *vh = NULL, *want = NULL, *got = NULL;
+    g_autoptr(JgTensor) q = random_tensor_host (ctx, JG_DTYPE_F32, n, heads * d, 5, &qh);
+    g_autoptr(JgTensor) k = random_tensor_host (ctx, JG_DTYPE_F32, n, kv_heads * d, 6, &kh);
+    g_autoptr(JgTensor) v = random_tensor_host (ctx, JG_DTYPE_F32, n, kv_heads * d, 7, &vh);
+    g_autoptr(JgTensor) o = random_tensor (ctx, JG_DTYPE_F16, n, heads * d);
+    g_autoptr(GError) error = NULL;
+    AttnData ad = { o, q, k, v, {
+      .n_q = (guint) n, .n_kv = (guint) n, .n_heads = heads, .n_kv_heads = kv_heads,
+      .head_dim = d, .causal = TRUE, .scale = 1.0f / sqrtf ((float) d) } };
+    double sec;
+    for (gsize i = 0; i < (gsize) n * heads * d; i++)
+      qh[i] *= 3.0f;
+    upload (q, qh);
+    sec = time_op (ctx, run_attention, &ad, 3);
+    printf ("attention %u queries, f16 out: %.1f us\n", (guint) n, sec * 1e6);
+    {
+      g_autoptr(JgTensor) o32 = random_tensor (ctx, JG_DTYPE_F32, n, heads * d);
+      AttnData a2 = ad;
+      a2.o = o32;
+      sec = time_op (ctx, run_attention, &a2, 3);
+      printf ("attention %u queries, f32 out: %.1f us\n", (guint) n, sec * 1e6);
+      a2.s.cm_no_prefetch = TRUE;
+      sec = time_op (ctx, run_attention, &a2, 3);
+      printf ("attention %u queries, f32 out, no prefetch (the kernel before): %.1f us\n", (guint) n, sec * 1e6);
+    }
+    want = g_new (float, (gsize) n * heads * d);
+    jg_ref_attention (want, qh, kh, vh, (guint) n, (guint) n, 0, heads, kv_heads, d, TRUE, ad.s.scale);
+    poison (o);
+    if (!jg_op_attention (ctx, o, q, k, v, &ad.s, &error))
+      die (error);
+    got = download_all (o);
+    report_check ("attention, f16 out, vs C", jg_ref_rel_error (got, want, (gsize) n * heads * d), CHECK_TOL);
+  }
+}
+
+/* One layer as jg-qwen2.c records the fused prefill. */
+static void
+prefill_layer_fused (JgVkContext *ctx, gint64 n)
+{
+  const gint64 H = 3584, KV = 512, I = 18944;
+  g_autoptr(JgTensor) x = random_tensor (ctx, JG_DTYPE_F32, n, H);
+  g_autoptr(JgTensor) xn = random_tensor (ctx, JG_DTYPE_F16, n, H);
+  g_autoptr(JgTensor) g16 = random_tensor (ctx, JG_DTYPE_F16, n, I);
+  g_autoptr(JgTensor) at16 = random_tensor (ctx, JG_DTYPE_F16, n, H);
+  g_autoptr(JgTensor) scratch = random_tensor (ctx, JG_DTYPE_F32, n, I);
+  g_autoptr(JgTensor) ln = random_tensor (ctx, JG_DTYPE_F32, 1, H);
+  g_autoptr(JgTensor) q = random_tensor (ctx, JG_DTYPE_F32, n, H);
+  g_autoptr(JgTensor) k = random_tensor (ctx, JG_DTYPE_F32, n, KV);
+  g_autoptr(JgTensor) v = random_tensor (ctx, JG_DTYPE_F32, n, KV);
+  g_autoptr(JgTensor) qkvw = random_tensor (ctx, JG_DTYPE_F16, H + 2 * KV, H);
+  g_autoptr(JgTensor) qkvb = random_tensor (ctx, JG_DTYPE_F32, 1, H + 2 * KV);
+  g_autoptr(JgTensor) ow = random_tensor (ctx, JG_DTYPE_F16, H, H);
+  g_autoptr(JgTensor) guw = random_tensor (ctx, JG_DTYPE_F16, 2 * I, H);
+  g_autoptr(JgTensor) dw = random_tensor (ctx, JG_DTYPE_F16, H, I);
+  g_autoptr(JgTensor) pos = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 3, n, JG_TENSOR_DEVICE, NULL);
+  g_autoptr(JgTensor) inv = jg_tensor_new_2d (ctx, JG_DTYPE_F32, 1, 64, JG_TENSOR_DEVICE, NULL);
+  g_autofree guint32 *posh = g_new (guint32, 3 * n);
+  float invh[64];
+  JgLinearOptions split = { .path = JG_LINEAR_COOPMAT, .scratch = scratch };
+  AttnData ad = { at16, q, k, v, {
+    .n_q = (guint) n, .n_kv = (guint) n, .n_heads = 28, .n_kv_heads = 4, .head_dim = 128,
+    .causal = TRUE, .scale = 1.0f / sqrtf (128.0f) } };
+  LayerOp ops[] = {
+    { "rmsnorm", OP_RMSNORM, xn, x, ln, NULL, FALSE, 0, NULL, NULL, NULL, NULL },
+    { "q|k|v", OP_QKV, q, xn, qkvw, qkvb, FALSE, 0, NULL, NULL, k, v },
+    { "rope q", OP_ROPE, q, pos, inv, NULL, FALSE, 28, NULL, NULL, NULL, NULL },
+    { "rope k", OP_ROPE, k, pos, inv, NULL, FALSE, 4, NULL, NULL, NULL, NULL },
+    { "attention", OP_ATTN, NULL, NULL, NULL, NULL, FALSE, 0, &ad, NULL, NULL, NULL },
+    { "o (+=, split)", OP_LINEAR, x, at16, ow, NULL, TRUE, 0, NULL, &split, NULL, NULL },
+    { "rmsnorm", OP_RMSNORM, xn, x, ln, NULL, FALSE, 0, NULL, NULL, NULL, NULL },
+    { "gate|up+swiglu", OP_LINEAR_SWIGLU, g16, xn, guw, NULL, FALSE, 0, NULL, NULL, NULL, NULL },
+    { "down (+=, split)", OP_LINEAR, x, g16, dw, NULL, TRUE, 0, NULL, &split, NULL, NULL },
+  };
+  double t[G_N_ELEMENTS (ops)], total = 0, whole;
+  LayerAll all = { ops, G_N_ELEMENTS (ops) };
+
+  for (gint64 i = 0; i < 3 * n; i++)
+    posh[i] = (guint32) (i % n);
+  jg_rope_inv_freq (1e6, 128, invh);
+  if (!jg_tensor_upload_u32 (pos, posh, NULL) || !jg_tensor_upload_f32 (inv, invh, NULL))
+    exit (1);
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    {
+      t[i] = time_op (ctx, run_layer_op, &ops[i], 3);
+      total += t[i];
+    }
+  printf ("\none 7B decoder layer at n = %" G_GINT64_FORMAT ", fused prefill as jg-qwen2.c records it\n", n);
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    printf ("  %-16s %9.1f us %5.1f%%\n", ops[i].name, t[i] * 1e6, 100.0 * t[i] / total);
+  printf ("  layer total %.1f us; x 28 layers = %.1f ms\n", total * 1e6, total * 28e3);
+  whole = time_op (ctx, run_layer_all, &all, 3);
+  printf ("  fused layer recorded back to back: %.1f us; x 28 = %.1f ms\n", whole * 1e6, whole * 28e3);
+}
+
 static const char *
 path_name (JgLinearPath p)
 {
@@ -525,7 +818,7 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(JgVkContext) ctx = NULL;
   const JgVkDeviceInfo *info;
-  gboolean full = FALSE, prefill_only = FALSE;
+  gboolean full = FALSE, prefill_only = FALSE, fused_only = FALSE;
   gboolean cpu;
   gint64 m = 4096, k = 14336, copy_bytes = 1 << 30, n_big = 512;
   double copy_s, copy_bw, best_mv = 1e9;
@@ -541,9 +834,11 @@ main (int argc, char **argv)
       full = TRUE;
     else if (strcmp (argv[i], "--prefill") == 0)
       prefill_only = TRUE;
+    else if (strcmp (argv[i], "--fused") == 0)
+      fused_only = TRUE;
     else
       {
-        fprintf (stderr, "usage: bench-linear [--full] [--prefill]\n");
+        fprintf (stderr, "usage: bench-linear [--full] [--prefill] [--fused]\n");
         return 2;
       }
   setvbuf (stdout, NULL, _IOLBF, 0);
@@ -583,6 +878,27 @@ main (int argc, char **argv)
   jg_tensor_free (cd.src);
   jg_tensor_free (cd.dst);
 
+  if (fused_only)
+    {
+      /* Only the fused prefill kernels and the layer, both ways. */
+      if (!(features & JG_VK_FEATURE_COOPMAT))
+        {
+          printf ("no cooperative matrices: nothing to run\n");
+          return 0;
+        }
+      prefill_attention_case (ctx, 77, 77, 0, 4, 2, 128, TRUE, FALSE);
+      prefill_attention_case (ctx, 100, 300, 200, 4, 1, 128, TRUE, FALSE);
+      prefill_attention_case (ctx, 50, 90, 0, 6, 3, 64, FALSE, FALSE);
+      prefill_attention_case (ctx, 9, 9, 0, 2, 1, 64, TRUE, FALSE);
+      prefill_attention_case (ctx, 700, 700, 0, 28, 4, 128, TRUE, FALSE);
+      prefill_fused (ctx, 77, 256, 128, 328, 2, 1);
+      prefill_fused (ctx, 700, 3584, 512, 18944, 28, 4);
+      prefill_layer_fused (ctx, 700);
+      prefill_layer (ctx, 700);
+      prefill_layer_fused (ctx, 700);
+      printf ("\n%s\n", check_failed ? "CHECKS FAILED" : "all checks passed");
+      return check_failed ? 1 : 0;
+    }
   {
     /* The 7B decoder's matmuls at a 700-token prompt (CPU: small stand-ins). */
     static const Shape gpu_shapes[] = {
@@ -604,6 +920,20 @@ main (int argc, char **argv)
     prefill_attention_case (ctx, 9, 9, 0, 2, 1, 64, TRUE, FALSE);
     if (!small)
       prefill_layer (ctx, 700);
+    if (features & JG_VK_FEATURE_COOPMAT)
+      {
+        /* Small: shapes that exercise the edges (rows past 64, I not a
+         * multiple of the tile, k not a multiple of the split). */
+        if (small)
+          prefill_fused (ctx, 77, 128, 64, 200, 4, 2);
+        else
+          {
+            prefill_fused (ctx, 77, 256, 128, 328, 2, 1);
+            prefill_fused (ctx, 700, 3584, 512, 18944, 28, 4);
+            prefill_layer_fused (ctx, 700);
+            prefill_layer (ctx, 700);
+          }
+      }
     if (prefill_only)
       {
         printf ("\n%s\n", check_failed ? "CHECKS FAILED" : "all checks passed");

@@ -62,6 +62,13 @@ typedef struct {
   gsize vocab;
 } Collect;
 
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
 static gboolean
 collect (guint32 token, gpointer data)
 {
@@ -187,6 +194,47 @@ main (int argc, char **argv)
     g_autoptr(GRand) r = g_rand_new_with_seed (1);
     for (guint i = 0; i < n_prompt; i++)
       prompt[i] = (guint32) g_rand_int_range (r, 97, 123);
+  }
+  {
+    /* The prompt's prefill with the fused kernels and without, alternating
+     * (three rounds of each first: pipelines, clocks); the last-position
+     * logits of the two compared. */
+    gsize vocab = (gsize) cfg.vocab_size;
+    g_autofree float *lf = g_new (float, vocab), *lu = g_new (float, vocab);
+    double tf[5], tu[5];
+    gboolean have_fused = jg_qwen2_set_fused_prefill (model, TRUE);
+    for (guint r = 0; have_fused && r < 8; r++)
+      for (guint f = 0; f < 2; f++)
+        {
+          jg_qwen2_set_fused_prefill (model, f == 1);
+          jg_qwen2_reset (model);
+          if (!jg_qwen2_forward (model, prompt, n_prompt, NULL, f ? lf : lu, &error))
+            {
+              fprintf (stderr, "bench-qwen2: %s\n", error->message);
+              return 1;
+            }
+          if (r >= 3)
+            (f ? tf : tu)[r - 3] = jg_qwen2_get_last_gpu_seconds (model);
+        }
+    if (have_fused)
+      {
+        double num = 0, den = 0;
+        gsize af = 0, au = 0;
+        for (gsize i = 0; i < vocab; i++)
+          {
+            num += ((double) lf[i] - lu[i]) * ((double) lf[i] - lu[i]);
+            den += (double) lu[i] * lu[i];
+            af = lf[i] > lf[af] ? i : af;
+            au = lu[i] > lu[au] ? i : au;
+          }
+        qsort (tf, 5, sizeof tf[0], cmp_double);
+        qsort (tu, 5, sizeof tu[0], cmp_double);
+        printf ("prefill %u tokens, GPU median of 5: fused %.2f ms (%.2f-%.2f), unfused %.2f ms (%.2f-%.2f); "
+                "last logits fused vs unfused: normalised error %.2e, argmax %zu / %zu\n",
+                n_prompt, tf[2] * 1e3, tf[0] * 1e3, tf[4] * 1e3, tu[2] * 1e3, tu[0] * 1e3, tu[4] * 1e3,
+                sqrt (num / den), af, au);
+      }
+    jg_qwen2_set_fused_prefill (model, TRUE);
   }
   jg_qwen2_set_q8 (model, FALSE);
   runs[0].model = model;

@@ -48,6 +48,12 @@ struct _JgQwen2 {
    * for the matmuls after them (which round to f16 anyway): half the bytes
    * they read. NULL without. */
   JgTensor *xn16, *g16;
+  /* ...and then the prefill runs the fused forms: one q|k|v matmul writing
+   * q and the cache rows, attention writing f16 (attn16), one gate|up
+   * matmul with SwiGLU in its epilogue, o and down split over k into the
+   * f32 g buffer (unused then). JAEGER_PREFILL=unfused turns this off. */
+  gboolean fused, fused_ok;
+  JgTensor *attn16;
   JgTensor *ids, *pos, *token, *uniform;
   JgTensor *attn_parts;               /* split-attention scratch for <= 8 queries */
   JgTensor *step;                     /* u32 [4]: the decoded token's positions and cache row */
@@ -64,7 +70,7 @@ struct _JgQwen2 {
 
   /* Views rebuilt for each step without allocating. */
   JgTensor v_x, v_xn, v_q, v_attn, v_g, v_u, v_k, v_v, v_ids, v_pos, v_last, v_last_n;
-  JgTensor v_xn16, v_g16;
+  JgTensor v_xn16, v_g16, v_attn16;
 };
 
 /* JAEGER_DECODE_PREFETCH: unset, empty or "none": none; or names joined
@@ -396,7 +402,8 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
     return NULL;
   if ((jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT)
       && ((self->xn16 = activation (self, JG_DTYPE_F16, max_ctx, H, 0, error)) == NULL
-          || (self->g16 = activation (self, JG_DTYPE_F16, max_ctx, I, 0, error)) == NULL))
+          || (self->g16 = activation (self, JG_DTYPE_F16, max_ctx, I, 0, error)) == NULL
+          || (self->attn16 = activation (self, JG_DTYPE_F16, max_ctx, self->q_dim, 0, error)) == NULL))
     return NULL;
   {
     g_autofree guint32 *zeros = g_new0 (guint32, MAX (cfg->n_heads, JG_ARGMAX_WIDE_SCRATCH));
@@ -418,7 +425,32 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
         return NULL;
       }
   }
+  {
+    const char *path = g_getenv ("JAEGER_PREFILL");
+    if (path != NULL && *path != '\0' && strcmp (path, "fused") != 0 && strcmp (path, "unfused") != 0)
+      {
+        g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
+                     "JAEGER_PREFILL: unknown prefill path '%s' (known: fused, unfused)", path);
+        return NULL;
+      }
+    /* The q|k|v split needs q and k columns in whole 16-column fragments. */
+    self->fused_ok = self->xn16 != NULL && self->q_dim % 16 == 0 && self->kv_dim % 16 == 0;
+    self->fused = self->fused_ok && (path == NULL || strcmp (path, "unfused") != 0);
+  }
   return g_steal_pointer (&self);
+}
+
+gboolean
+jg_qwen2_set_fused_prefill (JgQwen2 *self, gboolean fused)
+{
+  self->fused = fused && self->fused_ok;
+  return self->fused;
+}
+
+double
+jg_qwen2_get_last_gpu_seconds (JgQwen2 *self)
+{
+  return self->last_gpu_s;
 }
 
 void
@@ -450,6 +482,7 @@ jg_qwen2_free (JgQwen2 *self)
   jg_tensor_free (self->xn);
   jg_tensor_free (self->xn16);
   jg_tensor_free (self->g16);
+  jg_tensor_free (self->attn16);
   jg_tensor_free (self->q);
   jg_tensor_free (self->attn);
   jg_tensor_free (self->g);
@@ -586,7 +619,34 @@ record_forward (JgQwen2 *self, guint n, GError **error)
     return FALSE;
   if (!jg_op_embed (ctx, &self->v_x, self->embed, &self->v_ids, error))
     return FALSE;
-  for (int l = 0; l < c->n_layers; l++)
+  if (half && self->fused)
+    {
+      JgLinearOptions split = { .path = JG_LINEAR_COOPMAT, .scratch = &self->v_g };
+      /* Only the tensor-core attention (head_dim 64, 128) writes f16. */
+      gboolean attn_half = c->head_dim == 64 || c->head_dim == 128;
+      JgTensor *attn = attn_half ? &self->v_attn16 : &self->v_attn;
+      if (!jg_tensor_init_view (&self->v_attn16, self->attn16, 0, n, error))
+        return FALSE;
+      for (int l = 0; l < c->n_layers; l++)
+        {
+          Layer *L = &self->layers[l];
+          if (!jg_tensor_init_view (&self->v_k, L->k_cache, p0, n, error)
+              || !jg_tensor_init_view (&self->v_v, L->v_cache, p0, n, error)
+              || !jg_op_rmsnorm (ctx, xn, &self->v_x, L->ln1, (float) c->rms_norm_eps, error)
+              || !jg_op_linear_qkv (ctx, &self->v_q, &self->v_k, &self->v_v, xn, L->qkv_w, L->qkv_b, NULL, error)
+              || !jg_op_rope (ctx, &self->v_q, as.n_heads, as.head_dim, &self->v_pos, self->inv_freq,
+                              self->sections, error)
+              || !jg_op_rope (ctx, &self->v_k, as.n_kv_heads, as.head_dim, &self->v_pos, self->inv_freq,
+                              self->sections, error)
+              || !jg_op_attention (ctx, attn, &self->v_q, L->k_cache, L->v_cache, &as, error)
+              || !jg_op_linear_ex (ctx, &self->v_x, attn, L->o_w, NULL, TRUE, &split, error)
+              || !jg_op_rmsnorm (ctx, xn, &self->v_x, L->ln2, (float) c->rms_norm_eps, error)
+              || !jg_op_linear_swiglu (ctx, g, xn, L->gate_up, NULL, error)
+              || !jg_op_linear_ex (ctx, &self->v_x, g, L->down, NULL, TRUE, &split, error))
+            return FALSE;
+        }
+    }
+  for (int l = 0; !(half && self->fused) && l < c->n_layers; l++)
     {
       Layer *L = &self->layers[l];
       /* New keys and values go straight into the cache rows p0.. */

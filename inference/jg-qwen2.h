@@ -72,6 +72,14 @@ typedef enum {
 void     jg_qwen2_set_prefetch (JgQwen2 *self, guint prefetch);
 guint    jg_qwen2_get_prefetch (JgQwen2 *self);
 
+/* With cooperative matrices a prompt runs the fused prefill kernels (one
+ * q|k|v matmul, gate|up with SwiGLU, o and down split over k, attention
+ * writing f16) unless JAEGER_PREFILL=unfused was set when the model was
+ * made or this turns them off (benches). Returns whether they are on. */
+gboolean jg_qwen2_set_fused_prefill (JgQwen2 *self, gboolean fused);
+/* GPU seconds of the last submission (a prompt or a decoded token). */
+double   jg_qwen2_get_last_gpu_seconds (JgQwen2 *self);
+
 /* Forgets the KV cache (a new conversation). */
 void     jg_qwen2_reset (JgQwen2 *self);
 guint    jg_qwen2_get_n_past (JgQwen2 *self);

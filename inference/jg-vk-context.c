@@ -25,6 +25,10 @@ struct _JgVkContext {
   guint features;
   guint32 subgroup_size;
   guint32 coopmat_shape[3];     /* M, N, K of the f16 x f16 -> f32 shape in use */
+  /* JAEGER_VK_PIPELINE_STATS=1 and VK_KHR_pipeline_executable_properties:
+   * each new pipeline's compiler statistics (registers, shared memory...)
+   * go to stderr, for tuning the kernels' occupancy. */
+  gboolean pipeline_stats;
   VkDeviceSize alignment;
   VkDeviceSize block_size;
   guint64 max_binding;
@@ -213,7 +217,10 @@ create_device (JgVkContext *self, guint disabled, GError **error)
   VkPhysicalDeviceFeatures2 on = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &v11_on };
   VkPhysicalDeviceSubgroupProperties sg = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES };
   VkPhysicalDeviceProperties2 props = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sg };
-  const char *exts[2];
+  VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR stats_on = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR,
+  };
+  const char *exts[3];
   guint32 n_exts = 0, n_fam = 0;
   g_autofree VkQueueFamilyProperties *fams = NULL;
   float prio = 1.0f;
@@ -278,6 +285,27 @@ create_device (JgVkContext *self, guint disabled, GError **error)
       coop_on.cooperativeMatrix = VK_TRUE;
       v12_on.pNext = &coop_on;
       exts[n_exts++] = VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME;
+    }
+  if (g_strcmp0 (g_getenv ("JAEGER_VK_PIPELINE_STATS"), "1") == 0)
+    {
+      guint32 n_ext = 0;
+      g_autofree VkExtensionProperties *ext = NULL;
+      vkEnumerateDeviceExtensionProperties (self->physical, NULL, &n_ext, NULL);
+      ext = g_new0 (VkExtensionProperties, MAX (n_ext, 1));
+      vkEnumerateDeviceExtensionProperties (self->physical, NULL, &n_ext, ext);
+      for (guint32 i = 0; i < n_ext; i++)
+        if (strcmp (ext[i].extensionName, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME) == 0)
+          self->pipeline_stats = TRUE;
+      if (self->pipeline_stats)
+        {
+          stats_on.pipelineExecutableInfo = VK_TRUE;
+          stats_on.pNext = v11_on.pNext;
+          v11_on.pNext = &stats_on;
+          exts[n_exts++] = VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME;
+        }
+      else
+        g_printerr ("JAEGER_VK_PIPELINE_STATS: %s lacks VK_KHR_pipeline_executable_properties\n",
+                    self->info.name);
     }
   {
     VkDeviceQueueCreateInfo qci = {
@@ -647,6 +675,52 @@ get_module (JgVkContext *self, const char *name, GError **error)
   return module;
 }
 
+/* The driver's statistics of each executable of a new pipeline, one line. */
+static void
+print_pipeline_stats (JgVkContext *self, const char *key, VkPipeline pipeline)
+{
+  VkPipelineInfoKHR pi = { .sType = VK_STRUCTURE_TYPE_PIPELINE_INFO_KHR, .pipeline = pipeline };
+  VkPipelineExecutablePropertiesKHR props[4];
+  guint32 n_exec = G_N_ELEMENTS (props);
+
+  for (guint32 i = 0; i < n_exec; i++)
+    props[i] = (VkPipelineExecutablePropertiesKHR) { .sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_PROPERTIES_KHR };
+  if (vkGetPipelineExecutablePropertiesKHR (self->device, &pi, &n_exec, props) < 0)
+    return;
+  for (guint32 e = 0; e < n_exec; e++)
+    {
+      VkPipelineExecutableInfoKHR ei = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR, .pipeline = pipeline, .executableIndex = e,
+      };
+      VkPipelineExecutableStatisticKHR st[32];
+      guint32 n_st = G_N_ELEMENTS (st);
+      g_autoptr(GString) line = g_string_new (NULL);
+      for (guint32 i = 0; i < n_st; i++)
+        st[i] = (VkPipelineExecutableStatisticKHR) { .sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR };
+      if (vkGetPipelineExecutableStatisticsKHR (self->device, &ei, &n_st, st) < 0)
+        continue;
+      g_string_printf (line, "pipeline-stats %s [%s, subgroup %u]:", key, props[e].name, props[e].subgroupSize);
+      for (guint32 i = 0; i < n_st; i++)
+        switch (st[i].format)
+          {
+          case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_BOOL32_KHR:
+            g_string_append_printf (line, " %s=%u;", st[i].name, st[i].value.b32);
+            break;
+          case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_INT64_KHR:
+            g_string_append_printf (line, " %s=%" G_GINT64_FORMAT ";", st[i].name, (gint64) st[i].value.i64);
+            break;
+          case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_UINT64_KHR:
+            g_string_append_printf (line, " %s=%" G_GUINT64_FORMAT ";", st[i].name, (guint64) st[i].value.u64);
+            break;
+          case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_FLOAT64_KHR:
+          default:
+            g_string_append_printf (line, " %s=%g;", st[i].name, st[i].value.f64);
+            break;
+          }
+      g_printerr ("%s\n", line->str);
+    }
+}
+
 static VkPipeline
 get_pipeline (JgVkContext *self, const char *name, const guint32 *spec, guint n_spec, GError **error)
 {
@@ -689,6 +763,8 @@ get_pipeline (JgVkContext *self, const char *name, const guint32 *spec, guint n_
       },
       .layout = self->pipeline_layout,
     };
+    if (self->pipeline_stats)
+      ci.flags |= VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR;
     if (!vk_check (vkCreateComputePipelines (self->device, VK_NULL_HANDLE, 1, &ci, NULL, &pipeline),
                    "vkCreateComputePipelines", error))
       {
@@ -696,6 +772,8 @@ get_pipeline (JgVkContext *self, const char *name, const guint32 *spec, guint n_
         return VK_NULL_HANDLE;
       }
   }
+  if (self->pipeline_stats)
+    print_pipeline_stats (self, key, pipeline);
   g_hash_table_insert (self->pipelines, g_strdup (key), pipeline);
   return pipeline;
 }

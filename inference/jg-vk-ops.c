@@ -10,6 +10,12 @@
 #define MAX_GROUPS 65535u
 #define MATVEC_MAX_COLS 8
 #define SPLIT_CHUNK 128
+/* Split-k: slices until about this many workgroups (about three waves of
+ * one workgroup per SM on an H100's 132: 3 slices of the 168 tiles of o
+ * and down measured best), at most SPLITK_MAX, each slice a multiple of 64
+ * values of k. */
+#define SPLITK_TARGET 400
+#define SPLITK_MAX 4
 
 static gboolean G_GNUC_PRINTF (3, 4)
 fail (GError **error, const char *op, const char *fmt, ...)
@@ -128,13 +134,13 @@ gboolean
 jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTensor *bias,
                  gboolean accumulate, const JgLinearOptions *options, GError **error)
 {
-  static const JgLinearOptions defaults = { JG_LINEAR_AUTO, 0, 0, 0 };
+  static const JgLinearOptions defaults = { .path = JG_LINEAR_AUTO };
   const char *op = "linear";
   gint64 k, m, n;
   char name[48];
   JgLinearPath path;
   gboolean x16;
-  struct { guint32 m, n, k, has_bias, accumulate; } pc;
+  struct { guint32 m, n, k, has_bias, accumulate, ks, m1, m2, plain_order; } pc;
   JgTensor *bind[4];
 
   if (options == NULL)
@@ -178,6 +184,9 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
   pc.k = (guint32) k;
   pc.has_bias = bias != NULL;
   pc.accumulate = accumulate;
+  pc.ks = (guint32) k;
+  pc.m1 = pc.m2 = 0;
+  pc.plain_order = options->plain_order;
   bind[0] = w;
   bind[1] = x;
   bind[2] = y;
@@ -210,6 +219,11 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
   if (path == JG_LINEAR_COOPMAT)
     {
       guint tile = options->coopmat_tile ? options->coopmat_tile : jg_linear_coopmat_pick (ctx, n, m);
+      /* Split over k (a scratch given): measured at n = 700 on an H100
+       * (docs/PERFORMANCE.md), 128 x 128 tiles with 64-deep steps in three
+       * slices beat the 128 x 256 ones for o and down. */
+      if (options->coopmat_tile == 0 && options->scratch != NULL && options->split_k != 1 && tile == 3)
+        tile = 4;
       const JgCoopmatTile *ti;
       JgVkDispatch d = {
         .shader = name, .bind = bind, .n_bind = 4,
@@ -232,6 +246,35 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
         return fail (error, op, "the cooperative-matrix path needs f16 weights");
       if (d.groups[0] > MAX_GROUPS || d.groups[1] > MAX_GROUPS)
         return fail (error, op, "too large for one dispatch");
+      if (options->scratch != NULL && options->split_k != 1 && m % 4 == 0)
+        {
+          guint64 tiles = (guint64) d.groups[0] * d.groups[1];
+          guint64 want = options->split_k ? options->split_k
+                         : MIN (SPLITK_MAX, (SPLITK_TARGET + tiles - 1) / tiles);
+          if (!check_f32 (op, "scratch", options->scratch, error))
+            return FALSE;
+          want = MIN (want, (guint64) jg_tensor_get_n_elements (options->scratch) / ((guint64) n * m));
+          want = MIN (want, (guint64) k / 64);
+          if (want >= 2)
+            {
+              guint32 ks = (guint32) (((k + want - 1) / want + 63) / 64 * 64);
+              guint32 split = (guint32) ((k + ks - 1) / ks);
+              struct { guint32 count4, n_split, accumulate; } rc = {
+                (guint32) (n * m / 4), split, accumulate,
+              };
+              JgTensor *rbind[2] = { options->scratch, y };
+              JgVkDispatch r = {
+                .shader = "splitk_reduce", .bind = rbind, .n_bind = 2, .write_mask = 1u << 1,
+                .push = &rc, .push_size = sizeof rc,
+              };
+              pc.ks = ks;
+              pc.accumulate = FALSE;
+              bind[2] = options->scratch;
+              d.groups[2] = split;
+              groups_for (((guint64) rc.count4 + 255) / 256, r.groups);
+              return jg_vk_dispatch (ctx, &d, error) && jg_vk_dispatch (ctx, &r, error);
+            }
+        }
       return jg_vk_dispatch (ctx, &d, error);
     }
   {
@@ -244,6 +287,111 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
       return fail (error, op, "too large for one dispatch");
     return jg_vk_dispatch (ctx, &d, error);
   }
+}
+
+/* The checks and the tile shared by the fused prefill matmuls. */
+static gboolean
+coopmat_fused_check (JgVkContext *ctx, const char *op, JgTensor *x, JgTensor *w, const JgLinearOptions *options,
+                     gint64 n_cols, gint64 *n, const JgCoopmatTile **tile, GError **error)
+{
+  guint t;
+
+  if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT))
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
+                   "%s: cooperative matrices are not available on this device (or disabled)", op);
+      return FALSE;
+    }
+  if (w->ndim != 2 || !jg_tensor_is_contiguous (w) || w->dtype != JG_DTYPE_F16)
+    return fail (error, op, "weights must be a contiguous f16 matrix");
+  if (x->dtype != JG_DTYPE_F16 || !jg_tensor_is_contiguous (x))
+    return fail (error, op, "x must be contiguous f16");
+  if (w->shape[1] % 8 != 0 || last_dim (x) != w->shape[1])
+    return fail (error, op, "x rows have %" G_GINT64_FORMAT " values, weights %" G_GINT64_FORMAT
+                 " (a multiple of 8)", last_dim (x), w->shape[1]);
+  *n = jg_tensor_get_n_elements (x) / w->shape[1];
+  t = options != NULL && options->coopmat_tile ? options->coopmat_tile : jg_linear_coopmat_pick (ctx, *n, n_cols);
+  if (t < 1 || t > G_N_ELEMENTS (coopmat_tiles))
+    return fail (error, op, "no cooperative-matrix tile %u", t);
+  *tile = &coopmat_tiles[t - 1];
+  return TRUE;
+}
+
+gboolean
+jg_op_linear_swiglu (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *w, const JgLinearOptions *options,
+                     GError **error)
+{
+  const char *op = "linear_swiglu";
+  const JgCoopmatTile *ti;
+  gint64 n, I;
+  char name[64];
+  struct { guint32 m, n, k, has_bias, accumulate, ks, m1, m2, plain_order; } pc;
+  JgTensor *bind[4] = { w, x, out, x };
+  JgVkDispatch d = {
+    .shader = name, .bind = bind, .n_bind = 4, .write_mask = 1u << 2, .push = &pc, .push_size = sizeof pc,
+  };
+
+  if (w->ndim != 2 || w->shape[0] % 2 != 0)
+    return fail (error, op, "weights must be [gate; up], an even number of rows");
+  I = w->shape[0] / 2;
+  if (!coopmat_fused_check (ctx, op, x, w, options, 2 * I, &n, &ti, error))
+    return FALSE;
+  if (out->dtype != JG_DTYPE_F16 || !jg_tensor_is_contiguous (out) || last_dim (out) != I
+      || jg_tensor_get_n_elements (out) != n * I)
+    return fail (error, op, "out must be contiguous f16 %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT, n, I);
+  pc = (typeof (pc)) { (guint32) (2 * I), (guint32) n, (guint32) w->shape[1], 0, 0, (guint32) w->shape[1], 0, 0,
+                       options != NULL && options->plain_order };
+  g_snprintf (name, sizeof name, "matmul_cm_%s_x16_swiglu", ti->name);
+  d.groups[0] = (guint32) ((I + ti->bm / 2 - 1) / (ti->bm / 2));
+  d.groups[1] = (guint32) ((n + ti->bn - 1) / ti->bn);
+  d.groups[2] = 1;
+  if (d.groups[0] > MAX_GROUPS || d.groups[1] > MAX_GROUPS)
+    return fail (error, op, "too large for one dispatch");
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
+gboolean
+jg_op_linear_qkv (JgVkContext *ctx, JgTensor *q, JgTensor *k, JgTensor *v, JgTensor *x, JgTensor *w,
+                  JgTensor *bias, const JgLinearOptions *options, GError **error)
+{
+  const char *op = "linear_qkv";
+  const JgCoopmatTile *ti;
+  gint64 n, m, mq, mk, mv;
+  char name[64];
+  struct { guint32 m, n, k, has_bias, accumulate, ks, m1, m2, plain_order; } pc;
+  JgTensor *bind[6] = { w, x, q, bias != NULL ? bias : x, k, v };
+  JgVkDispatch d = {
+    .shader = name, .bind = bind, .n_bind = 6, .write_mask = (1u << 2) | (1u << 4) | (1u << 5),
+    .push = &pc, .push_size = sizeof pc,
+  };
+
+  if (w->ndim != 2)
+    return fail (error, op, "weights must be a matrix");
+  m = w->shape[0];
+  if (!coopmat_fused_check (ctx, op, x, w, options, m, &n, &ti, error)
+      || !check_f32 (op, "q", q, error) || !check_f32 (op, "k", k, error) || !check_f32 (op, "v", v, error))
+    return FALSE;
+  mq = last_dim (q);
+  mk = last_dim (k);
+  mv = last_dim (v);
+  if (mq + mk + mv != m || mq % 16 != 0 || (mq + mk) % 16 != 0)
+    return fail (error, op, "q, k, v widths %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                 " must add up to the %" G_GINT64_FORMAT " weight rows (the first two multiples of 16)",
+                 mq, mk, mv, m);
+  if (jg_tensor_get_n_elements (q) != n * mq || jg_tensor_get_n_elements (k) != n * mk
+      || jg_tensor_get_n_elements (v) != n * mv)
+    return fail (error, op, "q, k and v must have %" G_GINT64_FORMAT " rows", n);
+  if (bias != NULL && (!check_f32 (op, "bias", bias, error) || jg_tensor_get_n_elements (bias) != m))
+    return fail (error, op, "bias must have %" G_GINT64_FORMAT " values", m);
+  pc = (typeof (pc)) { (guint32) m, (guint32) n, (guint32) w->shape[1], bias != NULL, 0, (guint32) w->shape[1],
+                       (guint32) mq, (guint32) (mq + mk), options != NULL && options->plain_order };
+  g_snprintf (name, sizeof name, "matmul_cm_%s_x16_qkv", ti->name);
+  d.groups[0] = (guint32) ((m + ti->bm - 1) / ti->bm);
+  d.groups[1] = (guint32) ((n + ti->bn - 1) / ti->bn);
+  d.groups[2] = 1;
+  if (d.groups[0] > MAX_GROUPS || d.groups[1] > MAX_GROUPS)
+    return fail (error, op, "too large for one dispatch");
+  return jg_vk_dispatch (ctx, &d, error);
 }
 
 /* An output that may be f16 (for a cooperative-matrix matmul to read) where
@@ -377,9 +525,15 @@ jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTens
     .groups = { s->n_q, s->n_heads, 1 },
   };
 
+  gboolean o16 = o->dtype == JG_DTYPE_F16;
+  gboolean cm_path = !s->scalar && s->n_q > 8 && (s->head_dim == 64 || s->head_dim == 128)
+                     && (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT);
+
   if (!check_f32 (op, "q", q, error) || !check_f32 (op, "k", k, error)
-      || !check_f32 (op, "v", v, error) || !check_f32 (op, "o", o, error))
+      || !check_f32 (op, "v", v, error))
     return FALSE;
+  if (o16 ? !jg_tensor_is_contiguous (o) || !cm_path : !check_f32 (op, "o", o, error))
+    return o16 ? fail (error, op, "o may be f16 (contiguous) only on the tensor-core path") : FALSE;
   if (s->n_kv_heads == 0 || s->n_heads % s->n_kv_heads != 0)
     return fail (error, op, "%u heads cannot share %u KV heads", s->n_heads, s->n_kv_heads);
   if (s->head_dim % 4 != 0 || s->head_dim > 256)
@@ -406,11 +560,11 @@ jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTens
   pc.scale = s->scale;
   pc.chunk = s->n_kv;
   pc.n_split = 1;
-  if (!s->scalar && s->n_q > 8 && (s->head_dim == 64 || s->head_dim == 128)
-      && (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT))
+  if (cm_path)
     {
       /* Prefill: blocks of 64 queries per workgroup on tensor cores. */
-      d.shader = s->head_dim == 128 ? "attention_cm" : "attention_cm_d64";
+      d.shader = s->head_dim == 128 ? (o16 ? "attention_cm_o16" : s->cm_no_prefetch ? "attention_cm_plain" : "attention_cm")
+                 : (o16 ? "attention_cm_d64_o16" : "attention_cm_d64");
       d.n_spec = 0;
       d.groups[0] = (s->n_q + 63) / 64;
       return jg_vk_dispatch (ctx, &d, error);

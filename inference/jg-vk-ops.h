@@ -21,6 +21,15 @@ typedef struct {
   guint matvec_rows;   /* weight rows per workgroup (0: default) */
   guint matvec_wg;     /* threads per workgroup (0: default) */
   guint coopmat_tile;  /* 0: chosen by shape, else 1 + an index of jg_linear_coopmat_tiles */
+  /* Cooperative-matrix path: split k over split_k slices (partial products
+   * in scratch, then a summing pass) so that shapes with few output tiles
+   * fill the GPU. 0 with a scratch: chosen by shape; 1: never. scratch is
+   * f32 with room for split_k * n * m values (fewer slices if short). */
+  guint split_k;
+  JgTensor *scratch;
+  /* Cooperative-matrix path: launch the workgroups features-fastest (the
+   * plain order, as before) instead of token blocks first; benches. */
+  gboolean plain_order;
 } JgLinearOptions;
 
 /* The cooperative-matrix matmul's workgroup tiles: tokens x features per
@@ -41,6 +50,18 @@ gboolean jg_op_linear (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, 
                        gboolean accumulate, GError **error);
 gboolean jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTensor *bias,
                           gboolean accumulate, const JgLinearOptions *options, GError **error);
+
+/* Prefill forms of the cooperative-matrix matmul with fused epilogues
+ * (f16 x, f16 weights; JG_ERROR_UNSUPPORTED without cooperative matrices).
+ * options may be NULL or force a tile (split_k is ignored).
+ * out [n][I] (f16) = silu(g) * u where [g; u] = x w^T, w = [gate; up] of [2I][k]. */
+gboolean jg_op_linear_swiglu (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *w,
+                              const JgLinearOptions *options, GError **error);
+/* [q | k | v] = x w^T + bias with w of [mq + mk + mv][k]: columns go to q
+ * [n][mq], k [n][mk] and v [n][mv] (e.g. the cache rows); mq and mq + mk
+ * must be multiples of 16. bias may be NULL. */
+gboolean jg_op_linear_qkv (JgVkContext *ctx, JgTensor *q, JgTensor *k, JgTensor *v, JgTensor *x,
+                           JgTensor *w, JgTensor *bias, const JgLinearOptions *options, GError **error);
 
 /* Rows of x (last dimension n): RMSNorm with weight (may be NULL), LayerNorm
  * with weight and bias (either may be NULL). y may be x. RMSNorm's y may be
@@ -72,8 +93,12 @@ typedef struct {
   JgTensor *split_scratch;
   /* Many queries (prefill) on a device with cooperative matrices and
    * head_dim 64 or 128 take the tensor-core kernel (attention_cm.comp)
-   * unless this is set; it forces one workgroup per query (tests, benches). */
+   * unless this is set; it forces one workgroup per query (tests, benches).
+   * Only that kernel may write an f16 o (for the o projection to read). */
   gboolean scalar;
+  /* head_dim 128, f32 o: the tensor-core kernel without loading the next
+   * block during the current one (benches compare). */
+  gboolean cm_no_prefetch;
 } JgAttentionShape;
 
 gboolean jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTensor *v,

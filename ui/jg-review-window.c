@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/jg-error.h"
+#include "data/jg-manifest.h"
 #include "eval/jg-eval-store.h"
 #include "eval/jg-export.h"
 #include "store/jg-store.h"
@@ -39,6 +40,7 @@ struct _JgReviewWindow {
   JgStore *store;              /* main thread: runs, curation */
   char *store_path;
   GArray *runs;                /* JgStoreRun */
+  GArray *datasets;            /* JgStoreDataset: their manifests locate the samples */
   JgReviewModel *model;
   GtkSingleSelection *selection;
 
@@ -573,6 +575,46 @@ sample_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
   set_status (self, error ? error->message : NULL);
 }
 
+
+/* The store keeps sample paths as the manifest wrote them (often relative
+ * to it, or under the release's /path/to/): find them beside the run's
+ * manifests, or under the dataset-root preference. */
+static gint64 run_a_dataset (JgReviewWindow *self);
+
+static char *
+resolve_sample_path (JgReviewWindow *self, const char *path)
+{
+  gint64 ds = run_a_dataset (self);
+  g_autoptr(GSettings) settings = g_settings_new (JG_APP_ID);
+  g_autofree char *root = g_settings_get_string (settings, "dataset-root");
+  char *first = NULL;
+
+  for (guint i = 0; self->datasets != NULL && i < self->datasets->len; i++)
+    {
+      const JgStoreDataset *d = &g_array_index (self->datasets, JgStoreDataset, i);
+      g_auto(GStrv) manifests = NULL;
+
+      if (d->id != ds || d->manifest == NULL)
+        continue;
+      manifests = g_strsplit (d->manifest, "\n", -1);
+      for (guint m = 0; manifests[m] != NULL; m++)
+        for (int with_root = *root ? 1 : 0; with_root >= 0; with_root--)
+          {
+            char *cand = jg_manifest_resolve_path (manifests[m], with_root ? root : NULL, path);
+            if (g_file_test (cand, G_FILE_TEST_EXISTS))
+              {
+                g_free (first);
+                return cand;
+              }
+            if (first == NULL)
+              first = cand;
+            else
+              g_free (cand);
+          }
+    }
+  return first != NULL ? first : g_strdup (path);
+}
+
 static void
 show_selected (JgReviewWindow *self)
 {
@@ -592,7 +634,10 @@ show_selected (JgReviewWindow *self)
   show_answers (self, self->view_a, row, 0);
   show_answers (self, self->view_b, row, 1);
   self->sample_cancellable = g_cancellable_new ();
-  jg_sample_loader_load_async (row->path, self->sample_cancellable, sample_loaded, g_object_ref (self));
+  {
+    g_autofree char *path = resolve_sample_path (self, row->path);
+    jg_sample_loader_load_async (path, self->sample_cancellable, sample_loaded, g_object_ref (self));
+  }
 }
 
 static void
@@ -987,10 +1032,12 @@ jg_review_window_open_store (JgReviewWindow *self, const char *path, GError **er
 {
   g_autoptr(JgStore) store = jg_store_open (path, error);
   g_autoptr(GArray) runs = NULL;
+  g_autoptr(GArray) datasets = NULL;
   g_autoptr(GtkStringList) names = NULL;
   g_autoptr(GtkStringList) names_b = NULL;
 
-  if (store == NULL || (runs = jg_store_list_runs (store, 0, error)) == NULL)
+  if (store == NULL || (runs = jg_store_list_runs (store, 0, error)) == NULL
+      || (datasets = jg_store_list_datasets (store, error)) == NULL)
     {
       set_status (self, error && *error ? (*error)->message : NULL);
       return FALSE;
@@ -1001,6 +1048,8 @@ jg_review_window_open_store (JgReviewWindow *self, const char *path, GError **er
   self->store_path = g_strdup (path);
   g_clear_pointer (&self->runs, g_array_unref);
   self->runs = g_steal_pointer (&runs);
+  g_clear_pointer (&self->datasets, g_array_unref);
+  self->datasets = g_steal_pointer (&datasets);
 
   names = gtk_string_list_new (NULL);
   names_b = gtk_string_list_new (NULL);
@@ -1089,6 +1138,7 @@ jg_review_window_dispose (GObject *object)
   if (self->import_cancellable)
     g_cancellable_cancel (self->import_cancellable);
   g_clear_pointer (&self->store, jg_store_free);
+  g_clear_pointer (&self->datasets, g_array_unref);
   g_clear_pointer (&self->runs, g_array_unref);
   g_clear_object (&self->selection);
   g_clear_object (&self->model);

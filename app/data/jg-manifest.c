@@ -50,18 +50,19 @@ jg_gender_to_string (JgGender gender)
   return gender == JG_GENDER_MALE ? "male" : gender == JG_GENDER_FEMALE ? "female" : "";
 }
 
+/* @remap_depth: the depth that matched last time, -1 for none; updated. */
 static char *
-remap (JgManifest *m, const char *path)
+remap_path (const char *root, const char *base_dir, int *remap_depth, const char *path)
 {
   g_auto(GStrv) parts = NULL;
   const char *rest = path;
   guint n;
 
-  if (m->root == NULL)
+  if (root == NULL)
     {
       if (g_path_is_absolute (path))
         return g_strdup (path);
-      return g_build_filename (m->base_dir, path, NULL);
+      return g_build_filename (base_dir, path, NULL);
     }
   if (g_str_has_prefix (rest, PLACEHOLDER))
     rest += strlen (PLACEHOLDER);
@@ -70,13 +71,13 @@ remap (JgManifest *m, const char *path)
   parts = g_strsplit (rest, "/", -1);
   n = g_strv_length (parts);
   if (n == 0)
-    return g_strdup (m->root);
+    return g_strdup (root);
 
   /* Try the depth that worked before first: a whole split shares it. */
-  if (m->remap_depth >= 0 && (guint) m->remap_depth < n)
+  if (*remap_depth >= 0 && (guint) *remap_depth < n)
     {
-      g_autofree char *tail = g_strjoinv ("/", parts + m->remap_depth);
-      char *cand = g_build_filename (m->root, tail, NULL);
+      g_autofree char *tail = g_strjoinv ("/", parts + *remap_depth);
+      char *cand = g_build_filename (root, tail, NULL);
       if (g_file_test (cand, G_FILE_TEST_EXISTS))
         return cand;
       g_free (cand);
@@ -84,19 +85,34 @@ remap (JgManifest *m, const char *path)
   for (guint d = 0; d < n; d++)
     {
       g_autofree char *tail = g_strjoinv ("/", parts + d);
-      char *cand = g_build_filename (m->root, tail, NULL);
+      char *cand = g_build_filename (root, tail, NULL);
       if (g_file_test (cand, G_FILE_TEST_EXISTS))
         {
-          m->remap_depth = (int) d;
+          *remap_depth = (int) d;
           return cand;
         }
       g_free (cand);
     }
   {
-    g_autofree char *tail = g_strjoinv ("/", parts + (m->remap_depth >= 0 && (guint) m->remap_depth < n
-                                                      ? m->remap_depth : 0));
-    return g_build_filename (m->root, tail, NULL);
+    g_autofree char *tail = g_strjoinv ("/", parts + (*remap_depth >= 0 && (guint) *remap_depth < n
+                                                      ? *remap_depth : 0));
+    return g_build_filename (root, tail, NULL);
   }
+}
+
+static char *
+remap (JgManifest *m, const char *path)
+{
+  return remap_path (m->root, m->base_dir, &m->remap_depth, path);
+}
+
+char *
+jg_manifest_resolve_path (const char *manifest_path, const char *root, const char *path)
+{
+  g_autofree char *base_dir = g_path_get_dirname (manifest_path);
+  int depth = -1;
+
+  return remap_path (root, base_dir, &depth, path);
 }
 
 static const char *

@@ -48,6 +48,11 @@ JgManifest *jg_manifest_parse (const char *data, gsize len, const char *name, co
                                GError **error);
 void        jg_manifest_free (JgManifest *manifest);
 
+/* Where @path, as written in the manifest @manifest_path, lives on this
+ * machine, by the rules above: for a sample path kept elsewhere (a results
+ * store keeps paths as the manifest wrote them). */
+char       *jg_manifest_resolve_path (const char *manifest_path, const char *root, const char *path);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (JgManifest, jg_manifest_free)
 
 const char             *jg_manifest_get_name (JgManifest *manifest);

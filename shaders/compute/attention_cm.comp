@@ -10,10 +10,14 @@
 // P V with P = exp(S - max) / sum, so the output accumulators never need
 // the per-row rescaling that cooperative matrices cannot express. QK^T is
 // done twice, but it is half of a small share of the prefill's work.
+// Each block's keys (and values) are loaded into registers while the
+// block before is being multiplied (unless NO_PREFETCH: load, barrier,
+// multiply, barrier), so the loads' latency hides behind the tensor cores.
 // Causal: blocks past the workgroup's last query are never loaded, and a
 // subgroup skips blocks wholly past its own rows. Grouped KV heads: query
 // head h reads KV head h / (n_heads / n_kv_heads).
-//   q: [n_q][q_stride], k, v: [n_kv][kv_stride], o: [n_q][o_stride] (f32)
+//   q: [n_q][q_stride], k, v: [n_kv][kv_stride], o: [n_q][o_stride] (f32,
+//   or f16 with O_F16: the input of the cooperative-matrix o projection)
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
 #extension GL_KHR_memory_scope_semantics : require
@@ -37,7 +41,13 @@ layout(local_size_x = 128) in;
 layout(std430, binding = 0) readonly buffer Q { vec4 q[]; };
 layout(std430, binding = 1) readonly buffer K { vec4 kc[]; };
 layout(std430, binding = 2) readonly buffer V { vec4 vc[]; };
+#ifdef O_F16
+layout(std430, binding = 3) buffer O { float16_t o[]; };
+#define O_T float16_t
+#else
 layout(std430, binding = 3) buffer O { float o[]; };
+#define O_T float
+#endif
 
 layout(push_constant) uniform P {
   uint n_q, n_kv, q_pos0, n_heads, n_kv_heads, head_dim, q_stride, kv_stride, o_stride, causal;
@@ -79,6 +89,42 @@ void stage_rows(uint dst, uint src, uint r0, uint n, uint limit, uint stride, ui
   }
 }
 
+#ifndef NO_PREFETCH
+// One block of KB rows of k (src 1) or v (src 2), as f16, in registers.
+const uint NL = KB * (D / 8) / 128;
+uvec4 kr[NL], vr[NL];
+
+void load_block(uint src, uint j0, uint col0, uint t)
+{
+  [[unroll]] for (uint i = 0; i < NL; i++) {
+    uint e = t + i * 128, r = e / (D / 8), c = (e % (D / 8)) * 8;
+    vec4 a = vec4(0.0), b = vec4(0.0);
+    if (j0 + r < p.n_kv) {
+      uint o4 = ((j0 + r) * p.kv_stride + col0 + c) / 4;
+      if (src == 1) {
+        a = kc[o4];
+        b = kc[o4 + 1];
+      } else {
+        a = vc[o4];
+        b = vc[o4 + 1];
+      }
+    }
+    if (src == 1)
+      kr[i] = f16x8(a, b);
+    else
+      vr[i] = f16x8(a, b);
+  }
+}
+
+void store_block(uint src, uint dst, uint t)
+{
+  [[unroll]] for (uint i = 0; i < NL; i++) {
+    uint e = t + i * 128, r = e / (D / 8), c = (e % (D / 8)) * 8;
+    kvs[dst + r * LD + c / 8] = src == 1 ? kr[i] : vr[i];
+  }
+}
+#endif
+
 void main()
 {
   uint t = gl_LocalInvocationID.x;
@@ -107,12 +153,35 @@ void main()
   [[unroll]] for (uint d = 0; d < FD; d++)
     oacc[d] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
 
+#ifndef NO_PREFETCH
+  load_block(1, 0, kvh * D, t);
+#endif
   for (uint pass = 0; pass < 2; pass++) {
     for (uint j0 = 0; j0 < kv_end; j0 += KB) {
+#ifdef NO_PREFETCH
       stage_rows(0, 1, j0, KB, p.n_kv, p.kv_stride, kvh * D, t);
       if (pass == 1)
         stage_rows(KB * LD, 2, j0, KB, p.n_kv, p.kv_stride, kvh * D, t);
       barrier();
+#else
+      store_block(1, 0, t);
+      if (pass == 1)
+        store_block(2, KB * LD, t);
+      barrier();
+      {
+        // The next block: the following keys, or the first of pass 1.
+        uint nj = j0 + KB, np = pass;
+        if (nj >= kv_end) {
+          nj = 0;
+          np = pass + 1;
+        }
+        if (np < 2) {
+          load_block(1, nj, kvh * D, t);
+          if (np == 1)
+            load_block(2, nj, kvh * D, t);
+        }
+      }
+#endif
       if (j0 < sg_end) {
         // S = Q K^T for this subgroup's 16 rows and the block's KB keys.
         [[unroll]] for (uint c = 0; c < FK; c++) {
@@ -184,7 +253,12 @@ void main()
     return;
   [[unroll]] for (uint d = 0; d < FD; d++) {
     if (r0 + 16 <= p.n_q) {
+#ifdef O_F16
+      fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> o16 = fcoopmatNV<16, gl_ScopeSubgroup, 16, 16>(oacc[d]);
+      coopMatStoreNV(o16, o, r0 * p.o_stride + h * D + 16 * d, p.o_stride, false);
+#else
       coopMatStoreNV(oacc[d], o, r0 * p.o_stride + h * D + 16 * d, p.o_stride, false);
+#endif
     } else {
       coopMatStoreNV(oacc[d], ss, sg * 16 * LS, LS, false);
       memoryBarrierShared();
@@ -192,7 +266,7 @@ void main()
       for (uint e = lane; e < 256; e += 32) {
         uint rr = e / 16, cc = e % 16;
         if (r0 + rr < p.n_q)
-          o[(r0 + rr) * p.o_stride + h * D + 16 * d + cc] = uintBitsToFloat(ss[sg * 16 * LS + rr * LS + cc / 4][cc % 4]);
+          o[(r0 + rr) * p.o_stride + h * D + 16 * d + cc] = O_T(uintBitsToFloat(ss[sg * 16 * LS + rr * LS + cc / 4][cc % 4]));
       }
       memoryBarrierShared();
       subgroupBarrier();

@@ -109,6 +109,17 @@ test_remap (void)
   g_assert_cmpstr (jg_manifest_get_entry (rel, 0)->path, ==, want0);
   g_assert_cmpint (jg_manifest_get_entry (rel, 0)->answer->side, ==, JG_SIDE_CENTER);
 
+  /* A path kept as written (a results store's) resolves as the loader did. */
+  {
+    g_autofree char *r0 = jg_manifest_resolve_path (rel_manifest, NULL, "test/x");
+    g_autofree char *r1 = jg_manifest_resolve_path (rel_manifest, root,
+        "/path/to/simulation_ds/hm3d/hm3d_foa_av_v2/test/00800-TEEsavR23oF/task1_00000");
+    g_autofree char *r2 = jg_manifest_resolve_path ("/elsewhere/m.json", NULL, "/abs/sample");
+    g_assert_cmpstr (r0, ==, want0);
+    g_assert_cmpstr (r1, ==, dir);
+    g_assert_cmpstr (r2, ==, "/abs/sample");
+  }
+
   g_unlink (wav);
   g_unlink (rel_manifest);
   g_rmdir (wav_dir);

@@ -203,6 +203,181 @@ test_matmul_coopmat (void)
   }
 }
 
+/* ---- the fused prefill matmuls (cooperative matrices only) ---- */
+
+/* Split over k: the slices and their sum against the C reference (on a
+ * device without cooperative matrices the options are ignored and the
+ * fallback must still be right). */
+static void
+check_split (gint64 n, gint64 m, gint64 k, guint split, gboolean bias, gboolean accumulate)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree float *x = rand_vec (n * k, -1, 1);
+  g_autofree float *w = rand_vec (m * k, -1, 1);
+  g_autofree float *b = rand_vec (m, -1, 1);
+  g_autofree float *y0 = rand_vec (n * m, -1, 1);
+  g_autofree float *want = g_memdup2 (y0, n * m * sizeof (float));
+  g_autofree float *got = NULL;
+  gboolean cm = (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT) != 0;
+  g_autoptr(JgTensor) tx = tensor_from (cm ? JG_DTYPE_F16 : JG_DTYPE_F32, n, k, x);
+  g_autoptr(JgTensor) tw = tensor_from (JG_DTYPE_F16, m, k, w);
+  g_autoptr(JgTensor) tb = tensor_from (JG_DTYPE_F32, 1, m, b);
+  g_autoptr(JgTensor) ty = accumulate ? tensor_from (JG_DTYPE_F32, n, m, y0) : poisoned (n, m);
+  g_autoptr(JgTensor) scratch = poisoned (split * n, m);
+  JgLinearOptions opts = { .split_k = split, .scratch = scratch };
+  g_autofree char *what = g_strdup_printf ("linear split %u n=%" G_GINT64_FORMAT " m=%" G_GINT64_FORMAT
+                                           " k=%" G_GINT64_FORMAT "%s%s", split, n, m, k,
+                                           bias ? " +bias" : "", accumulate ? " +acc" : "");
+
+  round_to_f16 (w, m * k);
+  if (cm)
+    round_to_f16 (x, n * k);
+  g_assert_true (jg_op_linear_ex (ctx, ty, tx, tw, bias ? tb : NULL, accumulate, &opts, &error));
+  g_assert_no_error (error);
+  jg_ref_linear (want, x, w, bias ? b : NULL, n, m, k, accumulate);
+  got = download (ty);
+  assert_close (what, got, want, n * m, cm ? TOL_COOPMAT : TOL_F32);
+}
+
+static void
+check_qkv (gint64 n, gint64 mq, gint64 mk, gint64 mv, gint64 k, guint tile)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 m = mq + mk + mv;
+  g_autofree float *x = rand_vec (n * k, -1, 1);
+  g_autofree float *w = rand_vec (m * k, -1, 1);
+  g_autofree float *b = rand_vec (m, -1, 1);
+  g_autofree float *want = g_new (float, n * m);
+  g_autofree float *got = g_new (float, n * m);
+  g_autofree float *gq = NULL, *gk = NULL, *gv = NULL;
+  g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F16, n, k, x);
+  g_autoptr(JgTensor) tw = tensor_from (JG_DTYPE_F16, m, k, w);
+  g_autoptr(JgTensor) tb = tensor_from (JG_DTYPE_F32, 1, m, b);
+  g_autoptr(JgTensor) q = poisoned (n, mq);
+  g_autoptr(JgTensor) kk = poisoned (n, mk);
+  g_autoptr(JgTensor) v = poisoned (n, mv);
+  JgLinearOptions opts = { .coopmat_tile = tile };
+  g_autofree char *what = g_strdup_printf ("q|k|v tile %u n=%" G_GINT64_FORMAT " %" G_GINT64_FORMAT "+%"
+                                           G_GINT64_FORMAT "+%" G_GINT64_FORMAT " k=%" G_GINT64_FORMAT,
+                                           tile, n, mq, mk, mv, k);
+
+  round_to_f16 (w, m * k);
+  round_to_f16 (x, n * k);
+  g_assert_true (jg_op_linear_qkv (ctx, q, kk, v, tx, tw, tb, &opts, &error));
+  g_assert_no_error (error);
+  jg_ref_linear (want, x, w, b, n, m, k, FALSE);
+  gq = download (q);
+  gk = download (kk);
+  gv = download (v);
+  for (gint64 r = 0; r < n; r++)
+    {
+      memcpy (got + r * m, gq + r * mq, mq * sizeof (float));
+      memcpy (got + r * m + mq, gk + r * mk, mk * sizeof (float));
+      memcpy (got + r * m + mq + mk, gv + r * mv, mv * sizeof (float));
+    }
+  assert_close (what, got, want, n * m, TOL_COOPMAT);
+}
+
+static void
+check_swiglu_mm (gint64 n, gint64 I, gint64 k, guint tile)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree float *x = rand_vec (n * k, -1, 1);
+  g_autofree float *w = rand_vec (2 * I * k, -0.2, 0.2);
+  g_autofree float *gu = g_new (float, n * 2 * I);
+  g_autofree float *want = g_new (float, n * I);
+  g_autofree float *got = NULL;
+  g_autoptr(JgTensor) tx = tensor_from (JG_DTYPE_F16, n, k, x);
+  g_autoptr(JgTensor) tw = tensor_from (JG_DTYPE_F16, 2 * I, k, w);
+  g_autoptr(JgTensor) out = tensor_from (JG_DTYPE_F16, n, I, NULL);
+  JgLinearOptions opts = { .coopmat_tile = tile };
+  g_autofree char *what = g_strdup_printf ("gate|up+swiglu tile %u n=%" G_GINT64_FORMAT " I=%" G_GINT64_FORMAT
+                                           " k=%" G_GINT64_FORMAT, tile, n, I, k);
+
+  round_to_f16 (w, 2 * I * k);
+  round_to_f16 (x, n * k);
+  {
+    /* NaN (f16 0x7e00) first, so unwritten values fail. */
+    g_autofree guint16 *nan = g_new (guint16, n * I);
+    for (gint64 i = 0; i < n * I; i++)
+      nan[i] = 0x7e00;
+    g_assert_true (jg_tensor_upload_f16 (out, nan, &error));
+  }
+  g_assert_true (jg_op_linear_swiglu (ctx, out, tx, tw, &opts, &error));
+  g_assert_no_error (error);
+  jg_ref_linear (gu, x, w, NULL, n, 2 * I, k, FALSE);
+  for (gint64 r = 0; r < n; r++)
+    jg_ref_swiglu (want + r * I, gu + r * 2 * I, gu + r * 2 * I + I, I);
+  got = download (out);
+  assert_close (what, got, want, n * I, TOL_COOPMAT);
+}
+
+static void
+test_matmul_fused (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  check_split (33, 40, 256, 3, TRUE, TRUE);
+  if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT))
+    {
+      /* The fused forms and the f16 attention output refuse cleanly. */
+      g_autoptr(JgTensor) x = tensor_from (JG_DTYPE_F16, 16, 16, NULL);
+      g_autoptr(JgTensor) w = tensor_from (JG_DTYPE_F16, 48, 16, NULL);
+      g_autoptr(JgTensor) out = tensor_from (JG_DTYPE_F16, 16, 24, NULL);
+      g_autoptr(JgTensor) q = tensor_from (JG_DTYPE_F32, 16, 16, NULL);
+      g_autoptr(JgTensor) o16 = tensor_from (JG_DTYPE_F16, 16, 16, NULL);
+      JgAttentionShape as = { .n_q = 16, .n_kv = 16, .n_heads = 1, .n_kv_heads = 1, .head_dim = 16,
+                              .causal = TRUE, .scale = 0.25f };
+      g_assert_false (jg_op_linear_swiglu (ctx, out, x, w, NULL, &error));
+      g_assert_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED);
+      g_clear_error (&error);
+      g_assert_false (jg_op_linear_qkv (ctx, q, q, q, x, w, NULL, NULL, &error));
+      g_assert_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED);
+      g_clear_error (&error);
+      g_assert_false (jg_op_attention (ctx, o16, q, q, q, &as, &error));
+      g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+      g_test_skip ("the fused prefill matmuls need VK_NV_cooperative_matrix (not available or disabled)");
+      return;
+    }
+  /* Slices not multiples of the 64-deep split grain, k not a multiple of
+   * the step, m not a multiple of 4 (no split then), edge rows. */
+  check_split (77, 96, 264, 2, TRUE, TRUE);
+  check_split (77, 96, 264, 3, FALSE, FALSE);
+  check_split (130, 200, 520, 4, TRUE, TRUE);
+  check_split (40, 90, 264, 3, TRUE, TRUE);
+  {
+    guint n_tiles;
+    jg_linear_coopmat_tiles (&n_tiles);
+    for (guint t = 1; t <= n_tiles; t++)
+      {
+        check_qkv (77, 96, 32, 48, 264, t);
+        check_qkv (130, 256, 64, 72, 136, t);
+        check_swiglu_mm (77, 200, 264, t);
+        check_swiglu_mm (33, 36, 72, t);
+      }
+  }
+  /* The attention kernel writing f16. */
+  {
+    guint nq = 77, heads = 4, kvh = 2, d = 128;
+    g_autofree float *qh = rand_vec ((gsize) nq * heads * d, -3, 3);
+    g_autofree float *kh = rand_vec ((gsize) nq * kvh * d, -1, 1);
+    g_autofree float *vh = rand_vec ((gsize) nq * kvh * d, -1, 1);
+    g_autofree float *want = g_new (float, (gsize) nq * heads * d);
+    g_autofree float *got = NULL;
+    g_autoptr(JgTensor) q = tensor_from (JG_DTYPE_F32, nq, heads * d, qh);
+    g_autoptr(JgTensor) k = tensor_from (JG_DTYPE_F32, nq, kvh * d, kh);
+    g_autoptr(JgTensor) v = tensor_from (JG_DTYPE_F32, nq, kvh * d, vh);
+    g_autoptr(JgTensor) o = tensor_from (JG_DTYPE_F16, nq, heads * d, NULL);
+    JgAttentionShape as = { .n_q = nq, .n_kv = nq, .n_heads = heads, .n_kv_heads = kvh, .head_dim = d,
+                            .causal = TRUE, .scale = 1.0f / sqrtf ((float) d) };
+    g_assert_true (jg_op_attention (ctx, o, q, k, v, &as, &error));
+    g_assert_no_error (error);
+    jg_ref_attention (want, qh, kh, vh, nq, nq, 0, heads, kvh, d, TRUE, as.scale);
+    got = download (o);
+    assert_close ("attention f16 out", got, want, (gsize) nq * heads * d, TOL_COOPMAT);
+  }
+}
+
 static void
 test_linear_auto (void)
 {
@@ -614,6 +789,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ops/matvec", test_matvec);
   g_test_add_func ("/ops/matmul-tiled", test_matmul_tiled);
   g_test_add_func ("/ops/matmul-coopmat", test_matmul_coopmat);
+  g_test_add_func ("/ops/matmul-fused", test_matmul_fused);
   g_test_add_func ("/ops/linear-auto", test_linear_auto);
   g_test_add_func ("/ops/linear-errors", test_linear_errors);
   g_test_add_func ("/ops/norms", test_norms);
