@@ -8,8 +8,7 @@
  * of a 28-layer step: what a replayed token costs if nothing else does.
  * On a CPU device (lavapipe) the shapes shrink 16-fold and the numbers mean
  * nothing; it only checks that everything runs. --copy measures the copy
- * bandwidth only; --prefetch the copy and the L2 prefetches of the step
- * (attention -> o, down -> q|k|v, with and without). */
+ * bandwidth only. */
 #include "inference/jg-vk-context.h"
 #include "inference/jg-tensor.h"
 #include "inference/jg-vk-ops.h"
@@ -152,42 +151,6 @@ run_attention (JgVkContext *ctx, gpointer data, guint i, GError **error)
   return jg_op_attention_decode (ctx, a->o, a->q, a->k[i % 28], a->v[i % 28], a->step, a->counts, &a->att, error);
 }
 
-/* Two dependent kernels of the step, the second's weights prefetched into
- * the L2 beside the first (mode 1), or not (mode 0); mode 2: the first and
- * the prefetch without the second; mode 3: the prefetch alone. Modes 4
- * and 5 (attention only): the attention's own extra workgroups prefetch
- * o, followed by o or not. */
-typedef struct {
-  AttBench *att;          /* first = attention, or NULL: first = down */
-  Bench *first, *second;
-  gboolean second_qkv;    /* second = norm+qkv+rope, else the o matvec */
-  guint mode;
-} PairBench;
-
-static gboolean
-run_pair (JgVkContext *ctx, gpointer data, guint i, GError **error)
-{
-  PairBench *p = data;
-  JgTensor *w2 = p->second->w[i % p->second->n_w];
-
-  if (p->mode >= 4)
-    {
-      AttBench *a = p->att;
-      if (!jg_op_attention_decode_prefetch (ctx, a->o, a->q, a->k[i % 28], a->v[i % 28], a->step, a->counts,
-                                            &a->att, w2, error))
-        return FALSE;
-      return p->mode == 5 || run_linear (ctx, p->second, i, error);
-    }
-  if (p->mode != 3
-      && !(p->att != NULL ? run_attention (ctx, p->att, i, error) : run_linear (ctx, p->first, i, error)))
-    return FALSE;
-  if (p->mode != 0 && !jg_op_prefetch (ctx, w2, error))
-    return FALSE;
-  if (p->mode >= 2)
-    return TRUE;
-  return p->second_qkv ? run_qkv (ctx, p->second, i, error) : run_linear (ctx, p->second, i, error);
-}
-
 typedef struct {
   JgTensor *x, *out, *scratch;
 } ArgmaxData;
@@ -244,109 +207,6 @@ report (const char *what, const char *cfg, double s, double bytes, double copy_b
           100.0 * bytes / s / copy_bw);
 }
 
-/* The L2 prefetch of the replayed step (jg-qwen2.c): attention then o, and
- * down then the next q|k|v, each with the second kernel's weights
- * prefetched beside the first or not, over 8 copies of the weights (more
- * than the L2 holds) and 28 caches. */
-static void
-bench_prefetch (JgVkContext *ctx, gint64 H, gint64 I, gint64 heads, gint64 kvh, gint64 D, gint64 n_ctx,
-                double copy_bw)
-{
-  g_autoptr(GError) error = NULL;
-  static const char *modes[] = { "no prefetch", "prefetch beside", "first + prefetch only", "prefetch only",
-                                 "in-attention prefetch", "attention+pf only" };
-  AttBench a = { 0 };
-  Bench o = { 0 }, down = { 0 }, qkv = { 0 };
-  guint32 step[4] = { 700, 700, 700, (guint32) MIN (700, n_ctx - 1) };
-  g_autofree float *inv = g_new (float, D / 2);
-  gint64 m = (heads + 2 * kvh) * D;
-
-  for (guint l = 0; l < 28; l++)
-    {
-      a.k[l] = random_tensor (ctx, JG_DTYPE_F32, n_ctx, kvh * D, 20 + l, 1);
-      a.v[l] = random_tensor (ctx, JG_DTYPE_F32, n_ctx, kvh * D, 60 + l, 1);
-    }
-  a.q = random_tensor (ctx, JG_DTYPE_F32, 1, heads * D, 3, 1);
-  a.o = random_tensor (ctx, JG_DTYPE_F32, 1, heads * D, 4, 1);
-  a.scratch = random_tensor (ctx, JG_DTYPE_F32, 1, 64 * heads * (D + 2), 5, 1);
-  a.step = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 4, 1, JG_TENSOR_HOST, &error);
-  a.counts = jg_tensor_new_2d (ctx, JG_DTYPE_U32, heads, 1, JG_TENSOR_DEVICE, &error);
-  if (a.step == NULL || a.counts == NULL)
-    die (error);
-  {
-    g_autofree guint32 *z = g_new0 (guint32, heads);
-    if (!jg_tensor_upload_u32 (a.counts, z, &error))
-      die (error);
-  }
-  memcpy (jg_tensor_get_mapped (a.step), step, sizeof step);
-  a.att = (JgAttentionShape) { .n_heads = (guint) heads, .n_kv_heads = (guint) kvh, .head_dim = (guint) D,
-                               .scale = 0.088f, .split_scratch = a.scratch };
-  /* o reads the attention's output and adds into y, as in the step. */
-  o.x = a.o;
-  o.y = random_tensor (ctx, JG_DTYPE_F32, 1, H, 6, 1);
-  o.opts = (JgLinearOptions) { JG_LINEAR_MATVEC, 1, 256 };
-  for (o.n_w = 0; o.n_w < MAX_COPIES; o.n_w++)
-    o.w[o.n_w] = random_tensor (ctx, JG_DTYPE_F16, H, heads * D, 100 + o.n_w, 0.05f);
-  /* down writes x, which q|k|v reads. */
-  down.x = random_tensor (ctx, JG_DTYPE_F32, 1, I, 3, 1);
-  down.y = random_tensor (ctx, JG_DTYPE_F32, 1, H, 7, 1);
-  down.opts = (JgLinearOptions) { JG_LINEAR_MATVEC, 1, 256 };
-  for (down.n_w = 0; down.n_w < 2; down.n_w++)
-    down.w[down.n_w] = random_tensor (ctx, JG_DTYPE_F16, H, I, 200 + down.n_w, 0.05f);
-  qkv.x = down.y;
-  qkv.norm = random_tensor (ctx, JG_DTYPE_F32, 1, H, 4, 1);
-  qkv.bias = random_tensor (ctx, JG_DTYPE_F32, 1, m, 5, 1);
-  qkv.y = random_tensor (ctx, JG_DTYPE_F32, 1, heads * D, 8, 1);
-  qkv.k_cache = random_tensor (ctx, JG_DTYPE_F32, n_ctx, kvh * D, 9, 1);
-  qkv.v_cache = random_tensor (ctx, JG_DTYPE_F32, n_ctx, kvh * D, 10, 1);
-  qkv.step = a.step;
-  jg_rope_inv_freq (1e6, (guint) D, inv);
-  qkv.inv_freq = random_tensor (ctx, JG_DTYPE_F32, 1, D / 2, 11, 1);
-  if (!jg_tensor_upload_f32 (qkv.inv_freq, inv, &error))
-    die (error);
-  qkv.qkv = (JgQkvShape) { (guint) heads, (guint) kvh, (guint) D, { (guint) D / 8, (guint) D * 3 / 16,
-                           (guint) D * 3 / 16 }, 1e-6f };
-  qkv.tune = (JgDecodeTuning) { 1, 128 };
-  for (qkv.n_w = 0; qkv.n_w < MAX_COPIES; qkv.n_w++)
-    qkv.w[qkv.n_w] = random_tensor (ctx, JG_DTYPE_F16, m, H, 300 + qkv.n_w, 0.05f);
-
-  printf ("L2 prefetch (o %.1f MB, q|k|v %.1f MB; per pair, GPU time):\n", H * heads * D * 2e-6, m * H * 2e-6);
-  printf ("  attention alone                             %7.1f us\n", time_op (ctx, run_attention, &a, 28) * 1e6);
-  for (guint mode = 0; mode < 6; mode++)
-    {
-      PairBench p = { &a, NULL, &o, FALSE, mode };
-      double s = time_op (ctx, run_pair, &p, 28);
-      printf ("  attention -> o       %-22s %7.1f us%s", modes[mode], s * 1e6, mode == 3 ? "" : "\n");
-      if (mode == 3)
-        printf (" (%.3f TB/s read)\n", (double) H * heads * D * 2 / s * 1e-12);
-    }
-  for (guint mode = 0; mode < 4; mode++)
-    {
-      PairBench p = { NULL, &down, &qkv, TRUE, mode };
-      double s = time_op (ctx, run_pair, &p, 16);
-      printf ("  down -> q|k|v        %-22s %7.1f us%s", modes[mode], s * 1e6, mode == 3 ? "" : "\n");
-      if (mode == 3)
-        printf (" (%.3f TB/s read)\n", (double) m * H * 2 / s * 1e-12);
-    }
-  printf ("  (copy bandwidth %.3f TB/s)\n", copy_bw * 1e-12);
-  for (guint l = 0; l < 28; l++)
-    {
-      jg_tensor_free (a.k[l]);
-      jg_tensor_free (a.v[l]);
-    }
-  jg_tensor_free (a.q);
-  jg_tensor_free (a.scratch);
-  jg_tensor_free (a.step);
-  jg_tensor_free (a.counts);
-  qkv.step = NULL;
-  o.x = NULL;
-  qkv.x = NULL;
-  free_bench (&o);
-  free_bench (&down);
-  free_bench (&qkv);
-  jg_tensor_free (a.o);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -390,11 +250,6 @@ main (int argc, char **argv)
   }
   if (argc > 1 && strcmp (argv[1], "--copy") == 0)
     return 0;
-  if (argc > 1 && strcmp (argv[1], "--prefetch") == 0)
-    {
-      bench_prefetch (ctx, H, I, heads, kvh, D, n_ctx, copy_bw);
-      return 0;
-    }
   for (guint i = 0; i < G_N_ELEMENTS (best); i++)
     best[i] = 1e9;
 

@@ -8,9 +8,7 @@
  * "qkv=1/64,gu=2/128,head=4/128,o=2/128,down=2/128"), and the default
  * replayed step again; wall and GPU time per token, and whether the paths
  * chose the same tokens (replay runs use the model's own shapes, as
- * jaeger generate does). A TUNING of "prefetch=none" or of kinds joined by
- * + ("prefetch=o+qkv+gu") runs the default shapes with those L2 prefetches
- * (the other runs have the default ones). A TUNING of "q8" instead loads 8-bit copies too and
+ * jaeger generate does). A TUNING of "q8" instead loads 8-bit copies too and
  * ends with their decode speed and their logits against f16's, step by
  * step on the f16 run's tokens (teacher forcing). */
 #include "inference/jg-qwen2.h"
@@ -121,7 +119,6 @@ main (int argc, char **argv)
   g_autofree Collect *runs = g_new0 (Collect, MAX_RUNS);
   const char *names[MAX_RUNS];
   JgQwen2Tuning tunes[MAX_RUNS];
-  guint prefetch[MAX_RUNS];
   gboolean tuned[MAX_RUNS] = { FALSE };
   guint n_runs = 0;
   gboolean q8 = FALSE;
@@ -145,25 +142,6 @@ main (int argc, char **argv)
           q8 = TRUE;
           continue;
         }
-      if (g_str_has_prefix (argv[a], "prefetch="))
-        {
-          g_auto(GStrv) kinds = g_strsplit (argv[a] + strlen ("prefetch="), "+", -1);
-          prefetch[n_runs] = 0;
-          for (guint i = 0; kinds[i] != NULL; i++)
-            if (strcmp (kinds[i], "o") == 0)
-              prefetch[n_runs] |= JG_QWEN2_PREFETCH_O;
-            else if (strcmp (kinds[i], "qkv") == 0)
-              prefetch[n_runs] |= JG_QWEN2_PREFETCH_QKV;
-            else if (strcmp (kinds[i], "gu") == 0)
-              prefetch[n_runs] |= JG_QWEN2_PREFETCH_GU;
-            else if (strcmp (kinds[i], "none") != 0)
-              {
-                fprintf (stderr, "bench-qwen2: bad prefetch '%s' (none, o, qkv, gu joined by +)\n", kinds[i]);
-                return 2;
-              }
-          names[n_runs++] = argv[a];
-          continue;
-        }
       if (!parse_tuning (argv[a], &tunes[n_runs]))
         {
           fprintf (stderr, "bench-qwen2: bad tuning '%s'\n", argv[a]);
@@ -183,10 +161,6 @@ main (int argc, char **argv)
       return 1;
     }
   g_clear_pointer (&w, jg_weights_free);
-  /* Runs without a prefetch= of their own: the model's (JAEGER_DECODE_PREFETCH). */
-  for (guint i = 0; i < n_runs; i++)
-    if (!g_str_has_prefix (names[i], "prefetch="))
-      prefetch[i] = jg_qwen2_get_prefetch (model);
   printf ("bench-qwen2 %s on %s: loaded in %.1f s\n", argv[1], jg_vk_context_get_info (ctx)->name,
           (g_get_monotonic_time () - t0) * 1e-6);
   prompt = g_new (guint32, n_prompt);
@@ -245,9 +219,8 @@ main (int argc, char **argv)
       JgGenerateOptions o = { .max_tokens = n_new };
       JgGenerateStats s;
       jg_qwen2_set_replay (model, p != 1);
-      /* Replay and prefetch runs: the model's own shapes, as jaeger generate. */
+      /* Untuned runs: the model's own shapes, as jaeger generate. */
       jg_qwen2_set_tuning (model, tuned[p] ? &tunes[p] : NULL);
-      jg_qwen2_set_prefetch (model, prefetch[p]);
       /* Builds the pipelines and records the step outside the timing. */
       {
         JgGenerateOptions warm = { .max_tokens = 2 };

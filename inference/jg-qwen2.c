@@ -65,42 +65,12 @@ struct _JgQwen2 {
   JgVkGraph *graph;
   PickKey graph_key;
   JgQwen2Tuning tune;
-  guint prefetch;                     /* JgQwen2Prefetch bits */
   gboolean graph_stale;
 
   /* Views rebuilt for each step without allocating. */
   JgTensor v_x, v_xn, v_q, v_attn, v_g, v_u, v_k, v_v, v_ids, v_pos, v_last, v_last_n;
   JgTensor v_xn16, v_g16, v_attn16;
 };
-
-/* JAEGER_DECODE_PREFETCH: unset, empty or "none": none; or names joined
- * by commas. */
-static gboolean
-parse_prefetch (const char *value, guint *prefetch, GError **error)
-{
-  g_auto(GStrv) names = NULL;
-
-  *prefetch = 0;
-  if (value == NULL || *value == '\0')
-    return TRUE;
-  if (strcmp (value, "none") == 0)
-    return TRUE;
-  names = g_strsplit (value, ",", -1);
-  for (guint i = 0; names[i] != NULL; i++)
-    if (strcmp (names[i], "o") == 0)
-      *prefetch |= JG_QWEN2_PREFETCH_O;
-    else if (strcmp (names[i], "qkv") == 0)
-      *prefetch |= JG_QWEN2_PREFETCH_QKV;
-    else if (strcmp (names[i], "gu") == 0)
-      *prefetch |= JG_QWEN2_PREFETCH_GU;
-    else
-      {
-        g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
-                     "JAEGER_DECODE_PREFETCH: unknown prefetch '%s' (known: none, o, qkv, gu)", names[i]);
-        return FALSE;
-      }
-  return TRUE;
-}
 
 static JgTensor *
 load (JgQwen2 *self, JgWeights *w, JgDType dtype, gint64 d0, gint64 d1, GError **error,
@@ -412,8 +382,6 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
       return NULL;
   }
   jg_qwen2_set_tuning (self, NULL);
-  if (!parse_prefetch (g_getenv ("JAEGER_DECODE_PREFETCH"), &self->prefetch, error))
-    return NULL;
   {
     const char *path = g_getenv ("JAEGER_DECODE");
     if (path == NULL || *path == '\0' || strcmp (path, "replay") == 0)
@@ -504,19 +472,6 @@ void
 jg_qwen2_set_replay (JgQwen2 *self, gboolean replay)
 {
   self->replay = replay;
-}
-
-void
-jg_qwen2_set_prefetch (JgQwen2 *self, guint prefetch)
-{
-  self->prefetch = prefetch & (JG_QWEN2_PREFETCH_O | JG_QWEN2_PREFETCH_QKV | JG_QWEN2_PREFETCH_GU);
-  self->graph_stale = TRUE;
-}
-
-guint
-jg_qwen2_get_prefetch (JgQwen2 *self)
-{
-  return self->prefetch;
 }
 
 void
@@ -687,43 +642,6 @@ record_pick (JgQwen2 *self, const JgGenerateOptions *pick, GError **error)
                        pick->temperature, error);
 }
 
-/* The o product's weights for the attention's extra workgroups to read
- * into the L2, or NULL (docs/PERFORMANCE.md: a separate prefetch dispatch
- * beside the attention ran after it, not beside it, on an H100). */
-static JgTensor *
-prefetch_o (JgQwen2 *self, int l)
-{
-  Layer *L = &self->layers[l];
-
-  if (!(self->prefetch & JG_QWEN2_PREFETCH_O))
-    return NULL;
-  return self->use_q8 ? L->o8.q : L->o_w;
-}
-
-/* The prefetch dispatch of kind what (QKV or GU) for layer l, if switched
- * on: recorded right after a kernel with no barrier before it (the
- * attention for gu; the down product for the next layer's q|k|v), so that
- * the product after it may read its weights from the L2. */
-static gboolean
-prefetch (JgQwen2 *self, int l, guint what, GError **error)
-{
-  Layer *L;
-
-  if (!(self->prefetch & what) || l >= self->cfg.n_layers)
-    return TRUE;
-  L = &self->layers[l];
-  if (what == JG_QWEN2_PREFETCH_QKV)
-    return jg_op_prefetch (self->ctx, self->use_q8 ? L->qkv8.q : L->qkv_w, error);
-  {
-    /* The gate|up product's first workgroups read rows i and I + i. */
-    JgTensor *gu = self->use_q8 ? L->gu8.q : L->gate_up, gate, up;
-    gint64 I = self->cfg.intermediate_size;
-    gint64 rows = MIN (I, (gint64) (8 << 20) / (gint64) (gu->nbytes / (2 * I)));
-    return jg_tensor_init_view (&gate, gu, 0, rows, error) && jg_tensor_init_view (&up, gu, I, rows, error)
-           && jg_op_prefetch (self->ctx, &gate, error) && jg_op_prefetch (self->ctx, &up, error);
-  }
-}
-
 /* Records the forward pass of one token for replay: every kernel reads
  * the token id (ids[0]), its positions and its cache row (step) from
  * host-visible buffers written before each run, so the recording serves
@@ -753,8 +671,6 @@ record_decode (JgQwen2 *self, GError **error)
       || !jg_tensor_init_view (&g, self->g, 0, 1, error) || !jg_tensor_init_view (&ids, self->ids, 0, 1, error)
       || !jg_op_embed (ctx, &x, self->embed, &ids, error))
     return FALSE;
-  if (!prefetch (self, 0, JG_QWEN2_PREFETCH_QKV, error))
-    return FALSE;
   for (int l = 0; l < c->n_layers && self->use_q8; l++)
     {
       Layer *L = &self->layers[l];
@@ -762,13 +678,11 @@ record_decode (JgQwen2 *self, GError **error)
       const JgDecodeTuning down = { self->tune.down.matvec_rows, self->tune.down.matvec_wg };
       if (!jg_op_norm_qkv_rope_q8 (ctx, &q, L->k_cache, L->v_cache, &x, L->ln1, &L->qkv8, L->qkv_b, self->step,
                                    self->inv_freq, &qs, &self->tune.qkv, error)
-          || !jg_op_attention_decode_prefetch (ctx, &attn, &q, L->k_cache, L->v_cache, self->step,
-                                               self->attn_counts, &as, prefetch_o (self, l), error)
-          || !prefetch (self, l, JG_QWEN2_PREFETCH_GU, error)
+          || !jg_op_attention_decode (ctx, &attn, &q, L->k_cache, L->v_cache, self->step, self->attn_counts, &as,
+                                      error)
           || !jg_op_norm_linear_q8 (ctx, &x, &attn, NULL, 0, &L->o8, NULL, TRUE, &o, error)
           || !jg_op_norm_swiglu_q8 (ctx, &g, &x, L->ln2, eps, &L->gu8, &self->tune.gate_up, error)
-          || !jg_op_norm_linear_q8 (ctx, &x, &g, NULL, 0, &L->down8, NULL, TRUE, &down, error)
-          || !prefetch (self, l + 1, JG_QWEN2_PREFETCH_QKV, error))
+          || !jg_op_norm_linear_q8 (ctx, &x, &g, NULL, 0, &L->down8, NULL, TRUE, &down, error))
         return FALSE;
     }
   if (self->use_q8)
@@ -779,13 +693,11 @@ record_decode (JgQwen2 *self, GError **error)
       Layer *L = &self->layers[l];
       if (!jg_op_norm_qkv_rope (ctx, &q, L->k_cache, L->v_cache, &x, L->ln1, L->qkv_w, L->qkv_b, self->step,
                                 self->inv_freq, &qs, &self->tune.qkv, error)
-          || !jg_op_attention_decode_prefetch (ctx, &attn, &q, L->k_cache, L->v_cache, self->step,
-                                               self->attn_counts, &as, prefetch_o (self, l), error)
-          || !prefetch (self, l, JG_QWEN2_PREFETCH_GU, error)
+          || !jg_op_attention_decode (ctx, &attn, &q, L->k_cache, L->v_cache, self->step, self->attn_counts, &as,
+                                      error)
           || !jg_op_linear_ex (ctx, &x, &attn, L->o_w, NULL, TRUE, &self->tune.o, error)
           || !jg_op_norm_swiglu (ctx, &g, &x, L->ln2, eps, L->gate_up, &self->tune.gate_up, error)
-          || !jg_op_linear_ex (ctx, &x, &g, L->down, NULL, TRUE, &self->tune.down, error)
-          || !prefetch (self, l + 1, JG_QWEN2_PREFETCH_QKV, error))
+          || !jg_op_linear_ex (ctx, &x, &g, L->down, NULL, TRUE, &self->tune.down, error))
         return FALSE;
     }
   return jg_op_norm_linear (ctx, self->logits, &x, self->norm, eps, self->lm_head, NULL, FALSE, &self->tune.head,

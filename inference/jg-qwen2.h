@@ -55,23 +55,6 @@ typedef struct {
 } JgQwen2Tuning;
 void     jg_qwen2_set_tuning (JgQwen2 *self, const JgQwen2Tuning *tuning);
 
-/* L2 prefetches in the replayed step, reads that warm the cache for the
- * next product and write nothing: O has extra workgroups of the attention
- * read the o product's weights; QKV and GU are dispatches recorded with no
- * barrier against the kernel before them, the next layer's q|k|v weights
- * behind the down product (layer 0's behind the embedding), the first
- * 8 MiB of the gate and of the up rows behind the attention. Default: none,
- * or JAEGER_DECODE_PREFETCH=none or names joined by commas (o,qkv,gu) when
- * the model was made; docs/PERFORMANCE.md has what each did on an H100.
- * Results do not change. The step is recorded again at the next token. */
-typedef enum {
-  JG_QWEN2_PREFETCH_O   = 1 << 0,
-  JG_QWEN2_PREFETCH_QKV = 1 << 1,
-  JG_QWEN2_PREFETCH_GU  = 1 << 2,
-} JgQwen2Prefetch;
-void     jg_qwen2_set_prefetch (JgQwen2 *self, guint prefetch);
-guint    jg_qwen2_get_prefetch (JgQwen2 *self);
-
 /* With cooperative matrices a prompt runs the fused prefill kernels (one
  * q|k|v matmul, gate|up with SwiGLU, o and down split over k, attention
  * writing f16) unless JAEGER_PREFILL=unfused was set when the model was

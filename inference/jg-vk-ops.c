@@ -801,30 +801,6 @@ jg_op_copy (JgVkContext *ctx, JgTensor *dst, JgTensor *src, GError **error)
   return jg_vk_dispatch (ctx, &d, error);
 }
 
-gboolean
-jg_op_prefetch (JgVkContext *ctx, JgTensor *src, GError **error)
-{
-  struct { guint32 n_sectors, never; } pc = { 0, 0 };
-  guint32 spec[1] = { 256 };
-  /* Binding 1 (the store that never happens) is src again: nothing is
-   * written, so the dispatch tracks src as read only and needs no barrier
-   * against kernels that run beside it. */
-  JgTensor *bind[2] = { src, src };
-  JgVkDispatch d = {
-    .shader = "prefetch", .spec = spec, .n_spec = 1, .bind = bind, .n_bind = 2, .write_mask = 0,
-    .push = &pc, .push_size = sizeof pc,
-  };
-  guint64 n = (src->nbytes + 31) / 32;
-
-  /* A workgroup covers 8 x 256 sectors: 64 KiB. */
-  if (src->nbytes % 4 != 0 || n > (guint64) MAX_GROUPS * 8 * 256)
-    return fail (error, "prefetch", "size must be a multiple of 4 bytes, at most 4 GiB");
-  pc.n_sectors = (guint32) n;
-  d.groups[0] = (guint32) ((n + 8 * 256 - 1) / (8 * 256));
-  d.groups[1] = d.groups[2] = 1;
-  return jg_vk_dispatch (ctx, &d, error);
-}
-
 /* ---- Decode: one token, recorded once and replayed ---- */
 
 #define DECODE_BLOCK 32
@@ -1091,37 +1067,22 @@ gboolean
 jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_cache, JgTensor *v_cache,
                         JgTensor *step, JgTensor *counts, const JgAttentionShape *s, GError **error)
 {
-  return jg_op_attention_decode_prefetch (ctx, o, q, k_cache, v_cache, step, counts, s, NULL, error);
-}
-
-/* Sectors of 32 bytes one prefetching workgroup of the attention reads
- * (128 threads x 16: 64 KiB). */
-#define ATT_PF_SECTORS (128 * 16)
-
-gboolean
-jg_op_attention_decode_prefetch (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_cache,
-                                 JgTensor *v_cache, JgTensor *step, JgTensor *counts,
-                                 const JgAttentionShape *s, JgTensor *prefetch, GError **error)
-{
   const char *op = "attention_decode";
   struct {
     guint32 n_heads, n_kv_heads, head_dim, kv_stride;
     float scale;
     guint32 n_split, min_chunk;
-    guint32 pf_sectors, pf_never;
   } pc;
   /* 128 threads, keys 32 at a time (4 threads per key for the scores). */
   guint32 spec[2] = { 128, DECODE_BLOCK };
   char name[32];
-  /* Binding 7, read only: what the extra workgroups prefetch (q when none). */
-  JgTensor *bind[8] = { q, k_cache, v_cache, s->split_scratch, step, counts, o, prefetch ? prefetch : q };
+  JgTensor *bind[7] = { q, k_cache, v_cache, s->split_scratch, step, counts, o };
   JgVkDispatch d = {
     .shader = variant (ctx, "attention_decode", NULL, TRUE, name, sizeof name),
-    .spec = spec, .n_spec = 2, .bind = bind, .n_bind = 8,
+    .spec = spec, .n_spec = 2, .bind = bind, .n_bind = 7,
     .write_mask = (1u << 3) | (1u << 5) | (1u << 6), .push = &pc, .push_size = sizeof pc,
   };
   gint64 rows, per_split;
-  guint64 pf_groups = 0;
 
   if (s->split_scratch == NULL)
     return fail (error, op, "needs split_scratch");
@@ -1158,19 +1119,8 @@ jg_op_attention_decode_prefetch (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgT
    * past the current keys are empty. */
   pc.n_split = (guint32) CLAMP ((rows + DECODE_BLOCK - 1) / DECODE_BLOCK, 1,
                                 MIN (DECODE_MAX_SPLIT, jg_tensor_get_n_elements (s->split_scratch) / per_split));
-  /* Prefetching workgroups come after the attention's in the grid (rows
-   * n_split.. of it), so they take the SMs' free slots beside it. */
-  pc.pf_sectors = pc.pf_never = 0;
-  if (prefetch != NULL)
-    {
-      guint64 n = (prefetch->nbytes + 31) / 32;
-      if (prefetch->nbytes % 4 != 0 || n > G_MAXUINT32 / 8)
-        return fail (error, op, "the prefetched tensor must be a multiple of 4 bytes, below 16 GiB");
-      pc.pf_sectors = (guint32) n;
-      pf_groups = (n + ATT_PF_SECTORS - 1) / ATT_PF_SECTORS;
-    }
   d.groups[0] = s->n_heads;
-  d.groups[1] = pc.n_split + (guint32) ((pf_groups + s->n_heads - 1) / s->n_heads);
+  d.groups[1] = pc.n_split;
   d.groups[2] = 1;
   return jg_vk_dispatch (ctx, &d, error);
 }

@@ -128,11 +128,6 @@ gboolean jg_op_sample (JgVkContext *ctx, JgTensor *out, JgTensor *logits, JgTens
 /* dst = src (same byte size, a multiple of 16): the bandwidth yardstick. */
 gboolean jg_op_copy (JgVkContext *ctx, JgTensor *dst, JgTensor *src, GError **error);
 
-/* Reads src (every 32-byte sector) into the L2 cache and writes nothing:
- * recorded with no barrier against the kernels beside it, it warms the
- * cache for a later kernel while a latency-bound one runs. */
-gboolean jg_op_prefetch (JgVkContext *ctx, JgTensor *src, GError **error);
-
 /* ---- Decode: one token, recorded once and replayed (jg-qwen2.c) ----
  * RMSNorm is folded into the matrix-vector products: each workgroup sums
  * x^2 over the x it multiplies and scales its dot products by 1/rms, so
@@ -178,13 +173,6 @@ gboolean jg_op_norm_qkv_rope (JgVkContext *ctx, JgTensor *q, JgTensor *k_cache, 
 gboolean jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_cache,
                                  JgTensor *v_cache, JgTensor *step, JgTensor *counts,
                                  const JgAttentionShape *shape, GError **error);
-/* The same, and extra workgroups in the same dispatch read prefetch (every
- * 32-byte sector, nothing written) into the L2 while the attention's run:
- * the o product's weights, so that it reads them from the cache. NULL:
- * jg_op_attention_decode. */
-gboolean jg_op_attention_decode_prefetch (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_cache,
-                                          JgTensor *v_cache, JgTensor *step, JgTensor *counts,
-                                          const JgAttentionShape *shape, JgTensor *prefetch, GError **error);
 
 /* out[0] (u32) = the index of the largest value of x (one row; the first
  * among equals) by up to 256 workgroups in one dispatch; scratch is u32

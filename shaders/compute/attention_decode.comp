@@ -8,8 +8,7 @@
 // parts[(h * n_split + z) * (head_dim + 2)] (chunks past n_kv are empty and
 // write nothing). The last workgroup of a head to finish, known by an
 // atomic count per head, merges the parts into o and sets the count back
-// to zero for the next run: no second pass, no barrier between. Extra
-// workgroups may prefetch the next kernel's weights (see prefetch()).
+// to zero for the next run: no second pass, no barrier between.
 // Grouped KV heads: query head h reads KV head h / (n_heads / n_kv_heads).
 //   q, o: [n_heads * head_dim], k, v: [rows][kv_stride], counts: u32 [n_heads]
 #include "common.glsl"
@@ -21,13 +20,11 @@ layout(std430, binding = 3) coherent buffer Parts { float part[]; };
 layout(std430, binding = 4) readonly buffer S { uint step[]; };
 layout(std430, binding = 5) coherent buffer C { uint counts[]; };
 layout(std430, binding = 6) writeonly buffer O { float o[]; };
-layout(std430, binding = 7) readonly buffer PF { uint pf[]; };
 
 layout(push_constant) uniform P {
   uint n_heads, n_kv_heads, head_dim, kv_stride;
   float scale;
   uint n_split, min_chunk;
-  uint pf_sectors, pf_never;    // prefetch: 32-byte sectors of pf; never is 0
 } p;
 
 // Keys are taken BLOCK at a time. Scores: WG / BLOCK threads per key share
@@ -60,31 +57,10 @@ vec4 sum_groups(vec4 v, uint t, uint D4, uint G)
   return s;
 }
 
-// Workgroups past the attention's (z >= n_split) pull pf into the L2 for
-// the kernel after this one: one 4-byte load per 32-byte sector, 16 in
-// flight per thread, and nothing written (the store is never taken).
-void prefetch(uint idx, uint t)
-{
-  const uint PER = 16;
-  uint base = idx * WG * PER + t;
-  uint hsh = 0u;
-  for (uint j = 0; j < PER; j++) {
-    uint s = base + j * WG;
-    if (s < p.pf_sectors)
-      hsh ^= pf[8u * s];
-  }
-  if (p.pf_never != 0u)
-    o[0] = uintBitsToFloat(hsh);
-}
-
 void main()
 {
   uint h = gl_WorkGroupID.x, z = gl_WorkGroupID.y;
   uint t = gl_LocalInvocationID.x;
-  if (z >= p.n_split) {
-    prefetch((z - p.n_split) * gl_NumWorkGroups.x + h, t);
-    return;
-  }
   uint D = p.head_dim, D4 = D / 4, G = WG / D4;
   uint d4 = t % D4, grp = t / D4;
   uint kvh = h / (p.n_heads / p.n_kv_heads);

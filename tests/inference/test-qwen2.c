@@ -693,7 +693,6 @@ test_replay_matches_percall (void)
   enum { P = 5, GEN = 12 };
   guint32 seq[P + GEN];
   g_autofree Trace *rep = g_new0 (Trace, 1), *per = g_new0 (Trace, 1), *tuned = g_new0 (Trace, 1);
-  g_autofree Trace *bare = g_new0 (Trace, 1);
   /* Other workgroup shapes, partial workgroups included. */
   const JgQwen2Tuning shapes = {
     .qkv = { 3, 64 }, .gate_up = { 2, 256 }, .head = { 4, 32 },
@@ -703,19 +702,6 @@ test_replay_matches_percall (void)
   JgGenerateOptions o = { .max_tokens = GEN };
 
   fixture_init (&f, NULL);
-  /* A prefetch name the switch does not know is an error naming it. */
-  {
-    g_autoptr(JgWeights) w = jg_weights_open (f.path, NULL, 0, &error);
-    g_autoptr(JgQwen2) bad = NULL;
-    g_assert_no_error (error);
-    g_setenv ("JAEGER_DECODE_PREFETCH", "o,warp", TRUE);
-    bad = jg_qwen2_new (ctx, &f.cfg, w, 40, &error);
-    g_unsetenv ("JAEGER_DECODE_PREFETCH");
-    g_assert_null (bad);
-    g_assert_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED);
-    g_assert_nonnull (strstr (error->message, "JAEGER_DECODE_PREFETCH: unknown prefetch 'warp'"));
-    g_clear_error (&error);
-  }
   m = load_model (&f, 40);
   random_ids (seq, P);
   rep->m = per->m = tuned->m = m;
@@ -732,26 +718,6 @@ test_replay_matches_percall (void)
   g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, tuned, NULL, NULL, &error));
   g_assert_no_error (error);
   jg_qwen2_set_tuning (m, NULL);
-  /* The L2 prefetches (off by default) read weights and write nothing:
-   * the step with o's, and with all of them, gives the same logits to the
-   * bit. */
-  bare->m = m;
-  g_assert_cmpuint (jg_qwen2_get_prefetch (m), ==, 0);
-  jg_qwen2_set_prefetch (m, JG_QWEN2_PREFETCH_O);
-  jg_qwen2_reset (m);
-  g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, bare, NULL, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (bare->n, ==, GEN);
-  g_assert_cmpmem (rep->logits, sizeof rep->logits, bare->logits, sizeof bare->logits);
-  memset (bare, 0, sizeof *bare);
-  bare->m = m;
-  jg_qwen2_set_prefetch (m, JG_QWEN2_PREFETCH_O | JG_QWEN2_PREFETCH_QKV | JG_QWEN2_PREFETCH_GU);
-  jg_qwen2_reset (m);
-  g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, bare, NULL, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (bare->n, ==, GEN);
-  g_assert_cmpmem (rep->logits, sizeof rep->logits, bare->logits, sizeof bare->logits);
-  jg_qwen2_set_prefetch (m, 0);
   g_assert_cmpuint (rep->n, ==, GEN);
   g_assert_cmpuint (per->n, ==, GEN);
   g_assert_cmpuint (tuned->n, ==, GEN);

@@ -342,14 +342,10 @@ test_norm_qkv_rope (void)
 
 /* ---- attention over a buffer-given number of keys, replayed ---- */
 
-/* One recording replayed for each number of keys; with n_pf > 0, extra
- * workgroups prefetch a tensor of n_pf floats, which must stay as it was
- * while the attention's output stays the reference's. */
+/* One recording replayed for each number of keys. */
 static void
-check_attention_shape (guint heads, guint kvh, guint d, guint rows, const guint *n_kvs, guint n_n, guint n_pf)
+check_attention_shape (guint heads, guint kvh, guint d, guint rows, const guint *n_kvs, guint n_n)
 {
-  g_autofree float *pf = n_pf ? rand_vec (n_pf, -1, 1) : NULL;
-  g_autoptr(JgTensor) tpf = n_pf ? tensor_from (JG_DTYPE_F32, 1, n_pf, pf) : NULL;
   g_autoptr(GError) error = NULL;
   g_autofree float *k = rand_vec (rows * kvh * d, -1, 1);
   g_autofree float *v = rand_vec (rows * kvh * d, -1, 1);
@@ -370,25 +366,20 @@ check_attention_shape (guint heads, guint kvh, guint d, guint rows, const guint 
   };
 
   jg_vk_graph_begin (ctx, graph);
-  g_assert_true (jg_op_attention_decode_prefetch (ctx, to, tq, tk, tv, tstep, counts, &s, tpf, &error));
+  g_assert_true (jg_op_attention_decode (ctx, to, tq, tk, tv, tstep, counts, &s, &error));
   g_assert_true (jg_vk_graph_end (ctx, &error));
   g_assert_no_error (error);
   for (guint i = 0; i < n_n; i++)
     {
       g_autofree float *got = NULL;
-      g_autofree char *what = g_strdup_printf ("attention_decode heads %u/%u d=%u, %u keys of %u%s", heads, kvh,
-                                               d, n_kvs[i], rows, n_pf ? ", prefetching" : "");
+      g_autofree char *what = g_strdup_printf ("attention_decode heads %u/%u d=%u, %u keys of %u", heads, kvh,
+                                               d, n_kvs[i], rows);
       step[3] = n_kvs[i] - 1;
       g_assert_true (jg_vk_graph_run (ctx, graph, &error));
       g_assert_no_error (error);
       jg_ref_attention (want, q, k, v, 1, n_kvs[i], n_kvs[i] - 1, heads, kvh, d, TRUE, s.scale);
       got = download (to);
       assert_close (what, got, want, heads * d, TOL);
-    }
-  if (n_pf)
-    {
-      g_autofree float *after = download (tpf);
-      g_assert_cmpmem (after, n_pf * sizeof (float), pf, n_pf * sizeof (float));
     }
 }
 
@@ -397,13 +388,9 @@ test_attention_decode_shapes (void)
 {
   const guint a[] = { 1, 31, 33, 200 }, b[] = { 2, 64, 100 }, c[] = { 1, 4200 };
 
-  check_attention_shape (7, 1, 128, 200, a, G_N_ELEMENTS (a), 0);    /* the 7B's grouping */
-  check_attention_shape (4, 2, 80, 100, b, G_N_ELEMENTS (b), 0);     /* head_dim / 4 does not divide 128 */
-  check_attention_shape (2, 1, 16, 4200, c, G_N_ELEMENTS (c), 0);    /* more rows than 128 splits hold */
-  /* With prefetching workgroups: 10 of them over 7 heads (two extra grid
-   * rows, the last partly empty), and a size that ends mid-sector. */
-  check_attention_shape (7, 1, 128, 200, a, G_N_ELEMENTS (a), 160000);
-  check_attention_shape (2, 1, 16, 4200, c, G_N_ELEMENTS (c), 1001);
+  check_attention_shape (7, 1, 128, 200, a, G_N_ELEMENTS (a));    /* the 7B's grouping */
+  check_attention_shape (4, 2, 80, 100, b, G_N_ELEMENTS (b));     /* head_dim / 4 does not divide 128 */
+  check_attention_shape (2, 1, 16, 4200, c, G_N_ELEMENTS (c));    /* more rows than 128 splits hold */
 }
 
 static void
