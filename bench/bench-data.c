@@ -2,6 +2,7 @@
  * depth back-projection, 13 s WAV, IR) against the 30 ms target, and
  * prepare-audio throughput in samples per second on one core.
  * Synthetic files of the real sizes are written to a temporary folder. */
+#include "core/jg-file-util.h"
 #include "data/jg-audio-clip.h"
 #include "data/jg-npy.h"
 #include "data/jg-png.h"
@@ -17,24 +18,6 @@
 #define W 672
 #define H 378
 #define RATE 16000
-
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-      while ((name = g_dir_read_name (d)))
-        {
-          g_autofree char *p = g_build_filename (path, name, NULL);
-          rm_rf (p);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
 
 static void
 write_sample (const char *dir, gsize ir_frames, gboolean with_wav, GRand *rand)
@@ -186,6 +169,6 @@ main (void)
   bench_load (root, rand);
   bench_prepare (root, rand);
   g_rand_free (rand);
-  if (!g_getenv ("JG_BENCH_KEEP")) rm_rf (root); else printf ("%s\n", root);
+  if (!g_getenv ("JG_BENCH_KEEP")) jg_file_remove_tree (root, NULL); else printf ("%s\n", root);
   return 0;
 }

@@ -7,7 +7,8 @@
  * with each TUNING (workgroup shapes, rows/threads, e.g.
  * "qkv=1/64,gu=2/128,head=4/128,o=2/128,down=2/128"), and the default
  * replayed step again; wall and GPU time per token, and whether the paths
- * chose the same tokens. A TUNING of "q8" instead loads 8-bit copies too and
+ * chose the same tokens (replay runs use the model's own shapes, as
+ * jaeger generate does). A TUNING of "q8" instead loads 8-bit copies too and
  * ends with their decode speed and their logits against f16's, step by
  * step on the f16 run's tokens (teacher forcing). */
 #include "inference/jg-qwen2.h"
@@ -118,6 +119,7 @@ main (int argc, char **argv)
   g_autofree Collect *runs = g_new0 (Collect, MAX_RUNS);
   const char *names[MAX_RUNS];
   JgQwen2Tuning tunes[MAX_RUNS];
+  gboolean tuned[MAX_RUNS] = { FALSE };
   guint n_runs = 0;
   gboolean q8 = FALSE;
   gint64 t0;
@@ -145,6 +147,7 @@ main (int argc, char **argv)
           fprintf (stderr, "bench-qwen2: bad tuning '%s'\n", argv[a]);
           return 2;
         }
+      tuned[n_runs] = TRUE;
       names[n_runs++] = argv[a];
     }
   names[n_runs++] = "replay";
@@ -216,7 +219,8 @@ main (int argc, char **argv)
       JgGenerateOptions o = { .max_tokens = n_new };
       JgGenerateStats s;
       jg_qwen2_set_replay (model, p != 1);
-      jg_qwen2_set_tuning (model, &tunes[p]);
+      /* Untuned runs: the model's own shapes, as jaeger generate. */
+      jg_qwen2_set_tuning (model, tuned[p] ? &tunes[p] : NULL);
       /* Builds the pipelines and records the step outside the timing. */
       {
         JgGenerateOptions warm = { .max_tokens = 2 };

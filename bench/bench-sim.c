@@ -8,6 +8,7 @@
  * several seeds; the simulator is single-threaded. Reports wall time and
  * CPU time (this process plus the espeak-ng children), since a shared
  * machine inflates wall time. */
+#include "core/jg-file-util.h"
 #include "sim/jg-sim.h"
 
 #include <glib/gstdio.h>
@@ -16,25 +17,6 @@
 #include <stdlib.h>
 
 #define RUNS 7
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (d == NULL)
-    {
-      g_unlink (path);
-      return;
-    }
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (path, name, NULL);
-      remove_tree (p);
-    }
-  g_rmdir (path);
-}
 
 static int
 cmp_double (const void *a, const void *b)
@@ -87,7 +69,7 @@ time_sample (double rt60, gboolean audio, double speech_seconds, guint per_scene
         }
       t[r] = (g_get_monotonic_time () - t0) / 1e6 / per_scene;
       cpu[r] = (cpu_seconds () - c0) / per_scene;
-      remove_tree (dir);
+      jg_file_remove_tree (dir, NULL);
     }
   qsort (t, RUNS, sizeof t[0], cmp_double);
   qsort (cpu, RUNS, sizeof cpu[0], cmp_double);

@@ -640,6 +640,47 @@ jg_scene_get_labels (JgScene *s, const JgLabelAnchor **anchors)
   return s->labels->len;
 }
 
+/* Puts @l on the viewport's border where the straight screen line from the
+ * centre towards its point leaves the view. Clip coordinates keep the
+ * side right for points behind the eye too: x and y follow the view-space
+ * offset whatever the sign of w. */
+static void
+place_on_border (const JgCamera *cam, guint width, guint height, JgLabelAnchor *l)
+{
+  mat4 vp;
+  vec4 p = { (float) l->xyz[0], (float) l->xyz[1], (float) l->xyz[2], 1.0f }, c;
+  double dx, dy, n, scale;
+  const double inset = 0.98;
+
+  jg_camera_view_proj (cam, (double) width / height, vp);
+  glm_mat4_mulv (vp, p, c);
+  /* In pixels from the centre (screen y down). */
+  dx = c[0] * 0.5 * width;
+  dy = -c[1] * 0.5 * height;
+  if (c[3] > 1e-9f)
+    {
+      dx /= c[3];
+      dy /= c[3];
+    }
+  n = hypot (dx, dy);
+  if (n < 1e-12)
+    {
+      /* Straight behind: point down, towards "turn around". */
+      dx = 0;
+      dy = 1;
+      n = 1;
+    }
+  dx /= n;
+  dy /= n;
+  scale = MIN (fabs (dx) > 1e-12 ? 0.5 * width / fabs (dx) : INFINITY,
+               fabs (dy) > 1e-12 ? 0.5 * height / fabs (dy) : INFINITY) * inset;
+  l->u = 0.5 * width + dx * scale;
+  l->v = 0.5 * height + dy * scale;
+  l->edge_dx = dx;
+  l->edge_dy = dy;
+  l->off_screen = TRUE;
+}
+
 void
 jg_scene_project_labels (JgScene *s, const JgCamera *cam, guint width, guint height)
 {
@@ -649,6 +690,9 @@ jg_scene_project_labels (JgScene *s, const JgCamera *cam, guint width, guint hei
       JgLabelAnchor *l = &g_array_index (s->labels, JgLabelAnchor, i);
       l->visible = jg_camera_project (cam, width, height, l->xyz, &l->u, &l->v)
                    && l->u >= 0 && l->v >= 0 && l->u < width && l->v < height;
+      l->off_screen = FALSE;
+      if (!l->visible && l->kind == JG_LABEL_DOA && width > 0 && height > 0)
+        place_on_border (cam, width, height, l);
     }
 }
 

@@ -50,6 +50,11 @@ typedef struct {
   double xyz[3];          /* anchor: top centre of a box, end of a ray */
   double u, v;            /* screen position, by jg_scene_project_labels() */
   gboolean visible;       /* in front of the eye and inside the viewport */
+  /* A direction outside the view (a DoA only): @u, @v are on the
+   * viewport's border, towards it, and @edge_dx, @edge_dy (unit, screen
+   * axes, y down) say which way to turn to see it. */
+  gboolean off_screen;
+  double edge_dx, edge_dy;
 } JgLabelAnchor;
 
 typedef struct {
@@ -117,7 +122,9 @@ void jg_scene_get_geometry (JgScene *scene,
                             const JgVertex **markers, guint *n_markers);
 
 /* Label anchors of the shown boxes and rays; project them for a viewport
- * (no allocation: call it every frame). */
+ * (no allocation: call it every frame). A ray whose end is outside the
+ * viewport or behind the eye gets an anchor on the border instead
+ * (off_screen), so a direction is never silently out of sight. */
 guint jg_scene_get_labels (JgScene *scene, const JgLabelAnchor **anchors);
 void  jg_scene_project_labels (JgScene *scene, const JgCamera *cam, guint width, guint height);
 

@@ -398,17 +398,38 @@ jg_scene_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       int tw, th;
       float x, y;
 
-      if (!anchors[i].visible)
+      if (!anchors[i].visible && !anchors[i].off_screen)
         continue;
       label_text (self, &anchors[i], text, sizeof text);
       if (text[0] == '\0')
         continue;
       jg_scene_get_set_color (self->scene, anchors[i].set, rgb);
       fg = (GdkRGBA) { rgb[0], rgb[1], rgb[2], 1.0f };
-      pango_layout_set_text (layout, text, -1);
-      pango_layout_get_pixel_size (layout, &tw, &th);
-      x = (float) (anchors[i].u / scale) - tw / 2.0f;
-      y = (float) (anchors[i].v / scale) - th - 4.0f;
+      if (anchors[i].off_screen)
+        {
+          /* An arrow on the side the direction lies, the label kept inside. */
+          char edge[112];
+          double dx = anchors[i].edge_dx, dy = anchors[i].edge_dy;
+          if (fabs (dx) >= fabs (dy))
+            g_snprintf (edge, sizeof edge, dx > 0 ? "%s ▶" : "◀ %s", text);
+          else
+            g_snprintf (edge, sizeof edge, dy > 0 ? "▼ %s" : "▲ %s", text);
+          pango_layout_set_text (layout, edge, -1);
+          pango_layout_get_pixel_size (layout, &tw, &th);
+          x = (float) (anchors[i].u / scale) - tw / 2.0f;
+          y = (float) (anchors[i].v / scale) - th / 2.0f;
+          x = CLAMP (x, 4.0f, MAX (4.0f, gtk_widget_get_width (widget) - tw - 4.0f));
+          y = CLAMP (y, 2.0f, MAX (2.0f, gtk_widget_get_height (widget) - th - 2.0f));
+        }
+      else
+        {
+          pango_layout_set_text (layout, text, -1);
+          pango_layout_get_pixel_size (layout, &tw, &th);
+          x = (float) (anchors[i].u / scale) - tw / 2.0f;
+          y = (float) (anchors[i].v / scale) - th - 4.0f;
+          /* Near the border the text slides in rather than being cut. */
+          x = CLAMP (x, 4.0f, MAX (4.0f, gtk_widget_get_width (widget) - tw - 4.0f));
+        }
       gtk_snapshot_append_color (snapshot, &bg, &GRAPHENE_RECT_INIT (x - 3, y - 1, tw + 6, th + 2));
       gtk_snapshot_save (snapshot);
       gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x, y));

@@ -13,4 +13,10 @@ gboolean jg_file_write_atomic (const char  *path,
                                gsize        len,
                                GError     **error);
 
+/* Deletes @path and, if it is a folder, everything below it. Symbolic
+ * links are removed, never followed. Used by tests and benches for their
+ * scratch folders. */
+gboolean jg_file_remove_tree (const char  *path,
+                              GError     **error);
+
 G_END_DECLS

@@ -2,6 +2,7 @@
  * of a few taps and speech of exact 16-bit values, so every output sample
  * is known to within 16-bit rounding; plus talker choice by gender,
  * metadata, resuming and per-sample failures. */
+#include "core/jg-file-util.h"
 #include "data/jg-prepare-audio.h"
 #include "data/jg-audio-clip.h"
 #include "data/jg-npy.h"
@@ -137,24 +138,6 @@ source_info (const char *dir, JsonParser *parser)
 }
 
 static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-      while ((name = g_dir_read_name (d)))
-        {
-          g_autofree char *p = g_build_filename (path, name, NULL);
-          rm_rf (p);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static void
 test_prepare (void)
 {
   g_autofree char *root = g_dir_make_tmp ("jg-prep-XXXXXX", NULL);
@@ -277,7 +260,7 @@ test_prepare (void)
   g_assert_error (error, JG_ERROR, JG_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, "found 2 male and 0 female"));
   jg_prepare_audio_report_clear (&r);
-  rm_rf (root);
+  jg_file_remove_tree (root, NULL);
 }
 
 int

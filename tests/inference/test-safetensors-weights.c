@@ -2,6 +2,7 @@
  * JAEGER-style checkpoint on top (PEFT-prefixed LoRA pairs, replaced
  * tensors, a base_layer key), read back and checked against direct
  * computations. */
+#include "core/jg-file-util.h"
 #include "core/jg-error.h"
 #include "inference/jg-weights.h"
 
@@ -95,28 +96,9 @@ setup (Fixture *f, gconstpointer data)
 }
 
 static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      GDir *d = g_dir_open (path, 0, NULL);
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *p = g_build_filename (path, name, NULL);
-          rm_rf (p);
-        }
-      g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static void
 teardown (Fixture *f, gconstpointer data)
 {
-  rm_rf (f->dir);
+  jg_file_remove_tree (f->dir, NULL);
   g_free (f->dir);
   g_free (f->base);
   g_free (f->adapter);

@@ -350,6 +350,52 @@ test_scene_pick (void)
                  || hit.kind != JG_PICK_DOA);
 }
 
+/* Directions outside the view get anchors on the border, on the side the
+ * view would have to turn to: the side where a smaller turn the same way
+ * shows up on screen. */
+static void
+test_labels_off_screen (void)
+{
+  JgIntrinsics k;
+  guint n_valid;
+  g_autoptr(JgScene) scene = make_scene (&k, &n_valid);
+  g_autoptr(JgCamera) cam = jg_camera_new ();
+  /* in view: (-20, 0), (20, 0), (0, 20); outside: (-80, 0), (80, 0), (0, 80), behind */
+  const JgDoa doas[] = { { -20, 0, 0, 1 }, { 20, 0, 0, 1 }, { 0, 20, 0, 1 },
+                         { -80, 0, 0, 1 }, { 80, 0, 0, 1 }, { 0, 80, 0, 1 }, { 180, 0, 0, 1 } };
+  const JgLabelAnchor *l;
+  JgCameraPose pose;
+
+  jg_scene_set_overlays (scene, JG_OVERLAY_DOA);
+  jg_scene_set_doas (scene, JG_SET_GT, doas, G_N_ELEMENTS (doas));
+  jg_camera_pose_sensor (&pose, &k, 3.0);
+  jg_camera_set_pose (cam, &pose);
+  jg_scene_project_labels (scene, cam, W, H);
+  g_assert_cmpuint (jg_scene_get_labels (scene, &l), ==, G_N_ELEMENTS (doas));
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_true (l[i].visible);
+      g_assert_false (l[i].off_screen);
+    }
+  for (guint i = 3; i < G_N_ELEMENTS (doas); i++)
+    {
+      double border = MIN (MIN (l[i].u, W - l[i].u), MIN (l[i].v, H - l[i].v));
+      g_assert_false (l[i].visible);
+      g_assert_true (l[i].off_screen);
+      g_assert_cmpfloat (border, >=, 0.0);
+      g_assert_cmpfloat (border, <=, 0.02 * MAX (W, H));
+      g_assert_cmpfloat_with_epsilon (hypot (l[i].edge_dx, l[i].edge_dy), 1.0, 1e-9);
+    }
+  /* (-80, 0) leaves on the side where (-20, 0) sits, (80, 0) on the other,
+   * (0, 80) where (0, 20) sits; each at the middle height / width. */
+  g_assert_cmpint (l[3].u > W / 2.0, ==, l[0].u > W / 2.0);
+  g_assert_cmpint (l[4].u > W / 2.0, ==, l[1].u > W / 2.0);
+  g_assert_cmpint (l[3].u > W / 2.0, !=, l[4].u > W / 2.0);
+  g_assert_cmpfloat (fabs (l[3].edge_dx), >, 0.9);
+  g_assert_cmpint (l[5].v < H / 2.0, ==, l[2].v < H / 2.0);
+  g_assert_cmpfloat (fabs (l[5].edge_dy), >, 0.9);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -360,5 +406,6 @@ main (int argc, char **argv)
   g_test_add_func ("/render/scene/cloud", test_scene_cloud);
   g_test_add_func ("/render/scene/geometry", test_geometry);
   g_test_add_func ("/render/scene/pick", test_scene_pick);
+  g_test_add_func ("/render/scene/labels-off-screen", test_labels_off_screen);
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
  * (jg_intrinsics_project), which the sensor view must reproduce: box
  * corners and the DoA direction within 2 px, the cloud over the valid
  * depth pixels. Bad use gives exit 2, bad files exit 1 with the path. */
+#include "core/jg-file-util.h"
 #include "audio/jg-foa.h"
 #include "data/jg-intrinsics.h"
 #include "data/jg-png.h"
@@ -231,21 +232,6 @@ test_errors (void)
     }
 }
 
-static gboolean
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        remove_tree (child);
-      }
-  return g_remove (path) == 0;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -257,7 +243,7 @@ main (int argc, char **argv)
   g_test_add_func ("/render/cli/other-views", test_other_views);
   g_test_add_func ("/render/cli/errors", test_errors);
   status = g_test_run ();
-  remove_tree (tmp_dir);
+  jg_file_remove_tree (tmp_dir, NULL);
   g_free (tmp_dir);
   g_free (sample_dir);
   return status;

@@ -3,6 +3,7 @@
  * of sound (direct-path delay), the intensity vector (direction of the
  * direct sound), Schroeder backward integration (RT60), the real manifests'
  * answer formats and field order, and byte-identical reruns. */
+#include "core/jg-file-util.h"
 #include "sim/jg-sim.h"
 #include "sim/jg-sim-ir.h"
 #include "sim/jg-sim-scene.h"
@@ -29,25 +30,6 @@ static const char *const manifest_files[] = {
 /* Two runs of the same small split (direct path only, like the release's
  * test split) and one reverberant run per room kind. */
 static char *dir_a, *dir_b, *dir_shoebox, *dir_lshape;
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (d == NULL)
-    {
-      g_unlink (path);
-      return;
-    }
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (path, name, NULL);
-      remove_tree (p);
-    }
-  g_rmdir (path);
-}
 
 static void
 simulate (const char *dir, guint64 seed, double rt60, const char *kinds, gboolean audio,
@@ -899,9 +881,9 @@ test_convention_knob (void)
     for (gsize i = 0; i < n1; i++)
       for (int c = 0; c < 4; c++)
         g_assert_cmpfloat (fabs (frames[4 * i + c] - jae[c * n1 + i]), <=, 1e-7);
-    remove_tree (dir2);
+    jg_file_remove_tree (dir2, NULL);
   }
-  remove_tree (dir);
+  jg_file_remove_tree (dir, NULL);
 }
 
 /* --speech DIR: the recording is resampled to 16 kHz, convolved with the
@@ -962,7 +944,7 @@ test_speech_folder (void)
       g_assert_cmpint ((gint64) clip->n_frames, >=, (gint64) (16000 + n_ir - 1) - 2);
       g_assert_cmpint ((gint64) clip->n_frames, <=, (gint64) (16000 + n_ir - 1) + 2);
     }
-  remove_tree (root);
+  jg_file_remove_tree (root, NULL);
 }
 
 /* --noise-snr: the noise added to foa_ls.wav (the difference from the
@@ -1014,7 +996,7 @@ test_noise_snr (void)
   g_assert_cmpfloat (fabs (snr - 10.0), <, 0.2);
   jg_audio_clip_free (clip[0]);
   jg_audio_clip_free (clip[1]);
-  remove_tree (root);
+  jg_file_remove_tree (root, NULL);
 }
 
 /* --occluders: a crate stands in front of one loudspeaker, leaving 25-90 %
@@ -1076,7 +1058,7 @@ test_occluders (void)
       g_test_message ("occluder: %ld depth pixels on it, %.0f %% of the loudspeaker visible", inside, 100 * frac);
       g_assert_cmpint (inside, >, 500);
     }
-  remove_tree (dir);
+  jg_file_remove_tree (dir, NULL);
 }
 
 /* Value ranges against the real test manifests (read here, not assumed):
@@ -1199,9 +1181,9 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/occluders", test_occluders);
   g_test_add_func ("/sim/ranges-match-release", test_ranges_match_release);
   rc = g_test_run ();
-  remove_tree (dir_a);
-  remove_tree (dir_b);
-  remove_tree (dir_shoebox);
-  remove_tree (dir_lshape);
+  jg_file_remove_tree (dir_a, NULL);
+  jg_file_remove_tree (dir_b, NULL);
+  jg_file_remove_tree (dir_shoebox, NULL);
+  jg_file_remove_tree (dir_lshape, NULL);
   return rc;
 }
