@@ -72,6 +72,44 @@ struct _JgQwen2 {
   JgTensor v_xn16, v_g16, v_attn16;
 };
 
+/* Sends tensor @name to @dst: as stored when nothing needs its values on
+ * the host (the converting upload reads the mapping directly), through
+ * f32 when a LoRA merge or an 8-bit copy does. @buf_out, when given,
+ * receives those f32 values. */
+static gboolean
+upload_weight (JgWeights *w, const char *name, JgTensor *dst, float **buf_out, GError **error)
+{
+  gint64 n = jg_tensor_get_n_elements (dst);
+  g_autofree float *buf = NULL;
+
+  if (buf_out == NULL && !jg_weights_has_lora (w, name))
+    {
+      const JgStTensor *t = jg_weights_require (w, name, dst->ndim, dst->shape, error);
+      if (t == NULL)
+        return FALSE;
+      switch (t->dtype)
+        {
+        case JG_ST_BF16: return jg_tensor_upload_bf16 (dst, (const guint16 *) t->data, error);
+        case JG_ST_F16: return jg_tensor_upload_f16 (dst, (const guint16 *) t->data, error);
+        case JG_ST_F32: return jg_tensor_upload_f32 (dst, (const float *) t->data, error);
+        default: break;   /* jg_weights_require admits float types only */
+        }
+    }
+  buf = g_try_new (float, n);
+  if (buf == NULL)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_FAILED, "%s: out of memory converting %" G_GINT64_FORMAT " values",
+                   name, n);
+      return FALSE;
+    }
+  if (!jg_weights_read_f32 (w, name, dst->ndim, dst->shape, buf, error)
+      || !jg_tensor_upload_f32 (dst, buf, error))
+    return FALSE;
+  if (buf_out != NULL)
+    *buf_out = g_steal_pointer (&buf);
+  return TRUE;
+}
+
 static JgTensor *
 load (JgQwen2 *self, JgWeights *w, JgDType dtype, gint64 d0, gint64 d1, GError **error,
       const char *fmt, ...) G_GNUC_PRINTF (7, 8);
@@ -86,24 +124,13 @@ load (JgQwen2 *self, JgWeights *w, JgDType dtype, gint64 d0, gint64 d1, GError *
   va_list ap;
   gint64 shape[2] = { d0, d1 };
   guint n_dims = d1 > 0 ? 2 : 1;
-  gint64 n = d0 * (d1 > 0 ? d1 : 1);
-  g_autofree float *buf = NULL;
   g_autoptr(JgTensor) out = NULL;
 
   va_start (ap, fmt);
   g_vsnprintf (name, sizeof name, fmt, ap);
   va_end (ap);
-  buf = g_try_new (float, n);
-  if (buf == NULL)
-    {
-      g_set_error (error, JG_ERROR, JG_ERROR_FAILED, "%s: out of memory converting %" G_GINT64_FORMAT " values",
-                   name, n);
-      return NULL;
-    }
-  if (!jg_weights_read_f32 (w, name, n_dims, shape, buf, error))
-    return NULL;
   out = jg_tensor_new (self->ctx, dtype, n_dims, shape, JG_TENSOR_DEVICE, error);
-  if (out == NULL || !jg_tensor_upload_f32 (out, buf, error))
+  if (out == NULL || !upload_weight (w, name, out, NULL, error))
     {
       g_prefix_error (error, "%s: ", name);
       return NULL;
@@ -124,22 +151,12 @@ load_to (JgQwen2 *self, JgWeights *w, JgTensor *dst, const JgQ8Weights *q8, GErr
 {
   char name[256];
   va_list ap;
-  gint64 n = jg_tensor_get_n_elements (dst);
   g_autofree float *buf = NULL;
 
   va_start (ap, fmt);
   g_vsnprintf (name, sizeof name, fmt, ap);
   va_end (ap);
-  buf = g_try_new (float, n);
-  if (buf == NULL)
-    {
-      g_set_error (error, JG_ERROR, JG_ERROR_FAILED, "%s: out of memory converting %" G_GINT64_FORMAT " values",
-                   name, n);
-      return FALSE;
-    }
-  if (!jg_weights_read_f32 (w, name, dst->ndim, dst->shape, buf, error))
-    return FALSE;
-  if (!jg_tensor_upload_f32 (dst, buf, error))
+  if (!upload_weight (w, name, dst, q8 != NULL ? &buf : NULL, error))
     {
       g_prefix_error (error, "%s: ", name);
       return FALSE;

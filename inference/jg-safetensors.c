@@ -116,11 +116,74 @@ jg_f32_to_bf16 (float f)
   return (guint16) (x >> 16);
 }
 
+/* Loading a model converts gigabytes: with AVX2 and F16C the hardware
+ * does 8 values at a time, rounding to nearest even like jg_f32_to_f16
+ * (and quieting NaNs as it does); elsewhere the scalar loops. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define JG_HAVE_F16C_PATH 1
+
+__attribute__ ((target ("avx2,f16c"))) static void
+bf16_to_f16_f16c (const guint16 *src, guint16 *dst, gsize n)
+{
+  gsize i = 0;
+  for (; i + 8 <= n; i += 8)
+    {
+      __m128i b = _mm_loadu_si128 ((const __m128i *) (src + i));
+      __m256 f = _mm256_castsi256_ps (_mm256_slli_epi32 (_mm256_cvtepu16_epi32 (b), 16));
+      _mm_storeu_si128 ((__m128i *) (dst + i), _mm256_cvtps_ph (f, _MM_FROUND_TO_NEAREST_INT));
+    }
+  for (; i < n; i++)
+    dst[i] = jg_f32_to_f16 (jg_bf16_to_f32 (src[i]));
+}
+
+__attribute__ ((target ("avx,f16c"))) static void
+f32_to_f16_f16c (const float *src, guint16 *dst, gsize n)
+{
+  gsize i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128 ((__m128i *) (dst + i),
+                      _mm256_cvtps_ph (_mm256_loadu_ps (src + i), _MM_FROUND_TO_NEAREST_INT));
+  for (; i < n; i++)
+    dst[i] = jg_f32_to_f16 (src[i]);
+}
+
+static gboolean
+have_f16c (void)
+{
+  static int have = -1;
+  if (have < 0)
+    have = g_getenv ("JAEGER_CPU_SCALAR") == NULL && __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("f16c");
+  return have;
+}
+#endif
+
 void
 jg_bf16_to_f16_n (const guint16 *src, guint16 *dst, gsize n)
 {
+#ifdef JG_HAVE_F16C_PATH
+  if (have_f16c ())
+    {
+      bf16_to_f16_f16c (src, dst, n);
+      return;
+    }
+#endif
   for (gsize i = 0; i < n; i++)
     dst[i] = jg_f32_to_f16 (jg_bf16_to_f32 (src[i]));
+}
+
+void
+jg_f32_to_f16_n (const float *src, guint16 *dst, gsize n)
+{
+#ifdef JG_HAVE_F16C_PATH
+  if (have_f16c ())
+    {
+      f32_to_f16_f16c (src, dst, n);
+      return;
+    }
+#endif
+  for (gsize i = 0; i < n; i++)
+    dst[i] = jg_f32_to_f16 (src[i]);
 }
 
 void

@@ -81,7 +81,10 @@ float   jg_f16_to_f32 (guint16 h);
 guint16 jg_f32_to_f16 (float f);
 float   jg_bf16_to_f32 (guint16 b);
 guint16 jg_f32_to_bf16 (float f);
+/* The _n conversions use the CPU's F16C unit where it has one (unless
+ * JAEGER_CPU_SCALAR is set), with results identical to the scalar ones. */
 void    jg_bf16_to_f16_n (const guint16 *src, guint16 *dst, gsize n);
+void    jg_f32_to_f16_n (const float *src, guint16 *dst, gsize n);
 void    jg_bf16_to_f32_n (const guint16 *src, float *dst, gsize n);
 void    jg_f16_to_f32_n (const guint16 *src, float *dst, gsize n);
 

@@ -144,8 +144,8 @@ jg_weights_has_lora (const JgWeights *self, const char *name)
   return m != NULL;
 }
 
-static const JgStTensor *
-require (JgWeights *self, const char *name, guint n_dims, const gint64 *shape, GError **error)
+const JgStTensor *
+jg_weights_require (JgWeights *self, const char *name, guint n_dims, const gint64 *shape, GError **error)
 {
   const JgStTensor *t = jg_weights_lookup (self, name);
   g_autofree char *full = NULL;
@@ -187,7 +187,7 @@ gboolean
 jg_weights_read_f32 (JgWeights *self, const char *name, guint n_dims, const gint64 *shape,
                      float *out, GError **error)
 {
-  const JgStTensor *t = require (self, name, n_dims, shape, error);
+  const JgStTensor *t = jg_weights_require (self, name, n_dims, shape, error);
 
   if (t == NULL || !jg_st_tensor_to_f32 (t, out, error))
     return FALSE;
@@ -198,7 +198,7 @@ gboolean
 jg_weights_read_f16 (JgWeights *self, const char *name, guint n_dims, const gint64 *shape,
                      guint16 *out, GError **error)
 {
-  const JgStTensor *t = require (self, name, n_dims, shape, error);
+  const JgStTensor *t = jg_weights_require (self, name, n_dims, shape, error);
   g_autofree float *tmp = NULL;
 
   if (t == NULL)

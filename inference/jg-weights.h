@@ -34,6 +34,12 @@ gboolean          jg_weights_has_lora (const JgWeights *self, const char *name);
 
 /* Reads float tensor @name, checking it against @shape (-1: any size),
  * with its LoRA merged when the adapter has one. */
+/* Tensor @name as stored (the adapter's copy first), checked against
+ * @shape and for a float dtype; its LoRA, if any, is NOT merged: use it
+ * only where jg_weights_has_lora() is false. */
+const JgStTensor *jg_weights_require (JgWeights *self, const char *name, guint n_dims, const gint64 *shape,
+                                      GError **error);
+
 gboolean jg_weights_read_f32 (JgWeights *self, const char *name, guint n_dims, const gint64 *shape,
                               float *out, GError **error);
 gboolean jg_weights_read_f16 (JgWeights *self, const char *name, guint n_dims, const gint64 *shape,

@@ -203,6 +203,40 @@ expect_open_error (const char *path, int code, const char *const *needles)
       g_error ("error \"%s\" lacks \"%s\"", error->message, needles[i]);
 }
 
+/* The bulk conversions (F16C where the CPU has it) against the scalar
+ * ones: every bf16 value, and f32 values of every exponent including NaN,
+ * infinities, subnormals and halfway cases, at odd lengths. */
+static void
+test_bulk_conversions (void)
+{
+  enum { NF = 100003 };
+  g_autofree guint16 *bf = g_new (guint16, 65536), *out = g_new (guint16, MAX (65536, NF));
+  g_autofree float *f = g_new (float, NF);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (3);
+
+  for (guint i = 0; i < 65536; i++)
+    bf[i] = (guint16) i;
+  jg_bf16_to_f16_n (bf, out, 65536);
+  for (guint i = 0; i < 65536; i++)
+    g_assert_cmphex (out[i], ==, jg_f32_to_f16 (jg_bf16_to_f32 (bf[i])));
+  for (guint i = 0; i < NF; i++)
+    {
+      guint32 x = g_rand_int (rand);
+      if (i % 4 == 1)
+        x = (x & 0x80000000u) | ((guint32) g_rand_int_range (rand, 100, 145) << 23) | (x & 0x7fffffu);
+      else if (i % 4 == 2)
+        x = (x & 0xffffe000u) | 0x1000u;   /* exactly halfway between two f16 */
+      memcpy (&f[i], &x, 4);
+    }
+  f[0] = INFINITY;
+  f[1] = -INFINITY;
+  f[2] = NAN;
+  f[3] = 65520.0f;   /* rounds up to infinity */
+  jg_f32_to_f16_n (f, out, NF);
+  for (guint i = 0; i < NF; i++)
+    g_assert_cmphex (out[i], ==, jg_f32_to_f16 (f[i]));
+}
+
 static void
 test_corrupt (Fixture *f, gconstpointer data)
 {
@@ -560,6 +594,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/safetensors/roundtrip", Fixture, NULL, fixture_setup, test_roundtrip, fixture_teardown);
   g_test_add_func ("/safetensors/half-conversions", test_half_conversions);
+  g_test_add_func ("/safetensors/bulk-conversions", test_bulk_conversions);
   g_test_add ("/safetensors/corrupt", Fixture, NULL, fixture_setup, test_corrupt, fixture_teardown);
   g_test_add ("/safetensors/mutations", Fixture, NULL, fixture_setup, test_mutations, fixture_teardown);
   g_test_add ("/safetensors/sharded", Fixture, NULL, fixture_setup, test_sharded, fixture_teardown);

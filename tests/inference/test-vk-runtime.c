@@ -4,6 +4,7 @@
  * into one submission. */
 #include "inference/jg-vk-context.h"
 #include "inference/jg-tensor.h"
+#include "inference/jg-safetensors.h"
 #include "inference/jg-vk-ops.h"
 #include "inference/jg-ops-ref.h"
 #include "core/jg-error.h"
@@ -228,6 +229,70 @@ test_pipeline_cache_and_barriers (void)
   g_assert_cmpuint (jg_vk_context_get_n_pipelines (ctx), ==, 3);
 }
 
+/* Converting uploads (all cores, straight into the staging memory) give
+ * exactly the scalar conversions: bf16, f16 and f32 sources into f16 and
+ * f32 tensors, a host-visible one too, large enough to be split between
+ * threads, from an odd offset (safetensors data need not be aligned), and
+ * into a row view. */
+static void
+test_converting_uploads (void)
+{
+  g_autoptr(JgVkContext) ctx = context_or_fail (NULL);
+  g_autoptr(GError) error = NULL;
+  enum { ROWS = 1031, COLS = 2048, N = ROWS * COLS };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  g_autofree guint8 *raw = g_malloc (N * 4 + 2);
+  guint16 *bf = (guint16 *) (raw + 2);   /* 2-byte aligned only */
+  g_autofree float *f32 = g_new (float, N), *back = g_new (float, N);
+  g_autofree guint16 *f16 = g_new (guint16, N);
+  const JgTensorFlags where[2] = { JG_TENSOR_DEVICE, JG_TENSOR_HOST };
+
+  for (gsize i = 0; i < N; i++)
+    {
+      /* Wide exponents: subnormal, overflowing and ordinary f16 values. */
+      f32[i] = (float) (g_rand_double_range (rand, -1, 1) * pow (2.0, g_rand_int_range (rand, -30, 20)));
+      bf[i] = jg_f32_to_bf16 (f32[i]);
+      f16[i] = jg_f32_to_f16 (f32[i]);
+    }
+  for (int w = 0; w < 2; w++)
+    {
+      g_autoptr(JgTensor) h = jg_tensor_new_2d (ctx, JG_DTYPE_F16, ROWS, COLS, where[w], &error);
+      g_autoptr(JgTensor) f = jg_tensor_new_2d (ctx, JG_DTYPE_F32, ROWS, COLS, where[w], &error);
+      g_assert_no_error (error);
+
+      g_assert_true (jg_tensor_upload_bf16 (h, bf, &error));
+      g_assert_true (jg_tensor_download_f32 (h, back, &error));
+      for (gsize i = 0; i < N; i++)
+        g_assert_cmpuint (jg_f32_to_f16 (back[i]), ==, jg_f32_to_f16 (jg_bf16_to_f32 (bf[i])));
+      g_assert_true (jg_tensor_upload_f32 (h, f32, &error));
+      g_assert_true (jg_tensor_download_f32 (h, back, &error));
+      for (gsize i = 0; i < N; i++)
+        g_assert_cmpuint (jg_f32_to_f16 (back[i]), ==, f16[i]);
+      g_assert_true (jg_tensor_upload_f16 (f, f16, &error));
+      g_assert_true (jg_tensor_download_f32 (f, back, &error));
+      for (gsize i = 0; i < N; i++)
+        g_assert_cmpfloat (back[i], ==, jg_f16_to_f32 (f16[i]));
+      g_assert_true (jg_tensor_upload_bf16 (f, bf, &error));
+      g_assert_true (jg_tensor_download_f32 (f, back, &error));
+      for (gsize i = 0; i < N; i++)
+        g_assert_cmpfloat (back[i], ==, jg_bf16_to_f32 (bf[i]));
+      g_assert_no_error (error);
+    }
+  /* Rows 500.. of a device tensor, the rest untouched. */
+  {
+    g_autoptr(JgTensor) h = jg_tensor_new_2d (ctx, JG_DTYPE_F16, ROWS, COLS, JG_TENSOR_DEVICE, &error);
+    g_autoptr(JgTensor) v = NULL;
+    g_autofree guint16 *zeros = g_new0 (guint16, N);
+    g_assert_true (jg_tensor_upload_f16 (h, zeros, &error));
+    v = jg_tensor_view_rows (h, 500, ROWS - 500, &error);
+    g_assert_true (jg_tensor_upload_bf16 (v, bf, &error));
+    g_assert_true (jg_tensor_download_f32 (h, back, &error));
+    g_assert_no_error (error);
+    for (gsize i = 0; i < N; i++)
+      g_assert_cmpfloat (back[i], ==, i < 500 * COLS ? 0.0f : jg_f16_to_f32 (jg_f32_to_f16 (jg_bf16_to_f32 (bf[i - 500 * COLS]))));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -236,6 +301,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vk/features", test_features);
   g_test_add_func ("/vk/memory", test_memory);
   g_test_add_func ("/vk/views-and-host", test_views_and_host);
+  g_test_add_func ("/vk/converting-uploads", test_converting_uploads);
   g_test_add_func ("/vk/pipeline-cache-and-barriers", test_pipeline_cache_and_barriers);
   return g_test_run ();
 }
