@@ -1,5 +1,6 @@
 #include "inference/jg-vk-context.h"
 #include "inference/jg-vk-private.h"
+#include "core/jg-env.h"
 #include "core/jg-error.h"
 
 #include <gio/gio.h>
@@ -93,32 +94,10 @@ vk_check (VkResult r, const char *what, GError **error)
 static gboolean
 parse_disable (guint *disabled, GError **error)
 {
-  const char *env = g_getenv ("JAEGER_VK_DISABLE");
-  g_auto(GStrv) parts = NULL;
-
-  *disabled = 0;
-  if (env == NULL || *env == '\0')
-    return TRUE;
-  parts = g_strsplit (env, ",", -1);
-  for (guint i = 0; parts[i] != NULL; i++)
-    {
-      const char *p = g_strstrip (parts[i]);
-      if (*p == '\0')
-        continue;
-      if (strcmp (p, "fp16") == 0)
-        *disabled |= JG_VK_FEATURE_FP16;
-      else if (strcmp (p, "subgroup") == 0)
-        *disabled |= JG_VK_FEATURE_SUBGROUP;
-      else if (strcmp (p, "coopmat") == 0)
-        *disabled |= JG_VK_FEATURE_COOPMAT;
-      else
-        {
-          g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
-                       "JAEGER_VK_DISABLE: unknown fast path '%s' (known: coopmat, fp16, subgroup)", p);
-          return FALSE;
-        }
-    }
-  return TRUE;
+  static const JgEnvFlag known[] = {
+    { "coopmat", JG_VK_FEATURE_COOPMAT }, { "fp16", JG_VK_FEATURE_FP16 }, { "subgroup", JG_VK_FEATURE_SUBGROUP },
+  };
+  return jg_env_flags ("JAEGER_VK_DISABLE", known, G_N_ELEMENTS (known), disabled, error);
 }
 
 /* The f16 x f16 + f32 shape our cooperative-matrix shader can use, preferring

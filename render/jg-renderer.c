@@ -1,5 +1,6 @@
 #include "render/jg-renderer.h"
 
+#include "core/jg-env.h"
 #include "core/jg-error.h"
 #include "jg-render-resources.h"
 #include "render/jg-splat.h"
@@ -175,30 +176,8 @@ link_program (const char *header, const char *const *vs, const char *const *fs, 
 static gboolean
 parse_disable (guint *disabled, GError **error)
 {
-  const char *env = g_getenv ("JAEGER_GL_DISABLE");
-  g_auto(GStrv) parts = NULL;
-
-  *disabled = 0;
-  if (env == NULL || *env == '\0')
-    return TRUE;
-  parts = g_strsplit (env, ",", -1);
-  for (guint i = 0; parts[i] != NULL; i++)
-    {
-      const char *p = g_strstrip (parts[i]);
-      if (*p == '\0')
-        continue;
-      if (strcmp (p, "compute") == 0)
-        *disabled |= DISABLE_COMPUTE;
-      else if (strcmp (p, "cpu") == 0)
-        *disabled |= DISABLE_CPU;
-      else
-        {
-          g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
-                       "JAEGER_GL_DISABLE: unknown fast path '%s' (known: compute, cpu)", p);
-          return FALSE;
-        }
-    }
-  return TRUE;
+  static const JgEnvFlag known[] = { { "compute", DISABLE_COMPUTE }, { "cpu", DISABLE_CPU } };
+  return jg_env_flags ("JAEGER_GL_DISABLE", known, G_N_ELEMENTS (known), disabled, error);
 }
 
 /* The compute path's programs; FALSE (GL_POINTS is used) when the

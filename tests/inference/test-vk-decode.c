@@ -10,23 +10,13 @@
 #include "inference/jg-vk-ops.h"
 #include "inference/jg-ops-ref.h"
 #include "core/jg-error.h"
+#include "vk-test-util.h"
 
 #include <math.h>
 #include <string.h>
 
 #define TOL 1e-5
 #define EPS 1e-6f
-
-static JgVkContext *ctx;
-
-static float *
-rand_vec (gsize n, double lo, double hi)
-{
-  float *v = g_new (float, n);
-  for (gsize i = 0; i < n; i++)
-    v[i] = (float) g_test_rand_double_range (lo, hi);
-  return v;
-}
 
 /* Random values that f16 holds exactly (the weights as the device keeps them). */
 static float *
@@ -36,46 +26,6 @@ rand_f16 (gsize n, double lo, double hi)
   for (gsize i = 0; i < n; i++)
     v[i] = jg_f16_to_f32 (jg_f32_to_f16 (v[i]));
   return v;
-}
-
-static JgTensor *
-tensor_from (JgDType dtype, gint64 rows, gint64 cols, const float *data)
-{
-  g_autoptr(GError) error = NULL;
-  JgTensor *t = jg_tensor_new_2d (ctx, dtype, rows, cols, JG_TENSOR_DEVICE, &error);
-  g_assert_no_error (error);
-  if (data != NULL)
-    g_assert_true (jg_tensor_upload_f32 (t, data, &error));
-  g_assert_no_error (error);
-  return t;
-}
-
-static JgTensor *
-poisoned (gint64 rows, gint64 cols)
-{
-  g_autofree float *nan = g_new (float, rows * cols);
-  for (gint64 i = 0; i < rows * cols; i++)
-    nan[i] = NAN;
-  return tensor_from (JG_DTYPE_F32, rows, cols, nan);
-}
-
-static float *
-download (JgTensor *t)
-{
-  g_autoptr(GError) error = NULL;
-  float *v = g_new (float, jg_tensor_get_n_elements (t));
-  g_assert_true (jg_tensor_download_f32 (t, v, &error));
-  g_assert_no_error (error);
-  return v;
-}
-
-static void
-assert_close (const char *what, const float *got, const float *want, gsize n, double tol)
-{
-  double err = jg_ref_rel_error (got, want, n);
-  g_test_message ("%s: normalised error %.3g (limit %.1g)", what, err, tol);
-  if (!(err < tol))
-    g_error ("%s: normalised error %.3g exceeds %.1g", what, err, tol);
 }
 
 /* Zeros, as the decode attention's merge counts start (and end). */
