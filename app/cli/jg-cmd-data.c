@@ -403,15 +403,15 @@ prep_progress (const JgPrepareAudioReport *r, gpointer user_data)
 {
   PrepProgress *p = user_data;
   guint handled = r->done + r->failures->len;
-  guint todo = r->total - r->skipped;
+  guint to_process = r->total - r->skipped;
   double secs = (g_get_monotonic_time () - p->start) / 1e6;
 
   /* On a terminal, one updating line; in a log, a line per 5%. */
-  if (!p->tty && handled != todo && handled - p->last_printed < MAX (todo / 20, 1))
+  if (!p->tty && handled != to_process && handled - p->last_printed < MAX (to_process / 20, 1))
     return;
   p->last_printed = handled;
   fprintf (stderr, "%sprepare-audio: %u/%u samples, %u failed, %.1f samples/s%s",
-           p->tty ? "\r" : "", handled, todo, r->failures->len, secs > 0 ? r->done / secs : 0.0,
+           p->tty ? "\r" : "", handled, to_process, r->failures->len, secs > 0 ? r->done / secs : 0.0,
            p->tty ? "" : "\n");
   fflush (stderr);
 }
