@@ -16,6 +16,7 @@ enum { WARMUP = 20 };
 
 static const char *sample_path;
 static guint n_frames = 120;
+static gboolean drag;
 static GArray *work_ms, *interval_ms;
 static gint64 frame_start, last_after_paint;
 static guint seen;
@@ -56,9 +57,9 @@ on_after_paint (GdkFrameClock *clock, gpointer app)
   if (work_ms->len >= n_frames)
     {
       const char *renderer = g_getenv ("GSK_RENDERER");
-      printf ("bench-view, GSK renderer %s, %u frames, %u scene renders: frame work median %.1f ms "
+      printf ("bench-view%s, GSK renderer %s, %u frames, %u scene renders: frame work median %.1f ms "
               "(p95 %.1f), interval median %.1f ms (p95 %.1f)\n",
-              renderer ? renderer : "(default)", work_ms->len,
+              drag ? " (drag)" : "", renderer ? renderer : "(default)", work_ms->len,
               jg_scene_view_get_frames_drawn (JG_SCENE_VIEW (view)), percentile (work_ms, 0.5),
               percentile (work_ms, 0.95), percentile (interval_ms, 0.5), percentile (interval_ms, 0.95));
       g_application_quit (G_APPLICATION (app));
@@ -68,8 +69,13 @@ on_after_paint (GdkFrameClock *clock, gpointer app)
 static gboolean
 orbit (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 {
-  jg_camera_orbit (jg_scene_view_get_camera (JG_SCENE_VIEW (widget)), 0.5, 0.1);
-  gtk_widget_queue_draw (widget);
+  if (drag)
+    jg_scene_view_orbit (JG_SCENE_VIEW (widget), 0.5, 0.1);
+  else
+    {
+      jg_camera_orbit (jg_scene_view_get_camera (JG_SCENE_VIEW (widget)), 0.5, 0.1);
+      gtk_widget_queue_draw (widget);
+    }
   return G_SOURCE_CONTINUE;
 }
 
@@ -131,8 +137,11 @@ main (int argc, char **argv)
       return 2;
     }
   sample_path = argv[1];
-  if (argc > 2)
-    n_frames = (guint) atoi (argv[2]);
+  for (int a = 2; a < argc; a++)
+    if (g_str_equal (argv[a], "--drag"))
+      drag = TRUE;
+    else
+      n_frames = (guint) atoi (argv[a]);
   work_ms = g_array_new (FALSE, FALSE, sizeof (double));
   interval_ms = g_array_new (FALSE, FALSE, sizeof (double));
   app = gtk_application_new ("io.github.jaegerstudio.BenchView", G_APPLICATION_NON_UNIQUE);

@@ -216,6 +216,14 @@ jg_scene_view_set_pose (JgSceneView *self, const JgCameraPose *pose)
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+void
+jg_scene_view_orbit (JgSceneView *self, double dyaw_deg, double dpitch_deg)
+{
+  self->fit_sensor = FALSE;
+  jg_camera_orbit (self->camera, dyaw_deg, dpitch_deg);
+  camera_moved (self);
+}
+
 JgScene *
 jg_scene_view_get_scene (JgSceneView *self)
 {

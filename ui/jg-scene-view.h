@@ -29,6 +29,9 @@ JgCamera  *jg_scene_view_get_camera (JgSceneView *self);
 void       jg_scene_view_set_view_animating (JgSceneView *self);
 /* Puts @pose without animation (linked views) without re-emitting. */
 void       jg_scene_view_set_pose (JgSceneView *self, const JgCameraPose *pose);
+/* Orbits as a drag does (on software GL, a quarter of the points until the
+ * camera rests): for scripts and benchmarks. */
+void       jg_scene_view_orbit (JgSceneView *self, double dyaw_deg, double dpitch_deg);
 
 /* The listener's head relative to the sensor, in degrees (JAEGER angles). */
 void       jg_scene_view_get_orientation (JgSceneView *self, double *yaw, double *pitch, double *roll);
