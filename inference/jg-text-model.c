@@ -6,6 +6,7 @@
 
 struct _JgTextModel {
   char *dir;
+  char *adapter;
   guint max_ctx;
   JgTokenizer *tok;
   JgChatTokens special;
@@ -14,19 +15,26 @@ struct _JgTextModel {
 };
 
 JgTextModel *
-jg_text_model_load (const char *dir, int device, guint max_ctx, GError **error)
+jg_text_model_load (const char *dir, const char *adapter, int device, guint max_ctx, GError **error)
 {
   g_autoptr(JgWeights) weights = NULL;
   JgTextModel *self = g_new0 (JgTextModel, 1);
   JgVkContextOptions vk = { .device = device };
   JgQwen2Config cfg;
+  float alpha = 0.0f;
 
   self->dir = g_strdup (dir);
+  self->adapter = g_strdup (adapter);
+  if (adapter != NULL)
+    {
+      g_autofree char *config_path = jg_weights_adapter_config_path (adapter);
+      alpha = g_file_test (config_path, G_FILE_TEST_EXISTS) ? 0.0f : JG_JAEGER_LORA_ALPHA;
+    }
   self->max_ctx = max_ctx;
   if (!jg_qwen2_config_load (dir, &cfg, error)
       || (self->tok = jg_tokenizer_new_from_file (dir, error)) == NULL
       || !jg_chat_lookup_tokens (self->tok, &self->special, error)
-      || (weights = jg_weights_open (dir, NULL, 0, error)) == NULL
+      || (weights = jg_weights_open (dir, adapter, alpha, error)) == NULL
       || (self->ctx = jg_vk_context_new (&vk, error)) == NULL
       || (self->model = jg_qwen2_new (self->ctx, &cfg, weights, max_ctx, error)) == NULL)
     {
@@ -45,6 +53,7 @@ jg_text_model_free (JgTextModel *self)
   g_clear_pointer (&self->ctx, jg_vk_context_free);
   g_clear_pointer (&self->tok, jg_tokenizer_free);
   g_free (self->dir);
+  g_free (self->adapter);
   g_free (self);
 }
 
@@ -52,6 +61,12 @@ const char *
 jg_text_model_get_dir (JgTextModel *self)
 {
   return self->dir;
+}
+
+const char *
+jg_text_model_get_adapter (JgTextModel *self)
+{
+  return self->adapter;
 }
 
 const char *

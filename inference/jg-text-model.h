@@ -13,12 +13,17 @@ G_BEGIN_DECLS
 
 typedef struct _JgTextModel JgTextModel;
 
-/* @device: index from `jaeger devices`, or -1 for the best. @max_ctx bounds
- * prompt + answer tokens (the KV cache is sized for it). */
-JgTextModel *jg_text_model_load (const char *dir, int device, guint max_ctx, GError **error);
+/* @adapter: NULL, or a JAEGER / PEFT checkpoint whose LoRA is merged at
+ * load, with the lora_alpha of its adapter_config.json, or JAEGER's
+ * (JG_JAEGER_LORA_ALPHA) when it has none. @device: index from `jaeger
+ * devices`, or -1 for the best. @max_ctx bounds prompt + answer tokens
+ * (the KV cache is sized for it). */
+JgTextModel *jg_text_model_load (const char *dir, const char *adapter, int device, guint max_ctx,
+                                 GError **error);
 void         jg_text_model_free (JgTextModel *self);
 
 const char  *jg_text_model_get_dir (JgTextModel *self);
+const char  *jg_text_model_get_adapter (JgTextModel *self);   /* NULL without one */
 const char  *jg_text_model_get_device_name (JgTextModel *self);
 
 /* Called with each whole UTF-8 piece of the answer; FALSE stops. */

@@ -26,11 +26,17 @@ jg_weights_free (JgWeights *self)
   g_free (self);
 }
 
+char *
+jg_weights_adapter_config_path (const char *adapter)
+{
+  g_autofree char *dir = g_file_test (adapter, G_FILE_TEST_IS_DIR) ? g_strdup (adapter) : g_path_get_dirname (adapter);
+  return g_build_filename (dir, "adapter_config.json", NULL);
+}
+
 static gboolean
 read_alpha (const char *adapter, float *alpha, GError **error)
 {
-  g_autofree char *dir = g_file_test (adapter, G_FILE_TEST_IS_DIR) ? g_strdup (adapter) : g_path_get_dirname (adapter);
-  g_autofree char *cfg = g_build_filename (dir, "adapter_config.json", NULL);
+  g_autofree char *cfg = jg_weights_adapter_config_path (adapter);
   g_autoptr(JsonParser) p = json_parser_new ();
   g_autoptr(GError) local = NULL;
   JsonNode *root, *a;

@@ -25,6 +25,10 @@ JgWeights *jg_weights_open (const char *model,
                             GError **error);
 void       jg_weights_free (JgWeights *self);
 
+/* Where a PEFT adapter keeps its lora_alpha: adapter_config.json beside
+ * @adapter (a checkpoint file, or in it, a folder). */
+char      *jg_weights_adapter_config_path (const char *adapter);
+
 const JgSafetensors *jg_weights_get_base (const JgWeights *self);
 const char          *jg_weights_get_prefix (const JgWeights *self);   /* "thinker." or "" */
 

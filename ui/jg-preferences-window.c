@@ -9,6 +9,7 @@ struct _JgPreferencesWindow {
   GtkEntry *hrtf_path;
   GtkComboBoxText *convention;
   GtkEntry *model_path;
+  GtkEntry *adapter_path;
   GtkSpinButton *device;
   GtkEntry *dataset_root;
 };
@@ -27,6 +28,7 @@ jg_preferences_window_class_init (JgPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, JgPreferencesWindow, hrtf_path);
   gtk_widget_class_bind_template_child (widget_class, JgPreferencesWindow, convention);
   gtk_widget_class_bind_template_child (widget_class, JgPreferencesWindow, model_path);
+  gtk_widget_class_bind_template_child (widget_class, JgPreferencesWindow, adapter_path);
   gtk_widget_class_bind_template_child (widget_class, JgPreferencesWindow, device);
   gtk_widget_class_bind_template_child (widget_class, JgPreferencesWindow, dataset_root);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
@@ -50,6 +52,7 @@ jg_preferences_window_new (GtkWindow *parent, GSettings *settings)
   g_settings_bind (settings, "hrtf-path", self->hrtf_path, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "foa-convention", self->convention, "active-id", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "model-path", self->model_path, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "adapter-path", self->adapter_path, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "vulkan-device", self->device, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "dataset-root", self->dataset_root, "text", G_SETTINGS_BIND_DEFAULT);
   return GTK_WIDGET (self);

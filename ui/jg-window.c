@@ -941,6 +941,7 @@ typedef struct _Asking {
   char *device_name;
   GCancellable *cancellable;
   char *dir;
+  char *adapter;               /* NULL: none */
   int device;
   char *question;
   guint tick_id;
@@ -955,6 +956,7 @@ asking_free (Asking *a)
   g_free (a->device_name);
   g_clear_object (&a->cancellable);
   g_free (a->dir);
+  g_free (a->adapter);
   g_free (a->question);
   g_free (a);
 }
@@ -977,10 +979,12 @@ ask_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   Asking *a = task_data;
   GError *error = NULL;
 
-  if (self->model == NULL || g_strcmp0 (jg_text_model_get_dir (self->model), a->dir) != 0)
+  /* Loaded again only when the weights or the checkpoint changed. */
+  if (self->model == NULL || g_strcmp0 (jg_text_model_get_dir (self->model), a->dir) != 0
+      || g_strcmp0 (jg_text_model_get_adapter (self->model), a->adapter) != 0)
     {
       g_clear_pointer (&self->model, jg_text_model_free);
-      self->model = jg_text_model_load (a->dir, a->device, ASK_MAX_CTX, &error);
+      self->model = jg_text_model_load (a->dir, a->adapter, a->device, ASK_MAX_CTX, &error);
     }
   if (self->model != NULL)
     jg_text_model_ask (self->model, a->question, NULL, ASK_MAX_TOKENS, ask_piece, a, cancellable, &a->stats, &error);
@@ -1064,6 +1068,10 @@ chat_ask (JgChatPanel *chat, const char *question, JgWindow *self)
   a->text = g_string_sized_new (1024);
   a->cancellable = g_cancellable_new ();
   a->dir = g_steal_pointer (&dir);
+  {
+    g_autofree char *adapter = g_settings_get_string (self->settings, "adapter-path");
+    a->adapter = *adapter ? g_steal_pointer (&adapter) : NULL;
+  }
   a->device = g_settings_get_int (self->settings, "vulkan-device");
   a->question = g_strdup (question);
   self->asking = a;

@@ -4,6 +4,7 @@
  * answer must be exactly the text of the tokens the decoder generates for
  * the same chat-template prompt when driven directly, and it must report
  * bad folders, context overflow and cancellation. */
+#include "core/jg-file-util.h"
 #include "inference/jg-chat.h"
 #include "inference/jg-text-model.h"
 #include "core/jg-error.h"
@@ -141,7 +142,7 @@ test_answer_matches_decoder (void)
   const char *question = "Where is the voice coming from?";
 
   write_folder (dir);
-  model = jg_text_model_load (dir, -1, 256, &error);
+  model = jg_text_model_load (dir, NULL, -1, 256, &error);
   g_assert_no_error (error);
   g_assert_true (jg_text_model_ask (model, question, NULL, 16, collect, answer, NULL, &stats, &error));
   g_assert_no_error (error);
@@ -208,13 +209,38 @@ test_answer_matches_decoder (void)
   }
 }
 
+/* A checkpoint goes through to the weights: one without adapter_config.json
+ * loads with JAEGER's alpha, and LoRA for a module the model lacks is
+ * refused by name (the wiring, not the merge: /qwen2/lora-adapter checks
+ * that). */
+static void
+test_adapter (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("jg-text-model-XXXXXX", NULL);
+  g_autofree char *ckpt = g_build_filename (dir, "checkpoint.safetensors", NULL);
+  static const float a[4 * 8] = { 0 }, b[8 * 4] = { 0 };
+  const JgStWriteTensor lora[2] = {
+    { "base_model.model.model.layers.99.self_attn.q_proj.lora_A.weight", JG_ST_F32, 2, { 4, 8 }, a },
+    { "base_model.model.model.layers.99.self_attn.q_proj.lora_B.weight", JG_ST_F32, 2, { 8, 4 }, b },
+  };
+
+  write_folder (dir);
+  g_assert_true (jg_safetensors_write (ckpt, lora, 2, &error));
+  g_assert_no_error (error);
+  g_assert_null (jg_text_model_load (dir, ckpt, -1, 256, &error));
+  g_assert_error (error, JG_ERROR, JG_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "model.layers.99.self_attn.q_proj"));
+  jg_file_remove_tree (dir, NULL);
+}
+
 static void
 test_bad_folder (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("jg-text-model-XXXXXX", NULL);
 
-  g_assert_null (jg_text_model_load (dir, -1, 256, &error));
+  g_assert_null (jg_text_model_load (dir, NULL, -1, 256, &error));
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, "config.json"));
   g_rmdir (dir);
@@ -225,6 +251,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/text-model/answer", test_answer_matches_decoder);
+  g_test_add_func ("/text-model/adapter", test_adapter);
   g_test_add_func ("/text-model/bad-folder", test_bad_folder);
   return g_test_run ();
 }
