@@ -35,6 +35,7 @@ struct _JgScene {
   GArray *doas[JG_N_SETS];    /* JgDoa */
   gboolean set_visible[JG_N_SETS];
   float color[JG_N_SETS][3];
+  char set_label[JG_N_SETS][16];
   JgOverlayFlags flags;
   double sky_radius;
   guint overlay_serial;
@@ -54,6 +55,8 @@ next_serial (void)
   return (guint) g_atomic_int_add (&counter, 1) + 1;
 }
 
+static const char *const default_labels[JG_N_SETS] = { "GT", "Pred", "A", "B" };
+
 static const float default_colors[JG_N_SETS][3] = {
   { 0.20f, 0.85f, 0.35f },   /* ground truth: green */
   { 1.00f, 0.50f, 0.10f },   /* prediction: orange */
@@ -72,6 +75,7 @@ jg_scene_new (void)
       s->doas[i] = g_array_new (FALSE, FALSE, sizeof (JgDoa));
       s->set_visible[i] = TRUE;
       memcpy (s->color[i], default_colors[i], sizeof s->color[i]);
+      g_strlcpy (s->set_label[i], default_labels[i], sizeof s->set_label[i]);
     }
   s->flags = JG_OVERLAY_ALL;
   s->sky_radius = 1.0;
@@ -337,6 +341,18 @@ void
 jg_scene_get_set_color (const JgScene *s, JgOverlaySet set, float rgb[3])
 {
   memcpy (rgb, s->color[set], sizeof s->color[set]);
+}
+
+void
+jg_scene_set_set_label (JgScene *s, JgOverlaySet set, const char *label)
+{
+  g_strlcpy (s->set_label[set], label, sizeof s->set_label[set]);
+}
+
+const char *
+jg_scene_get_set_label (const JgScene *s, JgOverlaySet set)
+{
+  return s->set_label[set];
 }
 
 void
@@ -649,7 +665,7 @@ place_on_border (const JgCamera *cam, guint width, guint height, JgLabelAnchor *
 {
   mat4 vp;
   vec4 p = { (float) l->xyz[0], (float) l->xyz[1], (float) l->xyz[2], 1.0f }, c;
-  double dx, dy, n, scale;
+  double dx, dy;
   const double inset = 0.98;
 
   jg_camera_view_proj (cam, (double) width / height, vp);
@@ -662,23 +678,31 @@ place_on_border (const JgCamera *cam, guint width, guint height, JgLabelAnchor *
       dx /= c[3];
       dy /= c[3];
     }
-  n = hypot (dx, dy);
-  if (n < 1e-12)
-    {
-      /* Straight behind: point down, towards "turn around". */
-      dx = 0;
-      dy = 1;
-      n = 1;
-    }
-  dx /= n;
-  dy /= n;
-  scale = MIN (fabs (dx) > 1e-12 ? 0.5 * width / fabs (dx) : INFINITY,
-               fabs (dy) > 1e-12 ? 0.5 * height / fabs (dy) : INFINITY) * inset;
-  l->u = 0.5 * width + dx * scale;
-  l->v = 0.5 * height + dy * scale;
+  jg_viewport_border_point (width, height, inset, &dx, &dy, &l->u, &l->v);
   l->edge_dx = dx;
   l->edge_dy = dy;
   l->off_screen = TRUE;
+}
+
+void
+jg_viewport_border_point (double width, double height, double inset, double *dx, double *dy,
+                          double *u, double *v)
+{
+  double n = hypot (*dx, *dy), scale;
+
+  if (n < 1e-12)
+    {
+      /* Straight behind: point down, towards "turn around". */
+      *dx = 0;
+      *dy = 1;
+      n = 1;
+    }
+  *dx /= n;
+  *dy /= n;
+  scale = MIN (fabs (*dx) > 1e-12 ? 0.5 * width / fabs (*dx) : INFINITY,
+               fabs (*dy) > 1e-12 ? 0.5 * height / fabs (*dy) : INFINITY) * inset;
+  *u = 0.5 * width + *dx * scale;
+  *v = 0.5 * height + *dy * scale;
 }
 
 void

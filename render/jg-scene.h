@@ -107,6 +107,9 @@ JgOverlayFlags jg_scene_get_overlays (const JgScene *scene);
 void jg_scene_set_set_visible (JgScene *scene, JgOverlaySet set, gboolean visible);
 void jg_scene_set_set_color (JgScene *scene, JgOverlaySet set, const float rgb[3]);
 void jg_scene_get_set_color (const JgScene *scene, JgOverlaySet set, float rgb[3]);
+/* What labels call a set ("GT", "Pred", "A", "B" unless set; at most 15 bytes). */
+void        jg_scene_set_set_label (JgScene *scene, JgOverlaySet set, const char *label);
+const char *jg_scene_get_set_label (const JgScene *scene, JgOverlaySet set);
 /* Radius of the sky sphere, metres (default 1). */
 void jg_scene_set_sky_radius (JgScene *scene, double radius);
 
@@ -126,6 +129,12 @@ void jg_scene_get_geometry (JgScene *scene,
  * viewport or behind the eye gets an anchor on the border instead
  * (off_screen), so a direction is never silently out of sight. */
 guint jg_scene_get_labels (JgScene *scene, const JgLabelAnchor **anchors);
+/* Where the line from the centre of a @width x @height viewport along
+ * (*@dx, *@dy) (screen axes, y down; normalised on return, straight down
+ * when zero) meets the border, @inset of the way out: the anchor of a
+ * direction outside the view. */
+void  jg_viewport_border_point (double width, double height, double inset, double *dx, double *dy,
+                                double *u, double *v);
 void  jg_scene_project_labels (JgScene *scene, const JgCamera *cam, guint width, guint height);
 
 /* Picks along a ray (jg_camera_ray()). Rays and box edges within @tan_tol

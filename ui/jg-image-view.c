@@ -101,6 +101,33 @@ fit (JgImageView *self, guint iw, guint ih, double *scale, double *ox, double *o
   *oy = (h - ih * *scale) / 2.0;
 }
 
+/* A direction outside the image: a triangle on the image's border pointing
+ * to where it lies (camera x right, y up: the image's x and -y, in front
+ * or behind), and its label kept inside. */
+static void
+draw_off_image (cairo_t *cr, const char *text, const double dir[3], const JgIntrinsics *k, double s,
+                double ox, double oy)
+{
+  double dx = dir[0], dy = -dir[1], u, v, px, py;
+  cairo_text_extents_t te;
+
+  jg_viewport_border_point (k->width, k->height, 0.97, &dx, &dy, &u, &v);
+  u = ox + u * s;
+  v = oy + v * s;
+  px = -dy;
+  py = dx;
+  cairo_move_to (cr, u + 9 * dx, v + 9 * dy);
+  cairo_line_to (cr, u - 6 * dx + 7 * px, v - 6 * dy + 7 * py);
+  cairo_line_to (cr, u - 6 * dx - 7 * px, v - 6 * dy - 7 * py);
+  cairo_close_path (cr);
+  cairo_fill (cr);
+  cairo_text_extents (cr, text, &te);
+  u = CLAMP (u - te.width / 2 - 14 * dx, ox + 2, ox + k->width * s - te.width - 2);
+  v = CLAMP (v - 14 * dy + te.height / 2, oy + te.height + 2, oy + k->height * s - 2);
+  cairo_move_to (cr, u, v);
+  cairo_show_text (cr, text);
+}
+
 static void
 draw_overlays (JgImageView *self, cairo_t *cr, double scale, double ox, double oy, double k_scale)
 {
@@ -108,8 +135,8 @@ draw_overlays (JgImageView *self, cairo_t *cr, double scale, double ox, double o
     { 0, 1 }, { 1, 3 }, { 3, 2 }, { 2, 0 }, { 4, 5 }, { 5, 7 }, { 7, 6 }, { 6, 4 },
     { 0, 4 }, { 1, 5 }, { 2, 6 }, { 3, 7 },
   };
-  static const char *const set_names[JG_N_SETS] = { "GT", "Pred", "A", "B" };
   JgOverlayFlags flags = jg_scene_get_overlays (self->scene);
+  const JgIntrinsics *k = jg_scene_get_intrinsics (self->scene);
 
   cairo_set_line_width (cr, 2.0);
   cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
@@ -145,7 +172,7 @@ draw_overlays (JgImageView *self, cairo_t *cr, double scale, double ox, double o
           cairo_stroke (cr);
           {
             char text[48];
-            g_snprintf (text, sizeof text, "%s bbox_%d", set_names[set], boxes[b].index);
+            g_snprintf (text, sizeof text, "%s bbox_%d", jg_scene_get_set_label (self->scene, (JgOverlaySet) set), boxes[b].index);
             cairo_move_to (cr, ox + uv[2][0] * k_scale * scale, oy + uv[2][1] * k_scale * scale - 4);
             cairo_show_text (cr, text);
           }
@@ -156,19 +183,27 @@ draw_overlays (JgImageView *self, cairo_t *cr, double scale, double ox, double o
           char text[48];
 
           jg_doa_to_camera (doas[d].az_deg, doas[d].el_deg, dir);
-          if (!jg_image_view_project (self, dir, &u, &v))
-            continue;
-          u = ox + u * k_scale * scale;
-          v = oy + v * k_scale * scale;
-          cairo_arc (cr, u, v, 7.0, 0, 2 * G_PI);
-          cairo_move_to (cr, u - 11, v);
-          cairo_line_to (cr, u + 11, v);
-          cairo_move_to (cr, u, v - 11);
-          cairo_line_to (cr, u, v + 11);
-          cairo_stroke (cr);
-          g_snprintf (text, sizeof text, "%s %+.0f°, %+.0f°", set_names[set], doas[d].az_deg, doas[d].el_deg);
-          cairo_move_to (cr, u + 10, v - 10);
-          cairo_show_text (cr, text);
+          g_snprintf (text, sizeof text, "%s %+.0f°, %+.0f°", jg_scene_get_set_label (self->scene, (JgOverlaySet) set), doas[d].az_deg, doas[d].el_deg);
+          if (jg_image_view_project (self, dir, &u, &v) && u >= 0 && v >= 0 && u < k->width && v < k->height)
+            {
+              u = ox + u * k_scale * scale;
+              v = oy + v * k_scale * scale;
+              cairo_arc (cr, u, v, 7.0, 0, 2 * G_PI);
+              cairo_move_to (cr, u - 11, v);
+              cairo_line_to (cr, u + 11, v);
+              cairo_move_to (cr, u, v - 11);
+              cairo_line_to (cr, u, v + 11);
+              cairo_stroke (cr);
+              {
+                cairo_text_extents_t te;
+                cairo_text_extents (cr, text, &te);
+                /* Beside the marker, slid left near the image's right edge. */
+                cairo_move_to (cr, MIN (u + 10, ox + k->width * k_scale * scale - te.width - 2), v - 10);
+                cairo_show_text (cr, text);
+              }
+            }
+          else
+            draw_off_image (cr, text, dir, k, scale * k_scale, ox, oy);
         }
     }
 }

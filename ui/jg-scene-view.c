@@ -39,7 +39,6 @@ struct _JgSceneView {
   guint frames_drawn;
   guint width, height;   /* of the last frame, device pixels */
   gboolean fit_sensor;   /* at the sensor view: refit it when the size changes */
-  char set_labels[JG_N_SETS][16];
   PangoLayout *label_layout;   /* reused by every frame's labels */
 
   /* Software GL draws a quarter of the points while the camera moves. */
@@ -191,14 +190,6 @@ jg_scene_view_set_view (JgSceneView *self, JgView view)
   self->fit_sensor = view == JG_VIEW_SENSOR;
   jg_camera_animate_to (self->camera, &pose, now_s (), VIEW_TRANSITION_S);
   ensure_tick (self);
-}
-
-void
-jg_scene_view_set_set_label (JgSceneView *self, JgOverlaySet set, const char *label)
-{
-  g_return_if_fail (set < JG_N_SETS);
-  g_strlcpy (self->set_labels[set], label, sizeof self->set_labels[set]);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 void
@@ -372,9 +363,9 @@ label_text (JgSceneView *self, const JgLabelAnchor *a, char *buf, gsize len)
   const JgDoa *doas;
 
   if (a->kind == JG_LABEL_BOX && a->index < jg_scene_get_boxes (self->scene, a->set, &boxes))
-    g_snprintf (buf, len, "%s bbox_%d", self->set_labels[a->set], boxes[a->index].index);
+    g_snprintf (buf, len, "%s bbox_%d", jg_scene_get_set_label (self->scene, a->set), boxes[a->index].index);
   else if (a->kind == JG_LABEL_DOA && a->index < jg_scene_get_doas (self->scene, a->set, &doas))
-    g_snprintf (buf, len, "%s %+.0f°, %+.0f°", self->set_labels[a->set], doas[a->index].az_deg, doas[a->index].el_deg);
+    g_snprintf (buf, len, "%s %+.0f°, %+.0f°", jg_scene_get_set_label (self->scene, a->set), doas[a->index].az_deg, doas[a->index].el_deg);
   else
     buf[0] = '\0';
 }
@@ -655,10 +646,6 @@ jg_scene_view_init (JgSceneView *self)
   target_pose (self, JG_VIEW_SENSOR, &pose);
   jg_camera_set_pose (self->camera, &pose);
   self->fit_sensor = TRUE;
-  g_strlcpy (self->set_labels[JG_SET_GT], "GT", sizeof self->set_labels[0]);
-  g_strlcpy (self->set_labels[JG_SET_PRED], "Pred", sizeof self->set_labels[0]);
-  g_strlcpy (self->set_labels[JG_SET_RUN_A], "A", sizeof self->set_labels[0]);
-  g_strlcpy (self->set_labels[JG_SET_RUN_B], "B", sizeof self->set_labels[0]);
 
   gtk_gl_area_set_required_version (GTK_GL_AREA (self), 3, 3);
   gtk_gl_area_set_has_depth_buffer (GTK_GL_AREA (self), TRUE);

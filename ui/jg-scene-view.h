@@ -19,8 +19,6 @@ GtkWidget *jg_scene_view_new (void);
 JgScene   *jg_scene_view_get_scene (JgSceneView *self);
 void       jg_scene_view_scene_changed (JgSceneView *self);
 
-/* The short name drawn in the labels of an overlay set ("GT", "Pred", "A", "B"). */
-void       jg_scene_view_set_set_label (JgSceneView *self, JgOverlaySet set, const char *label);
 
 /* Animated move to a preset view (JG_VIEW_SENSOR resets to the sensor's). */
 void       jg_scene_view_set_view (JgSceneView *self, JgView view);

@@ -1525,8 +1525,9 @@ jg_window_init (JgWindow *self)
   g_signal_connect (self->settings, "changed::audio-decoder", G_CALLBACK (audio_settings_changed), self);
   g_signal_connect (self->settings, "changed::hrtf-path", G_CALLBACK (audio_settings_changed), self);
   jg_image_view_set_scene (self->image_view, jg_scene_view_get_scene (self->scene_view));
-  jg_scene_view_set_set_label (self->scene_view, JG_SET_RUN_A, "IV");
-  jg_scene_view_set_set_label (self->scene_view, JG_SET_RUN_B, _("IV now"));
+  /* Both views draw the scene's set names. */
+  jg_scene_set_set_label (jg_scene_view_get_scene (self->scene_view), JG_SET_RUN_A, "IV");
+  jg_scene_set_set_label (jg_scene_view_get_scene (self->scene_view), JG_SET_RUN_B, _("IV now"));
   self->track_frame = -1;
   {
     g_autoptr(GAction) mode = g_settings_create_action (self->settings, "view-mode");
