@@ -8,6 +8,7 @@
 
 /* Keep sorted by name: `jaeger --help` lists them in this order. */
 static const JgCommand commands[] = {
+  { "ask", "--model DIR --manifest FILE --out FILE", "Ask the model a manifest's questions and write its answers as predictions", jg_cmd_ask },
   { "binaural", "IN.wav --out OUT.wav", "Decode FOA audio to binaural stereo (HRTF, head orientation)", jg_cmd_binaural },
   { "curate", NULL, "Tag, annotate and export the samples of a results store", jg_cmd_curate },
   { "devices", NULL, "List Vulkan devices and their compute features", jg_cmd_devices },

@@ -38,6 +38,7 @@ int jg_cmd_info (int argc, char **argv);
 int jg_cmd_prepare_audio (int argc, char **argv);
 
 int jg_cmd_eval (int argc, char **argv);
+int jg_cmd_ask (int argc, char **argv);
 int jg_cmd_generate (int argc, char **argv);
 int jg_cmd_curate (int argc, char **argv);
 

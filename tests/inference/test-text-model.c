@@ -5,6 +5,7 @@
  * the same chat-template prompt when driven directly, and it must report
  * bad folders, context overflow and cancellation. */
 #include "core/jg-file-util.h"
+#include "eval/jg-predictions.h"
 #include "inference/jg-chat.h"
 #include "inference/jg-text-model.h"
 #include "core/jg-error.h"
@@ -234,6 +235,67 @@ test_adapter (void)
   jg_file_remove_tree (dir, NULL);
 }
 
+/* `jaeger ask` over a small manifest: one answer per entry, each starting
+ * with its task's forced prefix, written as a predictions file that the
+ * eval module reads back (run metadata included) and `jaeger eval` scores. */
+static void
+test_cli_ask (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("jg-text-model-XXXXXX", NULL);
+  g_autofree char *manifest = g_build_filename (dir, "m.json", NULL);
+  g_autofree char *preds = g_build_filename (dir, "preds.jsonl", NULL);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(JgPredictionSet) set = NULL;
+  const char *cli = g_getenv ("JAEGER_CLI");
+  int status;
+  const char *json =
+    "{\"annotation\": ["
+    "{\"path\": \"test/s/task1_00000\", \"text\": \"azimuth: -38; elevation: -11\", \"task\": \"spatial_doa\", \"gender\": \"F\"},"
+    "{\"path\": \"test/s/task1_00000\", \"num_speakers\": 2, \"text\": \"Right\", \"task\": \"single_source\"},"
+    "{\"path\": \"test/s/task1_00000\", \"task\": \"visual_grounding\","
+    " \"text\": \"bbox_0=Bbox(speaker, -2.24, -1.18, -3.19, 0.27, 0.71, 0.28)\", \"obj_category\": [\"speaker\"]}]}";
+
+  g_assert_nonnull (cli);
+  write_folder (dir);
+  g_assert_true (g_file_set_contents (manifest, json, -1, NULL));
+  {
+    const char *argv[] = { cli, "ask", "--model", dir, "--manifest", manifest, "--out", preds, "--max-tokens", "6",
+                           NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                                 &error));
+  }
+  g_test_message ("stdout: %s\nstderr: %s", out, err);
+  g_assert_true (g_spawn_check_wait_status (status, &error));
+  g_assert_nonnull (strstr (err, "text only"));
+  g_assert_nonnull (strstr (err, "3 answers"));
+
+  set = jg_prediction_set_new ();
+  g_assert_true (jg_prediction_set_add_file (set, preds, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (jg_prediction_set_get_n (set), ==, 3);
+  g_assert_cmpstr (jg_prediction_set_get_run (set)->model, ==, dir);
+  for (guint i = 0; i < 3; i++)
+    {
+      const JgPrediction *p = jg_prediction_set_get (set, i);
+      const char *prefix = jg_chat_answer_prefix (jg_task_to_string (p->task));
+      g_assert_nonnull (p->pred_text);
+      if (prefix != NULL)
+        g_assert_true (g_str_has_prefix (p->pred_text, prefix));
+    }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  {
+    const char *argv[] = { cli, "eval", "--manifest", manifest, "--predictions", preds, "--json", "--bootstrap", "0",
+                           NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                                 &error));
+  }
+  g_test_message ("eval: %s%s", out, err);
+  g_assert_true (g_spawn_check_wait_status (status, &error));
+  jg_file_remove_tree (dir, NULL);
+}
+
 static void
 test_bad_folder (void)
 {
@@ -252,6 +314,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/text-model/answer", test_answer_matches_decoder);
   g_test_add_func ("/text-model/adapter", test_adapter);
+  g_test_add_func ("/text-model/cli-ask", test_cli_ask);
   g_test_add_func ("/text-model/bad-folder", test_bad_folder);
   return g_test_run ();
 }
