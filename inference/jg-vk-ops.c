@@ -1164,7 +1164,7 @@ jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *
   struct {
     guint32 hidden, inter, n_heads, n_kv_heads, head_dim, s0, s1;
     float eps, scale;
-    guint32 n_split, min_chunk, spin_limit;
+    guint32 n_split, min_chunk, spin_limit, skip;
   } pc = { 0 };
   guint32 spec[3];
   guint32 sgs = jg_vk_context_get_subgroup_size (ctx);
@@ -1249,6 +1249,7 @@ jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *
   pc.n_split = (guint32) CLAMP ((rows + PERSIST_CHUNK - 1) / PERSIST_CHUNK, 1,
                                 MIN (PERSIST_MAX_SPLIT, jg_tensor_get_n_elements (l->parts) / per_split));
   pc.spin_limit = PERSIST_SPIN_LIMIT;
+  pc.skip = l->skip_phases;
   d.groups[0] = n_workgroups;
   d.groups[1] = d.groups[2] = 1;
   return jg_vk_dispatch (ctx, &d, error);

@@ -191,6 +191,7 @@ typedef struct {
   JgTensor *x, *ln1, *qkv_w, *qkv_b, *inv_freq, *step, *q, *k_cache, *v_cache;
   JgTensor *parts, *counts, *attn, *o_w, *ln2, *gate_up, *g, *down;
   JgTensor *barrier, *fail;
+  guint skip_phases;   /* benches: bit i leaves phase i out (0 q|k|v, 1 attention, 2 o, 3 gate|up, 4 down) */
 } JgDecodeLayer;
 
 gboolean jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *shape, float scale,

@@ -58,6 +58,7 @@ layout(push_constant) uniform P {
   uint hidden, inter, n_heads, n_kv_heads, head_dim, s0, s1;
   float eps, scale;
   uint n_split, min_chunk, spin_limit;
+  uint skip;               // bit i: leave phase i (A..E) out (benches time the rest)
 } p;
 
 shared vec4 xs[XS / 4];
@@ -218,7 +219,7 @@ void main()
   float ra, rb;
 
   // ---- A: RMSNorm, q|k|v, RoPE, cache rows ----
-  {
+  if ((p.skip & 1u) == 0u) {
     uint k8 = p.hidden / 8u;
     uint n_units = (p.n_heads + 2u * p.n_kv_heads) * hd;
     if (gw < n_units) {
@@ -268,7 +269,7 @@ void main()
   grid_wait();
 
   // ---- B: attention, keys split into chunks, merged by the last ----
-  {
+  if ((p.skip & 2u) == 0u) {
     uint n_kv = st.w + 1u;
     uint chunk = max(p.min_chunk, ((n_kv + p.n_split - 1u) / p.n_split + KG - 1u) / KG * KG);
     uint n_active = (n_kv + chunk - 1u) / chunk;
@@ -386,7 +387,7 @@ void main()
     }
   }
   grid_arrive();
-  {
+  if ((p.skip & 4u) == 0u) {
     uint k8 = p.n_heads * D / 8u;
     if (gw < p.hidden)
       o_pf(gw * k8, lane, k8, pa);
@@ -394,7 +395,7 @@ void main()
   grid_wait();
 
   // ---- C: x += o . attn ----
-  {
+  if ((p.skip & 4u) == 0u) {
     uint qd = p.n_heads * D, k8 = qd / 8u;
     for (uint j = t; j < qd / 4u; j += WG)
       xs[j] = vec4(attn[4u * j], attn[4u * j + 1u], attn[4u * j + 2u], attn[4u * j + 3u]);
@@ -408,7 +409,7 @@ void main()
     }
   }
   grid_arrive();
-  {
+  if ((p.skip & 8u) == 0u) {
     uint k8 = p.hidden / 8u;
     if (gw < p.inter) {
       gu_pf(gw * k8, lane, k8, pa);
@@ -418,7 +419,7 @@ void main()
   grid_wait();
 
   // ---- D: g = silu(gate . xn) * (up . xn) ----
-  {
+  if ((p.skip & 8u) == 0u) {
     uint k8 = p.hidden / 8u;
     float inv = stage_norm(true);
     for (uint i = gw; i < p.inter; i += TW) {
@@ -434,7 +435,7 @@ void main()
     }
   }
   grid_arrive();
-  {
+  if ((p.skip & 16u) == 0u) {
     uint k8 = p.inter / 8u;
     if (gw < p.hidden)
       down_pf(gw * k8, lane, k8, pa);
@@ -442,7 +443,7 @@ void main()
   grid_wait();
 
   // ---- E: x += down . g, g staged XS values at a time ----
-  {
+  if ((p.skip & 16u) == 0u) {
     uint k8 = p.inter / 8u;
     uint n_rounds = (p.hidden + TW - 1u) / TW;
     for (uint rd = 0u; rd < n_rounds; rd++) {
