@@ -789,6 +789,10 @@ test_persistent_matches_replay (void)
   JgGenerateOptions o = { .max_tokens = GEN };
   guint resident = jg_decode_layer_resident (ctx);
   struct { guint wg, threads; } runs[] = { { 1, 64 }, { 1, 256 }, { 1, 0 }, { JG_QWEN2_PERSISTENT_AUTO, 0 } };
+  /* With cooperative matrices the prompt runs through f16 matmul inputs
+   * (about 4e-4 from the f32 reference on this model); the two decode
+   * paths are still held to f32 rounding of each other. */
+  double ref_tol = (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT) ? 2e-3 : TOL;
 
   if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_SUBGROUP))
     {
@@ -832,9 +836,10 @@ test_persistent_matches_replay (void)
           double between = jg_ref_rel_error (got->logits[i], rep->logits[i], VOCAB);
           g_autofree char *what = g_strdup_printf ("persistent (%u x %u threads) step %u", n,
                                                    runs[r].threads ? runs[r].threads : 1024, i);
-          g_test_message ("%s: vs replayed %.3g", what, between);
+          double err = jg_ref_rel_error (got->logits[i], ref + (P + i - 1) * VOCAB, VOCAB);
+          g_test_message ("%s: vs replayed %.3g, vs the reference %.3g", what, between, err);
           g_assert_cmpfloat (between, <, 1e-5);
-          assert_logits (what, got->logits[i], ref + (P + i - 1) * VOCAB);
+          g_assert_cmpfloat (err, <, ref_tol);
         }
       g_printerr ("persistent decode with %u workgroup(s) of %u threads on %s: tokens as replayed\n", n,
                   runs[r].threads ? runs[r].threads : 1024, jg_vk_context_get_info (ctx)->name);
