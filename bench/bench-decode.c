@@ -261,11 +261,11 @@ bench_persist (JgVkContext *ctx, gint64 H, gint64 I, gint64 heads, gint64 kvh, g
   guint resident = jg_decode_layer_resident (ctx);
   double bytes = ((double) m * H + H * qd + 3.0 * I * H) * 2, s_kernels, s;
   static const char *phase[5] = { "q|k|v", "attention", "o", "gate|up", "down" };
-  g_autofree guint32 *z = g_new0 (guint32, MAX (heads, 3));
+  g_autofree guint32 *z = g_new0 (guint32, MAX (heads, 4));
 
   shared_step = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 4, 1, JG_TENSOR_HOST, &error);
   fail = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, &error);
-  bar = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 3, 1, JG_TENSOR_DEVICE, &error);
+  bar = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 4, 1, JG_TENSOR_DEVICE, &error);
   counts = jg_tensor_new_2d (ctx, JG_DTYPE_U32, heads, 1, JG_TENSOR_DEVICE, &error);
   if (shared_step == NULL || fail == NULL || bar == NULL || counts == NULL
       || !jg_tensor_upload_u32 (bar, z, &error) || !jg_tensor_upload_u32 (counts, z, &error))
@@ -327,6 +327,8 @@ bench_persist (JgVkContext *ctx, gint64 H, gint64 I, gint64 heads, gint64 kvh, g
         b.n_wg = shapes[i].wg;
         b.threads = shapes[i].threads;
         b.skip = 0;
+        if (!jg_tensor_upload_u32 (bar, z, &error))   /* counts from zero for this workgroup count */
+          die (error);
         s = time_op (ctx, run_layer_persistent, &b, 4 * LAYER_COPIES);
         g_snprintf (cfg, sizeof cfg, "%u/%u", b.n_wg, b.threads);
         report ("layer: persistent", cfg, s, bytes, copy_bw);
@@ -345,6 +347,8 @@ bench_persist (JgVkContext *ctx, gint64 H, gint64 I, gint64 heads, gint64 kvh, g
   b.n_wg = resident;
   b.threads = 1024;
   b.skip = 0x1f;
+  if (!jg_tensor_upload_u32 (bar, z, &error))
+    die (error);
   s = time_op (ctx, run_layer_persistent, &b, 4 * LAYER_COPIES);
   printf ("%-26s %-8s %9.1f us\n", "persistent, no phase", "barriers", s * 1e6);
   {

@@ -69,7 +69,7 @@ struct _JgQwen2 {
   /* The persistent layer kernel's workgroups (0: off) and threads, its
    * grid barrier (u32 [3], device) and failure flag (u32, host). */
   guint persist_wg, persist_threads;
-  JgTensor *bar, *fail;
+  JgTensor *bar, *bar_zeros, *fail;
 
   /* Views rebuilt for each step without allocating. */
   JgTensor v_x, v_xn, v_q, v_attn, v_g, v_u, v_k, v_v, v_ids, v_pos, v_last, v_last_n;
@@ -389,7 +389,8 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
       || (self->step = activation (self, JG_DTYPE_U32, 4, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->attn_counts = activation (self, JG_DTYPE_U32, cfg->n_heads, 1, 0, error)) == NULL
       || (self->argmax_scratch = activation (self, JG_DTYPE_U32, JG_ARGMAX_WIDE_SCRATCH, 1, 0, error)) == NULL
-      || (self->bar = activation (self, JG_DTYPE_U32, 3, 1, 0, error)) == NULL
+      || (self->bar = activation (self, JG_DTYPE_U32, 4, 1, 0, error)) == NULL
+      || (self->bar_zeros = activation (self, JG_DTYPE_U32, 4, 1, 0, error)) == NULL
       || (self->fail = activation (self, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->graph = jg_vk_graph_new (ctx, error)) == NULL)
     return NULL;
@@ -402,7 +403,8 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
     g_autofree guint32 *zeros = g_new0 (guint32, MAX (cfg->n_heads, JG_ARGMAX_WIDE_SCRATCH));
     if (!jg_tensor_upload_u32 (self->attn_counts, zeros, error)
         || !jg_tensor_upload_u32 (self->argmax_scratch, zeros, error)
-        || !jg_tensor_upload_u32 (self->bar, zeros, error))
+        || !jg_tensor_upload_u32 (self->bar, zeros, error)
+        || !jg_tensor_upload_u32 (self->bar_zeros, zeros, error))
       return NULL;
     *(guint32 *) jg_tensor_get_mapped (self->fail) = 0;
   }
@@ -496,6 +498,7 @@ jg_qwen2_free (JgQwen2 *self)
   jg_tensor_free (self->attn_counts);
   jg_tensor_free (self->argmax_scratch);
   jg_tensor_free (self->bar);
+  jg_tensor_free (self->bar_zeros);
   jg_tensor_free (self->fail);
   jg_vk_graph_free (self->graph);
   g_free (self);
@@ -749,6 +752,9 @@ record_decode (JgQwen2 *self, GError **error)
   if (self->use_q8)
     return jg_op_norm_linear_q8 (ctx, self->logits, &x, self->norm, eps, &self->head8, NULL, FALSE,
                                  &self->tune.head, error);
+  /* The persistent layers' grid barrier counts from zero in every step. */
+  if (self->persist_wg > 0 && !jg_op_copy (ctx, self->bar, self->bar_zeros, error))
+    return FALSE;
   for (int l = 0; l < c->n_layers && self->persist_wg > 0; l++)
     {
       Layer *L = &self->layers[l];
@@ -836,7 +842,7 @@ run_decode (JgQwen2 *self, const guint32 *id, const guint32 *positions, const Jg
            * or the kernel met another subgroup size: this token's results
            * are garbage. Decode it again with the replayed kernels, which
            * rewrite the same cache rows, and keep to them. */
-          guint32 zeros[3] = { 0 };
+          guint32 zeros[4] = { 0 };
           g_printerr ("jaeger: the persistent decode kernel failed (%s) with %u workgroups; "
                       "decoding with the replayed kernels from now on\n",
                       *fail == 2 ? "subgroup size" : "grid barrier timed out", self->persist_wg);

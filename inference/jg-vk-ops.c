@@ -1127,8 +1127,8 @@ jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_
 
 /* ---- Decode: a whole layer in one persistent dispatch ---- */
 
-#define PERSIST_BINDINGS 19
-#define PERSIST_CHUNK 16         /* keys per attention part (a multiple of the shader's KG) */
+#define PERSIST_BINDINGS 20
+#define PERSIST_CHUNK 32         /* keys per attention part (a multiple of the shader's KG) */
 #define PERSIST_MAX_SPLIT 256
 #define PERSIST_SPIN_LIMIT (1u << 21)
 
@@ -1171,7 +1171,7 @@ jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *
   guint32 max_shared = jg_vk_context_get_info (ctx)->max_shared_memory;
   JgTensor *bind[PERSIST_BINDINGS] = {
     l->qkv_w, l->o_w, l->gate_up, l->down, l->x, l->ln1, l->ln2, l->qkv_b, l->inv_freq, l->step,
-    l->q, l->k_cache, l->v_cache, l->parts, l->counts, l->attn, l->g, l->barrier, l->fail,
+    l->q, l->k_cache, l->v_cache, l->parts, l->counts, l->attn, l->g, l->barrier, l->fail, l->g,
   };
   JgVkDispatch d = {
     .shader = "decode_layer", .spec = spec, .n_spec = 3, .bind = bind, .n_bind = PERSIST_BINDINGS,
@@ -1214,7 +1214,7 @@ jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *
       || !check_tensor (op, "gate_up", l->gate_up, JG_DTYPE_F16, 2 * I * H, error)
       || !check_tensor (op, "g", l->g, JG_DTYPE_F32, I, error)
       || !check_tensor (op, "down", l->down, JG_DTYPE_F16, H * I, error)
-      || !check_tensor (op, "barrier", l->barrier, JG_DTYPE_U32, 3, error)
+      || !check_tensor (op, "barrier", l->barrier, JG_DTYPE_U32, 4, error)
       || !check_tensor (op, "fail", l->fail, JG_DTYPE_U32, 1, error))
     return FALSE;
   if (jg_tensor_get_n_elements (l->step) < 4)
@@ -1228,11 +1228,12 @@ jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *
   spec[0] = threads ? threads : 1024;
   if ((spec[0] & (spec[0] - 1)) != 0 || spec[0] < sgs || spec[0] > 1024)
     return fail (error, op, "%u threads per workgroup is not a power of two in %u..1024", spec[0], sgs);
-  /* Shared memory: the staged vector and one float per thread. */
-  spec[1] = MIN (8192u, ((max_shared - 4 * spec[0] - 256) / 4) & ~7u);
-  if (H > spec[1] || qd > spec[1])
+  /* Shared memory: the staged vector (x or attn) and one float per
+   * thread; no more, so that the rest of each SM's L1 caches g. */
+  spec[1] = (guint32) (MAX (H, qd) + 7) / 8 * 8;
+  if ((guint64) spec[1] * 4 + 4 * spec[0] + 256 > max_shared)
     return fail (error, op, "hidden %" G_GINT64_FORMAT " or q width %" G_GINT64_FORMAT
-                 " is over the %u values staged in shared memory", H, qd, spec[1]);
+                 " needs more shared memory than the device has", H, qd);
   spec[2] = (s->head_dim / 4 + sgs - 1) / sgs;
   if (n_workgroups == 0)
     return fail (error, op, "needs at least one workgroup");

@@ -181,7 +181,9 @@ gboolean jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgT
  * (as jg_op_attention_decode; counts u32 [n_heads] zeros, parts f32 of at
  * least n_heads (head_dim + 2) values), x += o attn, RMSNorm, g =
  * SwiGLU(gate|up) (as jg_op_norm_swiglu), x += down g. f16 weights only.
- * barrier is u32 [3] zeros (device-local; left zeros), fail u32 [1]
+ * barrier is u32 [4] (device-local): its count must be zero or a multiple of
+ * n_workgroups when the dispatch starts (it grows by 4 n_workgroups; a
+ * step resets it, jg_op_copy from zeros, before its first layer); fail u32 [1]
  * (host-visible): set non-zero when a grid barrier gave up waiting (the
  * workgroups were not all resident) or the subgroup size was not the
  * device's; the results are then garbage. All n_workgroups must be able to

@@ -21,7 +21,7 @@
 //
 // All workgroups must be resident at once (the host launches at most as
 // many as the device keeps resident, or one); a spin that lasts past
-// spin_limit polls gives up, raises bar[2] (the others then give up too)
+// spin_limit polls gives up, raises bar[1] (the others then give up too)
 // and fail[0], so a wrong residency guess ends in an error, never a hang.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
@@ -51,8 +51,12 @@ layout(std430, binding = 13) coherent buffer Parts { float part[]; };
 layout(std430, binding = 14) coherent buffer C { uint counts[]; };
 layout(std430, binding = 15) coherent buffer A { float attn[]; };
 layout(std430, binding = 16) coherent buffer G { float g[]; };
-layout(std430, binding = 17) coherent volatile buffer Bar { uint bar[]; };   // count, generation, abort
+layout(std430, binding = 17) coherent volatile buffer Bar { uint bar[]; };   // arrivals, abort
 layout(std430, binding = 18) writeonly buffer Fail { uint fail[]; };
+// g again, read through the cache of each SM in phase E. No SM reads g
+// before the grid barrier that follows phase D in this dispatch, so no SM
+// holds an older copy of it there; phase D's writes are in the L2 by then.
+layout(std430, binding = 19) readonly buffer GR { vec4 g4[]; };
 
 layout(push_constant) uniform P {
   uint hidden, inter, n_heads, n_kv_heads, head_dim, s0, s1;
@@ -75,8 +79,7 @@ shared float red[WG];
 #define NWG gl_NumWorkGroups.x
 #define TW (NSG * NWG)
 #define gw (sg * NWG + wg)           // neighbouring rows go to different workgroups
-shared uint my_gen;
-shared bool arrived_last;
+shared uint target;
 
 // ---- grid barrier: a count and a generation, reset by the last arrival ----
 
@@ -84,34 +87,29 @@ shared bool arrived_last;
 // synchronises the workgroup at each, so one that only some invocations
 // reach breaks its barriers.
 
-// Publishes this workgroup's writes and counts it in.
+// Publishes this workgroup's writes and takes a ticket: bar[0] counts
+// arrivals from zero (reset before each step), so this barrier is passed
+// once it reaches the next multiple of the workgroup count.
 void grid_arrive()
 {
   memoryBarrierBuffer();
   barrier();
-  if (t == 0u)
-    my_gen = atomicOr(bar[1], 0u);
-  memoryBarrierBuffer();      // the generation is read before the count moves
   if (t == 0u) {
-    arrived_last = atomicAdd(bar[0], 1u) == NWG - 1u;
-    if (arrived_last)
-      atomicExchange(bar[0], 0u);
+    uint ticket = atomicAdd(bar[0], 1u);
+    target = ticket - ticket % NWG + NWG;
   }
-  memoryBarrierBuffer();      // the count is reset before the generation moves
-  if (t == 0u && arrived_last)
-    atomicAdd(bar[1], 1u);
 }
 
 // Waits for every workgroup to have arrived. (Loads issued between arrive
 // and wait stay in flight meanwhile.)
 void grid_wait()
 {
-  if (t == 0u && !arrived_last) {
+  if (t == 0u) {
     uint n = 0u;
-    while (bar[1] == my_gen) {
+    while (int(bar[0] - target) < 0) {
       n++;
-      if (n >= p.spin_limit || ((n & 255u) == 0u && bar[2] != 0u)) {
-        bar[2] = 1u;
+      if (n >= p.spin_limit || ((n & 255u) == 0u && bar[1] != 0u)) {
+        bar[1] = 1u;
         fail[0] = 1u;
         break;
       }
@@ -181,6 +179,30 @@ DEF_ROW(qkv, w_qkv)
 DEF_ROW(o, w_o)
 DEF_ROW(gu, w_gu)
 DEF_ROW(down, w_down)
+
+// Weights 8j..8j+7 of a row times g 8j..8j+7.
+float dot8g(uvec4 w, uint j)
+{
+  return dot(vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y)), g4[2u * j])
+         + dot(vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w)), g4[2u * j + 1u]);
+}
+
+float down_dotg(uint base, uint j, uint jend, uvec4 pf[PF])
+{
+  float acc = 0.0;
+  for (uint i = 0u; i < PF; i++)
+    if (j + i * SG < jend)
+      acc += dot8g(pf[i], j + i * SG);
+  j += PF * SG;
+  for (; j + 3u * SG < jend; j += 4u * SG) {
+    uvec4 a = w_down[base + j], b = w_down[base + j + SG], c = w_down[base + j + 2u * SG],
+          d = w_down[base + j + 3u * SG];
+    acc += dot8g(a, j) + dot8g(b, j + SG) + dot8g(c, j + 2u * SG) + dot8g(d, j + 3u * SG);
+  }
+  for (; j < jend; j += SG)
+    acc += dot8g(w_down[base + j], j);
+  return acc;
+}
 
 // ---- staging ----
 
@@ -362,14 +384,21 @@ void main()
         L = subgroupAdd(L);
         for (uint i = 0u; i < DV; i++)
           acc[i] = vec4(0.0);
-        for (uint s2 = 0u; s2 < n_active; s2++) {
-          uint bs = b0 + s2 * stride;
-          float w = exp(part[bs] - M);
-          for (uint i = 0u; i < DV; i++) {
-            uint d4 = lane + i * SG, b = bs + 2u + 4u * d4;
-            if (d4 < D4)
-              acc[i] += w * vec4(part[b], part[b + 1u], part[b + 2u], part[b + 3u]);
+        // Parts four at a time, their loads issued together.
+        for (uint s0 = 0u; s0 < n_active; s0 += 4u) {
+          float w[4];
+          vec4 v[4][DV];
+          for (uint u = 0u; u < 4u; u++) {
+            uint bs = b0 + min(s0 + u, n_active - 1u) * stride;
+            w[u] = s0 + u < n_active ? exp(part[bs] - M) : 0.0;
+            for (uint i = 0u; i < DV; i++) {
+              uint d4 = min(lane + i * SG, D4 - 1u), b = bs + 2u + 4u * d4;
+              v[u][i] = vec4(part[b], part[b + 1u], part[b + 2u], part[b + 3u]);
+            }
           }
+          for (uint u = 0u; u < 4u; u++)
+            for (uint i = 0u; i < DV; i++)
+              acc[i] += w[u] * v[u][i];
         }
         for (uint i = 0u; i < DV; i++) {
           uint d4 = lane + i * SG, b = h * D + 4u * d4;
@@ -442,32 +471,15 @@ void main()
   }
   grid_wait();
 
-  // ---- E: x += down . g, g staged XS values at a time ----
+  // ---- E: x += down . g (g through the SM's cache, as matvec.comp) ----
   if ((p.skip & 16u) == 0u) {
     uint k8 = p.inter / 8u;
-    uint n_rounds = (p.hidden + TW - 1u) / TW;
-    for (uint rd = 0u; rd < n_rounds; rd++) {
-      uint r = gw + rd * TW;
-      bool live = r < p.hidden;
-      float acc = 0.0;
-      if (rd > 0u && live)
+    for (uint r = gw; r < p.hidden; r += TW) {
+      if (r != gw)
         down_pf(r * k8, lane, k8, pa);
-      for (uint c0 = 0u; c0 < p.inter; c0 += XS) {
-        uint cn = min(XS, p.inter - c0);
-        barrier();
-        for (uint j = t; j < cn / 4u; j += WG) {
-          uint b = c0 + 4u * j;
-          xs[j] = vec4(g[b], g[b + 1u], g[b + 2u], g[b + 3u]);
-        }
-        barrier();
-        if (live) {
-          uint jx = c0 / 8u;
-          acc += down_dot(r * k8, jx + lane, jx + cn / 8u, jx, c0 == 0u, pa);
-        }
-      }
-      acc = subgroupAdd(acc);
-      if (live && subgroupElect())
-        x[r] += acc;
+      float a = subgroupAdd(down_dotg(r * k8, lane, k8, pa));
+      if (subgroupElect())
+        x[r] += a;
     }
   }
 }
