@@ -312,16 +312,23 @@ void main()
       float m = -1.0 / 0.0, l = 0.0;
       uint jb = z * chunk, je = live ? min(n_kv, jb + chunk) : 0u;
       for (uint j0 = jb; j0 < je; j0 += KG) {
+        // The group's keys and values loaded together (values do not wait
+        // for the scores); past the chunk's end, its last key again.
+        vec4 kv[KG][DV], vv[KG][DV];
+        for (uint kk = 0u; kk < KG; kk++) {
+          uint j = min(j0 + kk, je - 1u);
+          for (uint i = 0u; i < DV; i++) {
+            uint d4 = min(lane + i * SG, D4 - 1u), b = j * kv4 + head4 + d4;
+            kv[kk][i] = kc[b];
+            vv[kk][i] = vc[b];
+          }
+        }
         float s[KG];
         for (uint kk = 0u; kk < KG; kk++) {
-          uint j = j0 + kk;
           float d = 0.0;
-          if (j < je)
-            for (uint i = 0u; i < DV; i++) {
-              uint d4 = lane + i * SG;
-              if (d4 < D4)
-                d += dot(qv[i], kc[j * kv4 + head4 + d4]);
-            }
+          for (uint i = 0u; i < DV; i++)
+            if (lane + i * SG < D4)
+              d += dot(qv[i], kv[kk][i]);
           s[kk] = subgroupAdd(d);
         }
         float mb = m;
@@ -333,16 +340,10 @@ void main()
         for (uint i = 0u; i < DV; i++)
           acc[i] *= corr;
         for (uint kk = 0u; kk < KG; kk++) {
-          uint j = j0 + kk;
-          if (j < je) {
-            float pj = exp(s[kk] - mb);
-            l += pj;
-            for (uint i = 0u; i < DV; i++) {
-              uint d4 = lane + i * SG;
-              if (d4 < D4)
-                acc[i] += pj * vc[j * kv4 + head4 + d4];
-            }
-          }
+          float pj = j0 + kk < je ? exp(s[kk] - mb) : 0.0;
+          l += pj;
+          for (uint i = 0u; i < DV; i++)
+            acc[i] += pj * vv[kk][i];
         }
         m = mb;
       }
@@ -384,11 +385,11 @@ void main()
         L = subgroupAdd(L);
         for (uint i = 0u; i < DV; i++)
           acc[i] = vec4(0.0);
-        // Parts four at a time, their loads issued together.
-        for (uint s0 = 0u; s0 < n_active; s0 += 4u) {
-          float w[4];
-          vec4 v[4][DV];
-          for (uint u = 0u; u < 4u; u++) {
+        // Parts eight at a time, their loads issued together.
+        for (uint s0 = 0u; s0 < n_active; s0 += 8u) {
+          float w[8];
+          vec4 v[8][DV];
+          for (uint u = 0u; u < 8u; u++) {
             uint bs = b0 + min(s0 + u, n_active - 1u) * stride;
             w[u] = s0 + u < n_active ? exp(part[bs] - M) : 0.0;
             for (uint i = 0u; i < DV; i++) {
@@ -396,7 +397,7 @@ void main()
               v[u][i] = vec4(part[b], part[b + 1u], part[b + 2u], part[b + 3u]);
             }
           }
-          for (uint u = 0u; u < 4u; u++)
+          for (uint u = 0u; u < 8u; u++)
             for (uint i = 0u; i < DV; i++)
               acc[i] += w[u] * v[u][i];
         }
