@@ -318,7 +318,7 @@ bench_persist (JgVkContext *ctx, gint64 H, gint64 I, gint64 heads, gint64 kvh, g
       resident = 1;
     }
   {
-    struct { guint wg, threads; } shapes[] = { { resident, 1024 }, { resident, 512 }, { resident / 2, 1024 } };
+    struct { guint wg, threads; } shapes[] = { { resident, 512 }, { resident, 1024 }, { resident, 256 } };
     for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
       {
         char cfg[24];
@@ -345,7 +345,7 @@ bench_persist (JgVkContext *ctx, gint64 H, gint64 I, gint64 heads, gint64 kvh, g
   /* Phases one at a time (the others left out; the four grid barriers and
    * the stagings stay), and none: the cost of the barriers alone. */
   b.n_wg = resident;
-  b.threads = 1024;
+  b.threads = 512;
   b.skip = 0x1f;
   if (!jg_tensor_upload_u32 (bar, z, &error))
     die (error);

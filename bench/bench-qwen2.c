@@ -13,7 +13,7 @@
  * step on the f16 run's tokens (teacher forcing). A TUNING of "persist"
  * (or "persist=WORKGROUPS/THREADS") runs the persistent step (one dispatch
  * per layer, jg_qwen2_set_persistent; default: as many workgroups as stay
- * resident, 1024 threads) and compares its logits with the first replay's,
+ * resident, 512 threads) and compares its logits with the first replay's,
  * step by step. */
 #include "inference/jg-qwen2.h"
 #include "inference/jg-model-config.h"

@@ -532,7 +532,7 @@ jg_qwen2_set_persistent (JgQwen2 *self, guint n_workgroups, guint threads)
   guint n = n_workgroups == JG_QWEN2_PERSISTENT_AUTO ? jg_decode_layer_resident (self->ctx) : n_workgroups;
   guint staged = MAX ((guint) c->hidden_size, self->q_dim);
   guint32 max_shared = jg_vk_context_get_info (self->ctx)->max_shared_memory;
-  guint th = threads ? threads : 1024;
+  guint th = threads ? threads : 512;
 
   /* What jg_op_decode_layer would refuse, refused here so that a model it
    * cannot take keeps the replayed kernels. */

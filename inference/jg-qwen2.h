@@ -52,7 +52,7 @@ void     jg_qwen2_set_replay (JgQwen2 *self, gboolean replay);
  * JG_QWEN2_PERSISTENT_AUTO takes as many as the device is known to keep
  * resident (NVIDIA: one per SM) and is off where that is unknown; any other
  * count is used as given (1 is safe on every device, only slow). threads:
- * per workgroup, 0: 1024. Off with the 8-bit copies or shapes the kernel
+ * per workgroup, 0: 512. Off with the 8-bit copies or shapes the kernel
  * does not take. Returns the workgroups in use (0: off). Should a grid
  * barrier ever give up waiting (workgroups not resident), the token is
  * decoded again by the replayed kernels and the path stays off.

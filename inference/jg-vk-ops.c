@@ -1139,7 +1139,7 @@ jg_decode_layer_resident (JgVkContext *ctx)
 
   if (!use_subgroup (ctx) || jg_vk_context_get_n_bindings (ctx) < PERSIST_BINDINGS)
     return 0;
-  /* A 1024-thread workgroup always fits one SM (the compiler caps its
+  /* A workgroup of up to 1024 threads always fits one SM (the compiler caps its
    * registers so that it does), and the kernel's shared memory is under
    * the per-SM size: one per SM are resident together. */
   return info->sm_count;
@@ -1225,7 +1225,7 @@ jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *
   per_split = (gint64) s->n_heads * (s->head_dim + 2);
   if (jg_tensor_get_n_elements (l->parts) < per_split)
     return fail (error, op, "parts must hold at least %" G_GINT64_FORMAT " values", per_split);
-  spec[0] = threads ? threads : 1024;
+  spec[0] = threads ? threads : 512;
   if ((spec[0] & (spec[0] - 1)) != 0 || spec[0] < sgs || spec[0] > 1024)
     return fail (error, op, "%u threads per workgroup is not a power of two in %u..1024", spec[0], sgs);
   /* Shared memory: the staged vector (x or attn) and one float per

@@ -188,7 +188,7 @@ gboolean jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgT
  * workgroups were not all resident) or the subgroup size was not the
  * device's; the results are then garbage. All n_workgroups must be able to
  * run at once: 1 is safe anywhere, jg_decode_layer_resident () where it is
- * known. threads: per workgroup (0: 1024). */
+ * known. threads: per workgroup (0: 512). */
 typedef struct {
   JgTensor *x, *ln1, *qkv_w, *qkv_b, *inv_freq, *step, *q, *k_cache, *v_cache;
   JgTensor *parts, *counts, *attn, *o_w, *ln2, *gate_up, *g, *down;
@@ -198,7 +198,7 @@ typedef struct {
 
 gboolean jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *shape, float scale,
                              guint n_workgroups, guint threads, GError **error);
-/* How many decode_layer workgroups of 1024 threads the device keeps
+/* How many decode_layer workgroups (of up to 1024 threads) the device keeps
  * resident at once: one per SM where VK_NV_shader_sm_builtins tells the
  * count (and the device allows the bindings and subgroups the kernel
  * needs), else 0: unknown. */

@@ -32,7 +32,7 @@ layout(constant_id = 0) const uint WG = 1024;
 layout(constant_id = 1) const uint XS = 8192;   // floats staged in shared memory, a multiple of 8
 layout(constant_id = 2) const uint DV = 1;      // vec4s of a head per lane: ceil(head_dim / 4 / subgroup size)
 const uint KG = 8;                              // keys scored at once in the attention
-const uint PF = 4;                              // 16-byte words per lane loaded ahead of a row
+const uint PF = 8;                              // 16-byte words per lane loaded ahead of a row
 
 layout(std430, binding = 0) readonly buffer WQKV { uvec4 w_qkv[]; };
 layout(std430, binding = 1) readonly buffer WO { uvec4 w_o[]; };
@@ -162,10 +162,11 @@ void NAME##_dot2(uint ba, uint bb, uint j, uint jend, uvec4 pa[PF], uvec4 pb[PF]
       b0 += dot8(pb[i], j + i * SG); \
     } \
   j += PF * SG; \
-  for (; j + SG < jend; j += 2u * SG) { \
-    uvec4 a = ARR[ba + j], b = ARR[ba + j + SG], c = ARR[bb + j], d = ARR[bb + j + SG]; \
-    a0 += dot8(a, j) + dot8(b, j + SG); \
-    b0 += dot8(c, j) + dot8(d, j + SG); \
+  for (; j + 3u * SG < jend; j += 4u * SG) { \
+    uvec4 a = ARR[ba + j], b = ARR[ba + j + SG], c = ARR[ba + j + 2u * SG], d = ARR[ba + j + 3u * SG]; \
+    uvec4 e = ARR[bb + j], f = ARR[bb + j + SG], g_ = ARR[bb + j + 2u * SG], h = ARR[bb + j + 3u * SG]; \
+    a0 += dot8(a, j) + dot8(b, j + SG) + dot8(c, j + 2u * SG) + dot8(d, j + 3u * SG); \
+    b0 += dot8(e, j) + dot8(f, j + SG) + dot8(g_, j + 2u * SG) + dot8(h, j + 3u * SG); \
   } \
   for (; j < jend; j += SG) { \
     a0 += dot8(ARR[ba + j], j); \
@@ -375,31 +376,38 @@ void main()
       memoryBarrierBuffer();
       if (last != 0u) {
         uint b0 = h * p.n_split * stride;
-        float M = -1.0 / 0.0;
-        for (uint s2 = lane; s2 < n_active; s2 += SG)
-          M = max(M, part[b0 + s2 * stride]);
-        M = subgroupMax(M);
-        float L = 0.0;
-        for (uint s2 = lane; s2 < n_active; s2 += SG)
-          L += exp(part[b0 + s2 * stride] - M) * part[b0 + s2 * stride + 1u];
-        L = subgroupAdd(L);
+        // One pass over the parts, eight at a time (their loads issued
+        // together), rescaled as the running maximum grows.
+        float M = -1.0 / 0.0, L = 0.0;
         for (uint i = 0u; i < DV; i++)
           acc[i] = vec4(0.0);
-        // Parts eight at a time, their loads issued together.
         for (uint s0 = 0u; s0 < n_active; s0 += 8u) {
-          float w[8];
+          float pm[8], pl[8];
           vec4 v[8][DV];
           for (uint u = 0u; u < 8u; u++) {
             uint bs = b0 + min(s0 + u, n_active - 1u) * stride;
-            w[u] = s0 + u < n_active ? exp(part[bs] - M) : 0.0;
+            pm[u] = part[bs];
+            pl[u] = part[bs + 1u];
             for (uint i = 0u; i < DV; i++) {
               uint d4 = min(lane + i * SG, D4 - 1u), b = bs + 2u + 4u * d4;
               v[u][i] = vec4(part[b], part[b + 1u], part[b + 2u], part[b + 3u]);
             }
           }
+          float mb = M;
           for (uint u = 0u; u < 8u; u++)
+            if (s0 + u < n_active)
+              mb = max(mb, pm[u]);
+          float c = exp(M - mb);
+          L *= c;
+          for (uint i = 0u; i < DV; i++)
+            acc[i] *= c;
+          for (uint u = 0u; u < 8u; u++) {
+            float w = s0 + u < n_active ? exp(pm[u] - mb) : 0.0;
+            L += w * pl[u];
             for (uint i = 0u; i < DV; i++)
-              acc[i] += w[u] * v[u][i];
+              acc[i] += w * v[u][i];
+          }
+          M = mb;
         }
         for (uint i = 0u; i < DV; i++) {
           uint d4 = lane + i * SG, b = h * D + 4u * d4;

@@ -835,14 +835,14 @@ test_persistent_matches_replay (void)
         {
           double between = jg_ref_rel_error (got->logits[i], rep->logits[i], VOCAB);
           g_autofree char *what = g_strdup_printf ("persistent (%u x %u threads) step %u", n,
-                                                   runs[r].threads ? runs[r].threads : 1024, i);
+                                                   runs[r].threads ? runs[r].threads : 512, i);
           double err = jg_ref_rel_error (got->logits[i], ref + (P + i - 1) * VOCAB, VOCAB);
           g_test_message ("%s: vs replayed %.3g, vs the reference %.3g", what, between, err);
           g_assert_cmpfloat (between, <, 1e-5);
           g_assert_cmpfloat (err, <, ref_tol);
         }
       g_printerr ("persistent decode with %u workgroup(s) of %u threads on %s: tokens as replayed\n", n,
-                  runs[r].threads ? runs[r].threads : 1024, jg_vk_context_get_info (ctx)->name);
+                  runs[r].threads ? runs[r].threads : 512, jg_vk_context_get_info (ctx)->name);
     }
   fixture_clear (&f);
 }

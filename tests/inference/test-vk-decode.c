@@ -595,7 +595,7 @@ test_layer_persistent (void)
           float xn[H], qkv[M], att[QD], gu[2 * I], g[I], want[H];
           const guint32 pos[3] = { 3 * p, 3 * p + 1, 2 * p };
           g_autofree char *what = g_strdup_printf ("decode_layer (%u x %u threads) at row %u", runs[r].wg,
-                                                   runs[r].threads ? runs[r].threads : 1024, p);
+                                                   runs[r].threads ? runs[r].threads : 512, p);
           g_autofree float *got_x = NULL, *got_q = NULL, *got_a = NULL, *got_g = NULL, *got_k = NULL,
                            *got_v = NULL;
 
@@ -646,7 +646,7 @@ test_layer_persistent (void)
         g_assert_cmpuint (b[1], ==, 0);
       }
       g_printerr ("decode_layer with %u workgroup(s) of %u threads on %s: every phase as the references\n",
-                  runs[r].wg, runs[r].threads ? runs[r].threads : 1024, jg_vk_context_get_info (ctx)->name);
+                  runs[r].wg, runs[r].threads ? runs[r].threads : 512, jg_vk_context_get_info (ctx)->name);
     }
 }
 
