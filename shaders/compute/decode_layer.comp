@@ -33,6 +33,8 @@ layout(constant_id = 1) const uint XS = 8192;   // floats staged in shared memor
 layout(constant_id = 2) const uint DV = 1;      // vec4s of a head per lane: ceil(head_dim / 4 / subgroup size)
 const uint KG = 8;                              // keys scored at once in the attention
 const uint PF = 8;                              // 16-byte words per lane loaded ahead of a row
+const uint KS = 4;                              // q|k|v and o: parts of a row's k, one subgroup each
+const uint UB = 32;                             // ... for up to UB rows (pairs) of a workgroup at a time
 
 layout(std430, binding = 0) readonly buffer WQKV { uvec4 w_qkv[]; };
 layout(std430, binding = 1) readonly buffer WO { uvec4 w_o[]; };
@@ -67,6 +69,7 @@ layout(push_constant) uniform P {
 
 shared vec4 xs[XS / 4];
 shared float red[WG];
+shared float psum[UB * KS * 2];
 
 // Builtins only (no module-scope variables: llvmpipe does not keep those
 // per invocation across barriers); the grid barrier's state is shared.
@@ -145,6 +148,13 @@ float NAME##_dot(uint base, uint j, uint jend, uint xj, bool use_pf, uvec4 pf[PF
         acc += dot8(pf[i], j + i * SG - xj); \
     j += PF * SG; \
   } \
+  for (; j + 7u * SG < jend; j += 8u * SG) { \
+    uvec4 w8[8]; \
+    for (uint i = 0u; i < 8u; i++) \
+      w8[i] = ARR[base + j + i * SG]; \
+    for (uint i = 0u; i < 8u; i++) \
+      acc += dot8(w8[i], j + i * SG - xj); \
+  } \
   for (; j + 3u * SG < jend; j += 4u * SG) { \
     uvec4 a = ARR[base + j], b = ARR[base + j + SG], c = ARR[base + j + 2u * SG], d = ARR[base + j + 3u * SG]; \
     acc += dot8(a, j - xj) + dot8(b, j + SG - xj) + dot8(c, j + 2u * SG - xj) + dot8(d, j + 3u * SG - xj); \
@@ -195,6 +205,13 @@ float down_dotg(uint base, uint j, uint jend, uvec4 pf[PF])
     if (j + i * SG < jend)
       acc += dot8g(pf[i], j + i * SG);
   j += PF * SG;
+  for (; j + 7u * SG < jend; j += 8u * SG) {
+    uvec4 w8[8];
+    for (uint i = 0u; i < 8u; i++)
+      w8[i] = w_down[base + j + i * SG];
+    for (uint i = 0u; i < 8u; i++)
+      acc += dot8g(w8[i], j + i * SG);
+  }
   for (; j + 3u * SG < jend; j += 4u * SG) {
     uvec4 a = w_down[base + j], b = w_down[base + j + SG], c = w_down[base + j + 2u * SG],
           d = w_down[base + j + 3u * SG];
@@ -242,27 +259,46 @@ void main()
   float ra, rb;
 
   // ---- A: RMSNorm, q|k|v, RoPE, cache rows ----
+  // Workgroup wg owns rotation pairs wg, wg + NWG, ...; its subgroups take
+  // (pair, part of k) items, so that the ~17 pairs of each workgroup spread
+  // evenly over its subgroups; the parts meet in shared memory.
   if ((p.skip & 1u) == 0u) {
-    uint k8 = p.hidden / 8u;
+    uint k8 = p.hidden / 8u, kp = (k8 + KS - 1u) / KS;
     uint n_units = (p.n_heads + 2u * p.n_kv_heads) * hd;
-    if (gw < n_units) {
-      uint r1 = (gw / hd) * D + gw % hd;
-      qkv_pf(r1 * k8, lane, k8, pa);
-      qkv_pf((r1 + hd) * k8, lane, k8, pb);
+    uint mine = wg < n_units ? (n_units - 1u - wg) / NWG + 1u : 0u;
+    if (sg < min(mine, UB) * KS) {
+      uint u = wg + (sg / KS) * NWG, r1 = (u / hd) * D + u % hd, j0 = (sg % KS) * kp;
+      qkv_pf(r1 * k8, j0 + lane, min(k8, j0 + kp), pa);
+      qkv_pf((r1 + hd) * k8, j0 + lane, min(k8, j0 + kp), pb);
     }
     float inv = stage_norm(false);
-    for (uint u = gw; u < n_units; u += TW) {
-      uint head = u / hd, i = u % hd;
-      uint r1 = head * D + i, r2 = r1 + hd;
-      if (u != gw) {
-        qkv_pf(r1 * k8, lane, k8, pa);
-        qkv_pf(r2 * k8, lane, k8, pb);
+    for (uint ub = 0u; ub < mine; ub += UB) {
+      uint nb = min(UB, mine - ub);
+      for (uint it = sg; it < nb * KS; it += NSG) {
+        uint u = wg + (ub + it / KS) * NWG, r1 = (u / hd) * D + u % hd, r2 = r1 + hd;
+        uint j0 = (it % KS) * kp, je = min(k8, j0 + kp);
+        if (ub != 0u || it != sg) {
+          qkv_pf(r1 * k8, j0 + lane, je, pa);
+          qkv_pf(r2 * k8, j0 + lane, je, pb);
+        }
+        qkv_dot2(r1 * k8, r2 * k8, j0 + lane, je, pa, pb, ra, rb);
+        ra = subgroupAdd(ra);
+        rb = subgroupAdd(rb);
+        if (subgroupElect()) {
+          psum[2u * it] = ra;
+          psum[2u * it + 1u] = rb;
+        }
       }
-      qkv_dot2(r1 * k8, r2 * k8, lane, k8, pa, pb, ra, rb);
-      ra = subgroupAdd(ra);
-      rb = subgroupAdd(rb);
-      if (subgroupElect()) {
-        float v0 = ra * inv + b_qkv[r1], v1 = rb * inv + b_qkv[r2];
+      barrier();
+      for (uint ul = t; ul < nb; ul += WG) {
+        uint u = wg + (ub + ul) * NWG, head = u / hd, i = u % hd;
+        uint r1 = head * D + i, r2 = r1 + hd;
+        float sa = 0.0, sb = 0.0;
+        for (uint ks = 0u; ks < KS; ks++) {
+          sa += psum[2u * (ul * KS + ks)];
+          sb += psum[2u * (ul * KS + ks) + 1u];
+        }
+        float v0 = sa * inv + b_qkv[r1], v1 = sb * inv + b_qkv[r2];
         float o1 = v0, o2 = v1;
         if (head < p.n_heads + p.n_kv_heads) {
           uint axis = i < p.s0 ? 0u : (i < p.s0 + p.s1 ? 1u : 2u);
@@ -286,6 +322,7 @@ void main()
           }
         }
       }
+      barrier();
     }
   }
   grid_arrive();
@@ -426,24 +463,40 @@ void main()
   }
   grid_arrive();
   if ((p.skip & 4u) == 0u) {
-    uint k8 = p.n_heads * D / 8u;
-    if (gw < p.hidden)
-      o_pf(gw * k8, lane, k8, pa);
+    uint k8 = p.n_heads * D / 8u, kp = (k8 + KS - 1u) / KS;
+    uint mine = wg < p.hidden ? (p.hidden - 1u - wg) / NWG + 1u : 0u;
+    if (sg < min(mine, UB) * KS) {
+      uint j0 = (sg % KS) * kp;
+      o_pf((wg + (sg / KS) * NWG) * k8, j0 + lane, min(k8, j0 + kp), pa);
+    }
   }
   grid_wait();
 
-  // ---- C: x += o . attn ----
+  // ---- C: x += o . attn (rows owned by workgroups, k split as in A) ----
   if ((p.skip & 4u) == 0u) {
-    uint qd = p.n_heads * D, k8 = qd / 8u;
+    uint qd = p.n_heads * D, k8 = qd / 8u, kp = (k8 + KS - 1u) / KS;
+    uint mine = wg < p.hidden ? (p.hidden - 1u - wg) / NWG + 1u : 0u;
     for (uint j = t; j < qd / 4u; j += WG)
       xs[j] = vec4(attn[4u * j], attn[4u * j + 1u], attn[4u * j + 2u], attn[4u * j + 3u]);
     barrier();
-    for (uint r = gw; r < p.hidden; r += TW) {
-      if (r != gw)
-        o_pf(r * k8, lane, k8, pa);
-      float a = subgroupAdd(o_dot(r * k8, lane, k8, 0u, true, pa));
-      if (subgroupElect())
-        x[r] += a;
+    for (uint ub = 0u; ub < mine; ub += UB) {
+      uint nb = min(UB, mine - ub);
+      for (uint it = sg; it < nb * KS; it += NSG) {
+        uint r = wg + (ub + it / KS) * NWG, j0 = (it % KS) * kp, je = min(k8, j0 + kp);
+        if (ub != 0u || it != sg)
+          o_pf(r * k8, j0 + lane, je, pa);
+        float a = subgroupAdd(o_dot(r * k8, j0 + lane, je, 0u, true, pa));
+        if (subgroupElect())
+          psum[it] = a;
+      }
+      barrier();
+      for (uint ul = t; ul < nb; ul += WG) {
+        float a = 0.0;
+        for (uint ks = 0u; ks < KS; ks++)
+          a += psum[ul * KS + ks];
+        x[wg + (ub + ul) * NWG] += a;
+      }
+      barrier();
     }
   }
   grid_arrive();
