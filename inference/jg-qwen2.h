@@ -55,8 +55,10 @@ void     jg_qwen2_set_replay (JgQwen2 *self, gboolean replay);
  * per workgroup, 0: 512. Off with the 8-bit copies or shapes the kernel
  * does not take. Returns the workgroups in use (0: off). Should a grid
  * barrier ever give up waiting (workgroups not resident), the token is
- * decoded again by the replayed kernels and the path stays off.
- * JAEGER_DECODE=persistent (at model creation) asks for AUTO, else 1. */
+ * decoded again by the replayed kernels and the path stays off. A model
+ * starts with AUTO (so: on with NVIDIA drivers, off elsewhere);
+ * JAEGER_DECODE=replay at model creation starts it off,
+ * JAEGER_DECODE=persistent asks for AUTO, else 1 (slow, for checks). */
 #define JG_QWEN2_PERSISTENT_AUTO G_MAXUINT
 guint    jg_qwen2_set_persistent (JgQwen2 *self, guint n_workgroups, guint threads);
 guint    jg_qwen2_get_persistent (JgQwen2 *self);
