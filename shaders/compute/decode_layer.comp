@@ -11,13 +11,15 @@
 //   E  x += down . g
 // The same arithmetic as the separate decode kernels (matvec_norm.comp,
 // attention_decode.comp): f16 weights, f32 activations and accumulation.
-// Work is spread by subgroup: each subgroup takes whole rows (or row pairs,
-// or blocks of keys), its lanes 16-byte words of the row, so no workgroup
-// barrier is needed per row; the phase's input vector (x * norm weight,
-// attn, or g in chunks) is staged in shared memory once per workgroup.
-// Before waiting at a grid barrier, every subgroup already loads the first
-// weights of its first row of the next phase into registers (the weights do
-// not depend on the phase before), which hides the barrier and the ramp.
+// Work is spread by subgroup, its lanes taking 16-byte words of a row:
+// gate|up and down give each subgroup whole rows (pairs); q|k|v and o, with
+// few rows per SM, give each workgroup its rows and each subgroup a quarter
+// of a row's k, the quarters summed in shared memory, so that every
+// subgroup has a like share. The input vector (x * norm weight, or attn) is
+// staged in shared memory once per workgroup and phase; down reads g
+// through the SM's cache. Before waiting at a grid barrier, every subgroup
+// already loads the first weights of its first row of the next phase into
+// registers (the weights do not depend on the phase before).
 //
 // All workgroups must be resident at once (the host launches at most as
 // many as the device keeps resident, or one); a spin that lasts past
@@ -459,25 +461,6 @@ void main()
         if (subgroupElect())
           counts[h] = 0u;
       }
-    }
-    // Subgroups without attention work (most of them) meanwhile read the o
-    // weights once, so that phase C finds them in the L2 (the DRAM is idle
-    // during the attention). The sum only keeps the loads alive.
-    uint n_items = p.n_heads * n_active;
-    if (TW > n_items && gw >= n_items && (p.skip & 4u) == 0u) {
-      uint n_idle = TW - n_items, idle = gw - n_items;
-      uint words = p.hidden * (p.n_heads * D / 8u), share = (words + n_idle - 1u) / n_idle;
-      uint w0 = idle * share, w1 = min(words, w0 + share);
-      uint keep = 0u;
-      for (uint j = w0 + lane; j < w1; j += 8u * SG) {
-        uvec4 w8[8];
-        for (uint i = 0u; i < 8u; i++)
-          w8[i] = w_o[min(j + i * SG, w1 - 1u)];
-        for (uint i = 0u; i < 8u; i++)
-          keep ^= w8[i].x ^ w8[i].w;
-      }
-      if (p.skip == 0xffffffffu)     // never: the host leaves some phase in
-        fail[0] = keep;
     }
   }
   grid_arrive();
