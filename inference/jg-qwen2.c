@@ -545,7 +545,7 @@ jg_qwen2_set_persistent (JgQwen2 *self, guint n_workgroups, guint threads)
   /* What jg_op_decode_layer would refuse, refused here so that a model it
    * cannot take keeps the replayed kernels. */
   if (!(jg_vk_context_get_features (self->ctx) & JG_VK_FEATURE_SUBGROUP)
-      || jg_vk_context_get_n_bindings (self->ctx) < 19 || c->head_dim % 8 != 0 || c->head_dim > 256
+      || jg_vk_context_get_n_bindings (self->ctx) < 20 || c->head_dim % 8 != 0 || c->head_dim > 256
       || c->intermediate_size % 8 != 0 || (guint64) staged * 4 + 4 * th + 256 > max_shared)
     n = 0;
   if (n != self->persist_wg || th != self->persist_threads)
