@@ -10,7 +10,8 @@
  *              kernels against the scalar ones and the C reference (the
  *              bench fails when one is off). --prefill runs only these;
  *              --fused only the fused prefill forms (q|k|v, gate|up with
- *              SwiGLU, split-k o and down, f16 attention out) and the layer.
+ *              SwiGLU, split-k o and down, f16 attention out) and the layer;
+ *              --mm only the matmul diagnosis (prefill_mm below).
  * GPU time from timestamp queries, the median of several repetitions, each
  * of several back-to-back dispatches. On a CPU device (lavapipe) the sizes
  * shrink so that the run stays short, unless --full is given. */
@@ -659,7 +660,7 @@ prefill_fused (JgVkContext *ctx, gint64 n, gint64 H, gint64 KV, gint64 I, guint 
       g_autoptr(JgTensor) b = random_tensor (ctx, JG_DTYPE_F32, 1, H);
       g_autofree float *want = NULL;
       double flops = 2.0 * n * H * k;
-      static const guint try_tiles[] = { 4, 3 };
+      static const guint try_tiles[] = { 4, 3, 6 };
 
       for (guint ti = 0; ti < G_N_ELEMENTS (try_tiles); ti++)
         for (guint split = 1; split <= 3; split++)
@@ -740,6 +741,72 @@ prefill_fused (JgVkContext *ctx, gint64 n, gint64 H, gint64 KV, gint64 I, guint 
   }
 }
 
+/* --mm: where the cooperative-matrix matmul's time goes, and every tile,
+ * at the prefill's shapes with f16 activations. For two staged tiles, the diagnostic builds (DIAG in
+ * matmul_cm.comp: 1 the multiplies alone, 2 + the fragment loads from
+ * shared memory, 3 + the staging stores and barriers, 4 + global loads that
+ * always hit the first two steps' addresses, 5 3 without barriers, 6 3
+ * without stores, 7 2 + the global loads; their results are wrong by
+ * design); then every tile, each checked against the tiled kernel. */
+static void
+prefill_mm (JgVkContext *ctx, gint64 n)
+{
+  static const Shape shapes[] = {
+    { "o", 3584, 3584 }, { "down", 18944, 3584 }, { "qkv", 3584, 4608 }, { "gate/up", 3584, 18944 },
+  };
+  static const char *const diag[] = { "diag1", "diag2", "diag3", "diag4", "diag5", "diag6", "diag7", NULL };
+  static const guint diag_tiles[] = { 2, 4 };
+  guint n_tiles;
+  const JgCoopmatTile *tiles = jg_linear_coopmat_tiles (&n_tiles);
+
+  printf ("\nmatmul diagnosis, n = %" G_GINT64_FORMAT ", f16 x (TFLOPS = 2 n m k / GPU time)\n", n);
+  for (guint si = 0; si < G_N_ELEMENTS (shapes); si++)
+    {
+      const Shape *sh = &shapes[si];
+      g_autofree float *xh = NULL, *want = NULL;
+      g_autoptr(JgTensor) w = random_tensor (ctx, JG_DTYPE_F16, sh->m, sh->k);
+      g_autoptr(JgTensor) x16 = random_tensor_host (ctx, JG_DTYPE_F16, n, sh->k, 2, &xh);
+      g_autoptr(JgTensor) x32 = random_tensor (ctx, JG_DTYPE_F32, n, sh->k);
+      g_autoptr(JgTensor) y = random_tensor (ctx, JG_DTYPE_F32, n, sh->m);
+      double flops = 2.0 * n * sh->m * sh->k;
+      char what[128];
+
+      upload (x32, xh);
+      linear_now (ctx, y, x32, w, NULL, FALSE, JG_LINEAR_TILED, 0);
+      want = download_all (y);
+      {
+        /* Two seconds of this shape first: after host work (the random
+         * weights) the first timings of a fresh machine ran up to 3x slow. */
+        LinearData ld = { y, x16, w, { .path = JG_LINEAR_COOPMAT } };
+        for (gint64 t0 = g_get_monotonic_time (); !cpu_device && g_get_monotonic_time () - t0 < 2000000;)
+          time_op (ctx, run_linear, &ld, 20);
+      }
+      for (guint d = 0; d < G_N_ELEMENTS (diag_tiles); d++)
+        for (guint v = 0; diag[v] != NULL; v++)
+          {
+            LinearData ld = { y, x16, w, { .path = JG_LINEAR_COOPMAT, .coopmat_tile = diag_tiles[d],
+                                           .bench_variant = diag[v] } };
+            double sec = time_op (ctx, run_linear, &ld, 5);
+            printf ("mm %-8s %5" G_GINT64_FORMAT "->%-5" G_GINT64_FORMAT " %-20s %-6s %9.1f us %7.1f TFLOPS\n",
+                    sh->role, sh->k, sh->m, tiles[diag_tiles[d] - 1].name, diag[v], sec * 1e6, flops / sec * 1e-12);
+          }
+      for (guint t = 0; t < n_tiles; t++)
+        {
+          LinearData ld = { y, x16, w, { .path = JG_LINEAR_COOPMAT, .coopmat_tile = t + 1 } };
+          double sec = time_op (ctx, run_linear, &ld, 5);
+          g_autofree float *got = NULL;
+          printf ("mm %-8s %5" G_GINT64_FORMAT "->%-5" G_GINT64_FORMAT " %-20s %-6s %9.1f us %7.1f TFLOPS\n",
+                  sh->role, sh->k, sh->m, tiles[t].name, "", sec * 1e6, flops / sec * 1e-12);
+          poison (y);
+          if (!run_linear (ctx, &ld, NULL))
+            exit (1);
+          got = download_all (y);
+          g_snprintf (what, sizeof what, "mm %s cm %s vs tiled", sh->role, tiles[t].name);
+          report_check (what, jg_ref_rel_error (got, want, n * sh->m), CHECK_TOL);
+        }
+    }
+}
+
 /* One layer as jg-qwen2.c records the fused prefill. */
 static void
 prefill_layer_fused (JgVkContext *ctx, gint64 n)
@@ -818,7 +885,7 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(JgVkContext) ctx = NULL;
   const JgVkDeviceInfo *info;
-  gboolean full = FALSE, prefill_only = FALSE, fused_only = FALSE;
+  gboolean full = FALSE, prefill_only = FALSE, fused_only = FALSE, mm_only = FALSE;
   gboolean cpu;
   gint64 m = 4096, k = 14336, copy_bytes = 1 << 30, n_big = 512;
   double copy_s, copy_bw, best_mv = 1e9;
@@ -836,9 +903,11 @@ main (int argc, char **argv)
       prefill_only = TRUE;
     else if (strcmp (argv[i], "--fused") == 0)
       fused_only = TRUE;
+    else if (strcmp (argv[i], "--mm") == 0)
+      mm_only = TRUE;
     else
       {
-        fprintf (stderr, "usage: bench-linear [--full] [--prefill] [--fused]\n");
+        fprintf (stderr, "usage: bench-linear [--full] [--prefill] [--fused] [--mm]\n");
         return 2;
       }
   setvbuf (stdout, NULL, _IOLBF, 0);
@@ -878,6 +947,17 @@ main (int argc, char **argv)
   jg_tensor_free (cd.src);
   jg_tensor_free (cd.dst);
 
+  if (mm_only)
+    {
+      if (!(features & JG_VK_FEATURE_COOPMAT))
+        {
+          printf ("no cooperative matrices: nothing to run\n");
+          return 0;
+        }
+      prefill_mm (ctx, cpu ? 40 : 700);
+      printf ("\n%s\n", check_failed ? "CHECKS FAILED" : "all checks passed");
+      return check_failed ? 1 : 0;
+    }
   if (fused_only)
     {
       /* Only the fused prefill kernels and the layer, both ways. */

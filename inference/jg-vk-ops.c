@@ -98,7 +98,18 @@ static const JgCoopmatTile coopmat_tiles[] = {
   { "128x256_2x4_s1", 128, 256, 256, 1 },
   { "128x128_2x4_k64_s1", 128, 128, 256, 1 },
   { "64x128_1x4_k64_s1", 64, 128, 128, 1 },
+  /* Global loads past the L1 (_cg, LOAD_CG in matmul_cm.comp). */
+  { "128x128_2x4_k64_s1_cg", 128, 128, 256, 1 },
 };
+
+/* matmul_cm_TILE[_x16][_EPILOGUE][_VARIANT] */
+static void
+coopmat_shader (char *name, gsize len, const JgCoopmatTile *ti, gboolean x16, const char *epilogue,
+                const JgLinearOptions *options)
+{
+  const char *v = options != NULL ? options->bench_variant : NULL;
+  g_snprintf (name, len, "matmul_cm_%s%s%s%s%s", ti->name, x16 ? "_x16" : "", epilogue, v ? "_" : "", v ? v : "");
+}
 
 const JgCoopmatTile *
 jg_linear_coopmat_tiles (guint *n_tiles)
@@ -137,7 +148,7 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
   static const JgLinearOptions defaults = { .path = JG_LINEAR_AUTO };
   const char *op = "linear";
   gint64 k, m, n;
-  char name[48];
+  char name[64];
   JgLinearPath path;
   gboolean x16;
   struct { guint32 m, n, k, has_bias, accumulate, ks, m1, m2, plain_order; } pc;
@@ -232,7 +243,7 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
       if (tile < 1 || tile > G_N_ELEMENTS (coopmat_tiles))
         return fail (error, op, "no cooperative-matrix tile %u", tile);
       ti = &coopmat_tiles[tile - 1];
-      g_snprintf (name, sizeof name, "matmul_cm_%s%s", ti->name, x16 ? "_x16" : "");
+      coopmat_shader (name, sizeof name, ti, x16, "", options);
       d.groups[0] = (guint32) ((m + ti->bm - 1) / ti->bm);
       d.groups[1] = (guint32) ((n + ti->bn - 1) / ti->bn);
       d.groups[2] = 1;
@@ -341,7 +352,7 @@ jg_op_linear_swiglu (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *w, 
     return fail (error, op, "out must be contiguous f16 %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT, n, I);
   pc = (typeof (pc)) { (guint32) (2 * I), (guint32) n, (guint32) w->shape[1], 0, 0, (guint32) w->shape[1], 0, 0,
                        options != NULL && options->plain_order };
-  g_snprintf (name, sizeof name, "matmul_cm_%s_x16_swiglu", ti->name);
+  coopmat_shader (name, sizeof name, ti, TRUE, "_swiglu", options);
   d.groups[0] = (guint32) ((I + ti->bm / 2 - 1) / (ti->bm / 2));
   d.groups[1] = (guint32) ((n + ti->bn - 1) / ti->bn);
   d.groups[2] = 1;
@@ -368,12 +379,12 @@ jg_op_linear_qkv (JgVkContext *ctx, JgTensor *q, JgTensor *k, JgTensor *v, JgTen
   if (w->ndim != 2)
     return fail (error, op, "weights must be a matrix");
   m = w->shape[0];
-  if (!coopmat_fused_check (ctx, op, x, w, options, m, &n, &ti, error)
-      || !check_f32 (op, "q", q, error) || !check_f32 (op, "k", k, error) || !check_f32 (op, "v", v, error))
-    return FALSE;
   mq = last_dim (q);
   mk = last_dim (k);
   mv = last_dim (v);
+  if (!coopmat_fused_check (ctx, op, x, w, options, m, &n, &ti, error)
+      || !check_f32 (op, "q", q, error) || !check_f32 (op, "k", k, error) || !check_f32 (op, "v", v, error))
+    return FALSE;
   if (mq + mk + mv != m || mq % 16 != 0 || (mq + mk) % 16 != 0)
     return fail (error, op, "q, k, v widths %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
                  " must add up to the %" G_GINT64_FORMAT " weight rows (the first two multiples of 16)",
@@ -385,7 +396,7 @@ jg_op_linear_qkv (JgVkContext *ctx, JgTensor *q, JgTensor *k, JgTensor *v, JgTen
     return fail (error, op, "bias must have %" G_GINT64_FORMAT " values", m);
   pc = (typeof (pc)) { (guint32) m, (guint32) n, (guint32) w->shape[1], bias != NULL, 0, (guint32) w->shape[1],
                        (guint32) mq, (guint32) (mq + mk), options != NULL && options->plain_order };
-  g_snprintf (name, sizeof name, "matmul_cm_%s_x16_qkv", ti->name);
+  coopmat_shader (name, sizeof name, ti, TRUE, "_qkv", options);
   d.groups[0] = (guint32) ((m + ti->bm - 1) / ti->bm);
   d.groups[1] = (guint32) ((n + ti->bn - 1) / ti->bn);
   d.groups[2] = 1;

@@ -30,6 +30,9 @@ typedef struct {
   /* Cooperative-matrix path: launch the workgroups features-fastest (the
    * plain order, as before) instead of token blocks first; benches. */
   gboolean plain_order;
+  /* Benches only: a diagnostic build of the tile's shader (matmul_cm.comp's
+   * DIAG, e.g. "diag1"), whose results are wrong by design. */
+  const char *bench_variant;
 } JgLinearOptions;
 
 /* The cooperative-matrix matmul's workgroup tiles: tokens x features per
