@@ -99,9 +99,9 @@ typedef struct {
    * unless this is set; it forces one workgroup per query (tests, benches).
    * Only that kernel may write an f16 o (for the o projection to read). */
   gboolean scalar;
-  /* head_dim 128, f32 o: the tensor-core kernel without loading the next
-   * block during the current one (benches compare). */
-  gboolean cm_no_prefetch;
+  /* head_dim 128, f32 o: the tensor-core kernel before (two passes over
+   * the keys; benches compare). */
+  gboolean cm_two_pass;
 } JgAttentionShape;
 
 gboolean jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTensor *v,

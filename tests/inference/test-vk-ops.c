@@ -503,9 +503,22 @@ test_rope (void)
 
 /* ---- attention ---- */
 
+static void check_attention_ex (guint n_q, guint n_kv, guint q_pos0, guint n_heads, guint n_kv_heads,
+                                guint head_dim, gboolean causal, guint split_room, float rise);
+
 static void
 check_attention (guint n_q, guint n_kv, guint q_pos0, guint n_heads, guint n_kv_heads, guint head_dim,
                  gboolean causal, guint split_room)
+{
+  check_attention_ex (n_q, n_kv, q_pos0, n_heads, n_kv_heads, head_dim, causal, split_room, 0);
+}
+
+/* rise: key j is scaled by 1 + rise j, so that later blocks' scores pass
+ * the earlier maxima (the tensor-core kernel's lazy maximum must rescale
+ * its output then). */
+static void
+check_attention_ex (guint n_q, guint n_kv, guint q_pos0, guint n_heads, guint n_kv_heads, guint head_dim,
+                    gboolean causal, guint split_room, float rise)
 {
   g_autoptr(GError) error = NULL;
   gsize qn = (gsize) n_q * n_heads * head_dim, kvn = (gsize) n_kv * n_kv_heads * head_dim;
@@ -524,11 +537,15 @@ check_attention (guint n_q, guint n_kv, guint q_pos0, guint n_heads, guint n_kv_
   };
   g_autoptr(JgTensor) scratch = split_room ? poisoned (1, (gint64) n_q * n_heads * split_room * (head_dim + 2))
                                             : NULL;
-  g_autofree char *what = g_strdup_printf ("attention q=%u kv=%u pos0=%u heads %u/%u d=%u%s split room %u",
+  g_autofree char *what = g_strdup_printf ("attention q=%u kv=%u pos0=%u heads %u/%u d=%u%s split room %u rise %g",
                                            n_q, n_kv, q_pos0, n_heads, n_kv_heads, head_dim,
-                                           causal ? " causal" : "", split_room);
+                                           causal ? " causal" : "", split_room, rise);
 
   s.split_scratch = scratch;
+  for (gsize j = 0; j < n_kv; j++)
+    for (gsize c = 0; c < (gsize) n_kv_heads * head_dim; c++)
+      k[j * n_kv_heads * head_dim + c] *= 1.0f + rise * j;
+  g_assert_true (jg_tensor_upload_f32 (tk, k, &error));
   /* Sharper scores than uniform noise, so the softmax is not flat. */
   for (gsize i = 0; i < qn; i++)
     q[i] *= 3.0f;
@@ -579,6 +596,10 @@ test_attention (void)
   check_attention (77, 77, 0, 4, 2, 128, TRUE, 0);
   check_attention (40, 140, 100, 4, 1, 128, TRUE, 0);
   check_attention (65, 65, 0, 2, 2, 64, FALSE, 0);
+  /* Scores that rise block by block (up to ~12x the first keys'): the
+   * tensor-core kernel rescales its output rows on the way. */
+  check_attention_ex (100, 100, 0, 4, 2, 128, TRUE, 0, 0.125f);
+  check_attention_ex (70, 90, 0, 2, 1, 64, FALSE, 0, 0.125f);
 }
 
 /* ---- elementwise, embedding ---- */
