@@ -11,7 +11,8 @@
  *              bench fails when one is off). --prefill runs only these;
  *              --fused only the fused prefill forms (q|k|v, gate|up with
  *              SwiGLU, split-k o and down, f16 attention out) and the layer;
- *              --mm only the matmul diagnosis (prefill_mm below).
+ *              --mm only the matmul diagnosis (prefill_mm below); --attn
+ *              only the prefill attention, one pass against two.
  * GPU time from timestamp queries, the median of several repetitions, each
  * of several back-to-back dispatches. On a CPU device (lavapipe) the sizes
  * shrink so that the run stays short, unless --full is given. */
@@ -660,7 +661,7 @@ prefill_fused (JgVkContext *ctx, gint64 n, gint64 H, gint64 KV, gint64 I, guint 
       g_autoptr(JgTensor) b = random_tensor (ctx, JG_DTYPE_F32, 1, H);
       g_autofree float *want = NULL;
       double flops = 2.0 * n * H * k;
-      static const guint try_tiles[] = { 4, 3, 6 };
+      static const guint try_tiles[] = { 4, 3 };
 
       for (guint ti = 0; ti < G_N_ELEMENTS (try_tiles); ti++)
         for (guint split = 1; split <= 3; split++)
@@ -818,6 +819,64 @@ prefill_mm (JgVkContext *ctx, gint64 n)
     }
 }
 
+/* --attn: the prefill attention (700 queries, 28/4 heads, d 128, causal),
+ * one pass against the two-pass kernel before, with scores of moderate
+ * spread (q x 3, as the other checks: against the C reference) and with
+ * widely spread ones (q x boost, like the layer bench's random projections:
+ * the one-pass kernel rescales often; against the two-pass kernel, since
+ * f16 inputs alone move such scores by more than the f32 reference
+ * allows). */
+static void
+prefill_attention_cmp (JgVkContext *ctx, guint n, guint heads, guint kv_heads, float boost)
+{
+  guint d = 128;
+  gsize qn = (gsize) n * heads * d;
+  g_autofree float *qh = NULL, *kh = NULL, *vh = NULL, *want = NULL, *one = NULL, *two = NULL;
+  g_autoptr(JgTensor) q = random_tensor_host (ctx, JG_DTYPE_F32, n, heads * d, 5, &qh);
+  g_autoptr(JgTensor) k = random_tensor_host (ctx, JG_DTYPE_F32, n, kv_heads * d, 6, &kh);
+  g_autoptr(JgTensor) v = random_tensor_host (ctx, JG_DTYPE_F32, n, kv_heads * d, 7, &vh);
+  g_autoptr(JgTensor) o = random_tensor (ctx, JG_DTYPE_F32, n, heads * d);
+  g_autoptr(JgTensor) o16 = random_tensor (ctx, JG_DTYPE_F16, n, heads * d);
+  g_autoptr(GError) error = NULL;
+  AttnData ad = { o, q, k, v, {
+    .n_q = n, .n_kv = n, .n_heads = heads, .n_kv_heads = kv_heads, .head_dim = d, .causal = TRUE,
+    .scale = 1.0f / sqrtf ((float) d) } };
+  AttnData ad16 = ad;
+  double t1, t16, t2;
+  char what[96];
+
+  ad16.o = o16;
+  for (gsize i = 0; i < qn; i++)
+    qh[i] *= boost;
+  upload (q, qh);
+  t1 = time_op (ctx, run_attention, &ad, 3);
+  t16 = time_op (ctx, run_attention, &ad16, 3);
+  ad.s.cm_two_pass = TRUE;
+  t2 = time_op (ctx, run_attention, &ad, 3);
+  printf ("attention %u queries, %u/%u heads, q x %g: one pass %.1f us (f16 out %.1f us), two passes %.1f us\n",
+          n, heads, kv_heads, boost, t1 * 1e6, t16 * 1e6, t2 * 1e6);
+  poison (o);
+  if (!jg_op_attention (ctx, o, q, k, v, &ad.s, &error))
+    die (error);
+  two = download_all (o);
+  ad.s.cm_two_pass = FALSE;
+  poison (o);
+  if (!jg_op_attention (ctx, o, q, k, v, &ad.s, &error))
+    die (error);
+  one = download_all (o);
+  g_snprintf (what, sizeof what, "attention q x %g, one pass vs two passes", boost);
+  report_check (what, jg_ref_rel_error (one, two, qn), CHECK_TOL);
+  if (boost <= 3)
+    {
+      want = g_new (float, qn);
+      jg_ref_attention (want, qh, kh, vh, n, n, 0, heads, kv_heads, d, TRUE, ad.s.scale);
+      g_snprintf (what, sizeof what, "attention q x %g, one pass vs C", boost);
+      report_check (what, jg_ref_rel_error (one, want, qn), CHECK_TOL);
+      g_snprintf (what, sizeof what, "attention q x %g, two passes vs C", boost);
+      report_check (what, jg_ref_rel_error (two, want, qn), CHECK_TOL);
+    }
+}
+
 /* One layer as jg-qwen2.c records the fused prefill. */
 static void
 prefill_layer_fused (JgVkContext *ctx, gint64 n)
@@ -896,7 +955,7 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(JgVkContext) ctx = NULL;
   const JgVkDeviceInfo *info;
-  gboolean full = FALSE, prefill_only = FALSE, fused_only = FALSE, mm_only = FALSE;
+  gboolean full = FALSE, prefill_only = FALSE, fused_only = FALSE, mm_only = FALSE, attn_only = FALSE;
   gboolean cpu;
   gint64 m = 4096, k = 14336, copy_bytes = 1 << 30, n_big = 512;
   double copy_s, copy_bw, best_mv = 1e9;
@@ -916,9 +975,11 @@ main (int argc, char **argv)
       fused_only = TRUE;
     else if (strcmp (argv[i], "--mm") == 0)
       mm_only = TRUE;
+    else if (strcmp (argv[i], "--attn") == 0)
+      attn_only = TRUE;
     else
       {
-        fprintf (stderr, "usage: bench-linear [--full] [--prefill] [--fused] [--mm]\n");
+        fprintf (stderr, "usage: bench-linear [--full] [--prefill] [--fused] [--mm] [--attn]\n");
         return 2;
       }
   setvbuf (stdout, NULL, _IOLBF, 0);
@@ -958,6 +1019,22 @@ main (int argc, char **argv)
   jg_tensor_free (cd.src);
   jg_tensor_free (cd.dst);
 
+  if (attn_only)
+    {
+      if (!(features & JG_VK_FEATURE_COOPMAT))
+        {
+          printf ("no cooperative matrices: nothing to run\n");
+          return 0;
+        }
+      prefill_attention_case (ctx, 77, 77, 0, 4, 2, 128, TRUE, FALSE);
+      prefill_attention_case (ctx, 100, 300, 200, 4, 1, 128, TRUE, FALSE);
+      prefill_attention_case (ctx, 50, 90, 0, 6, 3, 64, FALSE, FALSE);
+      prefill_attention_case (ctx, 9, 9, 0, 2, 1, 64, TRUE, FALSE);
+      prefill_attention_cmp (ctx, cpu ? 70 : 700, cpu ? 4 : 28, cpu ? 2 : 4, 3);
+      prefill_attention_cmp (ctx, cpu ? 70 : 700, cpu ? 4 : 28, cpu ? 2 : 4, 40);
+      printf ("\n%s\n", check_failed ? "CHECKS FAILED" : "all checks passed");
+      return check_failed ? 1 : 0;
+    }
   if (mm_only)
     {
       if (!(features & JG_VK_FEATURE_COOPMAT))

@@ -98,8 +98,6 @@ static const JgCoopmatTile coopmat_tiles[] = {
   { "128x256_2x4_s1", 128, 256, 256, 1 },
   { "128x128_2x4_k64_s1", 128, 128, 256, 1 },
   { "64x128_1x4_k64_s1", 64, 128, 128, 1 },
-  /* Global loads past the L1 (_cg, LOAD_CG in matmul_cm.comp). */
-  { "128x128_2x4_k64_s1_cg", 128, 128, 256, 1 },
 };
 
 /* matmul_cm_TILE[_x16][_EPILOGUE][_VARIANT] */

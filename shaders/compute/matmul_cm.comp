@@ -23,10 +23,6 @@
 // accumulating); splitk_reduce.comp sums the slices into the output. For
 // the shapes whose output tiles fill fewer SMs than there are.
 //
-// LOAD_CG: the weights and activations are read as coherent buffers, so
-// that their loads bypass the L1 (they are staged once, never reused from
-// it).
-//
 // DIAG (benches only, wrong results by design): 1: the multiplies alone on
 // fragments loaded once; 2: + the fragment loads from shared memory every
 // step; 3: + the staging stores and barriers (no global loads); 4: the
@@ -80,16 +76,11 @@ const uint XL = BN * CPR / NT;               // 8-value activation chunks per th
 
 layout(local_size_x = NT) in;
 
-#ifdef LOAD_CG
-#define IN_Q coherent readonly
-#else
-#define IN_Q readonly
-#endif
-layout(std430, binding = 0) IN_Q buffer W { uvec4 w[]; };
+layout(std430, binding = 0) readonly buffer W { uvec4 w[]; };
 #ifdef X_F16
-layout(std430, binding = 1) IN_Q buffer X { uvec4 x[]; };
+layout(std430, binding = 1) readonly buffer X { uvec4 x[]; };
 #else
-layout(std430, binding = 1) IN_Q buffer X { vec4 x[]; };
+layout(std430, binding = 1) readonly buffer X { vec4 x[]; };
 #endif
 #ifdef SWIGLU
 layout(std430, binding = 2) buffer Y { float16_t yh[]; };
