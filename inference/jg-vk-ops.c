@@ -572,8 +572,11 @@ jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTens
   if (cm_path)
     {
       /* Prefill: blocks of 64 queries per workgroup on tensor cores. */
-      d.shader = s->head_dim == 128 ? (o16 ? "attention_cm_o16" : s->cm_two_pass ? "attention_cm_2pass" : "attention_cm")
-                 : (o16 ? "attention_cm_d64_o16" : "attention_cm_d64");
+      gboolean two = s->cm_two_pass || !(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_ATTN_ONE_PASS);
+      d.shader = s->head_dim == 128 ? (o16 ? (two ? "attention_cm_2pass_o16" : "attention_cm_o16")
+                                           : (two ? "attention_cm_2pass" : "attention_cm"))
+                 : (o16 ? (two ? "attention_cm_2pass_d64_o16" : "attention_cm_d64_o16")
+                        : (two ? "attention_cm_2pass_d64" : "attention_cm_d64"));
       d.n_spec = 0;
       d.groups[0] = (s->n_q + 63) / 64;
       return jg_vk_dispatch (ctx, &d, error);

@@ -99,8 +99,8 @@ typedef struct {
    * unless this is set; it forces one workgroup per query (tests, benches).
    * Only that kernel may write an f16 o (for the o projection to read). */
   gboolean scalar;
-  /* head_dim 128, f32 o: the tensor-core kernel before (two passes over
-   * the keys; benches compare). */
+  /* The tensor-core kernel in two passes over the keys, as with
+   * JAEGER_VK_DISABLE=attn1pass (benches compare). */
   gboolean cm_two_pass;
 } JgAttentionShape;
 
