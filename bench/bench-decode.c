@@ -8,7 +8,10 @@
  * of a 28-layer step: what a replayed token costs if nothing else does.
  * On a CPU device (lavapipe) the shapes shrink 16-fold and the numbers mean
  * nothing; it only checks that everything runs. --copy measures the copy
- * bandwidth only. */
+ * bandwidth only; --persist times one layer as one persistent dispatch
+ * (jg_op_decode_layer) against its five separate kernels, and the
+ * persistent kernel's phases one at a time and with none (its grid
+ * barriers alone). */
 #include "inference/jg-vk-context.h"
 #include "inference/jg-tensor.h"
 #include "inference/jg-vk-ops.h"
@@ -207,6 +210,165 @@ report (const char *what, const char *cfg, double s, double bytes, double copy_b
           100.0 * bytes / s / copy_bw);
 }
 
+/* ---- --persist: one layer as one persistent dispatch, against the five
+ * separate kernels, over copies of a layer's weights ---- */
+
+#define LAYER_COPIES 2
+
+typedef struct {
+  JgDecodeLayer l[LAYER_COPIES];
+  JgQkvShape qkv;
+  JgAttentionShape att;
+  guint n_wg, threads, skip;
+  JgDecodeTuning tq, tgu;
+  JgLinearOptions to, td;
+} LayerBench;
+
+static gboolean
+run_layer_persistent (JgVkContext *ctx, gpointer data, guint i, GError **error)
+{
+  LayerBench *b = data;
+  JgDecodeLayer l = b->l[i % LAYER_COPIES];
+  l.skip_phases = b->skip;
+  return jg_op_decode_layer (ctx, &l, &b->qkv, b->att.scale, b->n_wg, b->threads, error);
+}
+
+static gboolean
+run_layer_kernels (JgVkContext *ctx, gpointer data, guint i, GError **error)
+{
+  LayerBench *b = data;
+  JgDecodeLayer *l = &b->l[i % LAYER_COPIES];
+  JgAttentionShape att = b->att;
+  att.split_scratch = l->parts;
+  return jg_op_norm_qkv_rope (ctx, l->q, l->k_cache, l->v_cache, l->x, l->ln1, l->qkv_w, l->qkv_b, l->step,
+                              l->inv_freq, &b->qkv, &b->tq, error)
+         && jg_op_attention_decode (ctx, l->attn, l->q, l->k_cache, l->v_cache, l->step, l->counts, &att, error)
+         && jg_op_linear_ex (ctx, l->x, l->attn, l->o_w, NULL, TRUE, &b->to, error)
+         && jg_op_norm_swiglu (ctx, l->g, l->x, l->ln2, 1e-6f, l->gate_up, &b->tgu, error)
+         && jg_op_linear_ex (ctx, l->x, l->g, l->down, NULL, TRUE, &b->td, error);
+}
+
+static int
+bench_persist (JgVkContext *ctx, gint64 H, gint64 I, gint64 heads, gint64 kvh, gint64 D, gint64 n_ctx,
+               double copy_bw)
+{
+  g_autoptr(GError) error = NULL;
+  LayerBench b = { 0 };
+  gint64 qd = heads * D, kvd = kvh * D, m = qd + 2 * kvd;
+  g_autofree float *inv = g_new (float, D / 2);
+  guint32 step[4] = { 700, 700, 700, (guint32) MIN (700, n_ctx - 1) };
+  JgTensor *shared_step, *shared_inv, *bar, *fail, *counts;
+  guint resident = jg_decode_layer_resident (ctx);
+  double bytes = ((double) m * H + H * qd + 3.0 * I * H) * 2, s_kernels, s;
+  static const char *phase[5] = { "q|k|v", "attention", "o", "gate|up", "down" };
+  g_autofree guint32 *z = g_new0 (guint32, MAX (heads, 3));
+
+  shared_step = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 4, 1, JG_TENSOR_HOST, &error);
+  fail = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, &error);
+  bar = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 3, 1, JG_TENSOR_DEVICE, &error);
+  counts = jg_tensor_new_2d (ctx, JG_DTYPE_U32, heads, 1, JG_TENSOR_DEVICE, &error);
+  if (shared_step == NULL || fail == NULL || bar == NULL || counts == NULL
+      || !jg_tensor_upload_u32 (bar, z, &error) || !jg_tensor_upload_u32 (counts, z, &error))
+    die (error);
+  memcpy (jg_tensor_get_mapped (shared_step), step, sizeof step);
+  *(guint32 *) jg_tensor_get_mapped (fail) = 0;
+  jg_rope_inv_freq (1e6, (guint) D, inv);
+  shared_inv = random_tensor (ctx, JG_DTYPE_F32, 1, D / 2, 9, 1);
+  if (!jg_tensor_upload_f32 (shared_inv, inv, &error))
+    die (error);
+  for (guint c = 0; c < LAYER_COPIES; c++)
+    {
+      JgDecodeLayer *l = &b.l[c];
+      guint32 sd = 1000 + 50 * c;
+      l->x = random_tensor (ctx, JG_DTYPE_F32, 1, H, sd, 1);
+      l->ln1 = random_tensor (ctx, JG_DTYPE_F32, 1, H, sd + 1, 1);
+      l->ln2 = random_tensor (ctx, JG_DTYPE_F32, 1, H, sd + 2, 1);
+      l->qkv_w = random_tensor (ctx, JG_DTYPE_F16, m, H, sd + 3, 0.02f);
+      l->qkv_b = random_tensor (ctx, JG_DTYPE_F32, 1, m, sd + 4, 0.02f);
+      l->o_w = random_tensor (ctx, JG_DTYPE_F16, H, qd, sd + 5, 0.02f);
+      l->gate_up = random_tensor (ctx, JG_DTYPE_F16, 2 * I, H, sd + 6, 0.02f);
+      l->down = random_tensor (ctx, JG_DTYPE_F16, H, I, sd + 7, 0.02f);
+      l->k_cache = random_tensor (ctx, JG_DTYPE_F32, n_ctx, kvd, sd + 8, 1);
+      l->v_cache = random_tensor (ctx, JG_DTYPE_F32, n_ctx, kvd, sd + 9, 1);
+      l->q = random_tensor (ctx, JG_DTYPE_F32, 1, qd, sd + 10, 1);
+      l->attn = random_tensor (ctx, JG_DTYPE_F32, 1, qd, sd + 11, 1);
+      l->g = random_tensor (ctx, JG_DTYPE_F32, 1, I, sd + 12, 1);
+      l->parts = random_tensor (ctx, JG_DTYPE_F32, 1, 8 * 64 * heads * (D + 2), sd + 13, 1);
+      l->inv_freq = shared_inv;
+      l->step = shared_step;
+      l->counts = counts;
+      l->barrier = bar;
+      l->fail = fail;
+    }
+  b.qkv = (JgQkvShape) { (guint) heads, (guint) kvh, (guint) D, { (guint) D / 8, (guint) D * 3 / 16,
+                         (guint) D * 3 / 16 }, 1e-6f };
+  b.att = (JgAttentionShape) { .n_heads = (guint) heads, .n_kv_heads = (guint) kvh, .head_dim = (guint) D,
+                               .scale = 0.088f };
+  /* The model's own shapes for the separate kernels (jg_qwen2_set_tuning). */
+  b.tq = (JgDecodeTuning) { 1, 128 };
+  b.tgu = (JgDecodeTuning) { 1, 256 };
+  b.to = b.td = (JgLinearOptions) { JG_LINEAR_MATVEC, 1, 256 };
+  printf ("one layer, %u keys, %.1f MB of weights, %d copies in turn; %u workgroups resident\n", step[3] + 1,
+          bytes * 1e-6, LAYER_COPIES, resident);
+  s_kernels = time_op (ctx, run_layer_kernels, &b, 4 * LAYER_COPIES);
+  report ("layer: 5 kernels (replay)", "model", s_kernels, bytes, copy_bw);
+  if (resident == 0)
+    {
+      printf ("no resident-workgroup count: the persistent layer runs with 1 workgroup (times mean nothing)\n");
+      resident = 1;
+    }
+  {
+    struct { guint wg, threads; } shapes[] = { { resident, 1024 }, { resident, 512 }, { resident / 2, 1024 } };
+    for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+      {
+        char cfg[24];
+        if (shapes[i].wg == 0)
+          continue;
+        b.n_wg = shapes[i].wg;
+        b.threads = shapes[i].threads;
+        b.skip = 0;
+        s = time_op (ctx, run_layer_persistent, &b, 4 * LAYER_COPIES);
+        g_snprintf (cfg, sizeof cfg, "%u/%u", b.n_wg, b.threads);
+        report ("layer: persistent", cfg, s, bytes, copy_bw);
+        if (*(guint32 *) jg_tensor_get_mapped (fail) != 0)
+          {
+            printf ("  a grid barrier gave up (fail = %u): the numbers above are not valid\n",
+                    *(guint32 *) jg_tensor_get_mapped (fail));
+            *(guint32 *) jg_tensor_get_mapped (fail) = 0;
+            if (!jg_tensor_upload_u32 (bar, z, &error))
+              die (error);
+          }
+      }
+  }
+  /* Phases one at a time (the others left out; the four grid barriers and
+   * the stagings stay), and none: the cost of the barriers alone. */
+  b.n_wg = resident;
+  b.threads = 1024;
+  b.skip = 0x1f;
+  s = time_op (ctx, run_layer_persistent, &b, 4 * LAYER_COPIES);
+  printf ("%-26s %-8s %9.1f us\n", "persistent, no phase", "barriers", s * 1e6);
+  {
+    double none = s;
+    double pbytes[5] = { (double) m * H * 2, 0, (double) H * qd * 2, 4.0 * I * H, 2.0 * I * H };
+    for (guint ph = 0; ph < 5; ph++)
+      {
+        char what[48];
+        b.skip = 0x1f & ~(1u << ph);
+        s = time_op (ctx, run_layer_persistent, &b, 4 * LAYER_COPIES);
+        g_snprintf (what, sizeof what, "persistent, only %s", phase[ph]);
+        if (pbytes[ph] > 0)
+          printf ("%-26s %-8s %9.1f us (%.1f us over none) %8.3f TB/s\n", what, "", s * 1e6, (s - none) * 1e6,
+                  pbytes[ph] / (s - none) * 1e-12);
+        else
+          printf ("%-26s %-8s %9.1f us (%.1f us over none)\n", what, "", s * 1e6, (s - none) * 1e6);
+      }
+  }
+  if (*(guint32 *) jg_tensor_get_mapped (fail) != 0)
+    printf ("a grid barrier gave up (fail = %u): the persistent numbers are not valid\n",
+            *(guint32 *) jg_tensor_get_mapped (fail));
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -250,6 +412,8 @@ main (int argc, char **argv)
   }
   if (argc > 1 && strcmp (argv[1], "--copy") == 0)
     return 0;
+  if (argc > 1 && strcmp (argv[1], "--persist") == 0)
+    return bench_persist (ctx, H, I, heads, kvh, D, n_ctx, copy_bw);
   for (guint i = 0; i < G_N_ELEMENTS (best); i++)
     best[i] = 1e9;
 

@@ -10,7 +10,11 @@
  * chose the same tokens (replay runs use the model's own shapes, as
  * jaeger generate does). A TUNING of "q8" instead loads 8-bit copies too and
  * ends with their decode speed and their logits against f16's, step by
- * step on the f16 run's tokens (teacher forcing). */
+ * step on the f16 run's tokens (teacher forcing). A TUNING of "persist"
+ * (or "persist=WORKGROUPS/THREADS") runs the persistent step (one dispatch
+ * per layer, jg_qwen2_set_persistent; default: as many workgroups as stay
+ * resident, 1024 threads) and compares its logits with the first replay's,
+ * step by step. */
 #include "inference/jg-qwen2.h"
 #include "inference/jg-model-config.h"
 #include "inference/jg-weights.h"
@@ -120,6 +124,8 @@ main (int argc, char **argv)
   const char *names[MAX_RUNS];
   JgQwen2Tuning tunes[MAX_RUNS];
   gboolean tuned[MAX_RUNS] = { FALSE };
+  guint persist_wg[MAX_RUNS] = { 0 }, persist_threads[MAX_RUNS] = { 0 };
+  gboolean any_persist = FALSE;
   guint n_runs = 0;
   gboolean q8 = FALSE;
   gint64 t0;
@@ -140,6 +146,18 @@ main (int argc, char **argv)
       if (strcmp (argv[a], "q8") == 0)
         {
           q8 = TRUE;
+          continue;
+        }
+      if (strncmp (argv[a], "persist", 7) == 0)
+        {
+          persist_wg[n_runs] = JG_QWEN2_PERSISTENT_AUTO;
+          if (argv[a][7] == '=' && sscanf (argv[a] + 8, "%u/%u", &persist_wg[n_runs], &persist_threads[n_runs]) != 2)
+            {
+              fprintf (stderr, "bench-qwen2: bad '%s' (persist=WORKGROUPS/THREADS)\n", argv[a]);
+              return 2;
+            }
+          any_persist = TRUE;
+          names[n_runs++] = argv[a];
           continue;
         }
       if (!parse_tuning (argv[a], &tunes[n_runs]))
@@ -213,12 +231,23 @@ main (int argc, char **argv)
   jg_qwen2_set_q8 (model, FALSE);
   runs[0].model = model;
   runs[0].vocab = (gsize) cfg.vocab_size;
-  runs[0].logits = q8 ? g_try_new (float, (gsize) n_new * cfg.vocab_size) : NULL;
+  runs[0].logits = q8 || any_persist ? g_try_new (float, (gsize) n_new * cfg.vocab_size) : NULL;
   for (guint p = 0; p < n_runs; p++)
     {
       JgGenerateOptions o = { .max_tokens = n_new };
       JgGenerateStats s;
       jg_qwen2_set_replay (model, p != 1);
+      if (persist_wg[p] != 0)
+        {
+          runs[p].model = model;
+          runs[p].vocab = (gsize) cfg.vocab_size;
+          runs[p].logits = g_try_new (float, (gsize) n_new * cfg.vocab_size);
+          if (jg_qwen2_set_persistent (model, persist_wg[p], persist_threads[p]) == 0)
+            printf ("%s: the persistent step is not available on this device (runs the replayed kernels)\n",
+                    names[p]);
+        }
+      else
+        jg_qwen2_set_persistent (model, 0, 0);
       /* Untuned runs: the model's own shapes, as jaeger generate. */
       jg_qwen2_set_tuning (model, tuned[p] ? &tunes[p] : NULL);
       /* Builds the pipelines and records the step outside the timing. */
@@ -239,6 +268,8 @@ main (int argc, char **argv)
           fprintf (stderr, "bench-qwen2: %s\n", error->message);
           return 1;
         }
+      if (persist_wg[p] != 0)
+        printf ("(persistent step: %u workgroups in use after the run)\n", jg_qwen2_get_persistent (model));
       printf ("%s\n  prefill %u tokens %.1f ms (GPU %.1f ms); decode %u tokens: %.3f ms/token wall, "
               "%.3f ms/token GPU, %.1f tokens/s\n", names[p], s.n_prompt, s.prefill_s * 1e3, s.prefill_gpu_s * 1e3,
               s.n_generated, s.decode_s * 1e3 / (s.n_generated - 1), s.decode_gpu_s * 1e3 / (s.n_generated - 1),
@@ -298,6 +329,23 @@ main (int argc, char **argv)
               runs[0].n - 1, worst_max, sum_max / MAX (runs[0].n - 1, 1), worst_l2, agree, runs[0].n - 1, same);
       g_free (c);
     }
+  for (guint p = 2; p < n_runs; p++)
+    if (persist_wg[p] != 0 && runs[p].logits != NULL && runs[0].logits != NULL)
+      {
+        double worst_max = 0, worst_l2 = 0;
+        guint n = MIN (runs[p].n, runs[0].n);
+        for (guint i = 0; i < n; i++)
+          {
+            double mr, l2;
+            logit_errors (runs[p].logits + (gsize) i * cfg.vocab_size, runs[0].logits + (gsize) i * cfg.vocab_size,
+                          (gsize) cfg.vocab_size, &mr, &l2);
+            worst_max = MAX (worst_max, mr);
+            worst_l2 = MAX (worst_l2, l2);
+          }
+        printf ("%s vs replay logits over %u steps: max relative error %.3g, normalised L2 %.3g at worst\n",
+                names[p], n, worst_max, worst_l2);
+        g_free (runs[p].logits);
+      }
   g_free (runs[0].logits);
   {
     guint same = 0;

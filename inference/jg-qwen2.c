@@ -66,6 +66,10 @@ struct _JgQwen2 {
   PickKey graph_key;
   JgQwen2Tuning tune;
   gboolean graph_stale;
+  /* The persistent layer kernel's workgroups (0: off) and threads, its
+   * grid barrier (u32 [3], device) and failure flag (u32, host). */
+  guint persist_wg, persist_threads;
+  JgTensor *bar, *fail;
 
   /* Views rebuilt for each step without allocating. */
   JgTensor v_x, v_xn, v_q, v_attn, v_g, v_u, v_k, v_v, v_ids, v_pos, v_last, v_last_n;
@@ -385,6 +389,8 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
       || (self->step = activation (self, JG_DTYPE_U32, 4, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->attn_counts = activation (self, JG_DTYPE_U32, cfg->n_heads, 1, 0, error)) == NULL
       || (self->argmax_scratch = activation (self, JG_DTYPE_U32, JG_ARGMAX_WIDE_SCRATCH, 1, 0, error)) == NULL
+      || (self->bar = activation (self, JG_DTYPE_U32, 3, 1, 0, error)) == NULL
+      || (self->fail = activation (self, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->graph = jg_vk_graph_new (ctx, error)) == NULL)
     return NULL;
   if ((jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT)
@@ -395,18 +401,26 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
   {
     g_autofree guint32 *zeros = g_new0 (guint32, MAX (cfg->n_heads, JG_ARGMAX_WIDE_SCRATCH));
     if (!jg_tensor_upload_u32 (self->attn_counts, zeros, error)
-        || !jg_tensor_upload_u32 (self->argmax_scratch, zeros, error))
+        || !jg_tensor_upload_u32 (self->argmax_scratch, zeros, error)
+        || !jg_tensor_upload_u32 (self->bar, zeros, error))
       return NULL;
+    *(guint32 *) jg_tensor_get_mapped (self->fail) = 0;
   }
   jg_qwen2_set_tuning (self, NULL);
   {
     const char *path = g_getenv ("JAEGER_DECODE");
     if (path == NULL || *path == '\0' || strcmp (path, "replay") == 0)
       self->replay = TRUE;
+    else if (strcmp (path, "persistent") == 0)
+      {
+        self->replay = TRUE;
+        if (jg_qwen2_set_persistent (self, JG_QWEN2_PERSISTENT_AUTO, 0) == 0)
+          jg_qwen2_set_persistent (self, 1, 0);
+      }
     else if (strcmp (path, "percall") != 0)
       {
         g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
-                     "JAEGER_DECODE: unknown decode path '%s' (known: replay, percall)", path);
+                     "JAEGER_DECODE: unknown decode path '%s' (known: replay, persistent, percall)", path);
         return NULL;
       }
   }
@@ -481,6 +495,8 @@ jg_qwen2_free (JgQwen2 *self)
   jg_tensor_free (self->step);
   jg_tensor_free (self->attn_counts);
   jg_tensor_free (self->argmax_scratch);
+  jg_tensor_free (self->bar);
+  jg_tensor_free (self->fail);
   jg_vk_graph_free (self->graph);
   g_free (self);
 }
@@ -504,6 +520,34 @@ jg_qwen2_set_tuning (JgQwen2 *self, const JgQwen2Tuning *tuning)
   self->tune = tuning ? *tuning : defaults;
   self->tune.o.path = self->tune.down.path = JG_LINEAR_MATVEC;
   self->graph_stale = TRUE;   /* recorded again at the next token */
+}
+
+guint
+jg_qwen2_set_persistent (JgQwen2 *self, guint n_workgroups, guint threads)
+{
+  const JgQwen2Config *c = &self->cfg;
+  guint n = n_workgroups == JG_QWEN2_PERSISTENT_AUTO ? jg_decode_layer_resident (self->ctx) : n_workgroups;
+  guint staged = MAX ((guint) c->hidden_size, self->q_dim);
+  guint32 max_shared = jg_vk_context_get_info (self->ctx)->max_shared_memory;
+  guint th = threads ? threads : 1024;
+
+  /* What jg_op_decode_layer would refuse, refused here so that a model it
+   * cannot take keeps the replayed kernels. */
+  if (!(jg_vk_context_get_features (self->ctx) & JG_VK_FEATURE_SUBGROUP)
+      || jg_vk_context_get_n_bindings (self->ctx) < 19 || c->head_dim % 8 != 0 || c->head_dim > 256
+      || c->intermediate_size % 8 != 0 || (guint64) staged * 4 + 4 * th + 256 > max_shared)
+    n = 0;
+  if (n != self->persist_wg || th != self->persist_threads)
+    self->graph_stale = TRUE;
+  self->persist_wg = n;
+  self->persist_threads = th;
+  return n;
+}
+
+guint
+jg_qwen2_get_persistent (JgQwen2 *self)
+{
+  return self->use_q8 ? 0 : self->persist_wg;
 }
 
 gboolean
@@ -705,7 +749,19 @@ record_decode (JgQwen2 *self, GError **error)
   if (self->use_q8)
     return jg_op_norm_linear_q8 (ctx, self->logits, &x, self->norm, eps, &self->head8, NULL, FALSE,
                                  &self->tune.head, error);
-  for (int l = 0; l < c->n_layers; l++)
+  for (int l = 0; l < c->n_layers && self->persist_wg > 0; l++)
+    {
+      Layer *L = &self->layers[l];
+      JgDecodeLayer dl = {
+        .x = &x, .ln1 = L->ln1, .qkv_w = L->qkv_w, .qkv_b = L->qkv_b, .inv_freq = self->inv_freq,
+        .step = self->step, .q = &q, .k_cache = L->k_cache, .v_cache = L->v_cache, .parts = self->attn_parts,
+        .counts = self->attn_counts, .attn = &attn, .o_w = L->o_w, .ln2 = L->ln2, .gate_up = L->gate_up,
+        .g = &g, .down = L->down, .barrier = self->bar, .fail = self->fail,
+      };
+      if (!jg_op_decode_layer (ctx, &dl, &qs, as.scale, self->persist_wg, self->persist_threads, error))
+        return FALSE;
+    }
+  for (int l = 0; l < c->n_layers && self->persist_wg == 0; l++)
     {
       Layer *L = &self->layers[l];
       if (!jg_op_norm_qkv_rope (ctx, &q, L->k_cache, L->v_cache, &x, L->ln1, L->qkv_w, L->qkv_b, self->step,
@@ -771,6 +827,27 @@ run_decode (JgQwen2 *self, const guint32 *id, const guint32 *positions, const Jg
     *(float *) jg_tensor_get_mapped (self->uniform) = (float) g_rand_double (rand);
   if (!jg_vk_graph_run (self->ctx, self->graph, error))
     return FALSE;
+  if (self->persist_wg > 0 && !self->use_q8)
+    {
+      guint32 *fail = jg_tensor_get_mapped (self->fail);
+      if (*fail != 0)
+        {
+          /* A grid barrier gave up (the workgroups were not all resident)
+           * or the kernel met another subgroup size: this token's results
+           * are garbage. Decode it again with the replayed kernels, which
+           * rewrite the same cache rows, and keep to them. */
+          guint32 zeros[3] = { 0 };
+          g_printerr ("jaeger: the persistent decode kernel failed (%s) with %u workgroups; "
+                      "decoding with the replayed kernels from now on\n",
+                      *fail == 2 ? "subgroup size" : "grid barrier timed out", self->persist_wg);
+          *fail = 0;
+          self->persist_wg = 0;
+          self->graph_stale = TRUE;
+          if (!jg_tensor_upload_u32 (self->bar, zeros, error))
+            return FALSE;
+          return run_decode (self, id, positions, pick, rand, error);
+        }
+    }
   self->last_gpu_s = jg_vk_marked_ns (self->ctx) * 1e-9;
   self->n_past++;
   return TRUE;

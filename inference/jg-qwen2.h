@@ -46,6 +46,21 @@ gboolean jg_qwen2_set_q8 (JgQwen2 *self, gboolean q8);
  * then every token records the same ops as a prompt does. */
 void     jg_qwen2_set_replay (JgQwen2 *self, gboolean replay);
 
+/* The replayed step with one persistent kernel per layer (jg_op_decode_layer:
+ * resident workgroups passing grid barriers between the layer's products)
+ * instead of five kernels. n_workgroups: 0 turns it off,
+ * JG_QWEN2_PERSISTENT_AUTO takes as many as the device is known to keep
+ * resident (NVIDIA: one per SM) and is off where that is unknown; any other
+ * count is used as given (1 is safe on every device, only slow). threads:
+ * per workgroup, 0: 1024. Off with the 8-bit copies or shapes the kernel
+ * does not take. Returns the workgroups in use (0: off). Should a grid
+ * barrier ever give up waiting (workgroups not resident), the token is
+ * decoded again by the replayed kernels and the path stays off.
+ * JAEGER_DECODE=persistent (at model creation) asks for AUTO, else 1. */
+#define JG_QWEN2_PERSISTENT_AUTO G_MAXUINT
+guint    jg_qwen2_set_persistent (JgQwen2 *self, guint n_workgroups, guint threads);
+guint    jg_qwen2_get_persistent (JgQwen2 *self);
+
 /* Workgroup shapes of the replayed step's kernels, for benchmarks (NULL:
  * the measured defaults; a zero field: the op's own default). The step is
  * recorded again at the next token. */

@@ -49,6 +49,7 @@ struct _JgVkContext {
   gboolean recording;
 
   VkDescriptorSetLayout set_layout;
+  guint n_bindings;             /* in set_layout: JG_VK_MAX_BINDINGS or the device's limit */
   VkPipelineLayout pipeline_layout;
   GPtrArray *desc_pools;        /* VkDescriptorPool as pointers */
   guint desc_pool_current;
@@ -334,7 +335,8 @@ create_objects (JgVkContext *self, GError **error)
   };
   VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
 
-  for (guint i = 0; i < JG_VK_MAX_BINDINGS; i++)
+  self->n_bindings = MIN (JG_VK_MAX_BINDINGS, MAX (self->info.max_storage_buffers, 10));
+  for (guint i = 0; i < self->n_bindings; i++)
     b[i] = (VkDescriptorSetLayoutBinding) {
       .binding = i,
       .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
@@ -344,7 +346,7 @@ create_objects (JgVkContext *self, GError **error)
   {
     VkDescriptorSetLayoutCreateInfo li = {
       .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-      .bindingCount = JG_VK_MAX_BINDINGS,
+      .bindingCount = self->n_bindings,
       .pBindings = b,
     };
     if (!vk_check (vkCreateDescriptorSetLayout (self->device, &li, NULL, &self->set_layout),
@@ -561,6 +563,12 @@ gboolean
 jg_vk_context_type_is_mappable (JgVkContext *self, int type_index)
 {
   return (self->mem_props.memoryTypes[type_index].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) != 0;
+}
+
+guint
+jg_vk_context_get_n_bindings (JgVkContext *self)
+{
+  return self->n_bindings;
 }
 
 guint64
@@ -969,8 +977,13 @@ jg_vk_dispatch (JgVkContext *self, const JgVkDispatch *d, GError **error)
   guint8 push[JG_VK_PUSH_BYTES] = { 0 };
   gboolean auto_submit = FALSE;
 
-  g_return_val_if_fail (d->n_bind <= JG_VK_MAX_BINDINGS, FALSE);
   g_return_val_if_fail (d->push_size <= JG_VK_PUSH_BYTES, FALSE);
+  if (d->n_bind > self->n_bindings)
+    {
+      g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED, "shader %s binds %u buffers; %s allows %u", d->shader,
+                   d->n_bind, self->info.name, self->n_bindings);
+      return FALSE;
+    }
   pipeline = get_pipeline (self, d->shader, d->spec, d->n_spec, error);
   if (pipeline == VK_NULL_HANDLE)
     return FALSE;

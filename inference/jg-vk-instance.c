@@ -46,17 +46,24 @@ query_device (VkPhysicalDevice pd, guint index, JgVkDeviceInfo *info)
     .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
     .pNext = &s16,
   };
+  VkPhysicalDeviceShaderSMBuiltinsPropertiesNV sm = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV,
+  };
   VkPhysicalDeviceMemoryProperties mem;
   guint32 n_ext = 0;
   g_autofree VkExtensionProperties *exts = NULL;
+  gboolean sm_builtins;
 
-  subgroup.pNext = &maint3;
-  vkGetPhysicalDeviceProperties2 (pd, &props);
-  vkGetPhysicalDeviceFeatures2 (pd, &feats);
-  vkGetPhysicalDeviceMemoryProperties (pd, &mem);
   vkEnumerateDeviceExtensionProperties (pd, NULL, &n_ext, NULL);
   exts = g_new0 (VkExtensionProperties, MAX (n_ext, 1));
   vkEnumerateDeviceExtensionProperties (pd, NULL, &n_ext, exts);
+  sm_builtins = has_extension (exts, n_ext, "VK_NV_shader_sm_builtins");
+  subgroup.pNext = &maint3;
+  if (sm_builtins)
+    maint3.pNext = &sm;
+  vkGetPhysicalDeviceProperties2 (pd, &props);
+  vkGetPhysicalDeviceFeatures2 (pd, &feats);
+  vkGetPhysicalDeviceMemoryProperties (pd, &mem);
 
   memset (info, 0, sizeof *info);
   info->index = index;
@@ -78,6 +85,9 @@ query_device (VkPhysicalDevice pd, guint index, JgVkDeviceInfo *info)
   info->max_storage_buffer_range = props.properties.limits.maxStorageBufferRange;
   info->max_memory_allocation_size = maint3.maxMemoryAllocationSize;
   info->max_shared_memory = props.properties.limits.maxComputeSharedMemorySize;
+  info->max_storage_buffers = props.properties.limits.maxPerStageDescriptorStorageBuffers;
+  info->sm_count = sm_builtins ? sm.shaderSMCount : 0;
+  info->warps_per_sm = sm_builtins ? sm.shaderWarpsPerSM : 0;
 }
 
 JgVkInstance *

@@ -26,6 +26,10 @@ typedef struct {
   guint64 max_storage_buffer_range;
   guint64 max_memory_allocation_size;
   guint32 max_shared_memory;
+  guint32 max_storage_buffers;      /* per shader stage */
+  /* VK_NV_shader_sm_builtins (0 without): how many workgroups can be
+   * resident at once, which a persistent kernel must know. */
+  guint32 sm_count, warps_per_sm;
 } JgVkDeviceInfo;
 
 typedef struct _JgVkInstance JgVkInstance;

@@ -1137,6 +1137,136 @@ jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k_
   return jg_vk_dispatch (ctx, &d, error);
 }
 
+/* ---- Decode: a whole layer in one persistent dispatch ---- */
+
+#define PERSIST_BINDINGS 19
+#define PERSIST_CHUNK 16         /* keys per attention part (a multiple of the shader's KG) */
+#define PERSIST_MAX_SPLIT 256
+#define PERSIST_SPIN_LIMIT (1u << 21)
+
+guint
+jg_decode_layer_resident (JgVkContext *ctx)
+{
+  const JgVkDeviceInfo *info = jg_vk_context_get_info (ctx);
+
+  if (!use_subgroup (ctx) || jg_vk_context_get_n_bindings (ctx) < PERSIST_BINDINGS)
+    return 0;
+  /* A 1024-thread workgroup always fits one SM (the compiler caps its
+   * registers so that it does), and the kernel's shared memory is under
+   * the per-SM size: one per SM are resident together. */
+  return info->sm_count;
+}
+
+static gboolean
+check_tensor (const char *op, const char *what, JgTensor *t, JgDType dtype, gint64 n, GError **error)
+{
+  if (t == NULL || t->dtype != dtype || !jg_tensor_is_contiguous (t))
+    return fail (error, op, "%s must be a contiguous %s tensor", what,
+                 dtype == JG_DTYPE_F16 ? "f16" : dtype == JG_DTYPE_U32 ? "u32" : "f32");
+  if (n > 0 && jg_tensor_get_n_elements (t) != n)
+    return fail (error, op, "%s must have %" G_GINT64_FORMAT " values", what, n);
+  return TRUE;
+}
+
+gboolean
+jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *s, float scale,
+                    guint n_workgroups, guint threads, GError **error)
+{
+  const char *op = "decode_layer";
+  struct {
+    guint32 hidden, inter, n_heads, n_kv_heads, head_dim, s0, s1;
+    float eps, scale;
+    guint32 n_split, min_chunk, spin_limit, skip;
+  } pc = { 0 };
+  guint32 spec[3];
+  guint32 sgs = jg_vk_context_get_subgroup_size (ctx);
+  guint32 max_shared = jg_vk_context_get_info (ctx)->max_shared_memory;
+  JgTensor *bind[PERSIST_BINDINGS] = {
+    l->qkv_w, l->o_w, l->gate_up, l->down, l->x, l->ln1, l->ln2, l->qkv_b, l->inv_freq, l->step,
+    l->q, l->k_cache, l->v_cache, l->parts, l->counts, l->attn, l->g, l->barrier, l->fail,
+  };
+  JgVkDispatch d = {
+    .shader = "decode_layer", .spec = spec, .n_spec = 3, .bind = bind, .n_bind = PERSIST_BINDINGS,
+    .write_mask = (1u << 4) | (0x3fu << 10) | (1u << 16) | (1u << 17) | (1u << 18),
+    .push = &pc, .push_size = sizeof pc,
+  };
+  gint64 H, I, qd, kvd, rows, per_split;
+
+  if (!use_subgroup (ctx))
+    return fail (error, op, "needs subgroup arithmetic (off or missing on %s)", jg_vk_context_get_info (ctx)->name);
+  if (l->x == NULL || l->gate_up == NULL || l->qkv_w == NULL)
+    return fail (error, op, "x, qkv_w and gate_up are required");
+  H = jg_tensor_get_n_elements (l->x);
+  I = l->gate_up->ndim == 2 ? l->gate_up->shape[0] / 2 : 0;
+  qd = (gint64) s->n_heads * s->head_dim;
+  kvd = (gint64) s->n_kv_heads * s->head_dim;
+  if (s->n_kv_heads == 0 || s->n_heads % s->n_kv_heads != 0 || s->head_dim % 8 != 0 || s->head_dim > 256)
+    return fail (error, op, "%u heads, %u KV heads of %u (a multiple of 8 up to 256) do not fit", s->n_heads,
+                 s->n_kv_heads, s->head_dim);
+  if (s->sections[0] + s->sections[1] + s->sections[2] != s->head_dim / 2)
+    return fail (error, op, "sections %u + %u + %u != head_dim / 2 = %u", s->sections[0], s->sections[1],
+                 s->sections[2], s->head_dim / 2);
+  if (H % 8 != 0 || I <= 0 || I % 8 != 0 || qd % 8 != 0)
+    return fail (error, op, "hidden %" G_GINT64_FORMAT ", intermediate %" G_GINT64_FORMAT
+                 " and q width must be multiples of 8", H, I);
+  if (!check_tensor (op, "x", l->x, JG_DTYPE_F32, H, error)
+      || !check_tensor (op, "ln1", l->ln1, JG_DTYPE_F32, H, error)
+      || !check_tensor (op, "ln2", l->ln2, JG_DTYPE_F32, H, error)
+      || !check_tensor (op, "qkv_w", l->qkv_w, JG_DTYPE_F16, (qd + 2 * kvd) * H, error)
+      || !check_tensor (op, "qkv_b", l->qkv_b, JG_DTYPE_F32, qd + 2 * kvd, error)
+      || !check_tensor (op, "inv_freq", l->inv_freq, JG_DTYPE_F32, s->head_dim / 2, error)
+      || !check_tensor (op, "step", l->step, JG_DTYPE_U32, 0, error)
+      || !check_tensor (op, "q", l->q, JG_DTYPE_F32, qd, error)
+      || !check_tensor (op, "k_cache", l->k_cache, JG_DTYPE_F32, 0, error)
+      || !check_tensor (op, "v_cache", l->v_cache, JG_DTYPE_F32, jg_tensor_get_n_elements (l->k_cache), error)
+      || !check_tensor (op, "parts", l->parts, JG_DTYPE_F32, 0, error)
+      || !check_tensor (op, "counts", l->counts, JG_DTYPE_U32, s->n_heads, error)
+      || !check_tensor (op, "attn", l->attn, JG_DTYPE_F32, qd, error)
+      || !check_tensor (op, "o_w", l->o_w, JG_DTYPE_F16, H * qd, error)
+      || !check_tensor (op, "gate_up", l->gate_up, JG_DTYPE_F16, 2 * I * H, error)
+      || !check_tensor (op, "g", l->g, JG_DTYPE_F32, I, error)
+      || !check_tensor (op, "down", l->down, JG_DTYPE_F16, H * I, error)
+      || !check_tensor (op, "barrier", l->barrier, JG_DTYPE_U32, 3, error)
+      || !check_tensor (op, "fail", l->fail, JG_DTYPE_U32, 1, error))
+    return FALSE;
+  if (jg_tensor_get_n_elements (l->step) < 4)
+    return fail (error, op, "step must be u32 [4] (positions t, h, w and the cache row)");
+  if (last_dim (l->k_cache) != kvd || last_dim (l->v_cache) != kvd)
+    return fail (error, op, "the caches must be [rows][%" G_GINT64_FORMAT "]", kvd);
+  rows = jg_tensor_get_n_elements (l->k_cache) / kvd;
+  per_split = (gint64) s->n_heads * (s->head_dim + 2);
+  if (jg_tensor_get_n_elements (l->parts) < per_split)
+    return fail (error, op, "parts must hold at least %" G_GINT64_FORMAT " values", per_split);
+  spec[0] = threads ? threads : 1024;
+  if ((spec[0] & (spec[0] - 1)) != 0 || spec[0] < sgs || spec[0] > 1024)
+    return fail (error, op, "%u threads per workgroup is not a power of two in %u..1024", spec[0], sgs);
+  /* Shared memory: the staged vector and one float per thread. */
+  spec[1] = MIN (8192u, ((max_shared - 4 * spec[0] - 256) / 4) & ~7u);
+  if (H > spec[1] || qd > spec[1])
+    return fail (error, op, "hidden %" G_GINT64_FORMAT " or q width %" G_GINT64_FORMAT
+                 " is over the %u values staged in shared memory", H, qd, spec[1]);
+  spec[2] = (s->head_dim / 4 + sgs - 1) / sgs;
+  if (n_workgroups == 0)
+    return fail (error, op, "needs at least one workgroup");
+  pc.hidden = (guint32) H;
+  pc.inter = (guint32) I;
+  pc.n_heads = s->n_heads;
+  pc.n_kv_heads = s->n_kv_heads;
+  pc.head_dim = s->head_dim;
+  pc.s0 = s->sections[0];
+  pc.s1 = s->sections[1];
+  pc.eps = s->eps;
+  pc.scale = scale;
+  pc.min_chunk = PERSIST_CHUNK;
+  pc.n_split = (guint32) CLAMP ((rows + PERSIST_CHUNK - 1) / PERSIST_CHUNK, 1,
+                                MIN (PERSIST_MAX_SPLIT, jg_tensor_get_n_elements (l->parts) / per_split));
+  pc.spin_limit = PERSIST_SPIN_LIMIT;
+  pc.skip = l->skip_phases;
+  d.groups[0] = n_workgroups;
+  d.groups[1] = d.groups[2] = 1;
+  return jg_vk_dispatch (ctx, &d, error);
+}
+
 gboolean
 jg_op_argmax_wide (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *scratch, GError **error)
 {

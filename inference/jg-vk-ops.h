@@ -177,6 +177,34 @@ gboolean jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgT
                                  JgTensor *v_cache, JgTensor *step, JgTensor *counts,
                                  const JgAttentionShape *shape, GError **error);
 
+/* One whole decoder layer of a decoded token in one dispatch whose
+ * workgroups stay resident and pass grid-wide barriers between the
+ * layer's phases (decode_layer.comp): RMSNorm, q|k|v with bias, RoPE and
+ * the cache rows (as jg_op_norm_qkv_rope), attention over rows 0..step[3]
+ * (as jg_op_attention_decode; counts u32 [n_heads] zeros, parts f32 of at
+ * least n_heads (head_dim + 2) values), x += o attn, RMSNorm, g =
+ * SwiGLU(gate|up) (as jg_op_norm_swiglu), x += down g. f16 weights only.
+ * barrier is u32 [3] zeros (device-local; left zeros), fail u32 [1]
+ * (host-visible): set non-zero when a grid barrier gave up waiting (the
+ * workgroups were not all resident) or the subgroup size was not the
+ * device's; the results are then garbage. All n_workgroups must be able to
+ * run at once: 1 is safe anywhere, jg_decode_layer_resident () where it is
+ * known. threads: per workgroup (0: 1024). */
+typedef struct {
+  JgTensor *x, *ln1, *qkv_w, *qkv_b, *inv_freq, *step, *q, *k_cache, *v_cache;
+  JgTensor *parts, *counts, *attn, *o_w, *ln2, *gate_up, *g, *down;
+  JgTensor *barrier, *fail;
+  guint skip_phases;   /* benches: bit i leaves phase i out (0 q|k|v, 1 attention, 2 o, 3 gate|up, 4 down) */
+} JgDecodeLayer;
+
+gboolean jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *shape, float scale,
+                             guint n_workgroups, guint threads, GError **error);
+/* How many decode_layer workgroups of 1024 threads the device keeps
+ * resident at once: one per SM where VK_NV_shader_sm_builtins tells the
+ * count (and the device allows the bindings and subgroups the kernel
+ * needs), else 0: unknown. */
+guint    jg_decode_layer_resident (JgVkContext *ctx);
+
 /* out[0] (u32) = the index of the largest value of x (one row; the first
  * among equals) by up to 256 workgroups in one dispatch; scratch is u32
  * [JG_ARGMAX_WIDE_SCRATCH], zeros before and after. */

@@ -9,7 +9,9 @@
 
 G_BEGIN_DECLS
 
-#define JG_VK_MAX_BINDINGS 10
+/* Storage buffers a dispatch may bind (fewer where the device allows
+ * fewer: jg_vk_context_get_n_bindings). */
+#define JG_VK_MAX_BINDINGS 20
 #define JG_VK_PUSH_BYTES 128
 
 /* One VkDeviceMemory with one VkBuffer over all of it; tensors are ranges
@@ -62,6 +64,8 @@ VkDeviceSize jg_vk_context_get_alignment (JgVkContext *ctx);
 VkDeviceSize jg_vk_context_get_block_size (JgVkContext *ctx);
 int       jg_vk_context_memory_type (JgVkContext *ctx, gboolean host, guint32 type_bits);
 GPtrArray *jg_vk_context_get_blocks (JgVkContext *ctx);
+/* Storage buffers the descriptor set layout has (<= JG_VK_MAX_BINDINGS). */
+guint     jg_vk_context_get_n_bindings (JgVkContext *ctx);
 /* Runs a one-off copy between buffers and waits. */
 gboolean jg_vk_copy_now (JgVkContext *ctx, VkBuffer src, VkDeviceSize src_off,
                          VkBuffer dst, VkDeviceSize dst_off, VkDeviceSize size, GError **error);

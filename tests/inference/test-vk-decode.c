@@ -512,6 +512,141 @@ test_layer_replay (void)
     }
 }
 
+static void
+assert_close_named (const char *what, const char *name, const float *got, const float *want, gsize n)
+{
+  g_autofree char *w = g_strdup_printf ("%s, %s", what, name);
+  assert_close (w, got, want, n, TOL);
+}
+
+/* The persistent layer kernel (one dispatch, grid barriers between its
+ * phases) against the references run step by step, each phase's output
+ * checked (q, the new cache rows, attn, g, x), at every row of a cache of
+ * 40 (so 1..3 parts of 16 keys are merged), replayed from one recording;
+ * with one workgroup of 64 threads (several rows, pairs and key blocks per
+ * subgroup, the down product in rounds and its input staged in chunks) and
+ * of 1024 (idle subgroups), and on a GPU that says how many stay resident,
+ * that many. */
+static void
+test_layer_persistent (void)
+{
+  g_autoptr(GError) error = NULL;
+  enum { H = 64, HEADS = 4, KVH = 2, D = 16, QD = HEADS * D, KVD = KVH * D, M = QD + 2 * KVD, I = 96,
+         ROWS = 40 };
+  const guint sections[3] = { 2, 3, 3 };
+  JgQkvShape qs = { .n_heads = HEADS, .n_kv_heads = KVH, .head_dim = D,
+                    .sections = { 2, 3, 3 }, .eps = EPS };
+  g_autofree float *ln1 = rand_vec (H, 0.8, 1.2), *ln2 = rand_vec (H, 0.8, 1.2);
+  g_autofree float *wqkv = rand_f16 (M * H, -0.25, 0.25), *bqkv = rand_vec (M, -0.5, 0.5);
+  g_autofree float *wo = rand_f16 (H * QD, -0.15, 0.15), *wgu = rand_f16 (2 * I * H, -0.25, 0.25);
+  g_autofree float *wd = rand_f16 (H * I, -0.15, 0.15);
+  g_autofree float *inv = g_new (float, D / 2);
+  g_autoptr(JgTensor) t_ln1 = tensor_from (JG_DTYPE_F32, 1, H, ln1);
+  g_autoptr(JgTensor) t_ln2 = tensor_from (JG_DTYPE_F32, 1, H, ln2);
+  g_autoptr(JgTensor) t_wqkv = tensor_from (JG_DTYPE_F16, M, H, wqkv);
+  g_autoptr(JgTensor) t_bqkv = tensor_from (JG_DTYPE_F32, 1, M, bqkv);
+  g_autoptr(JgTensor) t_wo = tensor_from (JG_DTYPE_F16, H, QD, wo);
+  g_autoptr(JgTensor) t_wgu = tensor_from (JG_DTYPE_F16, 2 * I, H, wgu);
+  g_autoptr(JgTensor) t_wd = tensor_from (JG_DTYPE_F16, H, I, wd);
+  g_autoptr(JgTensor) t_inv = NULL;
+  g_autoptr(JgTensor) t_kc = poisoned (ROWS, KVD), t_vc = poisoned (ROWS, KVD);
+  g_autoptr(JgTensor) t_x = poisoned (1, H), t_q = poisoned (1, QD), t_attn = poisoned (1, QD);
+  g_autoptr(JgTensor) t_g = poisoned (1, I), t_scratch = poisoned (1, 64 * HEADS * (D + 2));
+  const guint32 step0[4] = { 0 };
+  g_autoptr(JgTensor) t_step = step_tensor (step0);
+  g_autoptr(JgTensor) t_counts = zero_counts (HEADS), t_bar = zero_counts (3);
+  g_autoptr(JgTensor) t_fail = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, &error);
+  guint32 *step = jg_tensor_get_mapped (t_step), *fail = jg_tensor_get_mapped (t_fail);
+  g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
+  JgDecodeLayer dl = {
+    .x = t_x, .ln1 = t_ln1, .qkv_w = t_wqkv, .qkv_b = t_bqkv, .inv_freq = NULL, .step = t_step, .q = t_q,
+    .k_cache = t_kc, .v_cache = t_vc, .parts = t_scratch, .counts = t_counts, .attn = t_attn, .o_w = t_wo,
+    .ln2 = t_ln2, .gate_up = t_wgu, .g = t_g, .down = t_wd, .barrier = t_bar, .fail = t_fail,
+  };
+  guint resident = jg_decode_layer_resident (ctx);
+  struct { guint wg, threads; } runs[] = { { 1, 64 }, { 1, 1024 }, { resident, 0 } };
+
+  if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_SUBGROUP))
+    {
+      g_test_skip ("decode_layer needs subgroup arithmetic (JAEGER_VK_DISABLE=subgroup)");
+      return;
+    }
+  jg_rope_inv_freq (1e4, D, inv);
+  t_inv = tensor_from (JG_DTYPE_F32, 1, D / 2, inv);
+  dl.inv_freq = t_inv;
+  if (resident == 0)
+    g_printerr ("decode_layer: %s gives no resident-workgroup count, so it runs here with ONE workgroup; "
+                "waits between workgroups are checked only on an NVIDIA GPU\n", jg_vk_context_get_info (ctx)->name);
+  for (guint r = 0; r < G_N_ELEMENTS (runs); r++)
+    {
+      g_autofree float *kref = g_new0 (float, ROWS * KVD), *vref = g_new0 (float, ROWS * KVD);
+      if (runs[r].wg == 0)
+        continue;
+      *fail = 0;
+      jg_vk_graph_begin (ctx, graph);
+      g_assert_true (jg_op_decode_layer (ctx, &dl, &qs, 1.0f / sqrtf (D), runs[r].wg, runs[r].threads, &error));
+      g_assert_true (jg_vk_graph_end (ctx, &error));
+      g_assert_no_error (error);
+      for (guint p = 0; p < ROWS; p++)
+        {
+          g_autofree float *x = rand_vec (H, -2, 2);
+          float xn[H], qkv[M], att[QD], gu[2 * I], g[I], want[H];
+          const guint32 pos[3] = { 3 * p, 3 * p + 1, 2 * p };
+          g_autofree char *what = g_strdup_printf ("decode_layer (%u x %u threads) at row %u", runs[r].wg,
+                                                   runs[r].threads ? runs[r].threads : 1024, p);
+          g_autofree float *got_x = NULL, *got_q = NULL, *got_a = NULL, *got_g = NULL, *got_k = NULL,
+                           *got_v = NULL;
+
+          g_assert_true (jg_tensor_upload_f32 (t_x, x, &error));
+          step[0] = pos[0];
+          step[1] = pos[1];
+          step[2] = pos[2];
+          step[3] = p;
+          g_assert_true (jg_vk_graph_run (ctx, graph, &error));
+          g_assert_no_error (error);
+          g_assert_cmpuint (*fail, ==, 0);
+
+          jg_ref_rmsnorm (xn, x, ln1, 1, H, EPS);
+          jg_ref_linear (qkv, xn, wqkv, bqkv, 1, M, H, FALSE);
+          jg_ref_rope (qkv, 1, HEADS, D, pos, inv, sections);
+          jg_ref_rope (qkv + QD, 1, KVH, D, pos, inv, sections);
+          memcpy (kref + p * KVD, qkv + QD, KVD * sizeof (float));
+          memcpy (vref + p * KVD, qkv + QD + KVD, KVD * sizeof (float));
+          jg_ref_attention (att, qkv, kref, vref, 1, p + 1, p, HEADS, KVH, D, TRUE, 1.0f / sqrtf (D));
+          memcpy (want, x, sizeof want);
+          jg_ref_linear (want, att, wo, NULL, 1, H, QD, TRUE);
+          jg_ref_rmsnorm (xn, want, ln2, 1, H, EPS);
+          jg_ref_linear (gu, xn, wgu, NULL, 1, 2 * I, H, FALSE);
+          jg_ref_swiglu (g, gu, gu + I, I);
+          got_q = download (t_q);
+          got_k = download (t_kc);
+          got_v = download (t_vc);
+          got_a = download (t_attn);
+          got_g = download (t_g);
+          assert_close_named (what, "q", got_q, qkv, QD);
+          assert_close_named (what, "k", got_k + p * KVD, qkv + QD, KVD);
+          assert_close_named (what, "v", got_v + p * KVD, qkv + QD + KVD, KVD);
+          assert_close_named (what, "attn", got_a, att, QD);
+          assert_close_named (what, "g", got_g, g, I);
+          jg_ref_linear (want, g, wd, NULL, 1, H, I, TRUE);
+          got_x = download (t_x);
+          assert_close_named (what, "x", got_x, want, H);
+        }
+      /* The merge counts and the barrier's count are back to zero. */
+      {
+        guint32 c[HEADS], b[3];
+        g_assert_true (jg_tensor_download_u32 (t_counts, c, &error));
+        g_assert_true (jg_tensor_download_u32 (t_bar, b, &error));
+        for (guint i = 0; i < HEADS; i++)
+          g_assert_cmpuint (c[i], ==, 0);
+        g_assert_cmpuint (b[0], ==, 0);
+        g_assert_cmpuint (b[2], ==, 0);
+      }
+      g_printerr ("decode_layer with %u workgroup(s) of %u threads on %s: every phase as the references\n",
+                  runs[r].wg, runs[r].threads ? runs[r].threads : 1024, jg_vk_context_get_info (ctx)->name);
+    }
+}
+
 /* ---- argmax by many workgroups ---- */
 
 static void
@@ -604,6 +739,7 @@ main (int argc, char **argv)
   g_test_add_func ("/decode/attention-replay", test_attention_decode_replay);
   g_test_add_func ("/decode/attention-shapes", test_attention_decode_shapes);
   g_test_add_func ("/decode/layer-replay", test_layer_replay);
+  g_test_add_func ("/decode/layer-persistent", test_layer_persistent);
   g_test_add_func ("/decode/argmax-wide", test_argmax_wide);
   g_test_add_func ("/decode/errors", test_errors);
   rc = g_test_run ();
