@@ -10,7 +10,9 @@
  *              kernels against the scalar ones and the C reference (the
  *              bench fails when one is off). --prefill runs only these;
  *              --fused only the fused prefill forms (q|k|v, gate|up with
- *              SwiGLU, split-k o and down, f16 attention out) and the layer.
+ *              SwiGLU, split-k o and down, f16 attention out) and the layer;
+ *              --mm only the matmul diagnosis (prefill_mm below); --attn
+ *              only the prefill attention, one pass against two.
  * GPU time from timestamp queries, the median of several repetitions, each
  * of several back-to-back dispatches. On a CPU device (lavapipe) the sizes
  * shrink so that the run stays short, unless --full is given. */
@@ -726,9 +728,20 @@ prefill_fused (JgVkContext *ctx, gint64 n, gint64 H, gint64 KV, gint64 I, guint 
       a2.o = o32;
       sec = time_op (ctx, run_attention, &a2, 3);
       printf ("attention %u queries, f32 out: %.1f us\n", (guint) n, sec * 1e6);
-      a2.s.cm_no_prefetch = TRUE;
+      a2.s.cm_two_pass = TRUE;
       sec = time_op (ctx, run_attention, &a2, 3);
-      printf ("attention %u queries, f32 out, no prefetch (the kernel before): %.1f us\n", (guint) n, sec * 1e6);
+      printf ("attention %u queries, f32 out, two passes over the keys (the kernel before): %.1f us\n", (guint) n,
+              sec * 1e6);
+      {
+        /* The kernel before against the C reference too. */
+        g_autofree float *ref = g_new (float, (gsize) n * heads * d), *got2 = NULL;
+        jg_ref_attention (ref, qh, kh, vh, (guint) n, (guint) n, 0, heads, kv_heads, d, TRUE, ad.s.scale);
+        poison (o32);
+        if (!jg_op_attention (ctx, o32, q, k, v, &a2.s, &error))
+          die (error);
+        got2 = download_all (o32);
+        report_check ("attention, two passes, vs C", jg_ref_rel_error (got2, ref, (gsize) n * heads * d), CHECK_TOL);
+      }
     }
     want = g_new (float, (gsize) n * heads * d);
     jg_ref_attention (want, qh, kh, vh, (guint) n, (guint) n, 0, heads, kv_heads, d, TRUE, ad.s.scale);
@@ -738,6 +751,130 @@ prefill_fused (JgVkContext *ctx, gint64 n, gint64 H, gint64 KV, gint64 I, guint 
     got = download_all (o);
     report_check ("attention, f16 out, vs C", jg_ref_rel_error (got, want, (gsize) n * heads * d), CHECK_TOL);
   }
+}
+
+/* --mm: where the cooperative-matrix matmul's time goes, and every tile,
+ * at the prefill's shapes with f16 activations. For two staged tiles, the diagnostic builds (DIAG in
+ * matmul_cm.comp: 1 the multiplies alone, 2 + the fragment loads from
+ * shared memory, 3 + the staging stores and barriers, 4 + global loads that
+ * always hit the first two steps' addresses, 5 3 without barriers, 6 3
+ * without stores, 7 2 + the global loads; their results are wrong by
+ * design); then every tile, each checked against the tiled kernel. */
+static void
+prefill_mm (JgVkContext *ctx, gint64 n)
+{
+  static const Shape shapes[] = {
+    { "o", 3584, 3584 }, { "down", 18944, 3584 }, { "qkv", 3584, 4608 }, { "gate/up", 3584, 18944 },
+  };
+  static const char *const diag[] = { "diag1", "diag2", "diag3", "diag4", "diag5", "diag6", "diag7", NULL };
+  static const guint diag_tiles[] = { 2, 4 };
+  guint n_tiles;
+  const JgCoopmatTile *tiles = jg_linear_coopmat_tiles (&n_tiles);
+
+  printf ("\nmatmul diagnosis, n = %" G_GINT64_FORMAT ", f16 x (TFLOPS = 2 n m k / GPU time)\n", n);
+  for (guint si = 0; si < G_N_ELEMENTS (shapes); si++)
+    {
+      const Shape *sh = &shapes[si];
+      g_autofree float *xh = NULL, *want = NULL;
+      g_autoptr(JgTensor) w = random_tensor (ctx, JG_DTYPE_F16, sh->m, sh->k);
+      g_autoptr(JgTensor) x16 = random_tensor_host (ctx, JG_DTYPE_F16, n, sh->k, 2, &xh);
+      g_autoptr(JgTensor) x32 = random_tensor (ctx, JG_DTYPE_F32, n, sh->k);
+      g_autoptr(JgTensor) y = random_tensor (ctx, JG_DTYPE_F32, n, sh->m);
+      double flops = 2.0 * n * sh->m * sh->k;
+      char what[128];
+
+      upload (x32, xh);
+      linear_now (ctx, y, x32, w, NULL, FALSE, JG_LINEAR_TILED, 0);
+      want = download_all (y);
+      {
+        /* Two seconds of this shape first: after host work (the random
+         * weights) the first timings of a fresh machine ran up to 3x slow. */
+        LinearData ld = { y, x16, w, { .path = JG_LINEAR_COOPMAT } };
+        for (gint64 t0 = g_get_monotonic_time (); !cpu_device && g_get_monotonic_time () - t0 < 2000000;)
+          time_op (ctx, run_linear, &ld, 20);
+      }
+      for (guint d = 0; d < G_N_ELEMENTS (diag_tiles); d++)
+        for (guint v = 0; diag[v] != NULL; v++)
+          {
+            LinearData ld = { y, x16, w, { .path = JG_LINEAR_COOPMAT, .coopmat_tile = diag_tiles[d],
+                                           .bench_variant = diag[v] } };
+            double sec = time_op (ctx, run_linear, &ld, 5);
+            printf ("mm %-8s %5" G_GINT64_FORMAT "->%-5" G_GINT64_FORMAT " %-20s %-6s %9.1f us %7.1f TFLOPS\n",
+                    sh->role, sh->k, sh->m, tiles[diag_tiles[d] - 1].name, diag[v], sec * 1e6, flops / sec * 1e-12);
+          }
+      for (guint t = 0; t < n_tiles; t++)
+        {
+          LinearData ld = { y, x16, w, { .path = JG_LINEAR_COOPMAT, .coopmat_tile = t + 1 } };
+          double sec = time_op (ctx, run_linear, &ld, 5);
+          g_autofree float *got = NULL;
+          printf ("mm %-8s %5" G_GINT64_FORMAT "->%-5" G_GINT64_FORMAT " %-20s %-6s %9.1f us %7.1f TFLOPS\n",
+                  sh->role, sh->k, sh->m, tiles[t].name, "", sec * 1e6, flops / sec * 1e-12);
+          poison (y);
+          if (!run_linear (ctx, &ld, NULL))
+            exit (1);
+          got = download_all (y);
+          g_snprintf (what, sizeof what, "mm %s cm %s vs tiled", sh->role, tiles[t].name);
+          report_check (what, jg_ref_rel_error (got, want, n * sh->m), CHECK_TOL);
+        }
+    }
+}
+
+/* --attn: the prefill attention (700 queries, 28/4 heads, d 128, causal),
+ * one pass against the two-pass kernel before, with scores of moderate
+ * spread (q x 3, as the other checks: against the C reference) and with
+ * widely spread ones (q x boost, like the layer bench's random projections:
+ * the one-pass kernel rescales often; against the two-pass kernel, since
+ * f16 inputs alone move such scores by more than the f32 reference
+ * allows). */
+static void
+prefill_attention_cmp (JgVkContext *ctx, guint n, guint heads, guint kv_heads, float boost)
+{
+  guint d = 128;
+  gsize qn = (gsize) n * heads * d;
+  g_autofree float *qh = NULL, *kh = NULL, *vh = NULL, *want = NULL, *one = NULL, *two = NULL;
+  g_autoptr(JgTensor) q = random_tensor_host (ctx, JG_DTYPE_F32, n, heads * d, 5, &qh);
+  g_autoptr(JgTensor) k = random_tensor_host (ctx, JG_DTYPE_F32, n, kv_heads * d, 6, &kh);
+  g_autoptr(JgTensor) v = random_tensor_host (ctx, JG_DTYPE_F32, n, kv_heads * d, 7, &vh);
+  g_autoptr(JgTensor) o = random_tensor (ctx, JG_DTYPE_F32, n, heads * d);
+  g_autoptr(JgTensor) o16 = random_tensor (ctx, JG_DTYPE_F16, n, heads * d);
+  g_autoptr(GError) error = NULL;
+  AttnData ad = { o, q, k, v, {
+    .n_q = n, .n_kv = n, .n_heads = heads, .n_kv_heads = kv_heads, .head_dim = d, .causal = TRUE,
+    .scale = 1.0f / sqrtf ((float) d) } };
+  AttnData ad16 = ad;
+  double t1, t16, t2;
+  char what[96];
+
+  ad16.o = o16;
+  for (gsize i = 0; i < qn; i++)
+    qh[i] *= boost;
+  upload (q, qh);
+  t1 = time_op (ctx, run_attention, &ad, 3);
+  t16 = time_op (ctx, run_attention, &ad16, 3);
+  ad.s.cm_two_pass = TRUE;
+  t2 = time_op (ctx, run_attention, &ad, 3);
+  printf ("attention %u queries, %u/%u heads, q x %g: one pass %.1f us (f16 out %.1f us), two passes %.1f us\n",
+          n, heads, kv_heads, boost, t1 * 1e6, t16 * 1e6, t2 * 1e6);
+  poison (o);
+  if (!jg_op_attention (ctx, o, q, k, v, &ad.s, &error))
+    die (error);
+  two = download_all (o);
+  ad.s.cm_two_pass = FALSE;
+  poison (o);
+  if (!jg_op_attention (ctx, o, q, k, v, &ad.s, &error))
+    die (error);
+  one = download_all (o);
+  g_snprintf (what, sizeof what, "attention q x %g, one pass vs two passes", boost);
+  report_check (what, jg_ref_rel_error (one, two, qn), CHECK_TOL);
+  if (boost <= 3)
+    {
+      want = g_new (float, qn);
+      jg_ref_attention (want, qh, kh, vh, n, n, 0, heads, kv_heads, d, TRUE, ad.s.scale);
+      g_snprintf (what, sizeof what, "attention q x %g, one pass vs C", boost);
+      report_check (what, jg_ref_rel_error (one, want, qn), CHECK_TOL);
+      g_snprintf (what, sizeof what, "attention q x %g, two passes vs C", boost);
+      report_check (what, jg_ref_rel_error (two, want, qn), CHECK_TOL);
+    }
 }
 
 /* One layer as jg-qwen2.c records the fused prefill. */
@@ -818,7 +955,7 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(JgVkContext) ctx = NULL;
   const JgVkDeviceInfo *info;
-  gboolean full = FALSE, prefill_only = FALSE, fused_only = FALSE;
+  gboolean full = FALSE, prefill_only = FALSE, fused_only = FALSE, mm_only = FALSE, attn_only = FALSE;
   gboolean cpu;
   gint64 m = 4096, k = 14336, copy_bytes = 1 << 30, n_big = 512;
   double copy_s, copy_bw, best_mv = 1e9;
@@ -836,9 +973,13 @@ main (int argc, char **argv)
       prefill_only = TRUE;
     else if (strcmp (argv[i], "--fused") == 0)
       fused_only = TRUE;
+    else if (strcmp (argv[i], "--mm") == 0)
+      mm_only = TRUE;
+    else if (strcmp (argv[i], "--attn") == 0)
+      attn_only = TRUE;
     else
       {
-        fprintf (stderr, "usage: bench-linear [--full] [--prefill] [--fused]\n");
+        fprintf (stderr, "usage: bench-linear [--full] [--prefill] [--fused] [--mm] [--attn]\n");
         return 2;
       }
   setvbuf (stdout, NULL, _IOLBF, 0);
@@ -878,6 +1019,33 @@ main (int argc, char **argv)
   jg_tensor_free (cd.src);
   jg_tensor_free (cd.dst);
 
+  if (attn_only)
+    {
+      if (!(features & JG_VK_FEATURE_COOPMAT))
+        {
+          printf ("no cooperative matrices: nothing to run\n");
+          return 0;
+        }
+      prefill_attention_case (ctx, 77, 77, 0, 4, 2, 128, TRUE, FALSE);
+      prefill_attention_case (ctx, 100, 300, 200, 4, 1, 128, TRUE, FALSE);
+      prefill_attention_case (ctx, 50, 90, 0, 6, 3, 64, FALSE, FALSE);
+      prefill_attention_case (ctx, 9, 9, 0, 2, 1, 64, TRUE, FALSE);
+      prefill_attention_cmp (ctx, cpu ? 70 : 700, cpu ? 4 : 28, cpu ? 2 : 4, 3);
+      prefill_attention_cmp (ctx, cpu ? 70 : 700, cpu ? 4 : 28, cpu ? 2 : 4, 40);
+      printf ("\n%s\n", check_failed ? "CHECKS FAILED" : "all checks passed");
+      return check_failed ? 1 : 0;
+    }
+  if (mm_only)
+    {
+      if (!(features & JG_VK_FEATURE_COOPMAT))
+        {
+          printf ("no cooperative matrices: nothing to run\n");
+          return 0;
+        }
+      prefill_mm (ctx, cpu ? 40 : 700);
+      printf ("\n%s\n", check_failed ? "CHECKS FAILED" : "all checks passed");
+      return check_failed ? 1 : 0;
+    }
   if (fused_only)
     {
       /* Only the fused prefill kernels and the layer, both ways. */

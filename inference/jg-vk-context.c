@@ -97,6 +97,7 @@ parse_disable (guint *disabled, GError **error)
 {
   static const JgEnvFlag known[] = {
     { "coopmat", JG_VK_FEATURE_COOPMAT }, { "fp16", JG_VK_FEATURE_FP16 }, { "subgroup", JG_VK_FEATURE_SUBGROUP },
+    { "attn1pass", JG_VK_FEATURE_ATTN_ONE_PASS },
   };
   return jg_env_flags ("JAEGER_VK_DISABLE", known, G_N_ELEMENTS (known), disabled, error);
 }
@@ -231,10 +232,12 @@ create_device (JgVkContext *self, guint disabled, GError **error)
   if (self->info.coopmat_nv && coop.cooperativeMatrix && v12.vulkanMemoryModel && sg.subgroupSize == 32
       && pick_coopmat_shape (self->physical, self->coopmat_shape) && self->coopmat_shape[0] == 16
       && self->coopmat_shape[1] == 16 && self->coopmat_shape[2] == 16)
-    features |= JG_VK_FEATURE_COOPMAT;
+    features |= JG_VK_FEATURE_COOPMAT | JG_VK_FEATURE_ATTN_ONE_PASS;
   features &= ~disabled;
   if (!(features & JG_VK_FEATURE_FP16))
     features &= ~JG_VK_FEATURE_COOPMAT;
+  if (!(features & JG_VK_FEATURE_COOPMAT))
+    features &= ~JG_VK_FEATURE_ATTN_ONE_PASS;
   self->features = features;
   self->subgroup_size = sg.subgroupSize;
 

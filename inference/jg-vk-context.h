@@ -13,11 +13,15 @@
 G_BEGIN_DECLS
 
 /* Fast paths. Each can be switched off with JAEGER_VK_DISABLE=name[,name...]
- * (coopmat, fp16, subgroup) so that tests cover every fallback. */
+ * (coopmat, fp16, subgroup, attn1pass) so that tests cover every fallback. */
 typedef enum {
   JG_VK_FEATURE_FP16     = 1 << 0,  /* 16-bit storage + float16 arithmetic */
   JG_VK_FEATURE_SUBGROUP = 1 << 1,  /* subgroup arithmetic in reductions */
   JG_VK_FEATURE_COOPMAT  = 1 << 2,  /* VK_NV_cooperative_matrix (needs fp16) */
+  /* The prefill attention on tensor cores in one pass over the keys (a lazy
+   * row maximum); off: two passes (slower at moderate scores, faster where
+   * the scores spread so wide that rows rescale at most blocks). */
+  JG_VK_FEATURE_ATTN_ONE_PASS = 1 << 3,
 } JgVkFeature;
 
 typedef struct {

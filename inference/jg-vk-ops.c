@@ -100,6 +100,15 @@ static const JgCoopmatTile coopmat_tiles[] = {
   { "64x128_1x4_k64_s1", 64, 128, 128, 1 },
 };
 
+/* matmul_cm_TILE[_x16][_EPILOGUE][_VARIANT] */
+static void
+coopmat_shader (char *name, gsize len, const JgCoopmatTile *ti, gboolean x16, const char *epilogue,
+                const JgLinearOptions *options)
+{
+  const char *v = options != NULL ? options->bench_variant : NULL;
+  g_snprintf (name, len, "matmul_cm_%s%s%s%s%s", ti->name, x16 ? "_x16" : "", epilogue, v ? "_" : "", v ? v : "");
+}
+
 const JgCoopmatTile *
 jg_linear_coopmat_tiles (guint *n_tiles)
 {
@@ -137,7 +146,7 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
   static const JgLinearOptions defaults = { .path = JG_LINEAR_AUTO };
   const char *op = "linear";
   gint64 k, m, n;
-  char name[48];
+  char name[64];
   JgLinearPath path;
   gboolean x16;
   struct { guint32 m, n, k, has_bias, accumulate, ks, m1, m2, plain_order; } pc;
@@ -232,7 +241,7 @@ jg_op_linear_ex (JgVkContext *ctx, JgTensor *y, JgTensor *x, JgTensor *w, JgTens
       if (tile < 1 || tile > G_N_ELEMENTS (coopmat_tiles))
         return fail (error, op, "no cooperative-matrix tile %u", tile);
       ti = &coopmat_tiles[tile - 1];
-      g_snprintf (name, sizeof name, "matmul_cm_%s%s", ti->name, x16 ? "_x16" : "");
+      coopmat_shader (name, sizeof name, ti, x16, "", options);
       d.groups[0] = (guint32) ((m + ti->bm - 1) / ti->bm);
       d.groups[1] = (guint32) ((n + ti->bn - 1) / ti->bn);
       d.groups[2] = 1;
@@ -341,7 +350,7 @@ jg_op_linear_swiglu (JgVkContext *ctx, JgTensor *out, JgTensor *x, JgTensor *w, 
     return fail (error, op, "out must be contiguous f16 %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT, n, I);
   pc = (typeof (pc)) { (guint32) (2 * I), (guint32) n, (guint32) w->shape[1], 0, 0, (guint32) w->shape[1], 0, 0,
                        options != NULL && options->plain_order };
-  g_snprintf (name, sizeof name, "matmul_cm_%s_x16_swiglu", ti->name);
+  coopmat_shader (name, sizeof name, ti, TRUE, "_swiglu", options);
   d.groups[0] = (guint32) ((I + ti->bm / 2 - 1) / (ti->bm / 2));
   d.groups[1] = (guint32) ((n + ti->bn - 1) / ti->bn);
   d.groups[2] = 1;
@@ -368,12 +377,12 @@ jg_op_linear_qkv (JgVkContext *ctx, JgTensor *q, JgTensor *k, JgTensor *v, JgTen
   if (w->ndim != 2)
     return fail (error, op, "weights must be a matrix");
   m = w->shape[0];
-  if (!coopmat_fused_check (ctx, op, x, w, options, m, &n, &ti, error)
-      || !check_f32 (op, "q", q, error) || !check_f32 (op, "k", k, error) || !check_f32 (op, "v", v, error))
-    return FALSE;
   mq = last_dim (q);
   mk = last_dim (k);
   mv = last_dim (v);
+  if (!coopmat_fused_check (ctx, op, x, w, options, m, &n, &ti, error)
+      || !check_f32 (op, "q", q, error) || !check_f32 (op, "k", k, error) || !check_f32 (op, "v", v, error))
+    return FALSE;
   if (mq + mk + mv != m || mq % 16 != 0 || (mq + mk) % 16 != 0)
     return fail (error, op, "q, k, v widths %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
                  " must add up to the %" G_GINT64_FORMAT " weight rows (the first two multiples of 16)",
@@ -385,7 +394,7 @@ jg_op_linear_qkv (JgVkContext *ctx, JgTensor *q, JgTensor *k, JgTensor *v, JgTen
     return fail (error, op, "bias must have %" G_GINT64_FORMAT " values", m);
   pc = (typeof (pc)) { (guint32) m, (guint32) n, (guint32) w->shape[1], bias != NULL, 0, (guint32) w->shape[1],
                        (guint32) mq, (guint32) (mq + mk), options != NULL && options->plain_order };
-  g_snprintf (name, sizeof name, "matmul_cm_%s_x16_qkv", ti->name);
+  coopmat_shader (name, sizeof name, ti, TRUE, "_qkv", options);
   d.groups[0] = (guint32) ((m + ti->bm - 1) / ti->bm);
   d.groups[1] = (guint32) ((n + ti->bn - 1) / ti->bn);
   d.groups[2] = 1;
@@ -563,8 +572,11 @@ jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTens
   if (cm_path)
     {
       /* Prefill: blocks of 64 queries per workgroup on tensor cores. */
-      d.shader = s->head_dim == 128 ? (o16 ? "attention_cm_o16" : s->cm_no_prefetch ? "attention_cm_plain" : "attention_cm")
-                 : (o16 ? "attention_cm_d64_o16" : "attention_cm_d64");
+      gboolean two = s->cm_two_pass || !(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_ATTN_ONE_PASS);
+      d.shader = s->head_dim == 128 ? (o16 ? (two ? "attention_cm_2pass_o16" : "attention_cm_o16")
+                                           : (two ? "attention_cm_2pass" : "attention_cm"))
+                 : (o16 ? (two ? "attention_cm_2pass_d64_o16" : "attention_cm_d64_o16")
+                        : (two ? "attention_cm_2pass_d64" : "attention_cm_d64"));
       d.n_spec = 0;
       d.groups[0] = (s->n_q + 63) / 64;
       return jg_vk_dispatch (ctx, &d, error);

@@ -30,6 +30,9 @@ typedef struct {
   /* Cooperative-matrix path: launch the workgroups features-fastest (the
    * plain order, as before) instead of token blocks first; benches. */
   gboolean plain_order;
+  /* Benches only: a diagnostic build of the tile's shader (matmul_cm.comp's
+   * DIAG, e.g. "diag1"), whose results are wrong by design. */
+  const char *bench_variant;
 } JgLinearOptions;
 
 /* The cooperative-matrix matmul's workgroup tiles: tokens x features per
@@ -96,9 +99,9 @@ typedef struct {
    * unless this is set; it forces one workgroup per query (tests, benches).
    * Only that kernel may write an f16 o (for the o projection to read). */
   gboolean scalar;
-  /* head_dim 128, f32 o: the tensor-core kernel without loading the next
-   * block during the current one (benches compare). */
-  gboolean cm_no_prefetch;
+  /* The tensor-core kernel in two passes over the keys, as with
+   * JAEGER_VK_DISABLE=attn1pass (benches compare). */
+  gboolean cm_two_pass;
 } JgAttentionShape;
 
 gboolean jg_op_attention (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgTensor *k, JgTensor *v,

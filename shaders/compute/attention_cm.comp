@@ -4,15 +4,19 @@
 // head), four subgroups of 16 query rows each; keys and values stream
 // through shared memory KB rows at a time, rounded to f16 on the way in.
 //
-// Two passes over the keys instead of one online-softmax pass: the first
-// computes S = Q K^T block by block and keeps each row's running maximum
-// and sum (two floats per row); the second computes S again and adds
-// P V with P = exp(S - max) / sum, so the output accumulators never need
-// the per-row rescaling that cooperative matrices cannot express. QK^T is
-// done twice, but it is half of a small share of the prefill's work.
-// Each block's keys (and values) are loaded into registers while the
-// block before is being multiplied (unless NO_PREFETCH: load, barrier,
-// multiply, barrier), so the loads' latency hides behind the tensor cores.
+// One pass over the keys: each block's scores S = Q K^T go through shared
+// memory to the lanes (two a row), which keep each row's running maximum m
+// and sum l, and write P = exp(S - m) as f16 for O += P V on the tensor
+// cores. Cooperative matrices cannot rescale accumulator rows, so m is
+// lazy: a row's m moves only when a block's maximum passes it by more than
+// TH (P stays below 2^TH, inside f16's range), and then the subgroup's O goes
+// through shared memory once to be rescaled row by row (rare after the
+// first blocks). The output is divided by l row by row on the way out.
+// TWO_PASS builds the kernel before (benches compare): a first pass for
+// each row's maximum and sum, then S again and P V with the final P.
+// Each block's keys and values are loaded into registers while the block
+// before is being multiplied, so the loads' latency hides behind the
+// tensor cores.
 // Causal: blocks past the workgroup's last query are never loaded, and a
 // subgroup skips blocks wholly past its own rows. Grouped KV heads: query
 // head h reads KV head h / (n_heads / n_kv_heads).
@@ -25,6 +29,7 @@
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_KHR_shader_subgroup_shuffle : require
+#extension GL_KHR_shader_subgroup_vote : require
 
 #ifndef HD
 #define HD 128
@@ -35,6 +40,7 @@ const uint FD = D / 16, FK = KB / 16;
 const uint LD = D / 8 + 1;            // q/k/v rows in shared, uvec4 (8 halves), padded
 const uint LS = KB / 4 + 1;           // score rows, uvec4 (4 floats), padded
 const uint LP = KB / 8 + 1;           // probability rows, uvec4 (8 halves), padded
+const float TH = 14.0;                // lazy maximum: rescale past 2^TH (base 2)
 
 layout(local_size_x = 128) in;
 
@@ -89,7 +95,6 @@ void stage_rows(uint dst, uint src, uint r0, uint n, uint limit, uint stride, ui
   }
 }
 
-#ifndef NO_PREFETCH
 // One block of KB rows of k (src 1) or v (src 2), as f16, in registers.
 const uint NL = KB * (D / 8) / 128;
 uvec4 kr[NL], vr[NL];
@@ -123,7 +128,6 @@ void store_block(uint src, uint dst, uint t)
     kvs[dst + r * LD + c / 8] = src == 1 ? kr[i] : vr[i];
   }
 }
-#endif
 
 void main()
 {
@@ -153,17 +157,10 @@ void main()
   [[unroll]] for (uint d = 0; d < FD; d++)
     oacc[d] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
 
-#ifndef NO_PREFETCH
+#ifdef TWO_PASS
   load_block(1, 0, kvh * D, t);
-#endif
   for (uint pass = 0; pass < 2; pass++) {
     for (uint j0 = 0; j0 < kv_end; j0 += KB) {
-#ifdef NO_PREFETCH
-      stage_rows(0, 1, j0, KB, p.n_kv, p.kv_stride, kvh * D, t);
-      if (pass == 1)
-        stage_rows(KB * LD, 2, j0, KB, p.n_kv, p.kv_stride, kvh * D, t);
-      barrier();
-#else
       store_block(1, 0, t);
       if (pass == 1)
         store_block(2, KB * LD, t);
@@ -181,7 +178,6 @@ void main()
             load_block(2, nj, kvh * D, t);
         }
       }
-#endif
       if (j0 < sg_end) {
         // S = Q K^T for this subgroup's 16 rows and the block's KB keys.
         [[unroll]] for (uint c = 0; c < FK; c++) {
@@ -247,8 +243,8 @@ void main()
     }
   }
 
-  // Out: straight to o for whole 16-row groups, else through the scores
-  // scratch with a row check.
+  // Out (normalised already): straight to o for whole 16-row groups, else
+  // through the scores scratch with a row check.
   if (r0 >= p.n_q)
     return;
   [[unroll]] for (uint d = 0; d < FD; d++) {
@@ -272,4 +268,117 @@ void main()
       subgroupBarrier();
     }
   }
+#else
+  load_block(1, 0, kvh * D, t);
+  load_block(2, 0, kvh * D, t);
+  for (uint j0 = 0; j0 < kv_end; j0 += KB) {
+    store_block(1, 0, t);
+    store_block(2, KB * LD, t);
+    barrier();
+    if (j0 + KB < kv_end) {
+      load_block(1, j0 + KB, kvh * D, t);
+      load_block(2, j0 + KB, kvh * D, t);
+    }
+    if (j0 < sg_end) {
+      // S = Q K^T for this subgroup's 16 rows and the block's KB keys.
+      [[unroll]] for (uint c = 0; c < FK; c++) {
+        fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> s = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
+        [[unroll]] for (uint d = 0; d < FD; d++) {
+          fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> kf;
+          coopMatLoadNV(kf, kvs, (16 * c) * LD + 2 * d, LD, true);
+          s = coopMatMulAddNV(qf[d], kf, s);
+        }
+        coopMatStoreNV(s, ss, sg * 16 * LS + 4 * c, LS, false);
+      }
+      memoryBarrierShared();
+      subgroupBarrier();
+      // Each lane: half a row of scores, masked, scaled to base 2.
+      float sv[KB / 2];
+      float bm = -1.0 / 0.0;
+      [[unroll]] for (uint e = 0; e < KB / 8; e++) {
+        vec4 v4 = uintBitsToFloat(ss[sg * 16 * LS + row * LS + half_ * (KB / 8) + e]);
+        [[unroll]] for (uint c = 0; c < 4; c++) {
+          uint j = j0 + half_ * (KB / 2) + 4 * e + c;
+          float s2 = j < row_end ? v4[c] * sl2 : -1.0 / 0.0;
+          sv[4 * e + c] = s2;
+          bm = max(bm, s2);
+        }
+      }
+      bm = max(bm, subgroupShuffleXor(bm, 1));
+      memoryBarrierShared();
+      subgroupBarrier();
+      // A row with no keys yet takes the block's maximum (its O is zero);
+      // one that would pass 2^TH has the subgroup's O rescaled.
+      if (subgroupAny(m > -1.0 / 0.0 && bm > m + TH)) {
+        float m_new = max(m, bm);
+        float alpha = m > -1.0 / 0.0 ? exp2(m - m_new) : 0.0;
+        [[unroll]] for (uint d = 0; d < FD; d++) {
+          coopMatStoreNV(oacc[d], ss, sg * 16 * LS, LS, false);
+          memoryBarrierShared();
+          subgroupBarrier();
+          [[unroll]] for (uint e = 0; e < 2; e++) {
+            uint a = sg * 16 * LS + row * LS + half_ * 2 + e;
+            ss[a] = floatBitsToUint(uintBitsToFloat(ss[a]) * alpha);
+          }
+          memoryBarrierShared();
+          subgroupBarrier();
+          coopMatLoadNV(oacc[d], ss, sg * 16 * LS, LS, false);
+          subgroupBarrier();
+        }
+        l *= alpha;
+        m = m_new;
+      } else if (m == -1.0 / 0.0) {
+        m = bm;
+      }
+      // P = exp(S - m), at most 2^TH; keys past the row's end give 0.
+      float sum = 0.0;
+      [[unroll]] for (uint e = 0; e < KB / 16; e++) {
+        vec4 a, b;
+        [[unroll]] for (uint c = 0; c < 4; c++) {
+          a[c] = sv[8 * e + c] > -1.0 / 0.0 ? exp2(sv[8 * e + c] - m) : 0.0;
+          b[c] = sv[8 * e + 4 + c] > -1.0 / 0.0 ? exp2(sv[8 * e + 4 + c] - m) : 0.0;
+          sum += a[c] + b[c];
+        }
+        ps[sg * 16 * LP + row * LP + half_ * (KB / 16) + e] = f16x8(a, b);
+      }
+      l += sum + subgroupShuffleXor(sum, 1);
+      memoryBarrierShared();
+      subgroupBarrier();
+      // O += P V.
+      [[unroll]] for (uint c = 0; c < FK; c++) {
+        fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> pf;
+        coopMatLoadNV(pf, ps, sg * 16 * LP + 2 * c, LP, false);
+        [[unroll]] for (uint d = 0; d < FD; d++) {
+          fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> vf;
+          coopMatLoadNV(vf, kvs, KB * LD + (16 * c) * LD + 2 * d, LD, false);
+          oacc[d] = coopMatMulAddNV(pf, vf, oacc[d]);
+        }
+      }
+      subgroupBarrier();
+    }
+    barrier();
+  }
+
+  // Out, O / l row by row: each 16 x 16 piece through this subgroup's
+  // scores scratch, each lane its row's half (8 values).
+  if (r0 >= p.n_q)
+    return;
+  float inv = l > 0.0 ? 1.0 / l : 0.0;
+  [[unroll]] for (uint d = 0; d < FD; d++) {
+    coopMatStoreNV(oacc[d], ss, sg * 16 * LS, LS, false);
+    memoryBarrierShared();
+    subgroupBarrier();
+    if (qi < p.n_q) {
+      uint ob = qi * p.o_stride + h * D + 16 * d + 8 * half_;
+      [[unroll]] for (uint e = 0; e < 2; e++) {
+        vec4 v4 = uintBitsToFloat(ss[sg * 16 * LS + row * LS + half_ * 2 + e]) * inv;
+        [[unroll]] for (uint c = 0; c < 4; c++)
+          o[ob + 4 * e + c] = O_T(v4[c]);
+      }
+    }
+    memoryBarrierShared();
+    subgroupBarrier();
+  }
+
+#endif
 }

@@ -23,6 +23,13 @@
 // accumulating); splitk_reduce.comp sums the slices into the output. For
 // the shapes whose output tiles fill fewer SMs than there are.
 //
+// DIAG (benches only, wrong results by design): 1: the multiplies alone on
+// fragments loaded once; 2: + the fragment loads from shared memory every
+// step; 3: + the staging stores and barriers (no global loads); 4: the
+// whole kernel with every step's global loads from the first two steps'
+// addresses; 5: 3 without the barriers; 6: 3 without the stores; 7: 2 +
+// the global loads (folded into a word, no stores or barriers).
+//
 // Fused epilogues (prefill):
 //   SWIGLU: w is [gate; up] of [2I][k]; each subgroup's TM columns are TM/2
 //     gate rows then the same TM/2 up rows, so a gate accumulator and its up
@@ -54,6 +61,9 @@
 #endif
 #ifndef BK
 #define BK 32
+#endif
+#ifndef DIAG
+#define DIAG 0
 #endif
 
 const uint NT = 32 * SGN * SGM;
@@ -185,30 +195,77 @@ void main()
         acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
   }
 
+#define LOAD_FRAGS(A, B, st, kk) \
+  [[unroll]] for (uint i = 0; i < FN; i++) \
+    coopMatLoadNV(A[i], xs, (st) * BN * LDV + (tn + 16 * i) * LDV + 2 * (kk), LDV, false); \
+  [[unroll]] for (uint j = 0; j < FM; j++) \
+    coopMatLoadNV(B[j], ws, (st) * BM * LDV + (tm + 16 * j) * LDV + 2 * (kk), LDV, true);
+#define MMA_FRAGS(A, B) \
+  [[unroll]] for (uint i = 0; i < FN; i++) \
+    [[unroll]] for (uint j = 0; j < FM; j++) \
+      acc[i][j] = coopMatMulAddNV(A[i], B[j], acc[i][j]);
+
+#if DIAG == 7
+  uvec4 sink = uvec4(0);
+#endif
   load_step(m0, n0, kb, kend, t);
   store_step(0, t);
+#if DIAG == 2 && STAGES == 2
+  store_step(1, t);
+#endif
   barrier();
+#if DIAG == 1
+  {
+    fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[FN], b[FM];
+    LOAD_FRAGS(a, b, 0, 0)
+    for (uint kt = 0; kt < nk; kt++)
+      [[unroll]] for (uint kk = 0; kk < BK / 16; kk++) {
+        MMA_FRAGS(a, b)
+      }
+  }
+#else
   for (uint kt = 0; kt < nk; kt++) {
     uint s = STAGES == 2 ? (kt & 1) : 0;
+#if DIAG == 0 || DIAG == 7
     if (kt + 1 < nk)
       load_step(m0, n0, kb + (kt + 1) * BK, kend, t);
+#elif DIAG == 4
+    if (kt + 1 < nk)
+      load_step(m0, n0, kb + ((kt + 1) & 1) * BK, kend, t);
+#endif
     [[unroll]] for (uint kk = 0; kk < BK / 16; kk++) {
       fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[FN], b[FM];
-      [[unroll]] for (uint i = 0; i < FN; i++)
-        coopMatLoadNV(a[i], xs, s * BN * LDV + (tn + 16 * i) * LDV + 2 * kk, LDV, false);
-      [[unroll]] for (uint j = 0; j < FM; j++)
-        coopMatLoadNV(b[j], ws, s * BM * LDV + (tm + 16 * j) * LDV + 2 * kk, LDV, true);
-      [[unroll]] for (uint i = 0; i < FN; i++)
-        [[unroll]] for (uint j = 0; j < FM; j++)
-          acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);
+      LOAD_FRAGS(a, b, s, kk)
+      MMA_FRAGS(a, b)
     }
+#if DIAG == 7
+    [[unroll]] for (uint i = 0; i < WL; i++)
+      sink ^= wq[i];
+    [[unroll]] for (uint i = 0; i < XL; i++)
+      sink ^= xq[i];
+#elif DIAG != 2
+#if DIAG == 3 || DIAG == 5
+    // The same registers every step, changed so that no store is redundant.
+    [[unroll]] for (uint i = 0; i < WL; i++)
+      wq[i] ^= uvec4(kt);
+    [[unroll]] for (uint i = 0; i < XL; i++)
+      xq[i] ^= uvec4(kt);
+#endif
     if (kt + 1 < nk) {
-      if (STAGES == 1)
+      if (STAGES == 1 && DIAG != 5)
         barrier();
-      store_step(STAGES == 2 ? s ^ 1 : 0, t);
+      if (DIAG != 6)
+        store_step(STAGES == 2 ? s ^ 1 : 0, t);
     }
-    barrier();
+    if (DIAG != 5)
+      barrier();
+#endif
   }
+#if DIAG == 7
+  if (all(equal(sink, uvec4(0x9e3779b9u))))
+    acc[0][0] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(1.0);
+#endif
+#endif
 
   // Out. Shared memory is free now: each subgroup has 16 x 16 floats of
   // scratch at xs[sg * 64] for its edge fragments.

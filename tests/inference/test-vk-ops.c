@@ -148,6 +148,11 @@ test_matmul_coopmat (void)
           check_linear_ex (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 200, 272, 264, TRUE, FALSE, t, x16);
           check_linear_ex (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 129, 90, 72, FALSE, TRUE, t, x16);
           check_linear_ex (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 17, 258, 136, TRUE, TRUE, t, x16);
+          /* k a multiple of 16, exactly 16 rows and columns, fewer than
+           * 16 rows. */
+          check_linear_ex (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 47, 40, 96, TRUE, TRUE, t, x16);
+          check_linear_ex (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 16, 16, 32, TRUE, FALSE, t, x16);
+          check_linear_ex (JG_LINEAR_COOPMAT, JG_DTYPE_F16, 12, 40, 64, FALSE, FALSE, t, x16);
         }
   }
 }
@@ -157,8 +162,18 @@ test_matmul_coopmat (void)
 /* Split over k: the slices and their sum against the C reference (on a
  * device without cooperative matrices the options are ignored and the
  * fallback must still be right). */
+static void check_split_tile (gint64 n, gint64 m, gint64 k, guint split, gboolean bias, gboolean accumulate,
+                              guint tile);
+
 static void
 check_split (gint64 n, gint64 m, gint64 k, guint split, gboolean bias, gboolean accumulate)
+{
+  check_split_tile (n, m, k, split, bias, accumulate, 0);
+}
+
+/* tile: 1 + an index of jg_linear_coopmat_tiles, 0 for the default. */
+static void
+check_split_tile (gint64 n, gint64 m, gint64 k, guint split, gboolean bias, gboolean accumulate, guint tile)
 {
   g_autoptr(GError) error = NULL;
   g_autofree float *x = rand_vec (n * k, -1, 1);
@@ -173,9 +188,9 @@ check_split (gint64 n, gint64 m, gint64 k, guint split, gboolean bias, gboolean 
   g_autoptr(JgTensor) tb = tensor_from (JG_DTYPE_F32, 1, m, b);
   g_autoptr(JgTensor) ty = accumulate ? tensor_from (JG_DTYPE_F32, n, m, y0) : poisoned (n, m);
   g_autoptr(JgTensor) scratch = poisoned (split * n, m);
-  JgLinearOptions opts = { .split_k = split, .scratch = scratch };
-  g_autofree char *what = g_strdup_printf ("linear split %u n=%" G_GINT64_FORMAT " m=%" G_GINT64_FORMAT
-                                           " k=%" G_GINT64_FORMAT "%s%s", split, n, m, k,
+  JgLinearOptions opts = { .split_k = split, .scratch = scratch, .coopmat_tile = cm ? tile : 0 };
+  g_autofree char *what = g_strdup_printf ("linear split %u tile %u n=%" G_GINT64_FORMAT " m=%" G_GINT64_FORMAT
+                                           " k=%" G_GINT64_FORMAT "%s%s", split, tile, n, m, k,
                                            bias ? " +bias" : "", accumulate ? " +acc" : "");
 
   round_to_f16 (w, m * k);
@@ -301,8 +316,14 @@ test_matmul_fused (void)
       {
         check_qkv (77, 96, 32, 48, 264, t);
         check_qkv (130, 256, 64, 72, 136, t);
+        /* v narrower than a fragment. */
+        check_qkv (40, 32, 16, 8, 64, t);
         check_swiglu_mm (77, 200, 264, t);
         check_swiglu_mm (33, 36, 72, t);
+        check_swiglu_mm (20, 16, 48, t);
+        /* Slices over k with this tile (the last one shorter). */
+        check_split_tile (77, 96, 264, 3, TRUE, TRUE, t);
+        check_split_tile (21, 64, 512, 2, FALSE, FALSE, t);
       }
   }
   /* The attention kernel writing f16. */
@@ -482,9 +503,22 @@ test_rope (void)
 
 /* ---- attention ---- */
 
+static void check_attention_ex (guint n_q, guint n_kv, guint q_pos0, guint n_heads, guint n_kv_heads,
+                                guint head_dim, gboolean causal, guint split_room, float rise);
+
 static void
 check_attention (guint n_q, guint n_kv, guint q_pos0, guint n_heads, guint n_kv_heads, guint head_dim,
                  gboolean causal, guint split_room)
+{
+  check_attention_ex (n_q, n_kv, q_pos0, n_heads, n_kv_heads, head_dim, causal, split_room, 0);
+}
+
+/* rise: key j is scaled by 1 + rise j, so that later blocks' scores pass
+ * the earlier maxima (the tensor-core kernel's lazy maximum must rescale
+ * its output then). */
+static void
+check_attention_ex (guint n_q, guint n_kv, guint q_pos0, guint n_heads, guint n_kv_heads, guint head_dim,
+                    gboolean causal, guint split_room, float rise)
 {
   g_autoptr(GError) error = NULL;
   gsize qn = (gsize) n_q * n_heads * head_dim, kvn = (gsize) n_kv * n_kv_heads * head_dim;
@@ -503,11 +537,15 @@ check_attention (guint n_q, guint n_kv, guint q_pos0, guint n_heads, guint n_kv_
   };
   g_autoptr(JgTensor) scratch = split_room ? poisoned (1, (gint64) n_q * n_heads * split_room * (head_dim + 2))
                                             : NULL;
-  g_autofree char *what = g_strdup_printf ("attention q=%u kv=%u pos0=%u heads %u/%u d=%u%s split room %u",
+  g_autofree char *what = g_strdup_printf ("attention q=%u kv=%u pos0=%u heads %u/%u d=%u%s split room %u rise %g",
                                            n_q, n_kv, q_pos0, n_heads, n_kv_heads, head_dim,
-                                           causal ? " causal" : "", split_room);
+                                           causal ? " causal" : "", split_room, rise);
 
   s.split_scratch = scratch;
+  for (gsize j = 0; j < n_kv; j++)
+    for (gsize c = 0; c < (gsize) n_kv_heads * head_dim; c++)
+      k[j * n_kv_heads * head_dim + c] *= 1.0f + rise * j;
+  g_assert_true (jg_tensor_upload_f32 (tk, k, &error));
   /* Sharper scores than uniform noise, so the softmax is not flat. */
   for (gsize i = 0; i < qn; i++)
     q[i] *= 3.0f;
@@ -558,6 +596,10 @@ test_attention (void)
   check_attention (77, 77, 0, 4, 2, 128, TRUE, 0);
   check_attention (40, 140, 100, 4, 1, 128, TRUE, 0);
   check_attention (65, 65, 0, 2, 2, 64, FALSE, 0);
+  /* Scores that rise block by block (up to ~12x the first keys'): the
+   * tensor-core kernel rescales its output rows on the way. */
+  check_attention_ex (100, 100, 0, 4, 2, 128, TRUE, 0, 0.125f);
+  check_attention_ex (70, 90, 0, 2, 1, 64, FALSE, 0, 0.125f);
 }
 
 /* ---- elementwise, embedding ---- */

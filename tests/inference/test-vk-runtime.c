@@ -67,8 +67,13 @@ test_features (void)
     g_assert_false (f & (JG_VK_FEATURE_FP16 | JG_VK_FEATURE_COOPMAT));
   if (env && strstr (env, "coopmat"))
     g_assert_false (f & JG_VK_FEATURE_COOPMAT);
+  if (env && strstr (env, "attn1pass"))
+    g_assert_false (f & JG_VK_FEATURE_ATTN_ONE_PASS);
   if (!info->coopmat_nv)
     g_assert_false (f & JG_VK_FEATURE_COOPMAT);
+  /* The one-pass attention is a cooperative-matrix kernel. */
+  if (!(f & JG_VK_FEATURE_COOPMAT))
+    g_assert_false (f & JG_VK_FEATURE_ATTN_ONE_PASS);
   g_assert_cmpuint (jg_vk_context_get_max_binding (ctx), <=, info->max_storage_buffer_range);
 
   g_setenv ("JAEGER_VK_DISABLE", "subgroup,warp-drive", TRUE);
