@@ -522,17 +522,17 @@ assert_close_named (const char *what, const char *name, const float *got, const 
 /* The persistent layer kernel (one dispatch, grid barriers between its
  * phases) against the references run step by step, each phase's output
  * checked (q, the new cache rows, attn, g, x), at every row of a cache of
- * 40 (so 1..3 parts of 16 keys are merged), replayed from one recording;
- * with one workgroup of 64 threads (several rows, pairs and key blocks per
- * subgroup, the down product in rounds and its input staged in chunks) and
- * of 1024 (idle subgroups), and on a GPU that says how many stay resident,
- * that many. */
+ * 300 (so 1..10 parts of 32 keys are merged, past the merge's blocks of
+ * eight), replayed from one recording; with one workgroup of 64 threads
+ * (several row pairs, rows, k quarters and key blocks per subgroup, the
+ * shared partial sums in two batches) and of 1024 (idle subgroups), and on
+ * a GPU that says how many stay resident, that many. */
 static void
 test_layer_persistent (void)
 {
   g_autoptr(GError) error = NULL;
   enum { H = 64, HEADS = 4, KVH = 2, D = 16, QD = HEADS * D, KVD = KVH * D, M = QD + 2 * KVD, I = 96,
-         ROWS = 40 };
+         ROWS = 300 };
   const guint sections[3] = { 2, 3, 3 };
   JgQkvShape qs = { .n_heads = HEADS, .n_kv_heads = KVH, .head_dim = D,
                     .sections = { 2, 3, 3 }, .eps = EPS };
