@@ -12,9 +12,9 @@
 // The same arithmetic as the separate decode kernels (matvec_norm.comp,
 // attention_decode.comp): f16 weights, f32 activations and accumulation.
 // Work is spread by subgroup, its lanes taking 16-byte words of a row:
-// gate|up and down give each subgroup whole rows (pairs); q|k|v and o, with
-// few rows per SM, give each workgroup its rows and each subgroup a quarter
-// of a row's k, the quarters summed in shared memory, so that every
+// gate|up gives each subgroup whole pairs of rows; q|k|v, o and down, with
+// few rows per subgroup, give each workgroup its rows and each subgroup a
+// quarter of a row's k, the quarters summed in shared memory, so that every
 // subgroup has a like share. The input vector (x * norm weight, or attn) is
 // staged in shared memory once per workgroup and phase; down reads g
 // through the SM's cache. Before waiting at a grid barrier, every subgroup
@@ -529,21 +529,39 @@ void main()
   }
   grid_arrive();
   if ((p.skip & 16u) == 0u) {
-    uint k8 = p.inter / 8u;
-    if (gw < p.hidden)
-      down_pf(gw * k8, lane, k8, pa);
+    uint k8 = p.inter / 8u, kp = (k8 + KS - 1u) / KS;
+    uint mine = wg < p.hidden ? (p.hidden - 1u - wg) / NWG + 1u : 0u;
+    if (sg < min(mine, UB) * KS) {
+      uint j0 = (sg % KS) * kp;
+      down_pf((wg + (sg / KS) * NWG) * k8, j0 + lane, min(k8, j0 + kp), pa);
+    }
   }
   grid_wait();
 
-  // ---- E: x += down . g (g through the SM's cache, as matvec.comp) ----
+  // ---- E: x += down . g (g through the SM's cache, as matvec.comp; rows
+  // owned by workgroups, k split as in A: whole rows per subgroup left
+  // half of them with two rows and half with one) ----
   if ((p.skip & 16u) == 0u) {
-    uint k8 = p.inter / 8u;
-    for (uint r = gw; r < p.hidden; r += TW) {
-      if (r != gw)
-        down_pf(r * k8, lane, k8, pa);
-      float a = subgroupAdd(down_dotg(r * k8, lane, k8, pa));
-      if (subgroupElect())
-        x[r] += a;
+    uint k8 = p.inter / 8u, kp = (k8 + KS - 1u) / KS;
+    uint mine = wg < p.hidden ? (p.hidden - 1u - wg) / NWG + 1u : 0u;
+    for (uint ub = 0u; ub < mine; ub += UB) {
+      uint nb = min(UB, mine - ub);
+      for (uint it = sg; it < nb * KS; it += NSG) {
+        uint r = wg + (ub + it / KS) * NWG, j0 = (it % KS) * kp, je = min(k8, j0 + kp);
+        if (ub != 0u || it != sg)
+          down_pf(r * k8, j0 + lane, je, pa);
+        float a = subgroupAdd(down_dotg(r * k8, j0 + lane, je, pa));
+        if (subgroupElect())
+          psum[it] = a;
+      }
+      barrier();
+      for (uint ul = t; ul < nb; ul += WG) {
+        float a = 0.0;
+        for (uint ks = 0u; ks < KS; ks++)
+          a += psum[ul * KS + ks];
+        x[wg + (ub + ul) * NWG] += a;
+      }
+      barrier();
     }
   }
 }
