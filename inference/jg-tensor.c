@@ -147,6 +147,14 @@ jg_tensor_get_mapped (JgTensor *t)
   return t->alloc.block->mapped + t->alloc.offset + t->view_offset;
 }
 
+guint64
+jg_tensor_get_device_address (const JgTensor *t)
+{
+  if (t->alloc.block == NULL || t->alloc.block->address == 0)
+    return 0;
+  return t->alloc.block->address + t->alloc.offset + t->view_offset;
+}
+
 /* Host <-> device through the mapping when there is one, else through the
  * staging buffer in chunks. */
 static gboolean

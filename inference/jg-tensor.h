@@ -45,6 +45,9 @@ JgVkContext *jg_tensor_get_context (const JgTensor *t);
 /* Host pointer of a JG_TENSOR_HOST tensor (or of any tensor whose memory
  * the device lets the host map), else NULL. */
 gpointer     jg_tensor_get_mapped (JgTensor *t);
+/* The GPU address of the tensor's first byte where the context has
+ * JG_VK_FEATURE_DEVICE_ADDRESS, else 0. */
+guint64      jg_tensor_get_device_address (const JgTensor *t);
 
 /* Copies between host and device; they run at once (outside any
  * recording) and wait. The source dtype is converted to the tensor's. */

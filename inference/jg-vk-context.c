@@ -97,7 +97,7 @@ parse_disable (guint *disabled, GError **error)
 {
   static const JgEnvFlag known[] = {
     { "coopmat", JG_VK_FEATURE_COOPMAT }, { "fp16", JG_VK_FEATURE_FP16 }, { "subgroup", JG_VK_FEATURE_SUBGROUP },
-    { "attn1pass", JG_VK_FEATURE_ATTN_ONE_PASS },
+    { "attn1pass", JG_VK_FEATURE_ATTN_ONE_PASS }, { "address", JG_VK_FEATURE_DEVICE_ADDRESS },
   };
   return jg_env_flags ("JAEGER_VK_DISABLE", known, G_N_ELEMENTS (known), disabled, error);
 }
@@ -233,6 +233,8 @@ create_device (JgVkContext *self, guint disabled, GError **error)
       && pick_coopmat_shape (self->physical, self->coopmat_shape) && self->coopmat_shape[0] == 16
       && self->coopmat_shape[1] == 16 && self->coopmat_shape[2] == 16)
     features |= JG_VK_FEATURE_COOPMAT | JG_VK_FEATURE_ATTN_ONE_PASS;
+  if (v12.bufferDeviceAddress)
+    features |= JG_VK_FEATURE_DEVICE_ADDRESS;
   features &= ~disabled;
   if (!(features & JG_VK_FEATURE_FP16))
     features &= ~JG_VK_FEATURE_COOPMAT;
@@ -261,6 +263,8 @@ create_device (JgVkContext *self, guint disabled, GError **error)
       v12_on.shaderFloat16 = VK_TRUE;
       v11_on.storageBuffer16BitAccess = VK_TRUE;
     }
+  if (features & JG_VK_FEATURE_DEVICE_ADDRESS)
+    v12_on.bufferDeviceAddress = VK_TRUE;
   if (features & JG_VK_FEATURE_COOPMAT)
     {
       v12_on.vulkanMemoryModel = VK_TRUE;

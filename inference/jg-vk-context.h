@@ -13,7 +13,7 @@
 G_BEGIN_DECLS
 
 /* Fast paths. Each can be switched off with JAEGER_VK_DISABLE=name[,name...]
- * (coopmat, fp16, subgroup, attn1pass) so that tests cover every fallback. */
+ * (coopmat, fp16, subgroup, attn1pass, address) so that tests cover every fallback. */
 typedef enum {
   JG_VK_FEATURE_FP16     = 1 << 0,  /* 16-bit storage + float16 arithmetic */
   JG_VK_FEATURE_SUBGROUP = 1 << 1,  /* subgroup arithmetic in reductions */
@@ -22,6 +22,10 @@ typedef enum {
    * row maximum); off: two passes (slower at moderate scores, faster where
    * the scores spread so wide that rows rescale at most blocks). */
   JG_VK_FEATURE_ATTN_ONE_PASS = 1 << 3,
+  /* Buffer device addresses (Vulkan 1.2 bufferDeviceAddress): the decode
+   * step's layers in one dispatch reach each layer's tensors through a table
+   * of addresses (jg_tensor_get_device_address). */
+  JG_VK_FEATURE_DEVICE_ADDRESS = 1 << 4,
 } JgVkFeature;
 
 typedef struct {

@@ -40,7 +40,13 @@ block_new (JgVkContext *ctx, VkDeviceSize size, gboolean host, GError **error)
              | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
     .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
   };
+  gboolean address = (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_DEVICE_ADDRESS) != 0;
+  VkMemoryAllocateFlagsInfo flags = {
+    .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO, .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT,
+  };
 
+  if (address)
+    bci.usage |= VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
   b->free_ranges = g_array_new (FALSE, FALSE, sizeof (JgVkRange));
   b->size = size;
   b->host = host;
@@ -68,6 +74,7 @@ block_new (JgVkContext *ctx, VkDeviceSize size, gboolean host, GError **error)
       .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
       .allocationSize = req.size,
       .memoryTypeIndex = (guint32) type,
+      .pNext = address ? &flags : NULL,
     };
     r = vkAllocateMemory (dev, &ai, NULL, &b->memory);
   }
@@ -82,6 +89,11 @@ block_new (JgVkContext *ctx, VkDeviceSize size, gboolean host, GError **error)
       return NULL;
     }
   vkBindBufferMemory (dev, b->buffer, b->memory, 0);
+  if (address)
+    {
+      VkBufferDeviceAddressInfo bai = { .sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO, .buffer = b->buffer };
+      b->address = vkGetBufferDeviceAddress (dev, &bai);
+    }
   if (jg_vk_context_type_is_mappable (ctx, type))
     {
       void *p = NULL;

@@ -1168,25 +1168,28 @@ check_tensor (const char *op, const char *what, JgTensor *t, JgDType dtype, gint
   return TRUE;
 }
 
-gboolean
-jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *s, float scale,
-                    guint n_workgroups, guint threads, GError **error)
+/* decode_layer.comp for one layer, or with table (the layers' addresses,
+ * jg_decode_stack_table) for n_layers in one dispatch; l holds the shapes
+ * and the tensors the layers share. */
+static gboolean
+decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint n_layers, const JgQkvShape *s,
+               float scale, guint n_workgroups, guint threads, GError **error)
 {
-  const char *op = "decode_layer";
+  const char *op = table ? "decode_stack" : "decode_layer";
   struct {
     guint32 hidden, inter, n_heads, n_kv_heads, head_dim, s0, s1;
     float eps, scale;
-    guint32 n_split, min_chunk, spin_limit, skip;
+    guint32 n_split, min_chunk, spin_limit, skip, n_layers;
   } pc = { 0 };
   guint32 spec[3];
   guint32 sgs = jg_vk_context_get_subgroup_size (ctx);
   guint32 max_shared = jg_vk_context_get_info (ctx)->max_shared_memory;
   JgTensor *bind[PERSIST_BINDINGS] = {
-    l->qkv_w, l->o_w, l->gate_up, l->down, l->x, l->ln1, l->ln2, l->qkv_b, l->inv_freq, l->step,
+    table ? table : l->qkv_w, l->o_w, l->gate_up, l->down, l->x, l->ln1, l->ln2, l->qkv_b, l->inv_freq, l->step,
     l->q, l->k_cache, l->v_cache, l->parts, l->counts, l->attn, l->g, l->barrier, l->fail, l->g,
   };
   JgVkDispatch d = {
-    .shader = "decode_layer", .spec = spec, .n_spec = 3, .bind = bind, .n_bind = PERSIST_BINDINGS,
+    .shader = op, .spec = spec, .n_spec = 3, .bind = bind, .n_bind = PERSIST_BINDINGS,
     .write_mask = (1u << 4) | (0x3fu << 10) | (1u << 16) | (1u << 17) | (1u << 18),
     .push = &pc, .push_size = sizeof pc,
   };
@@ -1263,9 +1266,65 @@ jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *
                                 MIN (PERSIST_MAX_SPLIT, jg_tensor_get_n_elements (l->parts) / per_split));
   pc.spin_limit = PERSIST_SPIN_LIMIT;
   pc.skip = l->skip_phases;
+  pc.n_layers = n_layers;
+  if (table != NULL)
+    {
+      if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_DEVICE_ADDRESS))
+        return fail (error, op, "needs buffer device addresses (off or missing on %s)",
+                     jg_vk_context_get_info (ctx)->name);
+      if (n_layers == 0 || !check_tensor (op, "table", table, JG_DTYPE_U32, (gint64) n_layers * JG_DECODE_STACK_WORDS,
+                                          error))
+        return n_layers == 0 ? fail (error, op, "needs at least one layer") : FALSE;
+    }
   d.groups[0] = n_workgroups;
   d.groups[1] = d.groups[2] = 1;
   return jg_vk_dispatch (ctx, &d, error);
+}
+
+gboolean
+jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *s, float scale,
+                    guint n_workgroups, guint threads, GError **error)
+{
+  return decode_layers (ctx, l, NULL, 1, s, scale, n_workgroups, threads, error);
+}
+
+gboolean
+jg_op_decode_stack (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint n_layers,
+                    const JgQkvShape *s, float scale, guint n_workgroups, guint threads, GError **error)
+{
+  return decode_layers (ctx, l, table, n_layers, s, scale, n_workgroups, threads, error);
+}
+
+/* Each layer's tensor must be like layer 0's (which decode_layers checks
+ * against the shapes), and reachable by address. */
+gboolean
+jg_decode_stack_table (const JgDecodeLayer *layers, guint n_layers, guint32 *words, GError **error)
+{
+  const char *op = "decode_stack";
+
+  for (guint i = 0; i < n_layers; i++)
+    {
+      const JgDecodeLayer *l = &layers[i];
+      JgTensor *f[JG_DECODE_STACK_WORDS / 2] = {
+        l->qkv_w, l->o_w, l->gate_up, l->down, l->ln1, l->ln2, l->qkv_b, l->k_cache, l->v_cache,
+      };
+      JgTensor *f0[JG_DECODE_STACK_WORDS / 2] = {
+        layers[0].qkv_w, layers[0].o_w, layers[0].gate_up, layers[0].down, layers[0].ln1, layers[0].ln2,
+        layers[0].qkv_b, layers[0].k_cache, layers[0].v_cache,
+      };
+      for (guint j = 0; j < G_N_ELEMENTS (f); j++)
+        {
+          guint64 a = f[j] ? jg_tensor_get_device_address (f[j]) : 0;
+          if (a == 0 || a % (j < 4 || j > 6 ? 16 : 4) != 0)
+            return fail (error, op, "layer %u: tensor %u has no %s device address", i, j, a ? "aligned" : "");
+          if (f[j]->dtype != f0[j]->dtype || jg_tensor_get_n_elements (f[j]) != jg_tensor_get_n_elements (f0[j])
+              || !jg_tensor_is_contiguous (f[j]))
+            return fail (error, op, "layer %u: tensor %u is not shaped as layer 0's", i, j);
+          words[i * JG_DECODE_STACK_WORDS + 2 * j] = (guint32) a;
+          words[i * JG_DECODE_STACK_WORDS + 2 * j + 1] = (guint32) (a >> 32);
+        }
+    }
+  return TRUE;
 }
 
 gboolean

@@ -207,6 +207,23 @@ gboolean jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQ
  * needs), else 0: unknown. */
 guint    jg_decode_layer_resident (JgVkContext *ctx);
 
+/* All n_layers layers of the step in ONE such dispatch (no dispatch
+ * boundary between layers; each layer's first weights load during the
+ * layer before's last barrier). l: layer 0, for the shapes and the
+ * tensors all layers share (x, inv_freq, step, q, parts, counts, attn, g,
+ * barrier, fail); table: u32 [n_layers][JG_DECODE_STACK_WORDS], each
+ * layer's q|k|v, o, gate|up, down, ln1, ln2, q|k|v bias, k cache and v cache
+ * addresses (low word first) as jg_decode_stack_table writes them. Needs
+ * JG_VK_FEATURE_DEVICE_ADDRESS; the barrier count grows by 5 n_layers - 1
+ * times n_workgroups. */
+#define JG_DECODE_STACK_WORDS 18
+gboolean jg_op_decode_stack (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint n_layers,
+                             const JgQkvShape *shape, float scale, guint n_workgroups, guint threads,
+                             GError **error);
+/* Fills words (n_layers * JG_DECODE_STACK_WORDS) from the layers' tensors;
+ * an error where one has no device address or is shaped unlike layer 0's. */
+gboolean jg_decode_stack_table (const JgDecodeLayer *layers, guint n_layers, guint32 *words, GError **error);
+
 /* out[0] (u32) = the index of the largest value of x (one row; the first
  * among equals) by up to 256 workgroups in one dispatch; scratch is u32
  * [JG_ARGMAX_WIDE_SCRATCH], zeros before and after. */

@@ -23,6 +23,7 @@ typedef struct {
   guint8 *mapped;         /* NULL unless host-visible */
   GArray *free_ranges;    /* JgVkRange, sorted by offset, never adjacent */
   gboolean host;          /* belongs to the host pool */
+  VkDeviceAddress address;   /* 0 without JG_VK_FEATURE_DEVICE_ADDRESS */
 } JgVkBlock;
 
 typedef struct {

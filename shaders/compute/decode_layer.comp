@@ -38,19 +38,50 @@ const uint PF = 8;                              // 16-byte words per lane loaded
 const uint KS = 4;                              // q|k|v and o: parts of a row's k, one subgroup each
 const uint UB = 32;                             // ... for up to UB rows (pairs) of a workgroup at a time
 
-layout(std430, binding = 0) readonly buffer WQKV { uvec4 w_qkv[]; };
-layout(std430, binding = 1) readonly buffer WO { uvec4 w_o[]; };
-layout(std430, binding = 2) readonly buffer WGU { uvec4 w_gu[]; };
-layout(std430, binding = 3) readonly buffer WD { uvec4 w_down[]; };
-layout(std430, binding = 4) coherent buffer X { float x[]; };
+#ifdef STACK
+// All layers in one dispatch (-DSTACK): each layer's weights, norms, bias
+// and caches through the addresses in binding 0, nine per layer (q|k|v, o,
+// gate|up, down, ln1, ln2, q|k|v bias, k cache, v cache); bindings 1-3,
+// 5-7, 11 and 12 are then unused.
+#extension GL_EXT_buffer_reference : require
+#extension GL_EXT_buffer_reference_uvec2 : require
+layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer RU4 { uvec4 v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 4) readonly buffer RF { float v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 16) coherent buffer RV4 { vec4 v[]; };
+layout(std430, binding = 0) readonly buffer Tab { uvec2 tab[]; };
+#define TAB(i) tab[lay * 9u + (i)]
+#define WPARAM(T) T W_,
+#define WARG(r) r,
+#define WAT(ARR, i) W_.v[i]
+#define WQKV RU4(TAB(0u))
+#define WOUT RU4(TAB(1u))
+#define WGU RU4(TAB(2u))
+#define WDOWN RU4(TAB(3u))
+#define LNW(second) RF(TAB((second) ? 5u : 4u))
+#define BQKV(i) RF(TAB(6u)).v[i]
+#define KC(i) RV4(TAB(7u)).v[i]
+#define VC(i) RV4(TAB(8u)).v[i]
+#else
+layout(std430, binding = 0) readonly buffer WQKV_ { uvec4 w_qkv[]; };
+layout(std430, binding = 1) readonly buffer WO_ { uvec4 w_o[]; };
+layout(std430, binding = 2) readonly buffer WGU_ { uvec4 w_gu[]; };
+layout(std430, binding = 3) readonly buffer WD_ { uvec4 w_down[]; };
 layout(std430, binding = 5) readonly buffer LN1 { float ln1[]; };
 layout(std430, binding = 6) readonly buffer LN2 { float ln2[]; };
-layout(std430, binding = 7) readonly buffer BQKV { float b_qkv[]; };
+layout(std430, binding = 7) readonly buffer BQKV_ { float b_qkv[]; };
+layout(std430, binding = 11) coherent buffer KC_ { vec4 kc[]; };
+layout(std430, binding = 12) coherent buffer VC_ { vec4 vc[]; };
+#define WPARAM(T)
+#define WARG(r)
+#define WAT(ARR, i) ARR[i]
+#define BQKV(i) b_qkv[i]
+#define KC(i) kc[i]
+#define VC(i) vc[i]
+#endif
+layout(std430, binding = 4) coherent buffer X { float x[]; };
 layout(std430, binding = 8) readonly buffer F { float inv_freq[]; };
 layout(std430, binding = 9) readonly buffer S { uint step[]; };
 layout(std430, binding = 10) coherent buffer Q { float q[]; };
-layout(std430, binding = 11) coherent buffer KC { vec4 kc[]; };
-layout(std430, binding = 12) coherent buffer VC { vec4 vc[]; };
 layout(std430, binding = 13) coherent buffer Parts { float part[]; };
 layout(std430, binding = 14) coherent buffer C { uint counts[]; };
 layout(std430, binding = 15) coherent buffer A { float attn[]; };
@@ -67,6 +98,7 @@ layout(push_constant) uniform P {
   float eps, scale;
   uint n_split, min_chunk, spin_limit;
   uint skip;               // bit i: leave phase i (A..E) out (benches time the rest)
+  uint n_layers;           // STACK: layers in the table
 } p;
 
 shared vec4 xs[XS / 4];
@@ -136,12 +168,12 @@ float dot8(uvec4 w, uint j)
 // base; NAME_dot sums the lane's words j, j + SG, ... < jend times the staged
 // values (xj: the word the staging starts at), the first PF from pf.
 #define DEF_ROW(NAME, ARR) \
-void NAME##_pf(uint base, uint j, uint jend, out uvec4 pf[PF]) \
+void NAME##_pf(WPARAM(RU4) uint base, uint j, uint jend, out uvec4 pf[PF]) \
 { \
   for (uint i = 0u; i < PF; i++) \
-    pf[i] = j + i * SG < jend ? ARR[base + j + i * SG] : uvec4(0u); \
+    pf[i] = j + i * SG < jend ? WAT(ARR, base + j + i * SG) : uvec4(0u); \
 } \
-float NAME##_dot(uint base, uint j, uint jend, uint xj, bool use_pf, uvec4 pf[PF]) \
+float NAME##_dot(WPARAM(RU4) uint base, uint j, uint jend, uint xj, bool use_pf, uvec4 pf[PF]) \
 { \
   float acc = 0.0; \
   if (use_pf) { \
@@ -153,19 +185,19 @@ float NAME##_dot(uint base, uint j, uint jend, uint xj, bool use_pf, uvec4 pf[PF
   for (; j + 7u * SG < jend; j += 8u * SG) { \
     uvec4 w8[8]; \
     for (uint i = 0u; i < 8u; i++) \
-      w8[i] = ARR[base + j + i * SG]; \
+      w8[i] = WAT(ARR, base + j + i * SG); \
     for (uint i = 0u; i < 8u; i++) \
       acc += dot8(w8[i], j + i * SG - xj); \
   } \
   for (; j + 3u * SG < jend; j += 4u * SG) { \
-    uvec4 a = ARR[base + j], b = ARR[base + j + SG], c = ARR[base + j + 2u * SG], d = ARR[base + j + 3u * SG]; \
+    uvec4 a = WAT(ARR, base + j), b = WAT(ARR, base + j + SG), c = WAT(ARR, base + j + 2u * SG), d = WAT(ARR, base + j + 3u * SG); \
     acc += dot8(a, j - xj) + dot8(b, j + SG - xj) + dot8(c, j + 2u * SG - xj) + dot8(d, j + 3u * SG - xj); \
   } \
   for (; j < jend; j += SG) \
-    acc += dot8(ARR[base + j], j - xj); \
+    acc += dot8(WAT(ARR, base + j), j - xj); \
   return acc; \
 } \
-void NAME##_dot2(uint ba, uint bb, uint j, uint jend, uvec4 pa[PF], uvec4 pb[PF], out float ra, out float rb) \
+void NAME##_dot2(WPARAM(RU4) uint ba, uint bb, uint j, uint jend, uvec4 pa[PF], uvec4 pb[PF], out float ra, out float rb) \
 { \
   float a0 = 0.0, b0 = 0.0; \
   for (uint i = 0u; i < PF; i++) \
@@ -175,14 +207,14 @@ void NAME##_dot2(uint ba, uint bb, uint j, uint jend, uvec4 pa[PF], uvec4 pb[PF]
     } \
   j += PF * SG; \
   for (; j + 3u * SG < jend; j += 4u * SG) { \
-    uvec4 a = ARR[ba + j], b = ARR[ba + j + SG], c = ARR[ba + j + 2u * SG], d = ARR[ba + j + 3u * SG]; \
-    uvec4 e = ARR[bb + j], f = ARR[bb + j + SG], g_ = ARR[bb + j + 2u * SG], h = ARR[bb + j + 3u * SG]; \
+    uvec4 a = WAT(ARR, ba + j), b = WAT(ARR, ba + j + SG), c = WAT(ARR, ba + j + 2u * SG), d = WAT(ARR, ba + j + 3u * SG); \
+    uvec4 e = WAT(ARR, bb + j), f = WAT(ARR, bb + j + SG), g_ = WAT(ARR, bb + j + 2u * SG), h = WAT(ARR, bb + j + 3u * SG); \
     a0 += dot8(a, j) + dot8(b, j + SG) + dot8(c, j + 2u * SG) + dot8(d, j + 3u * SG); \
     b0 += dot8(e, j) + dot8(f, j + SG) + dot8(g_, j + 2u * SG) + dot8(h, j + 3u * SG); \
   } \
   for (; j < jend; j += SG) { \
-    a0 += dot8(ARR[ba + j], j); \
-    b0 += dot8(ARR[bb + j], j); \
+    a0 += dot8(WAT(ARR, ba + j), j); \
+    b0 += dot8(WAT(ARR, bb + j), j); \
   } \
   ra = a0; \
   rb = b0; \
@@ -200,7 +232,7 @@ float dot8g(uvec4 w, uint j)
          + dot(vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w)), g4[2u * j + 1u]);
 }
 
-float down_dotg(uint base, uint j, uint jend, uvec4 pf[PF])
+float down_dotg(WPARAM(RU4) uint base, uint j, uint jend, uvec4 pf[PF])
 {
   float acc = 0.0;
   for (uint i = 0u; i < PF; i++)
@@ -210,30 +242,34 @@ float down_dotg(uint base, uint j, uint jend, uvec4 pf[PF])
   for (; j + 7u * SG < jend; j += 8u * SG) {
     uvec4 w8[8];
     for (uint i = 0u; i < 8u; i++)
-      w8[i] = w_down[base + j + i * SG];
+      w8[i] = WAT(w_down, base + j + i * SG);
     for (uint i = 0u; i < 8u; i++)
       acc += dot8g(w8[i], j + i * SG);
   }
   for (; j + 3u * SG < jend; j += 4u * SG) {
-    uvec4 a = w_down[base + j], b = w_down[base + j + SG], c = w_down[base + j + 2u * SG],
-          d = w_down[base + j + 3u * SG];
+    uvec4 a = WAT(w_down, base + j), b = WAT(w_down, base + j + SG), c = WAT(w_down, base + j + 2u * SG),
+          d = WAT(w_down, base + j + 3u * SG);
     acc += dot8g(a, j) + dot8g(b, j + SG) + dot8g(c, j + 2u * SG) + dot8g(d, j + 3u * SG);
   }
   for (; j < jend; j += SG)
-    acc += dot8g(w_down[base + j], j);
+    acc += dot8g(WAT(w_down, base + j), j);
   return acc;
 }
 
 // ---- staging ----
 
 // xs = x * norm weight (ln2 when second); returns 1 / rms(x).
-float stage_norm(bool second)
+float stage_norm(WPARAM(RF) bool second)
 {
   float ss = 0.0;
   for (uint j = t; j < p.hidden / 4u; j += WG) {
     vec4 v = vec4(x[4u * j], x[4u * j + 1u], x[4u * j + 2u], x[4u * j + 3u]);
+#ifdef STACK
+    vec4 w = vec4(W_.v[4u * j], W_.v[4u * j + 1u], W_.v[4u * j + 2u], W_.v[4u * j + 3u]);
+#else
     vec4 w = second ? vec4(ln2[4u * j], ln2[4u * j + 1u], ln2[4u * j + 2u], ln2[4u * j + 3u])
                     : vec4(ln1[4u * j], ln1[4u * j + 1u], ln1[4u * j + 2u], ln1[4u * j + 3u]);
+#endif
     ss += dot(v, v);
     xs[j] = v * w;
   }
@@ -259,6 +295,12 @@ void main()
 
   uvec4 pa[PF], pb[PF];
   float ra, rb;
+#ifdef STACK
+  uint n_lay = p.n_layers;
+#else
+  const uint n_lay = 1u;
+#endif
+  for (uint lay = 0u; lay < n_lay; lay++) {
 
   // ---- A: RMSNorm, q|k|v, RoPE, cache rows ----
   // Workgroup wg owns rotation pairs wg, wg + NWG, ...; its subgroups take
@@ -270,20 +312,28 @@ void main()
     uint mine = wg < n_units ? (n_units - 1u - wg) / NWG + 1u : 0u;
     if (sg < min(mine, UB) * KS) {
       uint u = wg + (sg / KS) * NWG, r1 = (u / hd) * D + u % hd, j0 = (sg % KS) * kp;
-      qkv_pf(r1 * k8, j0 + lane, min(k8, j0 + kp), pa);
-      qkv_pf((r1 + hd) * k8, j0 + lane, min(k8, j0 + kp), pb);
+      qkv_pf(WARG(WQKV) r1 * k8, j0 + lane, min(k8, j0 + kp), pa);
+      qkv_pf(WARG(WQKV) (r1 + hd) * k8, j0 + lane, min(k8, j0 + kp), pb);
     }
-    float inv = stage_norm(false);
+  }
+  // The barrier after the layer before's down (its arrival there).
+  if (lay > 0u)
+    grid_wait();
+  if ((p.skip & 1u) == 0u) {
+    uint k8 = p.hidden / 8u, kp = (k8 + KS - 1u) / KS;
+    uint n_units = (p.n_heads + 2u * p.n_kv_heads) * hd;
+    uint mine = wg < n_units ? (n_units - 1u - wg) / NWG + 1u : 0u;
+    float inv = stage_norm(WARG(LNW(false)) false);
     for (uint ub = 0u; ub < mine; ub += UB) {
       uint nb = min(UB, mine - ub);
       for (uint it = sg; it < nb * KS; it += NSG) {
         uint u = wg + (ub + it / KS) * NWG, r1 = (u / hd) * D + u % hd, r2 = r1 + hd;
         uint j0 = (it % KS) * kp, je = min(k8, j0 + kp);
         if (ub != 0u || it != sg) {
-          qkv_pf(r1 * k8, j0 + lane, je, pa);
-          qkv_pf(r2 * k8, j0 + lane, je, pb);
+          qkv_pf(WARG(WQKV) r1 * k8, j0 + lane, je, pa);
+          qkv_pf(WARG(WQKV) r2 * k8, j0 + lane, je, pb);
         }
-        qkv_dot2(r1 * k8, r2 * k8, j0 + lane, je, pa, pb, ra, rb);
+        qkv_dot2(WARG(WQKV) r1 * k8, r2 * k8, j0 + lane, je, pa, pb, ra, rb);
         ra = subgroupAdd(ra);
         rb = subgroupAdd(rb);
         if (subgroupElect()) {
@@ -300,7 +350,7 @@ void main()
           sa += psum[2u * (ul * KS + ks)];
           sb += psum[2u * (ul * KS + ks) + 1u];
         }
-        float v0 = sa * inv + b_qkv[r1], v1 = sb * inv + b_qkv[r2];
+        float v0 = sa * inv + BQKV(r1), v1 = sb * inv + BQKV(r2);
         float o1 = v0, o2 = v1;
         if (head < p.n_heads + p.n_kv_heads) {
           uint axis = i < p.s0 ? 0u : (i < p.s0 + p.s1 ? 1u : 2u);
@@ -316,11 +366,11 @@ void main()
           bool is_k = head < p.n_heads + p.n_kv_heads;
           uint b = st.w * kv_dim + (head - p.n_heads - (is_k ? 0u : p.n_kv_heads)) * D + i, b2 = b + hd;
           if (is_k) {
-            kc[b >> 2][b & 3u] = o1;
-            kc[b2 >> 2][b2 & 3u] = o2;
+            KC(b >> 2)[b & 3u] = o1;
+            KC(b2 >> 2)[b2 & 3u] = o2;
           } else {
-            vc[b >> 2][b & 3u] = o1;
-            vc[b2 >> 2][b2 & 3u] = o2;
+            VC(b >> 2)[b & 3u] = o1;
+            VC(b2 >> 2)[b2 & 3u] = o2;
           }
         }
       }
@@ -359,8 +409,8 @@ void main()
           uint j = min(j0 + kk, je - 1u);
           for (uint i = 0u; i < DV; i++) {
             uint d4 = min(lane + i * SG, D4 - 1u), b = j * kv4 + head4 + d4;
-            kv[kk][i] = kc[b];
-            vv[kk][i] = vc[b];
+            kv[kk][i] = KC(b);
+            vv[kk][i] = VC(b);
           }
         }
         float s[KG];
@@ -469,7 +519,7 @@ void main()
     uint mine = wg < p.hidden ? (p.hidden - 1u - wg) / NWG + 1u : 0u;
     if (sg < min(mine, UB) * KS) {
       uint j0 = (sg % KS) * kp;
-      o_pf((wg + (sg / KS) * NWG) * k8, j0 + lane, min(k8, j0 + kp), pa);
+      o_pf(WARG(WOUT) (wg + (sg / KS) * NWG) * k8, j0 + lane, min(k8, j0 + kp), pa);
     }
   }
   grid_wait();
@@ -486,8 +536,8 @@ void main()
       for (uint it = sg; it < nb * KS; it += NSG) {
         uint r = wg + (ub + it / KS) * NWG, j0 = (it % KS) * kp, je = min(k8, j0 + kp);
         if (ub != 0u || it != sg)
-          o_pf(r * k8, j0 + lane, je, pa);
-        float a = subgroupAdd(o_dot(r * k8, j0 + lane, je, 0u, true, pa));
+          o_pf(WARG(WOUT) r * k8, j0 + lane, je, pa);
+        float a = subgroupAdd(o_dot(WARG(WOUT) r * k8, j0 + lane, je, 0u, true, pa));
         if (subgroupElect())
           psum[it] = a;
       }
@@ -505,8 +555,8 @@ void main()
   if ((p.skip & 8u) == 0u) {
     uint k8 = p.hidden / 8u;
     if (gw < p.inter) {
-      gu_pf(gw * k8, lane, k8, pa);
-      gu_pf((p.inter + gw) * k8, lane, k8, pb);
+      gu_pf(WARG(WGU) gw * k8, lane, k8, pa);
+      gu_pf(WARG(WGU) (p.inter + gw) * k8, lane, k8, pb);
     }
   }
   grid_wait();
@@ -514,13 +564,13 @@ void main()
   // ---- D: g = silu(gate . xn) * (up . xn) ----
   if ((p.skip & 8u) == 0u) {
     uint k8 = p.hidden / 8u;
-    float inv = stage_norm(true);
+    float inv = stage_norm(WARG(LNW(true)) true);
     for (uint i = gw; i < p.inter; i += TW) {
       if (i != gw) {
-        gu_pf(i * k8, lane, k8, pa);
-        gu_pf((p.inter + i) * k8, lane, k8, pb);
+        gu_pf(WARG(WGU) i * k8, lane, k8, pa);
+        gu_pf(WARG(WGU) (p.inter + i) * k8, lane, k8, pb);
       }
-      gu_dot2(i * k8, (p.inter + i) * k8, lane, k8, pa, pb, ra, rb);
+      gu_dot2(WARG(WGU) i * k8, (p.inter + i) * k8, lane, k8, pa, pb, ra, rb);
       ra = subgroupAdd(ra) * inv;
       rb = subgroupAdd(rb) * inv;
       if (subgroupElect())
@@ -533,7 +583,7 @@ void main()
     uint mine = wg < p.hidden ? (p.hidden - 1u - wg) / NWG + 1u : 0u;
     if (sg < min(mine, UB) * KS) {
       uint j0 = (sg % KS) * kp;
-      down_pf((wg + (sg / KS) * NWG) * k8, j0 + lane, min(k8, j0 + kp), pa);
+      down_pf(WARG(WDOWN) (wg + (sg / KS) * NWG) * k8, j0 + lane, min(k8, j0 + kp), pa);
     }
   }
   grid_wait();
@@ -549,8 +599,8 @@ void main()
       for (uint it = sg; it < nb * KS; it += NSG) {
         uint r = wg + (ub + it / KS) * NWG, j0 = (it % KS) * kp, je = min(k8, j0 + kp);
         if (ub != 0u || it != sg)
-          down_pf(r * k8, j0 + lane, je, pa);
-        float a = subgroupAdd(down_dotg(r * k8, j0 + lane, je, pa));
+          down_pf(WARG(WDOWN) r * k8, j0 + lane, je, pa);
+        float a = subgroupAdd(down_dotg(WARG(WDOWN) r * k8, j0 + lane, je, pa));
         if (subgroupElect())
           psum[it] = a;
       }
@@ -563,5 +613,8 @@ void main()
       }
       barrier();
     }
+  }
+  if (lay + 1u < n_lay)
+    grid_arrive();
   }
 }

@@ -650,6 +650,173 @@ test_layer_persistent (void)
     }
 }
 
+/* All layers in one dispatch (decode_stack, weights by device address):
+ * three layers with their own weights and caches against the references
+ * run layer after layer, x checked after the last layer and each layer's
+ * new cache rows, at every row of a cache of 40; one workgroup of 64
+ * threads and, where known, the resident count. Also: a table refuses a
+ * layer shaped unlike the first. */
+static void
+test_stack_persistent (void)
+{
+  g_autoptr(GError) error = NULL;
+  enum { H = 64, HEADS = 4, KVH = 2, D = 16, QD = HEADS * D, KVD = KVH * D, M = QD + 2 * KVD, I = 96,
+         ROWS = 40, NL = 3 };
+  const guint sections[3] = { 2, 3, 3 };
+  JgQkvShape qs = { .n_heads = HEADS, .n_kv_heads = KVH, .head_dim = D,
+                    .sections = { 2, 3, 3 }, .eps = EPS };
+  float *ln1[NL], *ln2[NL], *wqkv[NL], *bqkv[NL], *wo[NL], *wgu[NL], *wd[NL], *kref[NL], *vref[NL];
+  JgTensor *tens[NL][9];
+  JgDecodeLayer dl[NL];
+  float inv[D / 2];
+  g_autoptr(JgTensor) t_inv = NULL;
+  g_autoptr(JgTensor) t_x = poisoned (1, H), t_q = poisoned (1, QD), t_attn = poisoned (1, QD);
+  g_autoptr(JgTensor) t_g = poisoned (1, I), t_scratch = poisoned (1, 64 * HEADS * (D + 2));
+  const guint32 step0[4] = { 0 };
+  g_autoptr(JgTensor) t_step = step_tensor (step0);
+  g_autoptr(JgTensor) t_counts = zero_counts (HEADS), t_bar = zero_counts (4), t_zeros = zero_counts (4);
+  g_autoptr(JgTensor) t_fail = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, &error);
+  g_autoptr(JgTensor) t_table = jg_tensor_new_2d (ctx, JG_DTYPE_U32, NL, JG_DECODE_STACK_WORDS, JG_TENSOR_DEVICE,
+                                                  &error);
+  g_autoptr(JgTensor) t_short = poisoned (1, H / 2);
+  guint32 *step = jg_tensor_get_mapped (t_step), *fail = jg_tensor_get_mapped (t_fail);
+  guint32 words[NL * JG_DECODE_STACK_WORDS];
+  g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
+  guint resident = jg_decode_layer_resident (ctx);
+  struct { guint wg, threads; } runs[] = { { 1, 64 }, { resident, 0 } };
+
+  if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_SUBGROUP)
+      || !(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_DEVICE_ADDRESS))
+    {
+      g_test_skip ("decode_stack needs subgroup arithmetic and buffer device addresses "
+                   "(JAEGER_VK_DISABLE=subgroup or address)");
+      return;
+    }
+  jg_rope_inv_freq (1e4, D, inv);
+  t_inv = tensor_from (JG_DTYPE_F32, 1, D / 2, inv);
+  for (guint l = 0; l < NL; l++)
+    {
+      ln1[l] = rand_vec (H, 0.8, 1.2);
+      ln2[l] = rand_vec (H, 0.8, 1.2);
+      wqkv[l] = rand_f16 (M * H, -0.25, 0.25);
+      bqkv[l] = rand_vec (M, -0.5, 0.5);
+      wo[l] = rand_f16 (H * QD, -0.15, 0.15);
+      wgu[l] = rand_f16 (2 * I * H, -0.25, 0.25);
+      wd[l] = rand_f16 (H * I, -0.15, 0.15);
+      kref[l] = g_new0 (float, ROWS * KVD);
+      vref[l] = g_new0 (float, ROWS * KVD);
+      tens[l][0] = tensor_from (JG_DTYPE_F32, 1, H, ln1[l]);
+      tens[l][1] = tensor_from (JG_DTYPE_F32, 1, H, ln2[l]);
+      tens[l][2] = tensor_from (JG_DTYPE_F16, M, H, wqkv[l]);
+      tens[l][3] = tensor_from (JG_DTYPE_F32, 1, M, bqkv[l]);
+      tens[l][4] = tensor_from (JG_DTYPE_F16, H, QD, wo[l]);
+      tens[l][5] = tensor_from (JG_DTYPE_F16, 2 * I, H, wgu[l]);
+      tens[l][6] = tensor_from (JG_DTYPE_F16, H, I, wd[l]);
+      tens[l][7] = poisoned (ROWS, KVD);
+      tens[l][8] = poisoned (ROWS, KVD);
+      dl[l] = (JgDecodeLayer) {
+        .x = t_x, .ln1 = tens[l][0], .qkv_w = tens[l][2], .qkv_b = tens[l][3], .inv_freq = t_inv, .step = t_step,
+        .q = t_q, .k_cache = tens[l][7], .v_cache = tens[l][8], .parts = t_scratch, .counts = t_counts,
+        .attn = t_attn, .o_w = tens[l][4], .ln2 = tens[l][1], .gate_up = tens[l][5], .g = t_g, .down = tens[l][6],
+        .barrier = t_bar, .fail = t_fail,
+      };
+    }
+  /* A layer whose ln2 is half as long is refused by name. */
+  {
+    JgDecodeLayer bad[2] = { dl[0], dl[1] };
+    bad[1].ln2 = t_short;
+    g_assert_false (jg_decode_stack_table (bad, 2, words, &error));
+    g_assert_nonnull (strstr (error->message, "layer 1"));
+    g_clear_error (&error);
+  }
+  g_assert_true (jg_decode_stack_table (dl, NL, words, &error));
+  g_assert_true (jg_tensor_upload_u32 (t_table, words, &error));
+  g_assert_no_error (error);
+  if (resident == 0)
+    g_printerr ("decode_stack: %s gives no resident-workgroup count, so it runs here with ONE workgroup; "
+                "waits between workgroups are checked only on an NVIDIA GPU\n", jg_vk_context_get_info (ctx)->name);
+  for (guint r = 0; r < G_N_ELEMENTS (runs); r++)
+    {
+      if (runs[r].wg == 0)
+        continue;
+      *fail = 0;
+      jg_vk_graph_begin (ctx, graph);
+      g_assert_true (jg_op_copy (ctx, t_bar, t_zeros, &error));
+      g_assert_true (jg_op_decode_stack (ctx, &dl[0], t_table, NL, &qs, 1.0f / sqrtf (D), runs[r].wg,
+                                         runs[r].threads, &error));
+      g_assert_true (jg_vk_graph_end (ctx, &error));
+      g_assert_no_error (error);
+      for (guint p = 0; p < ROWS; p++)
+        {
+          g_autofree float *x = rand_vec (H, -2, 2);
+          float want[H];
+          const guint32 pos[3] = { 3 * p, 3 * p + 1, 2 * p };
+          g_autofree char *what = g_strdup_printf ("decode_stack (%u layers, %u x %u threads) at row %u", NL,
+                                                   runs[r].wg, runs[r].threads ? runs[r].threads : 512, p);
+          g_autofree float *got_x = NULL;
+
+          g_assert_true (jg_tensor_upload_f32 (t_x, x, &error));
+          step[0] = pos[0];
+          step[1] = pos[1];
+          step[2] = pos[2];
+          step[3] = p;
+          g_assert_true (jg_vk_graph_run (ctx, graph, &error));
+          g_assert_no_error (error);
+          g_assert_cmpuint (*fail, ==, 0);
+          memcpy (want, x, sizeof want);
+          for (guint l = 0; l < NL; l++)
+            {
+              float xn[H], qkv[M], att[QD], gu[2 * I], g[I];
+              g_autofree float *got_k = download (tens[l][7]), *got_v = download (tens[l][8]);
+              g_autofree char *wl = g_strdup_printf ("%s, layer %u", what, l);
+
+              jg_ref_rmsnorm (xn, want, ln1[l], 1, H, EPS);
+              jg_ref_linear (qkv, xn, wqkv[l], bqkv[l], 1, M, H, FALSE);
+              jg_ref_rope (qkv, 1, HEADS, D, pos, inv, sections);
+              jg_ref_rope (qkv + QD, 1, KVH, D, pos, inv, sections);
+              memcpy (kref[l] + p * KVD, qkv + QD, KVD * sizeof (float));
+              memcpy (vref[l] + p * KVD, qkv + QD + KVD, KVD * sizeof (float));
+              jg_ref_attention (att, qkv, kref[l], vref[l], 1, p + 1, p, HEADS, KVH, D, TRUE, 1.0f / sqrtf (D));
+              jg_ref_linear (want, att, wo[l], NULL, 1, H, QD, TRUE);
+              jg_ref_rmsnorm (xn, want, ln2[l], 1, H, EPS);
+              jg_ref_linear (gu, xn, wgu[l], NULL, 1, 2 * I, H, FALSE);
+              jg_ref_swiglu (g, gu, gu + I, I);
+              jg_ref_linear (want, g, wd[l], NULL, 1, H, I, TRUE);
+              assert_close_named (wl, "k", got_k + p * KVD, kref[l] + p * KVD, KVD);
+              assert_close_named (wl, "v", got_v + p * KVD, vref[l] + p * KVD, KVD);
+            }
+          got_x = download (t_x);
+          assert_close_named (what, "x after the last layer", got_x, want, H);
+        }
+      {
+        guint32 c[HEADS], b[4];
+        g_assert_true (jg_tensor_download_u32 (t_counts, c, &error));
+        g_assert_true (jg_tensor_download_u32 (t_bar, b, &error));
+        for (guint i = 0; i < HEADS; i++)
+          g_assert_cmpuint (c[i], ==, 0);
+        /* Four barriers a layer and one between layers. */
+        g_assert_cmpuint (b[0], ==, (5 * NL - 1) * runs[r].wg);
+        g_assert_cmpuint (b[1], ==, 0);
+      }
+      g_printerr ("decode_stack, %u layers, %u workgroup(s) of %u threads on %s: every layer as the references\n",
+                  NL, runs[r].wg, runs[r].threads ? runs[r].threads : 512, jg_vk_context_get_info (ctx)->name);
+    }
+  for (guint l = 0; l < NL; l++)
+    {
+      g_free (ln1[l]);
+      g_free (ln2[l]);
+      g_free (wqkv[l]);
+      g_free (bqkv[l]);
+      g_free (wo[l]);
+      g_free (wgu[l]);
+      g_free (wd[l]);
+      g_free (kref[l]);
+      g_free (vref[l]);
+      for (guint j = 0; j < 9; j++)
+        jg_tensor_free (tens[l][j]);
+    }
+}
+
 /* ---- argmax by many workgroups ---- */
 
 static void
@@ -743,6 +910,7 @@ main (int argc, char **argv)
   g_test_add_func ("/decode/attention-shapes", test_attention_decode_shapes);
   g_test_add_func ("/decode/layer-replay", test_layer_replay);
   g_test_add_func ("/decode/layer-persistent", test_layer_persistent);
+  g_test_add_func ("/decode/stack-persistent", test_stack_persistent);
   g_test_add_func ("/decode/argmax-wide", test_argmax_wide);
   g_test_add_func ("/decode/errors", test_errors);
   rc = g_test_run ();
