@@ -13,9 +13,13 @@
  * step on the f16 run's tokens (teacher forcing). A TUNING of "persist"
  * (or "persist=WORKGROUPS/THREADS") runs the persistent step (one dispatch
  * per layer, jg_qwen2_set_persistent; default: as many workgroups as stay
- * resident, 512 threads); the first such run compares its logits with
- * the first replay's, step by step (both download them each token, which
- * their wall times include; later runs do not). */
+ * resident, 512 threads); "stack" (or "stack=WORKGROUPS/THREADS") the
+ * same with all layers in one dispatch (jg_qwen2_set_persistent_stack);
+ * either may end in ":Q/D", the k split of q|k|v and o, and of down
+ * (jg_qwen2_set_persistent_split; e.g. "stack:2/4").
+ * The first run of each compares its logits with the first replay's, step
+ * by step (both download them each token, which their wall times include;
+ * later runs do not). */
 #include "inference/jg-qwen2.h"
 #include "inference/jg-model-config.h"
 #include "inference/jg-weights.h"
@@ -126,6 +130,8 @@ main (int argc, char **argv)
   JgQwen2Tuning tunes[MAX_RUNS];
   gboolean tuned[MAX_RUNS] = { FALSE };
   guint persist_wg[MAX_RUNS] = { 0 }, persist_threads[MAX_RUNS] = { 0 };
+  gboolean stack[MAX_RUNS] = { FALSE };
+  guint ks[MAX_RUNS][2] = { { 0 } };
   gboolean any_persist = FALSE;
   guint n_runs = 0;
   gboolean q8 = FALSE;
@@ -149,12 +155,18 @@ main (int argc, char **argv)
           q8 = TRUE;
           continue;
         }
-      if (strncmp (argv[a], "persist", 7) == 0)
+      if (strncmp (argv[a], "persist", 7) == 0 || strncmp (argv[a], "stack", 5) == 0)
         {
+          guint len = argv[a][0] == 's' ? 5 : 7;
+          stack[n_runs] = argv[a][0] == 's';
           persist_wg[n_runs] = JG_QWEN2_PERSISTENT_AUTO;
-          if (argv[a][7] == '=' && sscanf (argv[a] + 8, "%u/%u", &persist_wg[n_runs], &persist_threads[n_runs]) != 2)
+          const char *split = strchr (argv[a], ':');
+          if ((argv[a][len] == '='
+               && sscanf (argv[a] + len + 1, "%u/%u", &persist_wg[n_runs], &persist_threads[n_runs]) != 2)
+              || (split != NULL && (sscanf (split + 1, "%u/%u", &ks[n_runs][0], &ks[n_runs][1]) != 2
+                                    || ks[n_runs][0] > 8 || ks[n_runs][1] > 8)))
             {
-              fprintf (stderr, "bench-qwen2: bad '%s' (persist=WORKGROUPS/THREADS)\n", argv[a]);
+              fprintf (stderr, "bench-qwen2: bad '%s' (persist[=WORKGROUPS/THREADS][:Q/D] or stack...)\n", argv[a]);
               return 2;
             }
           any_persist = TRUE;
@@ -244,13 +256,16 @@ main (int argc, char **argv)
            * count in its wall time); later ones time the step alone. */
           gboolean first = TRUE;
           for (guint e = 2; e < p; e++)
-            first = first && persist_wg[e] == 0;
+            first = first && (persist_wg[e] == 0 || stack[e] != stack[p]);
           runs[p].model = model;
           runs[p].vocab = (gsize) cfg.vocab_size;
           runs[p].logits = first ? g_try_new (float, (gsize) n_new * cfg.vocab_size) : NULL;
           if (jg_qwen2_set_persistent (model, persist_wg[p], persist_threads[p]) == 0)
             printf ("%s: the persistent step is not available on this device (runs the replayed kernels)\n",
                     names[p]);
+          jg_qwen2_set_persistent_split (model, ks[p][0], ks[p][1]);
+          if (jg_qwen2_set_persistent_stack (model, stack[p]) != stack[p])
+            printf ("%s: no buffer device addresses here (runs one dispatch per layer)\n", names[p]);
         }
       else
         jg_qwen2_set_persistent (model, 0, 0);
@@ -275,7 +290,8 @@ main (int argc, char **argv)
           return 1;
         }
       if (persist_wg[p] != 0)
-        printf ("(persistent step: %u workgroups in use after the run)\n", jg_qwen2_get_persistent (model));
+        printf ("(persistent step: %u workgroups in use after the run%s)\n", jg_qwen2_get_persistent (model),
+                jg_qwen2_get_persistent_stack (model) ? ", all layers in one dispatch" : "");
       printf ("%s\n  prefill %u tokens %.1f ms (GPU %.1f ms); decode %u tokens: %.3f ms/token wall, "
               "%.3f ms/token GPU, %.1f tokens/s\n", names[p], s.n_prompt, s.prefill_s * 1e3, s.prefill_gpu_s * 1e3,
               s.n_generated, s.decode_s * 1e3 / (s.n_generated - 1), s.decode_gpu_s * 1e3 / (s.n_generated - 1),

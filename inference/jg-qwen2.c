@@ -70,6 +70,12 @@ struct _JgQwen2 {
    * grid barrier (u32 [3], device) and failure flag (u32, host). */
   guint persist_wg, persist_threads;
   JgTensor *bar, *bar_zeros, *fail;
+  /* All layers in one such dispatch (device addresses): on/off, the
+   * layers' address table (u32 [n_layers][JG_DECODE_STACK_WORDS], device),
+   * written before each recording. */
+  gboolean persist_stack;
+  guint persist_ks[2];
+  JgTensor *stack_table, *stack_g;      /* stack_g: f32 [n_layers][intermediate], each layer's g */
 
   /* Views rebuilt for each step without allocating. */
   JgTensor v_x, v_xn, v_q, v_attn, v_g, v_u, v_k, v_v, v_ids, v_pos, v_last, v_last_n;
@@ -392,6 +398,8 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
       || (self->bar = activation (self, JG_DTYPE_U32, 4, 1, 0, error)) == NULL
       || (self->bar_zeros = activation (self, JG_DTYPE_U32, 4, 1, 0, error)) == NULL
       || (self->fail = activation (self, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, error)) == NULL
+      || (self->stack_table = activation (self, JG_DTYPE_U32, cfg->n_layers, JG_DECODE_STACK_WORDS, 0, error)) == NULL
+      || (self->stack_g = activation (self, JG_DTYPE_F32, cfg->n_layers, I, 0, error)) == NULL
       || (self->graph = jg_vk_graph_new (ctx, error)) == NULL)
     return NULL;
   if ((jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT)
@@ -414,23 +422,26 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
     if (path == NULL || *path == '\0')
       {
         /* The persistent step where the device says how many workgroups
-         * stay resident (NVIDIA); measured faster than the five kernels
-         * per layer on an H100 (docs/PERFORMANCE.md). */
+         * stay resident (NVIDIA), all layers in one dispatch where the
+         * device has buffer addresses; measured faster than the five
+         * kernels per layer on an H100 (docs/PERFORMANCE.md). */
         self->replay = TRUE;
         jg_qwen2_set_persistent (self, JG_QWEN2_PERSISTENT_AUTO, 0);
+        jg_qwen2_set_persistent_stack (self, TRUE);
       }
     else if (strcmp (path, "replay") == 0)
       self->replay = TRUE;
-    else if (strcmp (path, "persistent") == 0)
+    else if (strcmp (path, "persistent") == 0 || strcmp (path, "stack") == 0)
       {
         self->replay = TRUE;
         if (jg_qwen2_set_persistent (self, JG_QWEN2_PERSISTENT_AUTO, 0) == 0)
           jg_qwen2_set_persistent (self, 1, 0);
+        jg_qwen2_set_persistent_stack (self, path[0] == 's');
       }
     else if (strcmp (path, "percall") != 0)
       {
         g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
-                     "JAEGER_DECODE: unknown decode path '%s' (known: replay, persistent, percall)", path);
+                     "JAEGER_DECODE: unknown decode path '%s' (known: replay, persistent, stack, percall)", path);
         return NULL;
       }
   }
@@ -506,6 +517,8 @@ jg_qwen2_free (JgQwen2 *self)
   jg_tensor_free (self->attn_counts);
   jg_tensor_free (self->argmax_scratch);
   jg_tensor_free (self->bar);
+  jg_tensor_free (self->stack_table);
+  jg_tensor_free (self->stack_g);
   jg_tensor_free (self->bar_zeros);
   jg_tensor_free (self->fail);
   jg_vk_graph_free (self->graph);
@@ -559,6 +572,59 @@ guint
 jg_qwen2_get_persistent (JgQwen2 *self)
 {
   return self->use_q8 ? 0 : self->persist_wg;
+}
+
+gboolean
+jg_qwen2_set_persistent_stack (JgQwen2 *self, gboolean stack)
+{
+  stack = stack && (jg_vk_context_get_features (self->ctx) & JG_VK_FEATURE_DEVICE_ADDRESS) != 0;
+  if (stack != self->persist_stack)
+    self->graph_stale = TRUE;
+  self->persist_stack = stack;
+  return stack;
+}
+
+gboolean
+jg_qwen2_get_persistent_stack (JgQwen2 *self)
+{
+  return jg_qwen2_get_persistent (self) > 0 && self->persist_stack;
+}
+
+void
+jg_qwen2_set_persistent_split (JgQwen2 *self, guint ks_qkvo, guint ks_down)
+{
+  self->persist_ks[0] = MIN (ks_qkvo, 8);
+  self->persist_ks[1] = MIN (ks_down, 8);
+  self->graph_stale = TRUE;
+}
+
+/* The layers' tensors as the persistent kernel takes them (x, q, attn and
+ * g: the step's views). */
+static void
+decode_layer_of (JgQwen2 *self, int l, JgTensor *x, JgTensor *q, JgTensor *attn, JgTensor *g, JgDecodeLayer *dl)
+{
+  Layer *L = &self->layers[l];
+
+  *dl = (JgDecodeLayer) {
+    .x = x, .ln1 = L->ln1, .qkv_w = L->qkv_w, .qkv_b = L->qkv_b, .inv_freq = self->inv_freq,
+    .step = self->step, .q = q, .k_cache = L->k_cache, .v_cache = L->v_cache, .parts = self->attn_parts,
+    .counts = self->attn_counts, .attn = attn, .o_w = L->o_w, .ln2 = L->ln2, .gate_up = L->gate_up,
+    .g = g, .down = L->down, .barrier = self->bar, .fail = self->fail,
+    .ks_qkvo = self->persist_ks[0], .ks_down = self->persist_ks[1],
+  };
+}
+
+/* Writes the layers' addresses for the stacked step (outside a recording). */
+static gboolean
+write_stack_table (JgQwen2 *self, GError **error)
+{
+  int n = self->cfg.n_layers;
+  g_autofree JgDecodeLayer *dl = g_new (JgDecodeLayer, n);
+  g_autofree guint32 *words = g_new (guint32, (gsize) n * JG_DECODE_STACK_WORDS);
+
+  for (int l = 0; l < n; l++)
+    decode_layer_of (self, l, self->x, self->q, self->attn, self->g, &dl[l]);
+  return jg_decode_stack_table (dl, (guint) n, words, error) && jg_tensor_upload_u32 (self->stack_table, words, error);
 }
 
 gboolean
@@ -763,15 +829,18 @@ record_decode (JgQwen2 *self, GError **error)
   /* The persistent layers' grid barrier counts from zero in every step. */
   if (self->persist_wg > 0 && !jg_op_copy (ctx, self->bar, self->bar_zeros, error))
     return FALSE;
-  for (int l = 0; l < c->n_layers && self->persist_wg > 0; l++)
+  if (self->persist_wg > 0 && self->persist_stack)
     {
-      Layer *L = &self->layers[l];
-      JgDecodeLayer dl = {
-        .x = &x, .ln1 = L->ln1, .qkv_w = L->qkv_w, .qkv_b = L->qkv_b, .inv_freq = self->inv_freq,
-        .step = self->step, .q = &q, .k_cache = L->k_cache, .v_cache = L->v_cache, .parts = self->attn_parts,
-        .counts = self->attn_counts, .attn = &attn, .o_w = L->o_w, .ln2 = L->ln2, .gate_up = L->gate_up,
-        .g = &g, .down = L->down, .barrier = self->bar, .fail = self->fail,
-      };
+      JgDecodeLayer dl;
+      decode_layer_of (self, 0, &x, &q, &attn, self->stack_g, &dl);
+      if (!jg_op_decode_stack (ctx, &dl, self->stack_table, (guint) c->n_layers, &qs, as.scale, self->persist_wg,
+                               self->persist_threads, error))
+        return FALSE;
+    }
+  for (int l = 0; l < c->n_layers && self->persist_wg > 0 && !self->persist_stack; l++)
+    {
+      JgDecodeLayer dl;
+      decode_layer_of (self, l, &x, &q, &attn, &g, &dl);
       if (!jg_op_decode_layer (ctx, &dl, &qs, as.scale, self->persist_wg, self->persist_threads, error))
         return FALSE;
     }
@@ -827,6 +896,8 @@ run_decode (JgQwen2 *self, const guint32 *id, const guint32 *positions, const Jg
       || memcmp (&key, &self->graph_key, sizeof key) != 0)
     {
       gboolean ok;
+      if (self->persist_wg > 0 && self->persist_stack && !self->use_q8 && !write_stack_table (self, error))
+        return FALSE;
       jg_vk_graph_begin (self->ctx, self->graph);
       jg_vk_mark_start (self->ctx);
       ok = record_decode (self, error) && record_pick (self, pick, error);

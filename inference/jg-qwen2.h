@@ -62,6 +62,17 @@ void     jg_qwen2_set_replay (JgQwen2 *self, gboolean replay);
 #define JG_QWEN2_PERSISTENT_AUTO G_MAXUINT
 guint    jg_qwen2_set_persistent (JgQwen2 *self, guint n_workgroups, guint threads);
 guint    jg_qwen2_get_persistent (JgQwen2 *self);
+/* With the persistent step on: all layers in ONE dispatch
+ * (jg_op_decode_stack) instead of one per layer, where the device has
+ * buffer device addresses (else it stays per layer). Returns whether the
+ * stacked kernel will be used when the persistent step is. A model starts
+ * with it on (JAEGER_DECODE=persistent: off, =stack: on). */
+gboolean jg_qwen2_set_persistent_stack (JgQwen2 *self, gboolean stack);
+/* Whether decoding now runs the stacked kernel. */
+gboolean jg_qwen2_get_persistent_stack (JgQwen2 *self);
+/* The persistent kernels' k split (benches): parts of a row's k, one
+ * subgroup each, in q|k|v and o, and in down (1..8; 0: the default, 4). */
+void     jg_qwen2_set_persistent_split (JgQwen2 *self, guint ks_qkvo, guint ks_down);
 
 /* Workgroup shapes of the replayed step's kernels, for benchmarks (NULL:
  * the measured defaults; a zero field: the op's own default). The step is

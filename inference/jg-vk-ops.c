@@ -1181,7 +1181,7 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
     float eps, scale;
     guint32 n_split, min_chunk, spin_limit, skip, n_layers;
   } pc = { 0 };
-  guint32 spec[3];
+  guint32 spec[5];
   guint32 sgs = jg_vk_context_get_subgroup_size (ctx);
   guint32 max_shared = jg_vk_context_get_info (ctx)->max_shared_memory;
   JgTensor *bind[PERSIST_BINDINGS] = {
@@ -1189,7 +1189,7 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
     l->q, l->k_cache, l->v_cache, l->parts, l->counts, l->attn, l->g, l->barrier, l->fail, l->g,
   };
   JgVkDispatch d = {
-    .shader = op, .spec = spec, .n_spec = 3, .bind = bind, .n_bind = PERSIST_BINDINGS,
+    .shader = op, .spec = spec, .n_spec = 5, .bind = bind, .n_bind = PERSIST_BINDINGS,
     .write_mask = (1u << 4) | (0x3fu << 10) | (1u << 16) | (1u << 17) | (1u << 18),
     .push = &pc, .push_size = sizeof pc,
   };
@@ -1227,7 +1227,7 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
       || !check_tensor (op, "attn", l->attn, JG_DTYPE_F32, qd, error)
       || !check_tensor (op, "o_w", l->o_w, JG_DTYPE_F16, H * qd, error)
       || !check_tensor (op, "gate_up", l->gate_up, JG_DTYPE_F16, 2 * I * H, error)
-      || !check_tensor (op, "g", l->g, JG_DTYPE_F32, I, error)
+      || !check_tensor (op, "g", l->g, JG_DTYPE_F32, table ? (gint64) n_layers * I : I, error)
       || !check_tensor (op, "down", l->down, JG_DTYPE_F16, H * I, error)
       || !check_tensor (op, "barrier", l->barrier, JG_DTYPE_U32, 4, error)
       || !check_tensor (op, "fail", l->fail, JG_DTYPE_U32, 1, error))
@@ -1250,6 +1250,10 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
     return fail (error, op, "hidden %" G_GINT64_FORMAT " or q width %" G_GINT64_FORMAT
                  " needs more shared memory than the device has", H, qd);
   spec[2] = (s->head_dim / 4 + sgs - 1) / sgs;
+  spec[3] = l->ks_qkvo ? l->ks_qkvo : 4;
+  spec[4] = l->ks_down ? l->ks_down : 4;
+  if (spec[3] > 8 || spec[4] > 8)
+    return fail (error, op, "k split into %u / %u parts: at most 8", spec[3], spec[4]);
   if (n_workgroups == 0)
     return fail (error, op, "needs at least one workgroup");
   pc.hidden = (guint32) H;

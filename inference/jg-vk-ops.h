@@ -197,6 +197,9 @@ typedef struct {
   JgTensor *parts, *counts, *attn, *o_w, *ln2, *gate_up, *g, *down;
   JgTensor *barrier, *fail;
   guint skip_phases;   /* benches: bit i leaves phase i out (0 q|k|v, 1 attention, 2 o, 3 gate|up, 4 down) */
+  /* Parts of a row's k (one subgroup each) in q|k|v and o, and in down:
+   * 1..8, 0: 4. */
+  guint ks_qkvo, ks_down;
 } JgDecodeLayer;
 
 gboolean jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *shape, float scale,
@@ -211,7 +214,8 @@ guint    jg_decode_layer_resident (JgVkContext *ctx);
  * boundary between layers; each layer's first weights load during the
  * layer before's last barrier). l: layer 0, for the shapes and the
  * tensors all layers share (x, inv_freq, step, q, parts, counts, attn, g,
- * barrier, fail); table: u32 [n_layers][JG_DECODE_STACK_WORDS], each
+ * barrier, fail; g holds n_layers x intermediate values: each layer its
+ * own); table: u32 [n_layers][JG_DECODE_STACK_WORDS], each
  * layer's q|k|v, o, gate|up, down, ln1, ln2, q|k|v bias, k cache and v cache
  * addresses (low word first) as jg_decode_stack_table writes them. Needs
  * JG_VK_FEATURE_DEVICE_ADDRESS; the barrier count grows by 5 n_layers - 1

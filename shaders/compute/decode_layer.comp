@@ -35,7 +35,9 @@ layout(constant_id = 1) const uint XS = 8192;   // floats staged in shared memor
 layout(constant_id = 2) const uint DV = 1;      // vec4s of a head per lane: ceil(head_dim / 4 / subgroup size)
 const uint KG = 8;                              // keys scored at once in the attention
 const uint PF = 8;                              // 16-byte words per lane loaded ahead of a row
-const uint KS = 4;                              // q|k|v and o: parts of a row's k, one subgroup each
+layout(constant_id = 3) const uint KSQ = 4;     // q|k|v and o: parts of a row's k, one subgroup each (<= KSMAX)
+layout(constant_id = 4) const uint KSD = 4;     // ... and down's
+const uint KSMAX = 8;
 const uint UB = 32;                             // ... for up to UB rows (pairs) of a workgroup at a time
 
 #ifdef STACK
@@ -91,6 +93,8 @@ layout(std430, binding = 18) writeonly buffer Fail { uint fail[]; };
 // g again, read through the cache of each SM in phase E. No SM reads g
 // before the grid barrier that follows phase D in this dispatch, so no SM
 // holds an older copy of it there; phase D's writes are in the L2 by then.
+// (With STACK each layer has its own g, at lay * inter, for the same
+// reason: an SM's cache may still hold the layer before's.)
 layout(std430, binding = 19) readonly buffer GR { vec4 g4[]; };
 
 layout(push_constant) uniform P {
@@ -103,7 +107,7 @@ layout(push_constant) uniform P {
 
 shared vec4 xs[XS / 4];
 shared float red[WG];
-shared float psum[UB * KS * 2];
+shared float psum[UB * KSMAX * 2];
 
 // Builtins only (no module-scope variables: llvmpipe does not keep those
 // per invocation across barriers); the grid barrier's state is shared.
@@ -226,13 +230,14 @@ DEF_ROW(gu, w_gu)
 DEF_ROW(down, w_down)
 
 // Weights 8j..8j+7 of a row times g 8j..8j+7.
-float dot8g(uvec4 w, uint j)
+#define dot8g(w, j) dot8g_(w, (j) + g0)
+float dot8g_(uvec4 w, uint j)
 {
   return dot(vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y)), g4[2u * j])
          + dot(vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w)), g4[2u * j + 1u]);
 }
 
-float down_dotg(WPARAM(RU4) uint base, uint j, uint jend, uvec4 pf[PF])
+float down_dotg(WPARAM(RU4) uint base, uint g0, uint j, uint jend, uvec4 pf[PF])
 {
   float acc = 0.0;
   for (uint i = 0u; i < PF; i++)
@@ -301,17 +306,22 @@ void main()
   const uint n_lay = 1u;
 #endif
   for (uint lay = 0u; lay < n_lay; lay++) {
+#ifdef STACK
+  uint gofs = lay * p.inter;
+#else
+  const uint gofs = 0u;
+#endif
 
   // ---- A: RMSNorm, q|k|v, RoPE, cache rows ----
   // Workgroup wg owns rotation pairs wg, wg + NWG, ...; its subgroups take
   // (pair, part of k) items, so that the ~17 pairs of each workgroup spread
   // evenly over its subgroups; the parts meet in shared memory.
   if ((p.skip & 1u) == 0u) {
-    uint k8 = p.hidden / 8u, kp = (k8 + KS - 1u) / KS;
+    uint k8 = p.hidden / 8u, kp = (k8 + KSQ - 1u) / KSQ;
     uint n_units = (p.n_heads + 2u * p.n_kv_heads) * hd;
     uint mine = wg < n_units ? (n_units - 1u - wg) / NWG + 1u : 0u;
-    if (sg < min(mine, UB) * KS) {
-      uint u = wg + (sg / KS) * NWG, r1 = (u / hd) * D + u % hd, j0 = (sg % KS) * kp;
+    if (sg < min(mine, UB) * KSQ) {
+      uint u = wg + (sg / KSQ) * NWG, r1 = (u / hd) * D + u % hd, j0 = (sg % KSQ) * kp;
       qkv_pf(WARG(WQKV) r1 * k8, j0 + lane, min(k8, j0 + kp), pa);
       qkv_pf(WARG(WQKV) (r1 + hd) * k8, j0 + lane, min(k8, j0 + kp), pb);
     }
@@ -320,15 +330,15 @@ void main()
   if (lay > 0u)
     grid_wait();
   if ((p.skip & 1u) == 0u) {
-    uint k8 = p.hidden / 8u, kp = (k8 + KS - 1u) / KS;
+    uint k8 = p.hidden / 8u, kp = (k8 + KSQ - 1u) / KSQ;
     uint n_units = (p.n_heads + 2u * p.n_kv_heads) * hd;
     uint mine = wg < n_units ? (n_units - 1u - wg) / NWG + 1u : 0u;
     float inv = stage_norm(WARG(LNW(false)) false);
     for (uint ub = 0u; ub < mine; ub += UB) {
       uint nb = min(UB, mine - ub);
-      for (uint it = sg; it < nb * KS; it += NSG) {
-        uint u = wg + (ub + it / KS) * NWG, r1 = (u / hd) * D + u % hd, r2 = r1 + hd;
-        uint j0 = (it % KS) * kp, je = min(k8, j0 + kp);
+      for (uint it = sg; it < nb * KSQ; it += NSG) {
+        uint u = wg + (ub + it / KSQ) * NWG, r1 = (u / hd) * D + u % hd, r2 = r1 + hd;
+        uint j0 = (it % KSQ) * kp, je = min(k8, j0 + kp);
         if (ub != 0u || it != sg) {
           qkv_pf(WARG(WQKV) r1 * k8, j0 + lane, je, pa);
           qkv_pf(WARG(WQKV) r2 * k8, j0 + lane, je, pb);
@@ -346,9 +356,9 @@ void main()
         uint u = wg + (ub + ul) * NWG, head = u / hd, i = u % hd;
         uint r1 = head * D + i, r2 = r1 + hd;
         float sa = 0.0, sb = 0.0;
-        for (uint ks = 0u; ks < KS; ks++) {
-          sa += psum[2u * (ul * KS + ks)];
-          sb += psum[2u * (ul * KS + ks) + 1u];
+        for (uint ks = 0u; ks < KSQ; ks++) {
+          sa += psum[2u * (ul * KSQ + ks)];
+          sb += psum[2u * (ul * KSQ + ks) + 1u];
         }
         float v0 = sa * inv + BQKV(r1), v1 = sb * inv + BQKV(r2);
         float o1 = v0, o2 = v1;
@@ -515,26 +525,26 @@ void main()
   }
   grid_arrive();
   if ((p.skip & 4u) == 0u) {
-    uint k8 = p.n_heads * D / 8u, kp = (k8 + KS - 1u) / KS;
+    uint k8 = p.n_heads * D / 8u, kp = (k8 + KSQ - 1u) / KSQ;
     uint mine = wg < p.hidden ? (p.hidden - 1u - wg) / NWG + 1u : 0u;
-    if (sg < min(mine, UB) * KS) {
-      uint j0 = (sg % KS) * kp;
-      o_pf(WARG(WOUT) (wg + (sg / KS) * NWG) * k8, j0 + lane, min(k8, j0 + kp), pa);
+    if (sg < min(mine, UB) * KSQ) {
+      uint j0 = (sg % KSQ) * kp;
+      o_pf(WARG(WOUT) (wg + (sg / KSQ) * NWG) * k8, j0 + lane, min(k8, j0 + kp), pa);
     }
   }
   grid_wait();
 
   // ---- C: x += o . attn (rows owned by workgroups, k split as in A) ----
   if ((p.skip & 4u) == 0u) {
-    uint qd = p.n_heads * D, k8 = qd / 8u, kp = (k8 + KS - 1u) / KS;
+    uint qd = p.n_heads * D, k8 = qd / 8u, kp = (k8 + KSQ - 1u) / KSQ;
     uint mine = wg < p.hidden ? (p.hidden - 1u - wg) / NWG + 1u : 0u;
     for (uint j = t; j < qd / 4u; j += WG)
       xs[j] = vec4(attn[4u * j], attn[4u * j + 1u], attn[4u * j + 2u], attn[4u * j + 3u]);
     barrier();
     for (uint ub = 0u; ub < mine; ub += UB) {
       uint nb = min(UB, mine - ub);
-      for (uint it = sg; it < nb * KS; it += NSG) {
-        uint r = wg + (ub + it / KS) * NWG, j0 = (it % KS) * kp, je = min(k8, j0 + kp);
+      for (uint it = sg; it < nb * KSQ; it += NSG) {
+        uint r = wg + (ub + it / KSQ) * NWG, j0 = (it % KSQ) * kp, je = min(k8, j0 + kp);
         if (ub != 0u || it != sg)
           o_pf(WARG(WOUT) r * k8, j0 + lane, je, pa);
         float a = subgroupAdd(o_dot(WARG(WOUT) r * k8, j0 + lane, je, 0u, true, pa));
@@ -544,8 +554,8 @@ void main()
       barrier();
       for (uint ul = t; ul < nb; ul += WG) {
         float a = 0.0;
-        for (uint ks = 0u; ks < KS; ks++)
-          a += psum[ul * KS + ks];
+        for (uint ks = 0u; ks < KSQ; ks++)
+          a += psum[ul * KSQ + ks];
         x[wg + (ub + ul) * NWG] += a;
       }
       barrier();
@@ -574,16 +584,16 @@ void main()
       ra = subgroupAdd(ra) * inv;
       rb = subgroupAdd(rb) * inv;
       if (subgroupElect())
-        g[i] = ra / (1.0 + exp(-ra)) * rb;
+        g[gofs + i] = ra / (1.0 + exp(-ra)) * rb;
     }
   }
   grid_arrive();
   if ((p.skip & 16u) == 0u) {
-    uint k8 = p.inter / 8u, kp = (k8 + KS - 1u) / KS;
+    uint k8 = p.inter / 8u, kp = (k8 + KSD - 1u) / KSD;
     uint mine = wg < p.hidden ? (p.hidden - 1u - wg) / NWG + 1u : 0u;
-    if (sg < min(mine, UB) * KS) {
-      uint j0 = (sg % KS) * kp;
-      down_pf(WARG(WDOWN) (wg + (sg / KS) * NWG) * k8, j0 + lane, min(k8, j0 + kp), pa);
+    if (sg < min(mine, UB) * KSD) {
+      uint j0 = (sg % KSD) * kp;
+      down_pf(WARG(WDOWN) (wg + (sg / KSD) * NWG) * k8, j0 + lane, min(k8, j0 + kp), pa);
     }
   }
   grid_wait();
@@ -592,23 +602,23 @@ void main()
   // owned by workgroups, k split as in A: whole rows per subgroup left
   // half of them with two rows and half with one) ----
   if ((p.skip & 16u) == 0u) {
-    uint k8 = p.inter / 8u, kp = (k8 + KS - 1u) / KS;
+    uint k8 = p.inter / 8u, kp = (k8 + KSD - 1u) / KSD, g0 = gofs / 8u;
     uint mine = wg < p.hidden ? (p.hidden - 1u - wg) / NWG + 1u : 0u;
     for (uint ub = 0u; ub < mine; ub += UB) {
       uint nb = min(UB, mine - ub);
-      for (uint it = sg; it < nb * KS; it += NSG) {
-        uint r = wg + (ub + it / KS) * NWG, j0 = (it % KS) * kp, je = min(k8, j0 + kp);
+      for (uint it = sg; it < nb * KSD; it += NSG) {
+        uint r = wg + (ub + it / KSD) * NWG, j0 = (it % KSD) * kp, je = min(k8, j0 + kp);
         if (ub != 0u || it != sg)
           down_pf(WARG(WDOWN) r * k8, j0 + lane, je, pa);
-        float a = subgroupAdd(down_dotg(WARG(WDOWN) r * k8, j0 + lane, je, pa));
+        float a = subgroupAdd(down_dotg(WARG(WDOWN) r * k8, g0, j0 + lane, je, pa));
         if (subgroupElect())
           psum[it] = a;
       }
       barrier();
       for (uint ul = t; ul < nb; ul += WG) {
         float a = 0.0;
-        for (uint ks = 0u; ks < KS; ks++)
-          a += psum[ul * KS + ks];
+        for (uint ks = 0u; ks < KSD; ks++)
+          a += psum[ul * KSD + ks];
         x[wg + (ub + ul) * NWG] += a;
       }
       barrier();

@@ -775,7 +775,9 @@ test_replay_matches_percall (void)
  * Workgroup counts: one (safe anywhere; the barrier's count and generation
  * run, but no workgroup waits for another), in shapes with several rows and
  * key blocks per subgroup and with idle subgroups; and, where the device
- * says how many stay resident (NVIDIA), that many. */
+ * says how many stay resident (NVIDIA), that many; each also with all
+ * layers in one dispatch (the stacked kernel, where the device has buffer
+ * addresses) where marked. */
 static void
 test_persistent_matches_replay (void)
 {
@@ -788,7 +790,11 @@ test_persistent_matches_replay (void)
   g_autofree float *ref = g_new (float, (P + GEN) * VOCAB);
   JgGenerateOptions o = { .max_tokens = GEN };
   guint resident = jg_decode_layer_resident (ctx);
-  struct { guint wg, threads; } runs[] = { { 1, 64 }, { 1, 256 }, { 1, 0 }, { JG_QWEN2_PERSISTENT_AUTO, 0 } };
+  struct { guint wg, threads; gboolean stack; } runs[] = {
+    { 1, 64, FALSE }, { 1, 256, FALSE }, { 1, 0, FALSE }, { 1, 64, TRUE },
+    { JG_QWEN2_PERSISTENT_AUTO, 0, FALSE }, { JG_QWEN2_PERSISTENT_AUTO, 0, TRUE },
+  };
+  gboolean have_stack = (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_DEVICE_ADDRESS) != 0;
   /* With cooperative matrices the prompt runs through f16 matmul inputs
    * (about 4e-4 from the f32 reference on this model); the two decode
    * paths are still held to f32 rounding of each other. */
@@ -818,11 +824,13 @@ test_persistent_matches_replay (void)
     {
       guint want = runs[r].wg == JG_QWEN2_PERSISTENT_AUTO ? resident : runs[r].wg;
       guint n;
-      if (want == 0)
+      if (want == 0 || (runs[r].stack && !have_stack))
         continue;
       jg_qwen2_reset (m);
       n = jg_qwen2_set_persistent (m, runs[r].wg, runs[r].threads);
       g_assert_cmpuint (n, ==, want);
+      g_assert_true (jg_qwen2_set_persistent_stack (m, runs[r].stack) == runs[r].stack);
+      g_assert_true (jg_qwen2_get_persistent_stack (m) == runs[r].stack);
       memset (got, 0, sizeof *got);
       got->m = m;
       g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, got, NULL, NULL, &error));
@@ -834,16 +842,21 @@ test_persistent_matches_replay (void)
       for (guint i = 0; i < GEN; i++)
         {
           double between = jg_ref_rel_error (got->logits[i], rep->logits[i], VOCAB);
-          g_autofree char *what = g_strdup_printf ("persistent (%u x %u threads) step %u", n,
+          g_autofree char *what = g_strdup_printf ("persistent%s (%u x %u threads) step %u",
+                                                   runs[r].stack ? ", stacked" : "", n,
                                                    runs[r].threads ? runs[r].threads : 512, i);
           double err = jg_ref_rel_error (got->logits[i], ref + (P + i - 1) * VOCAB, VOCAB);
           g_test_message ("%s: vs replayed %.3g, vs the reference %.3g", what, between, err);
           g_assert_cmpfloat (between, <, 1e-5);
           g_assert_cmpfloat (err, <, ref_tol);
         }
-      g_printerr ("persistent decode with %u workgroup(s) of %u threads on %s: tokens as replayed\n", n,
+      g_printerr ("persistent decode%s with %u workgroup(s) of %u threads on %s: tokens as replayed\n",
+                  runs[r].stack ? " (all layers in one dispatch)" : "", n,
                   runs[r].threads ? runs[r].threads : 512, jg_vk_context_get_info (ctx)->name);
     }
+  if (!have_stack)
+    g_printerr ("persistent decode: %s has no buffer device addresses: the stacked kernel NOT CHECKED\n",
+                jg_vk_context_get_info (ctx)->name);
   fixture_clear (&f);
 }
 
@@ -853,7 +866,8 @@ test_persistent_matches_replay (void)
  * and stay with them; tokens and logits are the replayed ones. Needs a
  * device that says how many stay resident: llvmpipe runs as many
  * workgroups at once as it has threads (and more, wrongly, at times), so
- * there this cannot be set up reliably. */
+ * there this cannot be set up reliably. Per layer, then with all layers in
+ * one dispatch where the device has buffer addresses. */
 static void
 test_persistent_fallback (void)
 {
@@ -877,20 +891,28 @@ test_persistent_fallback (void)
   m = load_model (&f, 16);
   random_ids (seq, P);
   rep->m = got->m = m;
+  g_assert_cmpuint (jg_qwen2_set_persistent (m, 0, 0), ==, 0);
   g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, rep, NULL, NULL, &error));
   g_assert_no_error (error);
-  jg_qwen2_reset (m);
-  g_assert_cmpuint (jg_qwen2_set_persistent (m, 2 * resident, 1024), ==, 2 * resident);
-  g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, got, NULL, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (jg_qwen2_get_persistent (m), ==, 0);
-  g_assert_cmpuint (got->n, ==, GEN);
-  g_assert_cmpmem (got->tokens, GEN * 4, rep->tokens, GEN * 4);
-  for (guint i = 0; i < GEN; i++)
-    g_assert_cmpfloat (jg_ref_rel_error (got->logits[i], rep->logits[i], VOCAB), <, 1e-5);
-  g_printerr ("persistent decode with %u workgroups (%u resident) on %s: a grid barrier gave up, "
-              "the replayed kernels took over, tokens as replayed\n", 2 * resident, resident,
-              jg_vk_context_get_info (ctx)->name);
+  for (int stack = 0; stack < 2; stack++)
+    {
+      if (jg_qwen2_set_persistent_stack (m, stack) != stack)
+        continue;
+      jg_qwen2_reset (m);
+      memset (got, 0, sizeof *got);
+      got->m = m;
+      g_assert_cmpuint (jg_qwen2_set_persistent (m, 2 * resident, 1024), ==, 2 * resident);
+      g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, got, NULL, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (jg_qwen2_get_persistent (m), ==, 0);
+      g_assert_cmpuint (got->n, ==, GEN);
+      g_assert_cmpmem (got->tokens, GEN * 4, rep->tokens, GEN * 4);
+      for (guint i = 0; i < GEN; i++)
+        g_assert_cmpfloat (jg_ref_rel_error (got->logits[i], rep->logits[i], VOCAB), <, 1e-5);
+      g_printerr ("persistent decode%s with %u workgroups (%u resident) on %s: a grid barrier gave up, "
+                  "the replayed kernels took over, tokens as replayed\n", stack ? " (all layers)" : "",
+                  2 * resident, resident, jg_vk_context_get_info (ctx)->name);
+    }
   fixture_clear (&f);
 }
 
