@@ -24,7 +24,12 @@
 #define VOCAB 300
 #define QD (HEADS * HD)
 #define KVD (KV_HEADS * HD)
-#define TOL 1e-4
+/* Against the f32 C reference. With cooperative matrices the prompt's
+ * matmuls and attention take f16 inputs (about 4e-4 from the reference on
+ * this model, and every later logit sees that cache), so main() loosens it
+ * there; comparisons between two engine paths keep their own bounds. */
+static double ref_tol = 1e-4;
+#define TOL ref_tol
 
 typedef struct {
   float *ln1, *q_w, *q_b, *k_w, *k_b, *v_w, *v_b, *o_w, *ln2, *gate, *up, *down;
@@ -284,7 +289,7 @@ test_prefill_fused (void)
       g_assert_no_error (error);
       err = jg_ref_rel_error (got, ref + (N - 1) * VOCAB, VOCAB);
       g_test_message ("prefill of %d, %s: normalised logit error %.3g", N, fused && cm ? "fused" : "separate ops", err);
-      g_assert_cmpfloat (err, <, cm ? 3e-3 : TOL);
+      g_assert_cmpfloat (err, <, TOL);
     }
   fixture_clear (&f);
   if (!cm)
@@ -798,7 +803,6 @@ test_persistent_matches_replay (void)
   /* With cooperative matrices the prompt runs through f16 matmul inputs
    * (about 4e-4 from the f32 reference on this model); the two decode
    * paths are still held to f32 rounding of each other. */
-  double ref_tol = (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT) ? 2e-3 : TOL;
 
   if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_SUBGROUP))
     {
@@ -1062,6 +1066,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   ctx = jg_vk_context_new (NULL, &error);
   g_assert_no_error (error);
+  if (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT)
+    ref_tol = 3e-3;
   g_test_add_func ("/qwen2/prefill-and-decode", test_prefill_and_decode);
   g_test_add_func ("/qwen2/prefill-fused", test_prefill_fused);
   g_test_add_func ("/qwen2/mrope-positions", test_mrope_positions);
