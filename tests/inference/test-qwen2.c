@@ -800,9 +800,6 @@ test_persistent_matches_replay (void)
     { JG_QWEN2_PERSISTENT_AUTO, 0, FALSE }, { JG_QWEN2_PERSISTENT_AUTO, 0, TRUE },
   };
   gboolean have_stack = (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_DEVICE_ADDRESS) != 0;
-  /* With cooperative matrices the prompt runs through f16 matmul inputs
-   * (about 4e-4 from the f32 reference on this model); the two decode
-   * paths are still held to f32 rounding of each other. */
 
   if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_SUBGROUP))
     {
