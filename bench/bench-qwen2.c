@@ -15,8 +15,9 @@
  * per layer, jg_qwen2_set_persistent; default: as many workgroups as stay
  * resident, 512 threads); "stack" (or "stack=WORKGROUPS/THREADS") the
  * same with all layers in one dispatch (jg_qwen2_set_persistent_stack);
- * either may end in ":Q/D", the k split of q|k|v and o, and of down
- * (jg_qwen2_set_persistent_split; e.g. "stack:2/4").
+ * either may end in ":Q/D[/C/M]", the k split of q|k|v and o, and of
+ * down, the attention's keys per part and parts merged at once
+ * (jg_qwen2_set_persistent_split; e.g. "stack:2/4", "stack:4/4/16/16").
  * The first run of each compares its logits with the first replay's, step
  * by step (both download them each token, which their wall times include;
  * later runs do not). */
@@ -131,7 +132,7 @@ main (int argc, char **argv)
   gboolean tuned[MAX_RUNS] = { FALSE };
   guint persist_wg[MAX_RUNS] = { 0 }, persist_threads[MAX_RUNS] = { 0 };
   gboolean stack[MAX_RUNS] = { FALSE };
-  guint ks[MAX_RUNS][2] = { { 0 } };
+  guint ks[MAX_RUNS][4] = { { 0 } };
   gboolean any_persist = FALSE;
   guint n_runs = 0;
   gboolean q8 = FALSE;
@@ -163,8 +164,10 @@ main (int argc, char **argv)
           const char *split = strchr (argv[a], ':');
           if ((argv[a][len] == '='
                && sscanf (argv[a] + len + 1, "%u/%u", &persist_wg[n_runs], &persist_threads[n_runs]) != 2)
-              || (split != NULL && (sscanf (split + 1, "%u/%u", &ks[n_runs][0], &ks[n_runs][1]) != 2
-                                    || ks[n_runs][0] > 8 || ks[n_runs][1] > 8)))
+              || (split != NULL && (sscanf (split + 1, "%u/%u/%u/%u", &ks[n_runs][0], &ks[n_runs][1],
+                                            &ks[n_runs][2], &ks[n_runs][3]) < 2
+                                    || ks[n_runs][0] > 8 || ks[n_runs][1] > 8 || ks[n_runs][2] % 8 != 0
+                                    || ks[n_runs][3] > 16)))
             {
               fprintf (stderr, "bench-qwen2: bad '%s' (persist[=WORKGROUPS/THREADS][:Q/D] or stack...)\n", argv[a]);
               return 2;
@@ -263,7 +266,7 @@ main (int argc, char **argv)
           if (jg_qwen2_set_persistent (model, persist_wg[p], persist_threads[p]) == 0)
             printf ("%s: the persistent step is not available on this device (runs the replayed kernels)\n",
                     names[p]);
-          jg_qwen2_set_persistent_split (model, ks[p][0], ks[p][1]);
+          jg_qwen2_set_persistent_split (model, ks[p][0], ks[p][1], ks[p][2], ks[p][3]);
           if (jg_qwen2_set_persistent_stack (model, stack[p]) != stack[p])
             printf ("%s: no buffer device addresses here (runs one dispatch per layer)\n", names[p]);
         }

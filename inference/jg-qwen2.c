@@ -74,7 +74,7 @@ struct _JgQwen2 {
    * layers' address table (u32 [n_layers][JG_DECODE_STACK_WORDS], device),
    * written before each recording. */
   gboolean persist_stack;
-  guint persist_ks[2];
+  guint persist_ks[2], persist_chunk, persist_merge;
   JgTensor *stack_table, *stack_g;      /* stack_g: f32 [n_layers][intermediate], each layer's g */
 
   /* Views rebuilt for each step without allocating. */
@@ -591,10 +591,12 @@ jg_qwen2_get_persistent_stack (JgQwen2 *self)
 }
 
 void
-jg_qwen2_set_persistent_split (JgQwen2 *self, guint ks_qkvo, guint ks_down)
+jg_qwen2_set_persistent_split (JgQwen2 *self, guint ks_qkvo, guint ks_down, guint chunk, guint merge)
 {
   self->persist_ks[0] = MIN (ks_qkvo, 8);
   self->persist_ks[1] = MIN (ks_down, 8);
+  self->persist_chunk = chunk / 8 * 8;
+  self->persist_merge = MIN (merge, 16);
   self->graph_stale = TRUE;
 }
 
@@ -610,7 +612,8 @@ decode_layer_of (JgQwen2 *self, int l, JgTensor *x, JgTensor *q, JgTensor *attn,
     .step = self->step, .q = q, .k_cache = L->k_cache, .v_cache = L->v_cache, .parts = self->attn_parts,
     .counts = self->attn_counts, .attn = attn, .o_w = L->o_w, .ln2 = L->ln2, .gate_up = L->gate_up,
     .g = g, .down = L->down, .barrier = self->bar, .fail = self->fail,
-    .ks_qkvo = self->persist_ks[0], .ks_down = self->persist_ks[1],
+    .ks_qkvo = self->persist_ks[0], .ks_down = self->persist_ks[1], .chunk = self->persist_chunk,
+    .merge = self->persist_merge,
   };
 }
 

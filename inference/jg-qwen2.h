@@ -70,9 +70,11 @@ guint    jg_qwen2_get_persistent (JgQwen2 *self);
 gboolean jg_qwen2_set_persistent_stack (JgQwen2 *self, gboolean stack);
 /* Whether decoding now runs the stacked kernel. */
 gboolean jg_qwen2_get_persistent_stack (JgQwen2 *self);
-/* The persistent kernels' k split (benches): parts of a row's k, one
- * subgroup each, in q|k|v and o, and in down (1..8; 0: the default, 4). */
-void     jg_qwen2_set_persistent_split (JgQwen2 *self, guint ks_qkvo, guint ks_down);
+/* The persistent kernels' shapes (benches): parts of a row's k, one
+ * subgroup each, in q|k|v and o, and in down (1..8; 0: the default, 4);
+ * the attention's keys per part (a multiple of 8; 0: 32) and parts merged
+ * at once (1..16; 0: 8). */
+void     jg_qwen2_set_persistent_split (JgQwen2 *self, guint ks_qkvo, guint ks_down, guint chunk, guint merge);
 
 /* Workgroup shapes of the replayed step's kernels, for benchmarks (NULL:
  * the measured defaults; a zero field: the op's own default). The step is

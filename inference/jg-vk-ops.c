@@ -1181,7 +1181,8 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
     float eps, scale;
     guint32 n_split, min_chunk, spin_limit, skip, n_layers;
   } pc = { 0 };
-  guint32 spec[5];
+  guint32 spec[6];
+  guint chunk = l->chunk ? l->chunk : PERSIST_CHUNK;
   guint32 sgs = jg_vk_context_get_subgroup_size (ctx);
   guint32 max_shared = jg_vk_context_get_info (ctx)->max_shared_memory;
   JgTensor *bind[PERSIST_BINDINGS] = {
@@ -1189,7 +1190,7 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
     l->q, l->k_cache, l->v_cache, l->parts, l->counts, l->attn, l->g, l->barrier, l->fail, l->g,
   };
   JgVkDispatch d = {
-    .shader = op, .spec = spec, .n_spec = 5, .bind = bind, .n_bind = PERSIST_BINDINGS,
+    .shader = op, .spec = spec, .n_spec = 6, .bind = bind, .n_bind = PERSIST_BINDINGS,
     .write_mask = (1u << 4) | (0x3fu << 10) | (1u << 16) | (1u << 17) | (1u << 18),
     .push = &pc, .push_size = sizeof pc,
   };
@@ -1254,6 +1255,10 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
   spec[4] = l->ks_down ? l->ks_down : 4;
   if (spec[3] > 8 || spec[4] > 8)
     return fail (error, op, "k split into %u / %u parts: at most 8", spec[3], spec[4]);
+  spec[5] = l->merge ? l->merge : 8;
+  if (spec[5] > 16 || chunk % 8 != 0)
+    return fail (error, op, "attention parts of %u keys (a multiple of 8), merged %u at a time (at most 16)",
+                 chunk, spec[5]);
   if (n_workgroups == 0)
     return fail (error, op, "needs at least one workgroup");
   pc.hidden = (guint32) H;
@@ -1265,8 +1270,8 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
   pc.s1 = s->sections[1];
   pc.eps = s->eps;
   pc.scale = scale;
-  pc.min_chunk = PERSIST_CHUNK;
-  pc.n_split = (guint32) CLAMP ((rows + PERSIST_CHUNK - 1) / PERSIST_CHUNK, 1,
+  pc.min_chunk = chunk;
+  pc.n_split = (guint32) CLAMP ((rows + chunk - 1) / chunk, 1,
                                 MIN (PERSIST_MAX_SPLIT, jg_tensor_get_n_elements (l->parts) / per_split));
   pc.spin_limit = PERSIST_SPIN_LIMIT;
   pc.skip = l->skip_phases;
@@ -1320,7 +1325,7 @@ jg_decode_stack_table (const JgDecodeLayer *layers, guint n_layers, guint32 *wor
         {
           guint64 a = f[j] ? jg_tensor_get_device_address (f[j]) : 0;
           if (a == 0 || a % (j < 4 || j > 6 ? 16 : 4) != 0)
-            return fail (error, op, "layer %u: tensor %u has no %s device address", i, j, a ? "aligned" : "");
+            return fail (error, op, "layer %u: tensor %u has no%s device address", i, j, a ? " aligned" : "");
           if (f[j]->dtype != f0[j]->dtype || jg_tensor_get_n_elements (f[j]) != jg_tensor_get_n_elements (f0[j])
               || !jg_tensor_is_contiguous (f[j]))
             return fail (error, op, "layer %u: tensor %u is not shaped as layer 0's", i, j);

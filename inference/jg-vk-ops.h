@@ -200,6 +200,9 @@ typedef struct {
   /* Parts of a row's k (one subgroup each) in q|k|v and o, and in down:
    * 1..8, 0: 4. */
   guint ks_qkvo, ks_down;
+  /* Attention: keys per part (a multiple of 8; 0: 32), parts merged at
+   * once (1..16; 0: 8). */
+  guint chunk, merge;
 } JgDecodeLayer;
 
 gboolean jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *shape, float scale,

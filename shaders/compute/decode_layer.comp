@@ -38,6 +38,7 @@ const uint PF = 8;                              // 16-byte words per lane loaded
 layout(constant_id = 3) const uint KSQ = 4;     // q|k|v and o: parts of a row's k, one subgroup each (<= KSMAX)
 layout(constant_id = 4) const uint KSD = 4;     // ... and down's
 const uint KSMAX = 8;
+layout(constant_id = 5) const uint MB = 8;      // attention parts merged at once (their loads issued together)
 const uint UB = 32;                             // ... for up to UB rows (pairs) of a workgroup at a time
 
 #ifdef STACK
@@ -475,15 +476,15 @@ void main()
       memoryBarrierBuffer();
       if (last != 0u) {
         uint b0 = h * p.n_split * stride;
-        // One pass over the parts, eight at a time (their loads issued
+        // One pass over the parts, MB at a time (their loads issued
         // together), rescaled as the running maximum grows.
         float M = -1.0 / 0.0, L = 0.0;
         for (uint i = 0u; i < DV; i++)
           acc[i] = vec4(0.0);
-        for (uint s0 = 0u; s0 < n_active; s0 += 8u) {
-          float pm[8], pl[8];
-          vec4 v[8][DV];
-          for (uint u = 0u; u < 8u; u++) {
+        for (uint s0 = 0u; s0 < n_active; s0 += MB) {
+          float pm[MB], pl[MB];
+          vec4 v[MB][DV];
+          for (uint u = 0u; u < MB; u++) {
             uint bs = b0 + min(s0 + u, n_active - 1u) * stride;
             pm[u] = part[bs];
             pl[u] = part[bs + 1u];
@@ -493,14 +494,14 @@ void main()
             }
           }
           float mb = M;
-          for (uint u = 0u; u < 8u; u++)
+          for (uint u = 0u; u < MB; u++)
             if (s0 + u < n_active)
               mb = max(mb, pm[u]);
           float c = exp(M - mb);
           L *= c;
           for (uint i = 0u; i < DV; i++)
             acc[i] *= c;
-          for (uint u = 0u; u < 8u; u++) {
+          for (uint u = 0u; u < MB; u++) {
             float w = s0 + u < n_active ? exp(pm[u] - mb) : 0.0;
             L += w * pl[u];
             for (uint i = 0u; i < DV; i++)

@@ -526,7 +526,8 @@ assert_close_named (const char *what, const char *name, const float *got, const 
  * eight), replayed from one recording; with one workgroup of 64 threads
  * (several row pairs, rows, k quarters and key blocks per subgroup, the
  * shared partial sums in two batches) and of 1024 (idle subgroups; k whole
- * in q|k|v and o, in three parts in down), and on
+ * in q|k|v and o, in three parts in down; attention parts of 16 keys, up to
+ * 19 of them merged 16 at a time), and on
  * a GPU that says how many stay resident, that many. */
 static void
 test_layer_persistent (void)
@@ -565,7 +566,9 @@ test_layer_persistent (void)
     .ln2 = t_ln2, .gate_up = t_wgu, .g = t_g, .down = t_wd, .barrier = t_bar, .fail = t_fail,
   };
   guint resident = jg_decode_layer_resident (ctx);
-  struct { guint wg, threads, ks_qkvo, ks_down; } runs[] = { { 1, 64, 0, 0 }, { 1, 1024, 1, 3 }, { resident, 0, 0, 0 } };
+  struct { guint wg, threads, ks_qkvo, ks_down, chunk, merge; } runs[] = {
+    { 1, 64, 0, 0, 0, 0 }, { 1, 1024, 1, 3, 16, 16 }, { resident, 0, 0, 0, 0, 0 },
+  };
 
   if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_SUBGROUP))
     {
@@ -586,6 +589,8 @@ test_layer_persistent (void)
       *fail = 0;
       dl.ks_qkvo = runs[r].ks_qkvo;
       dl.ks_down = runs[r].ks_down;
+      dl.chunk = runs[r].chunk;
+      dl.merge = runs[r].merge;
       jg_vk_graph_begin (ctx, graph);
       /* The grid barrier counts from zero in each run (as a model's step). */
       g_assert_true (jg_op_copy (ctx, t_bar, t_zeros, &error));
@@ -657,7 +662,8 @@ test_layer_persistent (void)
  * three layers with their own weights and caches against the references
  * run layer after layer, x checked after the last layer and each layer's
  * new cache rows, at every row of a cache of 40; one workgroup of 64
- * threads (k in 2 parts in q|k|v and o, 8 in down) and, where known, the
+ * threads (k in 2 parts in q|k|v and o, 8 in down; attention parts of 8
+ * keys, merged 3 at a time) and, where known, the
  * resident count (on the H100 a shared g went wrong here: each SM's cache
  * kept the layer before's, so each layer has its own). Also: a table refuses a
  * layer shaped unlike the first. */
@@ -688,7 +694,9 @@ test_stack_persistent (void)
   guint32 words[NL * JG_DECODE_STACK_WORDS];
   g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
   guint resident = jg_decode_layer_resident (ctx);
-  struct { guint wg, threads, ks_qkvo, ks_down; } runs[] = { { 1, 64, 2, 8 }, { resident, 0, 0, 0 } };
+  struct { guint wg, threads, ks_qkvo, ks_down, chunk, merge; } runs[] = {
+    { 1, 64, 2, 8, 8, 3 }, { resident, 0, 0, 0, 0, 0 },
+  };
 
   if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_SUBGROUP)
       || !(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_DEVICE_ADDRESS))
@@ -747,6 +755,8 @@ test_stack_persistent (void)
       *fail = 0;
       dl[0].ks_qkvo = runs[r].ks_qkvo;
       dl[0].ks_down = runs[r].ks_down;
+      dl[0].chunk = runs[r].chunk;
+      dl[0].merge = runs[r].merge;
       jg_vk_graph_begin (ctx, graph);
       g_assert_true (jg_op_copy (ctx, t_bar, t_zeros, &error));
       g_assert_true (jg_op_decode_stack (ctx, &dl[0], t_table, NL, &qs, 1.0f / sqrtf (D), runs[r].wg,
