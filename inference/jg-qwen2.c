@@ -75,6 +75,10 @@ struct _JgQwen2 {
    * written before each recording. */
   gboolean persist_stack;
   guint persist_ks[2], persist_chunk, persist_merge;
+  /* o by heads as their attention is done (JgDecodeLayer.flow), and the
+   * kernel's counts (u32 [2 n_heads + hidden], zeros). */
+  gboolean persist_flow;
+  JgTensor *persist_counts;
   JgTensor *stack_table, *stack_g;      /* stack_g: f32 [n_layers][intermediate], each layer's g */
 
   /* Views rebuilt for each step without allocating. */
@@ -394,6 +398,7 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
       || (self->uniform = activation (self, JG_DTYPE_F32, 1, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->step = activation (self, JG_DTYPE_U32, 4, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->attn_counts = activation (self, JG_DTYPE_U32, cfg->n_heads, 1, 0, error)) == NULL
+      || (self->persist_counts = activation (self, JG_DTYPE_U32, 2 * cfg->n_heads + H, 1, 0, error)) == NULL
       || (self->argmax_scratch = activation (self, JG_DTYPE_U32, JG_ARGMAX_WIDE_SCRATCH, 1, 0, error)) == NULL
       || (self->bar = activation (self, JG_DTYPE_U32, 4, 1, 0, error)) == NULL
       || (self->bar_zeros = activation (self, JG_DTYPE_U32, 4, 1, 0, error)) == NULL
@@ -408,8 +413,9 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
           || (self->attn16 = activation (self, JG_DTYPE_F16, max_ctx, self->q_dim, 0, error)) == NULL))
     return NULL;
   {
-    g_autofree guint32 *zeros = g_new0 (guint32, MAX (cfg->n_heads, JG_ARGMAX_WIDE_SCRATCH));
+    g_autofree guint32 *zeros = g_new0 (guint32, MAX (2 * cfg->n_heads + H, JG_ARGMAX_WIDE_SCRATCH));
     if (!jg_tensor_upload_u32 (self->attn_counts, zeros, error)
+        || !jg_tensor_upload_u32 (self->persist_counts, zeros, error)
         || !jg_tensor_upload_u32 (self->argmax_scratch, zeros, error)
         || !jg_tensor_upload_u32 (self->bar, zeros, error)
         || !jg_tensor_upload_u32 (self->bar_zeros, zeros, error))
@@ -515,6 +521,7 @@ jg_qwen2_free (JgQwen2 *self)
   jg_tensor_free (self->uniform);
   jg_tensor_free (self->step);
   jg_tensor_free (self->attn_counts);
+  jg_tensor_free (self->persist_counts);
   jg_tensor_free (self->argmax_scratch);
   jg_tensor_free (self->bar);
   jg_tensor_free (self->stack_table);
@@ -600,6 +607,16 @@ jg_qwen2_set_persistent_split (JgQwen2 *self, guint ks_qkvo, guint ks_down, guin
   self->graph_stale = TRUE;
 }
 
+gboolean
+jg_qwen2_set_persistent_flow (JgQwen2 *self, gboolean flow)
+{
+  flow = flow && jg_decode_layer_flow_ok ((guint) self->cfg.head_dim);
+  if (flow != self->persist_flow)
+    self->graph_stale = TRUE;
+  self->persist_flow = flow;
+  return flow;
+}
+
 /* The layers' tensors as the persistent kernel takes them (x, q, attn and
  * g: the step's views). */
 static void
@@ -610,10 +627,10 @@ decode_layer_of (JgQwen2 *self, int l, JgTensor *x, JgTensor *q, JgTensor *attn,
   *dl = (JgDecodeLayer) {
     .x = x, .ln1 = L->ln1, .qkv_w = L->qkv_w, .qkv_b = L->qkv_b, .inv_freq = self->inv_freq,
     .step = self->step, .q = q, .k_cache = L->k_cache, .v_cache = L->v_cache, .parts = self->attn_parts,
-    .counts = self->attn_counts, .attn = attn, .o_w = L->o_w, .ln2 = L->ln2, .gate_up = L->gate_up,
+    .counts = self->persist_counts, .attn = attn, .o_w = L->o_w, .ln2 = L->ln2, .gate_up = L->gate_up,
     .g = g, .down = L->down, .barrier = self->bar, .fail = self->fail,
     .ks_qkvo = self->persist_ks[0], .ks_down = self->persist_ks[1], .chunk = self->persist_chunk,
-    .merge = self->persist_merge,
+    .merge = self->persist_merge, .flow = self->persist_flow,
   };
 }
 
@@ -933,6 +950,12 @@ run_decode (JgQwen2 *self, const guint32 *id, const guint32 *positions, const Jg
           self->graph_stale = TRUE;
           if (!jg_tensor_upload_u32 (self->bar, zeros, error))
             return FALSE;
+          /* A wait that gave up may have left a head's flag raised. */
+          {
+            g_autofree guint32 *cz = g_new0 (guint32, jg_tensor_get_n_elements (self->persist_counts));
+            if (!jg_tensor_upload_u32 (self->persist_counts, cz, error))
+              return FALSE;
+          }
           return run_decode (self, id, positions, pick, rand, error);
         }
     }

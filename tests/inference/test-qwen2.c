@@ -795,9 +795,10 @@ test_persistent_matches_replay (void)
   g_autofree float *ref = g_new (float, (P + GEN) * VOCAB);
   JgGenerateOptions o = { .max_tokens = GEN };
   guint resident = jg_decode_layer_resident (ctx);
-  struct { guint wg, threads; gboolean stack; } runs[] = {
-    { 1, 64, FALSE }, { 1, 256, FALSE }, { 1, 0, FALSE }, { 1, 64, TRUE },
-    { JG_QWEN2_PERSISTENT_AUTO, 0, FALSE }, { JG_QWEN2_PERSISTENT_AUTO, 0, TRUE },
+  struct { guint wg, threads; gboolean stack, flow; } runs[] = {
+    { 1, 64, FALSE, FALSE }, { 1, 256, FALSE, FALSE }, { 1, 0, FALSE, FALSE }, { 1, 64, TRUE, FALSE },
+    { 1, 64, TRUE, TRUE }, { JG_QWEN2_PERSISTENT_AUTO, 0, FALSE, FALSE },
+    { JG_QWEN2_PERSISTENT_AUTO, 0, TRUE, FALSE }, { JG_QWEN2_PERSISTENT_AUTO, 0, TRUE, TRUE },
   };
   gboolean have_stack = (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_DEVICE_ADDRESS) != 0;
 
@@ -832,6 +833,7 @@ test_persistent_matches_replay (void)
       g_assert_cmpuint (n, ==, want);
       g_assert_true (jg_qwen2_set_persistent_stack (m, runs[r].stack) == runs[r].stack);
       g_assert_true (jg_qwen2_get_persistent_stack (m) == runs[r].stack);
+      g_assert_true (jg_qwen2_set_persistent_flow (m, runs[r].flow) == runs[r].flow);
       memset (got, 0, sizeof *got);
       got->m = m;
       g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, got, NULL, NULL, &error));
@@ -843,16 +845,18 @@ test_persistent_matches_replay (void)
       for (guint i = 0; i < GEN; i++)
         {
           double between = jg_ref_rel_error (got->logits[i], rep->logits[i], VOCAB);
-          g_autofree char *what = g_strdup_printf ("persistent%s (%u x %u threads) step %u",
-                                                   runs[r].stack ? ", stacked" : "", n,
+          g_autofree char *what = g_strdup_printf ("persistent%s%s (%u x %u threads) step %u",
+                                                   runs[r].stack ? ", stacked" : "",
+                                                   runs[r].flow ? ", flow" : "", n,
                                                    runs[r].threads ? runs[r].threads : 512, i);
           double err = jg_ref_rel_error (got->logits[i], ref + (P + i - 1) * VOCAB, VOCAB);
           g_test_message ("%s: vs replayed %.3g, vs the reference %.3g", what, between, err);
           g_assert_cmpfloat (between, <, 1e-5);
           g_assert_cmpfloat (err, <, ref_tol);
         }
-      g_printerr ("persistent decode%s with %u workgroup(s) of %u threads on %s: tokens as replayed\n",
-                  runs[r].stack ? " (all layers in one dispatch)" : "", n,
+      g_printerr ("persistent decode%s%s with %u workgroup(s) of %u threads on %s: tokens as replayed\n",
+                  runs[r].stack ? " (all layers in one dispatch)" : "",
+                  runs[r].flow ? " (o by heads as their attention is done)" : "", n,
                   runs[r].threads ? runs[r].threads : 512, jg_vk_context_get_info (ctx)->name);
     }
   if (!have_stack)
@@ -868,7 +872,8 @@ test_persistent_matches_replay (void)
  * device that says how many stay resident: llvmpipe runs as many
  * workgroups at once as it has threads (and more, wrongly, at times), so
  * there this cannot be set up reliably. Per layer, then with all layers in
- * one dispatch where the device has buffer addresses. */
+ * one dispatch where the device has buffer addresses, and that with o by
+ * heads as their attention is done (flow: its waits give up too). */
 static void
 test_persistent_fallback (void)
 {
@@ -895,9 +900,10 @@ test_persistent_fallback (void)
   g_assert_cmpuint (jg_qwen2_set_persistent (m, 0, 0), ==, 0);
   g_assert_true (jg_qwen2_generate (m, seq, P, &o, trace, rep, NULL, NULL, &error));
   g_assert_no_error (error);
-  for (int stack = 0; stack < 2; stack++)
+  for (int v = 0; v < 3; v++)
     {
-      if (jg_qwen2_set_persistent_stack (m, stack) != stack)
+      gboolean stack = v > 0, flow = v == 2;
+      if (jg_qwen2_set_persistent_stack (m, stack) != stack || jg_qwen2_set_persistent_flow (m, flow) != flow)
         continue;
       jg_qwen2_reset (m);
       memset (got, 0, sizeof *got);
@@ -911,7 +917,8 @@ test_persistent_fallback (void)
       for (guint i = 0; i < GEN; i++)
         g_assert_cmpfloat (jg_ref_rel_error (got->logits[i], rep->logits[i], VOCAB), <, 1e-5);
       g_printerr ("persistent decode%s with %u workgroups (%u resident) on %s: a grid barrier gave up, "
-                  "the replayed kernels took over, tokens as replayed\n", stack ? " (all layers)" : "",
+                  "the replayed kernels took over, tokens as replayed\n",
+                  flow ? " (all layers, o by heads)" : stack ? " (all layers)" : "",
                   2 * resident, resident, jg_vk_context_get_info (ctx)->name);
     }
   fixture_clear (&f);
