@@ -1191,7 +1191,7 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
     float eps, scale;
     guint32 n_split, min_chunk, spin_limit, skip, n_layers;
   } pc = { 0 };
-  guint32 spec[7];
+  guint32 spec[9];
   guint chunk = l->chunk ? l->chunk : PERSIST_CHUNK;
   guint32 sgs = jg_vk_context_get_subgroup_size (ctx);
   guint32 max_shared = jg_vk_context_get_info (ctx)->max_shared_memory;
@@ -1200,7 +1200,7 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
     l->q, l->k_cache, l->v_cache, l->parts, l->counts, l->attn, l->g, l->barrier, l->fail, l->g,
   };
   JgVkDispatch d = {
-    .shader = op, .spec = spec, .n_spec = 7, .bind = bind, .n_bind = PERSIST_BINDINGS,
+    .shader = op, .spec = spec, .n_spec = 9, .bind = bind, .n_bind = PERSIST_BINDINGS,
     .write_mask = (1u << 4) | (0x3fu << 10) | (1u << 16) | (1u << 17) | (1u << 18),
     .push = &pc, .push_size = sizeof pc,
   };
@@ -1273,6 +1273,10 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
     return fail (error, op, "k split into %u / %u parts: at most 8", spec[3], spec[4]);
   spec[5] = l->merge ? l->merge : 8;
   spec[6] = l->flow ? 1 : 0;
+  /* flow's lanes per head row (4, 2 or 1, what divides its words) and words
+   * a lane (as jg_decode_layer_flow_ok). */
+  spec[7] = (s->head_dim / 8) % 4 == 0 ? 4 : (s->head_dim / 8) % 2 == 0 ? 2 : 1;
+  spec[8] = MAX (s->head_dim / 8 / spec[7], 1);
   if (spec[5] > 16 || chunk % 8 != 0)
     return fail (error, op, "attention parts of %u keys (a multiple of 8), merged %u at a time (at most 16)",
                  chunk, spec[5]);

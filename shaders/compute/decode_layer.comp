@@ -44,6 +44,12 @@ const uint UB = 32;                             // ... for up to UB rows (pairs)
 // work items (block of o's rows, head) wait for the head's done flag
 // instead of every head; see phase C below.
 layout(constant_id = 6) const uint FLOW = 0;
+// FLOW's o items: a head's row (head_dim / 8 words) split over OLPR lanes
+// of ONW words each (constants, so that the items' words are indexed by
+// constants and stay in registers).
+layout(constant_id = 7) const uint OLPR = 4;
+layout(constant_id = 8) const uint ONW = 4;
+const uint ONR = PF / ONW;                      // rows a lane holds per item
 
 #ifdef STACK
 // All layers in one dispatch (-DSTACK): each layer's weights, norms, bias
@@ -90,7 +96,7 @@ layout(std430, binding = 8) readonly buffer F { float inv_freq[]; };
 layout(std430, binding = 9) readonly buffer S { uint step[]; };
 layout(std430, binding = 10) coherent buffer Q { float q[]; };
 layout(std430, binding = 13) coherent buffer Parts { float part[]; };
-layout(std430, binding = 14) coherent buffer C { uint counts[]; };
+layout(std430, binding = 14) coherent volatile buffer C { uint counts[]; };   // volatile: FLOW spins on the heads' flags
 layout(std430, binding = 15) coherent buffer A { float attn[]; };
 layout(std430, binding = 16) coherent buffer G { float g[]; };
 layout(std430, binding = 17) coherent volatile buffer Bar { uint bar[]; };   // arrivals, abort
@@ -244,22 +250,21 @@ float dot8a(uvec4 w, uint b)
 }
 
 // ---- FLOW: o by (rows, head) items ----
-// A head's slice of a row (WH = head_dim / 8 words) is split over LPR lanes,
-// NW words each; a subgroup's item is R = NR * SG / LPR rows of one head,
-// each lane holding NR rows' NW words (NR * NW <= PF words in registers).
+// A head's slice of a row (head_dim / 8 words) is split over OLPR lanes,
+// ONW words each; a subgroup's item is R = ONR * SG / OLPR rows of one head,
+// each lane holding ONR rows' ONW words (ONR * ONW <= PF words in registers).
 // The item's per-row sums go to part[obase + head * hidden + row]; the item
 // that completes a block of rows (counts[2 n_heads + block] reaching
 // n_heads) adds the block's n_heads sums to x in head order, so x does not
 // depend on which heads finished first.
 void o_item(bool live, uint it, uvec4 w[PF], uint D, uint obase, bool wait_head)
 {
-  uint nh = p.n_heads, WH = D / 8u, LPR = WH % 4u == 0u ? 4u : (WH % 2u == 0u ? 2u : 1u);
-  uint NW = WH / LPR, NR = PF / NW, RPS = SG / LPR, R = NR * RPS;
-  uint h = live ? it % nh : 0u, blk = live ? it / nh : 0u, lw = lane % LPR;
+  uint nh = p.n_heads, RPS = SG / OLPR, R = ONR * RPS;
+  uint h = live ? it % nh : 0u, blk = live ? it / nh : 0u, lw = lane % OLPR;
   // Wait for the head's attention (its merge raised counts[nh + h]).
   if (live && wait_head && subgroupElect()) {
     uint n = 0u;
-    while (atomicAdd(counts[nh + h], 0u) == 0u) {
+    while (counts[nh + h] == 0u) {
       n++;
       if (n >= p.spin_limit || ((n & 255u) == 0u && bar[1] != 0u)) {
         bar[1] = 1u;
@@ -271,22 +276,20 @@ void o_item(bool live, uint it, uvec4 w[PF], uint D, uint obase, bool wait_head)
   subgroupBarrier();
   memoryBarrierBuffer();
   float ps[PF];
-  for (uint s = 0u; s < PF; s++) {
+  for (uint s = 0u; s < ONR; s++) {
     ps[s] = 0.0;
-    if (s < NR) {
-      float a = 0.0;
-      for (uint m = 0u; m < NW; m++)
-        a += dot8a(w[s * NW + m], h * D + 8u * (lw + LPR * m));
-      red[t] = a;
-      subgroupBarrier();
-      if (lw == 0u)
-        for (uint c = 0u; c < LPR; c++)
-          ps[s] += red[t + c];
-      subgroupBarrier();
-    }
+    float a = 0.0;
+    for (uint m = 0u; m < ONW; m++)
+      a += dot8a(w[s * ONW + m], h * D + 8u * (lw + OLPR * m));
+    red[t] = a;
+    subgroupBarrier();
+    if (lw == 0u)
+      for (uint c = 0u; c < OLPR; c++)
+        ps[s] += red[t + c];
+    subgroupBarrier();
   }
-  for (uint s = 0u; s < NR; s++) {
-    uint row = blk * R + s * RPS + lane / LPR;
+  for (uint s = 0u; s < ONR; s++) {
+    uint row = blk * R + s * RPS + lane / OLPR;
     if (live && lw == 0u && row < p.hidden)
       part[obase + h * p.hidden + row] = ps[s];
   }
@@ -624,10 +627,9 @@ void main()
     if (NWG == 1u)
       barrier();
     if ((p.skip & 4u) == 0u) {
-      uint WH = D / 8u, LPR = WH % 4u == 0u ? 4u : (WH % 2u == 0u ? 2u : 1u);
-      uint NW = WH / LPR, NR = PF / NW, RPS = SG / LPR, R = NR * RPS;
+      uint WH = D / 8u, RPS = SG / OLPR, R = ONR * RPS;
       uint nh = p.n_heads, k8 = nh * WH, n_o = (p.hidden + R - 1u) / R * nh;
-      uint obase = p.n_split * nh * (D + 2u), lw = lane % LPR, lr = lane / LPR;
+      uint obase = p.n_split * nh * (D + 2u), lw = lane % OLPR, lr = lane / OLPR;
       bool wait_head = (p.skip & 2u) == 0u;
 #ifdef STACK
       RU4 W_ = WOUT;
@@ -637,13 +639,13 @@ void main()
       for (uint r0 = 0u; r0 < n_o; r0 += 2u * TW) {
         uint ia = r0 + gw, ib = r0 + TW + gw;
         for (uint i = 0u; i < PF; i++) {
-          uint s = i / NW, m = i % NW, wo = lw + LPR * m;
+          uint s = i / ONW, m = i % ONW, wo = lw + OLPR * m;
           uint rwa = (ia / nh) * R + s * RPS + lr, rwb = (ib / nh) * R + s * RPS + lr;
           pa[i] = uvec4(0u);
           pb[i] = uvec4(0u);
-          if (s < NR && ia < n_o && rwa < p.hidden)
+          if (s < ONR && ia < n_o && rwa < p.hidden)
             pa[i] = WAT(w_o, rwa * k8 + (ia % nh) * WH + wo);
-          if (s < NR && ib < n_o && rwb < p.hidden)
+          if (s < ONR && ib < n_o && rwb < p.hidden)
             pb[i] = WAT(w_o, rwb * k8 + (ib % nh) * WH + wo);
         }
         o_item(ia < n_o, ia, pa, D, obase, wait_head);
