@@ -1254,3 +1254,9 @@ jg_qwen2_set_pipeline (JgQwen2 *self, guint depth)
   self->graph_gen++;
   return self->depth;
 }
+
+guint
+jg_qwen2_get_pipeline (JgQwen2 *self)
+{
+  return self->depth;
+}

@@ -86,6 +86,7 @@ void     jg_qwen2_set_persistent_split (JgQwen2 *self, guint ks_qkvo, guint ks_d
  * Returns the depth in use. A model starts with JAEGER_DECODE_PIPELINE
  * (0..4), else 2. */
 guint    jg_qwen2_set_pipeline (JgQwen2 *self, guint depth);
+guint    jg_qwen2_get_pipeline (JgQwen2 *self);
 
 /* Workgroup shapes of the replayed step's kernels, for benchmarks (NULL:
  * the measured defaults; a zero field: the op's own default). The step is
