@@ -104,8 +104,9 @@ gboolean   jg_vk_graph_run (JgVkContext *self, JgVkGraph *graph, GError **error)
  * each starts with the full barrier), wait blocks until that graph is done
  * and makes its marks the ones jg_vk_marked_ns reports. Each graph has its
  * own fence and timestamps; a graph must be waited for before it is
- * submitted or recorded again (begin and free wait by themselves). No
- * one-shot recording may be submitted while graphs are in flight. */
+ * submitted or recorded again (begin and free wait by themselves). A
+ * one-shot submission meanwhile (a download) is not ordered against the
+ * graphs in flight: it may read only what waited-for graphs wrote. */
 gboolean   jg_vk_graph_submit (JgVkContext *self, JgVkGraph *graph, GError **error);
 gboolean   jg_vk_graph_wait (JgVkContext *self, JgVkGraph *graph, GError **error);
 /* Whether the graph holds a finished recording. */

@@ -991,7 +991,8 @@ assert_same_run (const char *what, const PTrace *got, const PTrace *want)
 /* Pipelined decoding (steps submitted before the one before them is done,
  * each embedding the token the step before picked on the GPU) against the
  * unpipelined loop, on every decode path this device runs (replayed;
- * persistent per layer and stacked, one workgroup): the same tokens and
+ * persistent per layer and stacked, one workgroup; the 8-bit copies'
+ * step): the same tokens and
  * logits for 2, 3 and 4 steps in flight, greedy and sampled with a seed;
  * the same end and model length at max_tokens, a stop token mid-stream,
  * the callback's FALSE and cancellation from another thread; after a stop,
@@ -1127,6 +1128,23 @@ test_pipelined_matches_unpipelined (void)
       g_printerr ("pipelined decode (%s path) on %s: tokens and logits as unpipelined\n", paths[p].name,
                   jg_vk_context_get_info (ctx)->name);
     }
+
+  /* The 8-bit copies' step (its own kernels, recorded per slot too). */
+  {
+    g_autoptr(JgWeights) w = jg_weights_open (f.path, NULL, 0, &error);
+    g_autoptr(JgQwen2) q8 = NULL;
+    g_assert_no_error (error);
+    q8 = jg_qwen2_new_with_options (ctx, &f.cfg, w, 64, &(JgQwen2Options) { .q8 = TRUE }, &error);
+    g_assert_no_error (error);
+    g_assert_true (jg_qwen2_set_q8 (q8, TRUE));
+    pipe_generate (q8, 0, prompt, P, &greedy, want, &st);
+    for (guint d = 0; d < G_N_ELEMENTS (depths); d++)
+      {
+        g_autofree char *what = g_strdup_printf ("8-bit, %u in flight, greedy", depths[d]);
+        pipe_generate (q8, depths[d], prompt, P, &greedy, got, &st);
+        assert_same_run (what, got, want);
+      }
+  }
 
   /* The end of the context: the last step may not run past it. */
   {
