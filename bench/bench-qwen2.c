@@ -22,7 +22,10 @@
  * done (jg_qwen2_set_persistent_flow).
  * The first run of each compares its logits with the first replay's, step
  * by step (both download them each token, which their wall times include;
- * later runs do not). */
+ * later runs do not). Any TUNING may end in "@D": that run decodes with D
+ * steps in flight (jg_qwen2_set_pipeline; 0: unpipelined); "replay@D" is
+ * the replayed step (default shapes, no persistent kernel) so. Other runs
+ * use the model's default (JAEGER_DECODE_PIPELINE, else 2). */
 #include "inference/jg-qwen2.h"
 #include "inference/jg-model-config.h"
 #include "inference/jg-weights.h"
@@ -136,6 +139,8 @@ main (int argc, char **argv)
   gboolean stack[MAX_RUNS] = { FALSE }, flow[MAX_RUNS] = { FALSE };
   guint ks[MAX_RUNS][4] = { { 0 } };
   gboolean any_persist = FALSE;
+  guint depth[MAX_RUNS];
+  char *args[MAX_RUNS + 4] = { NULL };
   guint n_runs = 0;
   gboolean q8 = FALSE;
   gint64 t0;
@@ -149,10 +154,25 @@ main (int argc, char **argv)
     }
   /* replay (default shapes), percall, each tuning, replay again. */
   memset (tunes, 0, sizeof tunes);
+  for (guint i = 0; i < MAX_RUNS; i++)
+    depth[i] = G_MAXUINT;
   names[n_runs++] = "replay";
   names[n_runs++] = "percall";
   for (int a = 4; a < argc; a++)
     {
+      /* "@D": this run's steps in flight, stripped before the rest is read. */
+      char *at = strchr (argv[a], '@');
+      if (at != NULL)
+        {
+          names[n_runs] = args[a] = g_strdup (argv[a]);
+          depth[n_runs] = (guint) atoi (at + 1);
+          *at = '\0';
+          if (strcmp (argv[a], "replay") == 0)
+            {
+              n_runs++;
+              continue;
+            }
+        }
       if (strcmp (argv[a], "q8") == 0)
         {
           q8 = TRUE;
@@ -177,7 +197,8 @@ main (int argc, char **argv)
               return 2;
             }
           any_persist = TRUE;
-          names[n_runs++] = argv[a];
+          names[n_runs] = args[a] ? args[a] : argv[a];
+          n_runs++;
           continue;
         }
       if (!parse_tuning (argv[a], &tunes[n_runs]))
@@ -186,7 +207,8 @@ main (int argc, char **argv)
           return 2;
         }
       tuned[n_runs] = TRUE;
-      names[n_runs++] = argv[a];
+      names[n_runs] = args[a] ? args[a] : argv[a];
+      n_runs++;
     }
   names[n_runs++] = "replay";
   t0 = g_get_monotonic_time ();
@@ -249,6 +271,11 @@ main (int argc, char **argv)
     jg_qwen2_set_fused_prefill (model, TRUE);
   }
   jg_qwen2_set_q8 (model, FALSE);
+  {
+    guint def = jg_qwen2_get_pipeline (model);
+    for (guint i = 0; i < MAX_RUNS; i++)
+      depth[i] = depth[i] == G_MAXUINT ? def : depth[i];
+  }
   runs[0].model = model;
   runs[0].vocab = (gsize) cfg.vocab_size;
   runs[0].logits = q8 || any_persist ? g_try_new (float, (gsize) n_new * cfg.vocab_size) : NULL;
@@ -257,6 +284,7 @@ main (int argc, char **argv)
       JgGenerateOptions o = { .max_tokens = n_new };
       JgGenerateStats s;
       jg_qwen2_set_replay (model, p != 1);
+      jg_qwen2_set_pipeline (model, depth[p]);
       if (persist_wg[p] != 0)
         {
           /* The first persistent run keeps its logits (whose downloads
@@ -301,8 +329,8 @@ main (int argc, char **argv)
       if (persist_wg[p] != 0)
         printf ("(persistent step: %u workgroups in use after the run%s)\n", jg_qwen2_get_persistent (model),
                 jg_qwen2_get_persistent_stack (model) ? ", all layers in one dispatch" : "");
-      printf ("%s\n  prefill %u tokens %.1f ms (GPU %.1f ms); decode %u tokens: %.3f ms/token wall, "
-              "%.3f ms/token GPU, %.1f tokens/s\n", names[p], s.n_prompt, s.prefill_s * 1e3, s.prefill_gpu_s * 1e3,
+      printf ("%s (%u in flight)\n  prefill %u tokens %.1f ms (GPU %.1f ms); decode %u tokens: %.3f ms/token wall, "
+              "%.3f ms/token GPU, %.1f tokens/s\n", names[p], jg_qwen2_get_pipeline (model), s.n_prompt, s.prefill_s * 1e3, s.prefill_gpu_s * 1e3,
               s.n_generated, s.decode_s * 1e3 / (s.n_generated - 1), s.decode_gpu_s * 1e3 / (s.n_generated - 1),
               (s.n_generated - 1) / s.decode_s);
     }
@@ -378,6 +406,8 @@ main (int argc, char **argv)
         g_free (runs[p].logits);
       }
   g_free (runs[0].logits);
+  for (guint i = 0; i < G_N_ELEMENTS (args); i++)
+    g_free (args[i]);
   {
     guint same = 0;
     while (same < runs[0].n && same < runs[1].n && runs[0].tokens[same] == runs[1].tokens[same])

@@ -25,6 +25,24 @@ typedef struct {
   float top_p, temperature;
 } PickKey;
 
+/* One decoded step's recording and its own inputs and outputs: the token
+ * it embeds (ids), its positions and cache row (step), the persistent
+ * kernel's failure flag, the logits, the picked token and the sampler's
+ * random number. Unpipelined decoding has one (the model's own tensors);
+ * pipelined decoding a ring of them, each embedding the token the slot
+ * before it picked, so that the next steps are submitted before this one
+ * is done. */
+typedef struct {
+  JgVkGraph *graph;
+  JgTensor *ids, *step, *fail, *logits, *token, *uniform;
+  PickKey key;
+  guint gen;                /* JgQwen2.graph_gen it was recorded at */
+} Slot;
+
+/* Steps in flight at most when pipelined; the ring has one slot more (the
+ * last consumed step's logits stay readable during the callback). */
+#define MAX_PIPELINE 4
+
 struct _JgQwen2 {
   JgVkContext *ctx;
   JgQwen2Config cfg;
@@ -63,9 +81,14 @@ struct _JgQwen2 {
   /* Decoding one token replays a recorded step (unless JAEGER_DECODE=percall). */
   gboolean replay;
   JgVkGraph *graph;
-  PickKey graph_key;
+  Slot one;                           /* unpipelined: graph and the tensors above */
   JgQwen2Tuning tune;
-  gboolean graph_stale;
+  guint graph_gen;                    /* bumped when every recording is stale */
+  /* Pipelined decoding (jg_qwen2_set_pipeline): steps in flight (< 2: off)
+   * and the ring of depth + 1 slots; the logits the last token came from. */
+  guint depth;
+  Slot ring[MAX_PIPELINE + 1];
+  JgTensor *cur_logits;
   /* The persistent layer kernel's workgroups (0: off) and threads, its
    * grid barrier (u32 [3], device) and failure flag (u32, host). */
   guint persist_wg, persist_threads;
@@ -407,6 +430,22 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
       || (self->stack_g = activation (self, JG_DTYPE_F32, cfg->n_layers, I, 0, error)) == NULL
       || (self->graph = jg_vk_graph_new (ctx, error)) == NULL)
     return NULL;
+  self->one = (Slot) { self->graph, self->ids, self->step, self->fail, self->logits, self->token, self->uniform };
+  self->cur_logits = self->logits;
+  self->graph_gen = 1;
+  for (guint i = 0; i <= MAX_PIPELINE; i++)
+    {
+      Slot *sl = &self->ring[i];
+      if ((sl->graph = jg_vk_graph_new (ctx, error)) == NULL
+          || (sl->step = activation (self, JG_DTYPE_U32, 4, 1, JG_TENSOR_HOST, error)) == NULL
+          || (sl->fail = activation (self, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, error)) == NULL
+          || (sl->logits = activation (self, JG_DTYPE_F32, 1, V, 0, error)) == NULL
+          || (sl->token = activation (self, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, error)) == NULL
+          || (sl->uniform = activation (self, JG_DTYPE_F32, 1, 1, JG_TENSOR_HOST, error)) == NULL)
+        return NULL;
+      *(guint32 *) jg_tensor_get_mapped (sl->fail) = 0;
+      *(guint32 *) jg_tensor_get_mapped (sl->token) = 0;
+    }
   if ((jg_vk_context_get_features (ctx) & JG_VK_FEATURE_COOPMAT)
       && ((self->xn16 = activation (self, JG_DTYPE_F16, max_ctx, H, 0, error)) == NULL
           || (self->g16 = activation (self, JG_DTYPE_F16, max_ctx, I, 0, error)) == NULL
@@ -423,6 +462,19 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
     *(guint32 *) jg_tensor_get_mapped (self->fail) = 0;
   }
   jg_qwen2_set_tuning (self, NULL);
+  {
+    const char *depth = g_getenv ("JAEGER_DECODE_PIPELINE");
+    guint64 d = 2;
+    if (depth != NULL && *depth != '\0'
+        && (!g_ascii_string_to_unsigned (depth, 10, 0, MAX_PIPELINE, &d, NULL)))
+      {
+        g_set_error (error, JG_ERROR, JG_ERROR_UNSUPPORTED,
+                     "JAEGER_DECODE_PIPELINE: '%s' is not a number of steps in flight from 0 to %d", depth,
+                     MAX_PIPELINE);
+        return NULL;
+      }
+    jg_qwen2_set_pipeline (self, (guint) d);
+  }
   {
     const char *path = g_getenv ("JAEGER_DECODE");
     if (path == NULL || *path == '\0')
@@ -529,6 +581,16 @@ jg_qwen2_free (JgQwen2 *self)
   jg_tensor_free (self->bar_zeros);
   jg_tensor_free (self->fail);
   jg_vk_graph_free (self->graph);
+  for (guint i = 0; i <= MAX_PIPELINE; i++)
+    {
+      Slot *sl = &self->ring[i];
+      jg_vk_graph_free (sl->graph);
+      jg_tensor_free (sl->step);
+      jg_tensor_free (sl->fail);
+      jg_tensor_free (sl->logits);
+      jg_tensor_free (sl->token);
+      jg_tensor_free (sl->uniform);
+    }
   g_free (self);
 }
 
@@ -550,7 +612,7 @@ jg_qwen2_set_tuning (JgQwen2 *self, const JgQwen2Tuning *tuning)
 
   self->tune = tuning ? *tuning : defaults;
   self->tune.o.path = self->tune.down.path = JG_LINEAR_MATVEC;
-  self->graph_stale = TRUE;   /* recorded again at the next token */
+  self->graph_gen++;   /* recorded again at the next token */
 }
 
 guint
@@ -569,7 +631,7 @@ jg_qwen2_set_persistent (JgQwen2 *self, guint n_workgroups, guint threads)
       || c->intermediate_size % 8 != 0 || (guint64) staged * 4 + 4 * th + 256 > max_shared)
     n = 0;
   if (n != self->persist_wg || th != self->persist_threads)
-    self->graph_stale = TRUE;
+    self->graph_gen++;
   self->persist_wg = n;
   self->persist_threads = th;
   return n;
@@ -586,7 +648,7 @@ jg_qwen2_set_persistent_stack (JgQwen2 *self, gboolean stack)
 {
   stack = stack && (jg_vk_context_get_features (self->ctx) & JG_VK_FEATURE_DEVICE_ADDRESS) != 0;
   if (stack != self->persist_stack)
-    self->graph_stale = TRUE;
+    self->graph_gen++;
   self->persist_stack = stack;
   return stack;
 }
@@ -604,7 +666,7 @@ jg_qwen2_set_persistent_split (JgQwen2 *self, guint ks_qkvo, guint ks_down, guin
   self->persist_ks[1] = MIN (ks_down, 8);
   self->persist_chunk = chunk / 8 * 8;
   self->persist_merge = MIN (merge, 16);
-  self->graph_stale = TRUE;
+  self->graph_gen++;
 }
 
 gboolean
@@ -612,7 +674,7 @@ jg_qwen2_set_persistent_flow (JgQwen2 *self, gboolean flow)
 {
   flow = flow && jg_decode_layer_flow_ok ((guint) self->cfg.head_dim);
   if (flow != self->persist_flow)
-    self->graph_stale = TRUE;
+    self->graph_gen++;
   self->persist_flow = flow;
   return flow;
 }
@@ -620,15 +682,16 @@ jg_qwen2_set_persistent_flow (JgQwen2 *self, gboolean flow)
 /* The layers' tensors as the persistent kernel takes them (x, q, attn and
  * g: the step's views). */
 static void
-decode_layer_of (JgQwen2 *self, int l, JgTensor *x, JgTensor *q, JgTensor *attn, JgTensor *g, JgDecodeLayer *dl)
+decode_layer_of (JgQwen2 *self, const Slot *sl, int l, JgTensor *x, JgTensor *q, JgTensor *attn, JgTensor *g,
+                 JgDecodeLayer *dl)
 {
   Layer *L = &self->layers[l];
 
   *dl = (JgDecodeLayer) {
     .x = x, .ln1 = L->ln1, .qkv_w = L->qkv_w, .qkv_b = L->qkv_b, .inv_freq = self->inv_freq,
-    .step = self->step, .q = q, .k_cache = L->k_cache, .v_cache = L->v_cache, .parts = self->attn_parts,
+    .step = sl->step, .q = q, .k_cache = L->k_cache, .v_cache = L->v_cache, .parts = self->attn_parts,
     .counts = self->persist_counts, .attn = attn, .o_w = L->o_w, .ln2 = L->ln2, .gate_up = L->gate_up,
-    .g = g, .down = L->down, .barrier = self->bar, .fail = self->fail,
+    .g = g, .down = L->down, .barrier = self->bar, .fail = sl->fail,
     .ks_qkvo = self->persist_ks[0], .ks_down = self->persist_ks[1], .chunk = self->persist_chunk,
     .merge = self->persist_merge, .flow = self->persist_flow,
   };
@@ -643,7 +706,7 @@ write_stack_table (JgQwen2 *self, GError **error)
   g_autofree guint32 *words = g_new (guint32, (gsize) n * JG_DECODE_STACK_WORDS);
 
   for (int l = 0; l < n; l++)
-    decode_layer_of (self, l, self->x, self->q, self->attn, self->g, &dl[l]);
+    decode_layer_of (self, &self->one, l, self->x, self->q, self->attn, self->g, &dl[l]);
   return jg_decode_stack_table (dl, (guint) n, words, error) && jg_tensor_upload_u32 (self->stack_table, words, error);
 }
 
@@ -653,7 +716,7 @@ jg_qwen2_set_q8 (JgQwen2 *self, gboolean q8)
   if (q8 && self->q8_block == 0)
     return FALSE;
   if (q8 != self->use_q8)
-    self->graph_stale = TRUE;
+    self->graph_gen++;
   self->use_q8 = q8;
   return TRUE;
 }
@@ -789,13 +852,13 @@ record_forward (JgQwen2 *self, guint n, GError **error)
 
 /* Records the choice of the next token from self->logits. */
 static gboolean
-record_pick (JgQwen2 *self, const JgGenerateOptions *pick, GError **error)
+record_pick (JgQwen2 *self, const Slot *sl, const JgGenerateOptions *pick, GError **error)
 {
   if (pick == NULL)
     return TRUE;
   if (pick->temperature <= 0.0f)
-    return jg_op_argmax_wide (self->ctx, self->token, self->logits, self->argmax_scratch, error);
-  return jg_op_sample (self->ctx, self->token, self->logits, self->uniform,
+    return jg_op_argmax_wide (self->ctx, sl->token, sl->logits, self->argmax_scratch, error);
+  return jg_op_sample (self->ctx, sl->token, sl->logits, sl->uniform,
                        pick->top_k ? pick->top_k : 40, pick->top_p > 0 ? pick->top_p : 1.0f,
                        pick->temperature, error);
 }
@@ -808,7 +871,7 @@ record_pick (JgQwen2 *self, const JgGenerateOptions *pick, GError **error)
  * gate/up product: five dependent kernels per layer (six with the
  * attention's combine pass). */
 static gboolean
-record_decode (JgQwen2 *self, GError **error)
+record_decode (JgQwen2 *self, const Slot *sl, GError **error)
 {
   JgVkContext *ctx = self->ctx;
   const JgQwen2Config *c = &self->cfg;
@@ -826,7 +889,7 @@ record_decode (JgQwen2 *self, GError **error)
   /* Descriptors keep the buffers and offsets, so stack views will do. */
   if (!jg_tensor_init_view (&x, self->x, 0, 1, error) || !jg_tensor_init_view (&q, self->q, 0, 1, error)
       || !jg_tensor_init_view (&attn, self->attn, 0, 1, error)
-      || !jg_tensor_init_view (&g, self->g, 0, 1, error) || !jg_tensor_init_view (&ids, self->ids, 0, 1, error)
+      || !jg_tensor_init_view (&g, self->g, 0, 1, error) || !jg_tensor_init_view (&ids, sl->ids, 0, 1, error)
       || !jg_op_embed (ctx, &x, self->embed, &ids, error))
     return FALSE;
   for (int l = 0; l < c->n_layers && self->use_q8; l++)
@@ -834,9 +897,9 @@ record_decode (JgQwen2 *self, GError **error)
       Layer *L = &self->layers[l];
       const JgDecodeTuning o = { self->tune.o.matvec_rows, self->tune.o.matvec_wg };
       const JgDecodeTuning down = { self->tune.down.matvec_rows, self->tune.down.matvec_wg };
-      if (!jg_op_norm_qkv_rope_q8 (ctx, &q, L->k_cache, L->v_cache, &x, L->ln1, &L->qkv8, L->qkv_b, self->step,
+      if (!jg_op_norm_qkv_rope_q8 (ctx, &q, L->k_cache, L->v_cache, &x, L->ln1, &L->qkv8, L->qkv_b, sl->step,
                                    self->inv_freq, &qs, &self->tune.qkv, error)
-          || !jg_op_attention_decode (ctx, &attn, &q, L->k_cache, L->v_cache, self->step, self->attn_counts, &as,
+          || !jg_op_attention_decode (ctx, &attn, &q, L->k_cache, L->v_cache, sl->step, self->attn_counts, &as,
                                       error)
           || !jg_op_norm_linear_q8 (ctx, &x, &attn, NULL, 0, &L->o8, NULL, TRUE, &o, error)
           || !jg_op_norm_swiglu_q8 (ctx, &g, &x, L->ln2, eps, &L->gu8, &self->tune.gate_up, error)
@@ -844,7 +907,7 @@ record_decode (JgQwen2 *self, GError **error)
         return FALSE;
     }
   if (self->use_q8)
-    return jg_op_norm_linear_q8 (ctx, self->logits, &x, self->norm, eps, &self->head8, NULL, FALSE,
+    return jg_op_norm_linear_q8 (ctx, sl->logits, &x, self->norm, eps, &self->head8, NULL, FALSE,
                                  &self->tune.head, error);
   /* The persistent layers' grid barrier counts from zero in every step. */
   if (self->persist_wg > 0 && !jg_op_copy (ctx, self->bar, self->bar_zeros, error))
@@ -852,7 +915,7 @@ record_decode (JgQwen2 *self, GError **error)
   if (self->persist_wg > 0 && self->persist_stack)
     {
       JgDecodeLayer dl;
-      decode_layer_of (self, 0, &x, &q, &attn, self->stack_g, &dl);
+      decode_layer_of (self, sl, 0, &x, &q, &attn, self->stack_g, &dl);
       if (!jg_op_decode_stack (ctx, &dl, self->stack_table, (guint) c->n_layers, &qs, as.scale, self->persist_wg,
                                self->persist_threads, error))
         return FALSE;
@@ -860,23 +923,23 @@ record_decode (JgQwen2 *self, GError **error)
   for (int l = 0; l < c->n_layers && self->persist_wg > 0 && !self->persist_stack; l++)
     {
       JgDecodeLayer dl;
-      decode_layer_of (self, l, &x, &q, &attn, &g, &dl);
+      decode_layer_of (self, sl, l, &x, &q, &attn, &g, &dl);
       if (!jg_op_decode_layer (ctx, &dl, &qs, as.scale, self->persist_wg, self->persist_threads, error))
         return FALSE;
     }
   for (int l = 0; l < c->n_layers && self->persist_wg == 0; l++)
     {
       Layer *L = &self->layers[l];
-      if (!jg_op_norm_qkv_rope (ctx, &q, L->k_cache, L->v_cache, &x, L->ln1, L->qkv_w, L->qkv_b, self->step,
+      if (!jg_op_norm_qkv_rope (ctx, &q, L->k_cache, L->v_cache, &x, L->ln1, L->qkv_w, L->qkv_b, sl->step,
                                 self->inv_freq, &qs, &self->tune.qkv, error)
-          || !jg_op_attention_decode (ctx, &attn, &q, L->k_cache, L->v_cache, self->step, self->attn_counts, &as,
+          || !jg_op_attention_decode (ctx, &attn, &q, L->k_cache, L->v_cache, sl->step, self->attn_counts, &as,
                                       error)
           || !jg_op_linear_ex (ctx, &x, &attn, L->o_w, NULL, TRUE, &self->tune.o, error)
           || !jg_op_norm_swiglu (ctx, &g, &x, L->ln2, eps, L->gate_up, &self->tune.gate_up, error)
           || !jg_op_linear_ex (ctx, &x, &g, L->down, NULL, TRUE, &self->tune.down, error))
         return FALSE;
     }
-  return jg_op_norm_linear (ctx, self->logits, &x, self->norm, eps, self->lm_head, NULL, FALSE, &self->tune.head,
+  return jg_op_norm_linear (ctx, sl->logits, &x, self->norm, eps, self->lm_head, NULL, FALSE, &self->tune.head,
                             error);
 }
 
@@ -895,16 +958,73 @@ pick_key (const JgGenerateOptions *pick)
   return k;
 }
 
-/* One token through the recorded step (recorded again only when the way of
- * picking the token changes): per token, the CPU writes five numbers,
- * submits and waits. */
+/* Records slot @sl's step unless its recording is current (the way of
+ * picking the token, tuning and paths unchanged). Nothing may be in
+ * flight: the stacked kernel's table is uploaded first. */
+static gboolean
+ensure_recorded (JgQwen2 *self, Slot *sl, const JgGenerateOptions *pick, GError **error)
+{
+  PickKey key = pick_key (pick);
+  gboolean ok;
+
+  if (jg_vk_graph_is_ready (sl->graph) && sl->gen == self->graph_gen && memcmp (&key, &sl->key, sizeof key) == 0)
+    return TRUE;
+  if (self->persist_wg > 0 && self->persist_stack && !self->use_q8 && !write_stack_table (self, error))
+    return FALSE;
+  jg_vk_graph_begin (self->ctx, sl->graph);
+  jg_vk_mark_start (self->ctx);
+  ok = record_decode (self, sl, error) && record_pick (self, sl, pick, error);
+  jg_vk_mark_end (self->ctx);
+  /* End even after a recording error, so the context is usable again. */
+  if (!jg_vk_graph_end (self->ctx, ok ? error : NULL) || !ok)
+    return FALSE;
+  sl->key = key;
+  sl->gen = self->graph_gen;
+  return TRUE;
+}
+
+/* Whether @sl's persistent kernel failed (a grid barrier gave up, the
+ * workgroups were not all resident, or it met another subgroup size: its
+ * results are garbage). Then the persistent path is turned off for good,
+ * every recording made stale and every failure flag cleared; the caller
+ * decodes the token again with the replayed kernels, which rewrite the
+ * same cache rows. Nothing may be in flight. */
+static gboolean
+persistent_failed (JgQwen2 *self, Slot *sl, GError **error)
+{
+  guint32 *fail = jg_tensor_get_mapped (sl->fail);
+  guint32 zeros[4] = { 0 };
+
+  if (self->persist_wg == 0 || self->use_q8 || *fail == 0)
+    return FALSE;
+  g_printerr ("jaeger: the persistent decode kernel failed (%s) with %u workgroups; "
+              "decoding with the replayed kernels from now on\n",
+              *fail == 2 ? "subgroup size" : "grid barrier timed out", self->persist_wg);
+  *(guint32 *) jg_tensor_get_mapped (self->one.fail) = 0;
+  for (guint i = 0; i <= MAX_PIPELINE; i++)
+    *(guint32 *) jg_tensor_get_mapped (self->ring[i].fail) = 0;
+  self->persist_wg = 0;
+  self->graph_gen++;
+  /* An upload error here surfaces when the token is decoded again. A flow
+   * wait that gave up may have left a head's flag raised. */
+  if (jg_tensor_upload_u32 (self->bar, zeros, error))
+    {
+      g_autofree guint32 *cz = g_new0 (guint32, jg_tensor_get_n_elements (self->persist_counts));
+      jg_tensor_upload_u32 (self->persist_counts, cz, error);
+    }
+  return TRUE;
+}
+
+/* One token through the recorded step, unpipelined: per token, the CPU
+ * writes five numbers, submits and waits. */
 static gboolean
 run_decode (JgQwen2 *self, const guint32 *id, const guint32 *positions, const JgGenerateOptions *pick,
             GRand *rand, GError **error)
 {
   guint32 *step = jg_tensor_get_mapped (self->step);
   const guint32 *pos = jg_tensor_get_mapped (self->pos);
-  PickKey key = pick_key (pick);
+  gboolean sample = pick_key (pick).sample;
+  float u = sample ? (float) g_rand_double (rand) : 0.0f;
 
   if (!stage_inputs (self, id, 1, positions, error))
     return FALSE;
@@ -912,54 +1032,19 @@ run_decode (JgQwen2 *self, const guint32 *id, const guint32 *positions, const Jg
   step[1] = pos[1];
   step[2] = pos[2];
   step[3] = self->n_past;
-  if (!jg_vk_graph_is_ready (self->graph) || self->graph_stale
-      || memcmp (&key, &self->graph_key, sizeof key) != 0)
+  *(float *) jg_tensor_get_mapped (self->uniform) = u;
+  for (;;)
     {
-      gboolean ok;
-      if (self->persist_wg > 0 && self->persist_stack && !self->use_q8 && !write_stack_table (self, error))
+      if (!ensure_recorded (self, &self->one, pick, error)
+          || !jg_vk_graph_run (self->ctx, self->graph, error))
         return FALSE;
-      jg_vk_graph_begin (self->ctx, self->graph);
-      jg_vk_mark_start (self->ctx);
-      ok = record_decode (self, error) && record_pick (self, pick, error);
-      jg_vk_mark_end (self->ctx);
-      /* End even after a recording error, so the context is usable again. */
-      if (!jg_vk_graph_end (self->ctx, ok ? error : NULL) || !ok)
+      if (!persistent_failed (self, &self->one, error))
+        break;
+      if (error != NULL && *error != NULL)
         return FALSE;
-      self->graph_key = key;
-      self->graph_stale = FALSE;
-    }
-  if (key.sample)
-    *(float *) jg_tensor_get_mapped (self->uniform) = (float) g_rand_double (rand);
-  if (!jg_vk_graph_run (self->ctx, self->graph, error))
-    return FALSE;
-  if (self->persist_wg > 0 && !self->use_q8)
-    {
-      guint32 *fail = jg_tensor_get_mapped (self->fail);
-      if (*fail != 0)
-        {
-          /* A grid barrier gave up (the workgroups were not all resident)
-           * or the kernel met another subgroup size: this token's results
-           * are garbage. Decode it again with the replayed kernels, which
-           * rewrite the same cache rows, and keep to them. */
-          guint32 zeros[4] = { 0 };
-          g_printerr ("jaeger: the persistent decode kernel failed (%s) with %u workgroups; "
-                      "decoding with the replayed kernels from now on\n",
-                      *fail == 2 ? "subgroup size" : "grid barrier timed out", self->persist_wg);
-          *fail = 0;
-          self->persist_wg = 0;
-          self->graph_stale = TRUE;
-          if (!jg_tensor_upload_u32 (self->bar, zeros, error))
-            return FALSE;
-          /* A wait that gave up may have left a head's flag raised. */
-          {
-            g_autofree guint32 *cz = g_new0 (guint32, jg_tensor_get_n_elements (self->persist_counts));
-            if (!jg_tensor_upload_u32 (self->persist_counts, cz, error))
-              return FALSE;
-          }
-          return run_decode (self, id, positions, pick, rand, error);
-        }
     }
   self->last_gpu_s = jg_vk_marked_ns (self->ctx) * 1e-9;
+  self->cur_logits = self->logits;
   self->n_past++;
   return TRUE;
 }
@@ -980,12 +1065,13 @@ run_step (JgQwen2 *self, const guint32 *ids, guint n, const guint32 *positions,
   ok = record_forward (self, n, error);
   if (ok && pick != NULL && pick->temperature > 0.0f)
     *(float *) jg_tensor_get_mapped (self->uniform) = (float) g_rand_double (rand);
-  ok = ok && record_pick (self, pick, error);
+  ok = ok && record_pick (self, &self->one, pick, error);
   jg_vk_mark_end (self->ctx);
   /* Submit even after a recording error, so the context is usable again. */
   if (!jg_vk_submit (self->ctx, ok ? error : NULL) || !ok)
     return FALSE;
   self->last_gpu_s = jg_vk_marked_ns (self->ctx) * 1e-9;
+  self->cur_logits = self->logits;
   self->n_past += n;
   return TRUE;
 }
@@ -1002,7 +1088,7 @@ jg_qwen2_forward (JgQwen2 *self, const guint32 *ids, guint n, const guint32 *pos
 gboolean
 jg_qwen2_get_logits (JgQwen2 *self, float *logits, GError **error)
 {
-  return jg_tensor_download_f32 (self->logits, logits, error);
+  return jg_tensor_download_f32 (self->cur_logits, logits, error);
 }
 
 static gboolean
@@ -1014,6 +1100,99 @@ is_stop (const JgGenerateOptions *o, guint32 t)
   return FALSE;
 }
 
+/* Pipelined decoding: the state of one generate call. Step i embeds the
+ * (i+1)-th generated token at cache row base + i and picks the next; it
+ * runs in ring slot i % n_slots. Steps [consumed, submitted) are in
+ * flight. */
+typedef struct {
+  const JgGenerateOptions *o;
+  GRand *rand;
+  guint n_slots, base, limit;     /* limit: steps that may ever be needed */
+  guint submitted, consumed, drawn;
+  guint restart;                  /* the step whose input token the host writes */
+  guint32 restart_token;
+  float u[MAX_PIPELINE + 1];      /* the sampler's numbers of steps [drawn - n_slots, drawn) */
+} Pipe;
+
+static gboolean
+pipe_submit (JgQwen2 *self, Pipe *p, GError **error)
+{
+  guint i = p->submitted;
+  Slot *sl = &self->ring[i % p->n_slots];
+  guint32 *step = jg_tensor_get_mapped (sl->step);
+
+  /* One number per step, drawn in step order as the unpipelined loop
+   * does; a step submitted again (after a fallback) keeps its number. */
+  if (i == p->drawn)
+    {
+      p->u[i % p->n_slots] = pick_key (p->o).sample ? (float) g_rand_double (p->rand) : 0.0f;
+      p->drawn++;
+    }
+  if (i == p->restart)
+    *(guint32 *) jg_tensor_get_mapped (self->ring[(i + p->n_slots - 1) % p->n_slots].token) = p->restart_token;
+  step[0] = step[1] = step[2] = step[3] = p->base + i;
+  *(float *) jg_tensor_get_mapped (sl->uniform) = p->u[i % p->n_slots];
+  if (!jg_vk_graph_submit (self->ctx, sl->graph, error))
+    return FALSE;
+  p->submitted++;
+  return TRUE;
+}
+
+/* Waits for every step in flight; their results are dropped. */
+static gboolean
+pipe_drain (JgQwen2 *self, Pipe *p, GError **error)
+{
+  gboolean ok = TRUE;
+
+  for (guint i = p->consumed; i < p->submitted; i++)
+    ok = jg_vk_graph_wait (self->ctx, self->ring[i % p->n_slots].graph, ok ? error : NULL) && ok;
+  p->submitted = p->consumed;
+  return ok;
+}
+
+/* Makes sure step p->consumed is submitted (with up to depth steps after
+ * it in flight), waits for it and returns its token; the model then holds
+ * one more token. Should the persistent kernel fail in it, the steps after
+ * it are dropped and it runs again with the replayed kernels. */
+static gboolean
+pipe_next (JgQwen2 *self, Pipe *p, guint32 input, guint32 *token, GError **error)
+{
+  for (;;)
+    {
+      Slot *sl = &self->ring[p->consumed % p->n_slots];
+      /* The slot of the last consumed step keeps its logits for
+       * jg_qwen2_get_logits: at most n_slots - 1 steps in flight. */
+      while (p->submitted < p->limit && p->submitted < p->consumed + p->n_slots - 1)
+        if (!pipe_submit (self, p, error))
+          return FALSE;
+      if (!jg_vk_graph_wait (self->ctx, sl->graph, error))
+        return FALSE;
+      self->last_gpu_s = jg_vk_marked_ns (self->ctx) * 1e-9;
+      if (self->persist_wg > 0 && !self->use_q8 && *(guint32 *) jg_tensor_get_mapped (sl->fail) != 0)
+        {
+          p->consumed++;        /* drain the steps after it, then run it again */
+          if (!pipe_drain (self, p, error))
+            return FALSE;
+          p->consumed--;
+          p->submitted = p->consumed;
+          persistent_failed (self, sl, error);
+          if (error != NULL && *error != NULL)
+            return FALSE;
+          p->restart = p->consumed;
+          p->restart_token = input;
+          for (guint i = 0; i < p->n_slots; i++)
+            if (!ensure_recorded (self, &self->ring[i], p->o, error))
+              return FALSE;
+          continue;
+        }
+      *token = *(const guint32 *) jg_tensor_get_mapped (sl->token);
+      self->cur_logits = sl->logits;
+      self->n_past++;
+      p->consumed++;
+      return TRUE;
+    }
+}
+
 gboolean
 jg_qwen2_generate (JgQwen2 *self, const guint32 *prompt, guint n_prompt, const JgGenerateOptions *o,
                    JgTokenFunc callback, gpointer user_data, GCancellable *cancel, JgGenerateStats *stats,
@@ -1023,7 +1202,8 @@ jg_qwen2_generate (JgQwen2 *self, const guint32 *prompt, guint n_prompt, const J
   JgGenerateStats st = { .n_prompt = n_prompt };
   gint64 t0, t1;
   guint32 tok;
-  gboolean ok = TRUE;
+  gboolean ok = TRUE, pipelined = FALSE;
+  Pipe pipe;
 
   if (o->top_k > JG_SAMPLE_MAX_K)
     {
@@ -1036,9 +1216,23 @@ jg_qwen2_generate (JgQwen2 *self, const guint32 *prompt, guint n_prompt, const J
   t1 = g_get_monotonic_time ();
   st.prefill_s = (t1 - t0) * 1e-6;
   st.prefill_gpu_s = self->last_gpu_s;
+  tok = *(const guint32 *) jg_tensor_get_mapped (self->token);
+  if (self->replay && self->depth >= 2)
+    {
+      /* Step i may run only where the unpipelined loop would run it: at
+       * most max_tokens - 1 steps, and only inside the context. */
+      pipe = (Pipe) {
+        .o = o, .rand = rand, .n_slots = self->depth + 1, .base = self->n_past,
+        .limit = MIN (o->max_tokens > 1 ? o->max_tokens - 1 : 0, self->max_ctx - self->n_past),
+        .restart_token = tok,
+      };
+      for (guint i = 0; i < pipe.n_slots; i++)
+        if (!ensure_recorded (self, &self->ring[i], o, error))
+          return FALSE;
+      pipelined = TRUE;
+    }
   for (;;)
     {
-      tok = *(const guint32 *) jg_tensor_get_mapped (self->token);
       if (is_stop (o, tok))
         {
           st.stopped = TRUE;
@@ -1054,12 +1248,37 @@ jg_qwen2_generate (JgQwen2 *self, const guint32 *prompt, guint n_prompt, const J
           st.cancelled = TRUE;
           break;
         }
-      if (!(ok = run_step (self, &tok, 1, NULL, o, rand, error)))
+      if (pipelined)
+        ok = pipe_next (self, &pipe, tok, &tok, error);
+      else if ((ok = run_step (self, &tok, 1, NULL, o, rand, error)))
+        tok = *(const guint32 *) jg_tensor_get_mapped (self->token);
+      if (!ok)
         break;
       st.decode_gpu_s += self->last_gpu_s;
     }
+  /* Steps submitted past the end are dropped: their cache rows lie beyond
+   * n_past and are written again by whatever comes next. */
+  if (pipelined && !pipe_drain (self, &pipe, ok ? error : NULL))
+    ok = FALSE;
   st.decode_s = (g_get_monotonic_time () - t1) * 1e-6;
   if (stats != NULL)
     *stats = st;
   return ok;
+}
+
+guint
+jg_qwen2_set_pipeline (JgQwen2 *self, guint depth)
+{
+  self->depth = depth >= 2 ? MIN (depth, MAX_PIPELINE) : 0;
+  /* Each slot embeds the token of the slot before it in a ring of depth + 1. */
+  for (guint i = 0; i <= MAX_PIPELINE; i++)
+    self->ring[i].ids = self->ring[(i + self->depth) % (self->depth + 1)].token;
+  self->graph_gen++;
+  return self->depth;
+}
+
+guint
+jg_qwen2_get_pipeline (JgQwen2 *self)
+{
+  return self->depth;
 }

@@ -80,6 +80,18 @@ void     jg_qwen2_set_persistent_split (JgQwen2 *self, guint ks_qkvo, guint ks_d
  * (the heads' shape must suit it). A model starts with it off. */
 gboolean jg_qwen2_set_persistent_flow (JgQwen2 *self, gboolean flow);
 
+/* Pipelined decoding in jg_qwen2_generate (replayed steps only): up to
+ * @depth steps (2..4) in flight, each embedding the token the step before
+ * it picked on the GPU, so that the GPU does not wait for the host between
+ * tokens; steps submitted past a stop token, max_tokens, the callback's
+ * FALSE or cancellation are dropped (the model's length is as without).
+ * Tokens, logits and sampling (same seed, same tokens) are those of the
+ * unpipelined loop. 0 or 1: off (one step, submitted and waited for).
+ * Returns the depth in use. A model starts with JAEGER_DECODE_PIPELINE
+ * (0..4), else 2. */
+guint    jg_qwen2_set_pipeline (JgQwen2 *self, guint depth);
+guint    jg_qwen2_get_pipeline (JgQwen2 *self);
+
 /* Workgroup shapes of the replayed step's kernels, for benchmarks (NULL:
  * the measured defaults; a zero field: the op's own default). The step is
  * recorded again at the next token. */

@@ -66,6 +66,8 @@ struct _JgVkContext {
   double timestamp_period;
   gboolean marked_start, marked_end;
   gboolean last_marked;
+  VkQueryPool last_pool;        /* where the last waited-for submission's marks are */
+  VkQueryPool saved_timestamps; /* the one-shot pool while a graph is recorded */
 
   /* While a graph is recorded, cmd and desc_pools are the graph's; the
    * one-shot ones wait here. */
@@ -81,6 +83,11 @@ struct _JgVkGraph {
   GPtrArray *desc_pools;        /* VkDescriptorPool as pointers */
   gboolean ready;
   gboolean marked;
+  /* Its own fence and timestamps, so that several graphs can be in flight
+   * at once (jg_vk_graph_submit) and each report its own GPU time. */
+  VkFence fence;
+  VkQueryPool timestamps;
+  gboolean in_flight;
 };
 
 static gboolean
@@ -826,6 +833,7 @@ jg_vk_submit (JgVkContext *self, GError **error)
     vkResetDescriptorPool (self->device, (VkDescriptorPool) g_ptr_array_index (self->desc_pools, i), 0);
   self->desc_pool_current = 0;
   self->last_marked = self->marked_start && self->marked_end;
+  self->last_pool = self->timestamps;
   return ok;
 }
 
@@ -856,7 +864,7 @@ jg_vk_marked_ns (JgVkContext *self)
 
   if (!self->last_marked)
     return 0;
-  if (vkGetQueryPoolResults (self->device, self->timestamps, 0, 2, sizeof t, t, sizeof t[0],
+  if (vkGetQueryPoolResults (self->device, self->last_pool, 0, 2, sizeof t, t, sizeof t[0],
                              VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) != VK_SUCCESS)
     return 0;
   return (double) (t[1] - t[0]) * self->timestamp_period;
@@ -1050,11 +1058,26 @@ jg_vk_graph_new (JgVkContext *self, GError **error)
     .commandBufferCount = 1,
   };
 
+  VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+  VkQueryPoolCreateInfo qpi = {
+    .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+    .queryType = VK_QUERY_TYPE_TIMESTAMP,
+    .queryCount = 2,
+  };
+
   if (!vk_check (vkAllocateCommandBuffers (self->device, &cai, &graph->cmd), "vkAllocateCommandBuffers",
                  error))
     return NULL;
   graph->ctx = self;
   graph->desc_pools = g_ptr_array_new ();
+  if (!vk_check (vkCreateFence (self->device, &fci, NULL, &graph->fence), "vkCreateFence", error)
+      || (self->timestamps != VK_NULL_HANDLE
+          && !vk_check (vkCreateQueryPool (self->device, &qpi, NULL, &graph->timestamps), "vkCreateQueryPool",
+                        error)))
+    {
+      jg_vk_graph_free (g_steal_pointer (&graph));
+      return NULL;
+    }
   return g_steal_pointer (&graph);
 }
 
@@ -1067,6 +1090,14 @@ jg_vk_graph_free (JgVkGraph *graph)
     return;
   self = graph->ctx;
   g_return_if_fail (self->graph != graph);
+  if (graph->in_flight)
+    vkWaitForFences (self->device, 1, &graph->fence, VK_TRUE, G_MAXUINT64);
+  if (self->last_pool == graph->timestamps)
+    self->last_pool = self->timestamps;
+  if (graph->fence)
+    vkDestroyFence (self->device, graph->fence, NULL);
+  if (graph->timestamps)
+    vkDestroyQueryPool (self->device, graph->timestamps, NULL);
   vkFreeCommandBuffers (self->device, self->cmd_pool, 1, &graph->cmd);
   for (guint i = 0; i < graph->desc_pools->len; i++)
     vkDestroyDescriptorPool (self->device, (VkDescriptorPool) g_ptr_array_index (graph->desc_pools, i), NULL);
@@ -1093,6 +1124,8 @@ jg_vk_graph_begin (JgVkContext *self, JgVkGraph *graph)
   };
 
   g_return_if_fail (!self->recording && graph->ctx == self);
+  if (graph->in_flight)
+    jg_vk_graph_wait (self, graph, NULL);
   graph->ready = FALSE;
   vkResetCommandBuffer (graph->cmd, 0);
   for (guint i = 0; i < graph->desc_pools->len; i++)
@@ -1104,6 +1137,8 @@ jg_vk_graph_begin (JgVkContext *self, JgVkGraph *graph)
   self->cmd = graph->cmd;
   self->desc_pools = graph->desc_pools;
   self->desc_pool_current = 0;
+  self->saved_timestamps = self->timestamps;
+  self->timestamps = graph->timestamps;
   vkBeginCommandBuffer (self->cmd, &bi);
   vkCmdPipelineBarrier (self->cmd,
                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT
@@ -1130,26 +1165,46 @@ jg_vk_graph_end (JgVkContext *self, GError **error)
   self->cmd = self->saved_cmd;
   self->desc_pools = self->saved_pools;
   self->desc_pool_current = self->saved_pool_current;
+  self->timestamps = self->saved_timestamps;
   self->graph = NULL;
   self->recording = FALSE;
   return ok;
 }
 
 gboolean
-jg_vk_graph_run (JgVkContext *self, JgVkGraph *graph, GError **error)
+jg_vk_graph_submit (JgVkContext *self, JgVkGraph *graph, GError **error)
 {
   VkSubmitInfo si = {
     .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
     .commandBufferCount = 1,
     .pCommandBuffers = &graph->cmd,
   };
+
+  g_return_val_if_fail (!self->recording && graph->ready && !graph->in_flight, FALSE);
+  if (!vk_check (vkQueueSubmit (self->queue, 1, &si, graph->fence), "vkQueueSubmit", error))
+    return FALSE;
+  graph->in_flight = TRUE;
+  return TRUE;
+}
+
+gboolean
+jg_vk_graph_wait (JgVkContext *self, JgVkGraph *graph, GError **error)
+{
   gboolean ok;
 
-  g_return_val_if_fail (!self->recording && graph->ready, FALSE);
-  ok = vk_check (vkQueueSubmit (self->queue, 1, &si, self->fence), "vkQueueSubmit", error)
-       && vk_check (vkWaitForFences (self->device, 1, &self->fence, VK_TRUE, G_MAXUINT64),
-                    "vkWaitForFences", error);
-  vkResetFences (self->device, 1, &self->fence);
+  if (!graph->in_flight)
+    return TRUE;
+  ok = vk_check (vkWaitForFences (self->device, 1, &graph->fence, VK_TRUE, G_MAXUINT64), "vkWaitForFences",
+                 error);
+  vkResetFences (self->device, 1, &graph->fence);
+  graph->in_flight = FALSE;
   self->last_marked = graph->marked;
+  self->last_pool = graph->timestamps;
   return ok;
+}
+
+gboolean
+jg_vk_graph_run (JgVkContext *self, JgVkGraph *graph, GError **error)
+{
+  return jg_vk_graph_submit (self, graph, error) && jg_vk_graph_wait (self, graph, error);
 }

@@ -99,6 +99,16 @@ void       jg_vk_graph_free (JgVkGraph *graph);
 void       jg_vk_graph_begin (JgVkContext *self, JgVkGraph *graph);
 gboolean   jg_vk_graph_end (JgVkContext *self, GError **error);
 gboolean   jg_vk_graph_run (JgVkContext *self, JgVkGraph *graph, GError **error);
+/* Run split in two: submit returns at once (graphs submitted one after
+ * another run in that order, each seeing what the ones before wrote, since
+ * each starts with the full barrier), wait blocks until that graph is done
+ * and makes its marks the ones jg_vk_marked_ns reports. Each graph has its
+ * own fence and timestamps; a graph must be waited for before it is
+ * submitted or recorded again (begin and free wait by themselves). A
+ * one-shot submission meanwhile (a download) is not ordered against the
+ * graphs in flight: it may read only what waited-for graphs wrote. */
+gboolean   jg_vk_graph_submit (JgVkContext *self, JgVkGraph *graph, GError **error);
+gboolean   jg_vk_graph_wait (JgVkContext *self, JgVkGraph *graph, GError **error);
 /* Whether the graph holds a finished recording. */
 gboolean   jg_vk_graph_is_ready (JgVkGraph *graph);
 

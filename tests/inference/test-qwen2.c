@@ -924,6 +924,248 @@ test_persistent_fallback (void)
   fixture_clear (&f);
 }
 
+/* ---- pipelined decoding ---- */
+
+/* A generate call's tokens and, for each, the logits jg_qwen2_get_logits
+ * gives inside the callback; the callback can return FALSE at token
+ * stop_at, or have another thread cancel at token cancel_at (joined before
+ * it returns, so the stop is at a known token). */
+typedef struct {
+  JgQwen2 *m;
+  guint n, stop_at, cancel_at;
+  gboolean greedy;
+  GCancellable *cancel;
+  guint32 tokens[24];
+  float logits[24][VOCAB];
+} PTrace;
+
+static gpointer
+cancel_thread (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+static gboolean
+ptrace (guint32 token, gpointer data)
+{
+  PTrace *t = data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (t->n, <, G_N_ELEMENTS (t->tokens));
+  g_assert_true (jg_qwen2_get_logits (t->m, t->logits[t->n], &error));
+  g_assert_no_error (error);
+  /* The logits in the callback are the ones this token was picked from. */
+  if (t->greedy)
+    g_assert_cmpuint (token, ==, jg_ref_argmax (t->logits[t->n], VOCAB));
+  t->tokens[t->n++] = token;
+  if (t->n == t->cancel_at)
+    g_thread_join (g_thread_new ("cancel", cancel_thread, t->cancel));
+  return t->n != t->stop_at;
+}
+
+static void
+pipe_generate (JgQwen2 *m, guint depth, const guint32 *prompt, guint n, const JgGenerateOptions *o, PTrace *t,
+               JgGenerateStats *st)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (jg_qwen2_set_pipeline (m, depth), ==, depth < 2 ? 0 : depth);
+  jg_qwen2_reset (m);
+  t->m = m;
+  t->n = 0;
+  t->greedy = o->temperature <= 0.0f;
+  if (t->cancel != NULL)
+    g_cancellable_reset (t->cancel);
+  g_assert_true (jg_qwen2_generate (m, prompt, n, o, ptrace, t, t->cancel, st, &error));
+  g_assert_no_error (error);
+}
+
+/* Same tokens, in the same order, and logits within 1e-6 (relative). */
+static void
+assert_same_run (const char *what, const PTrace *got, const PTrace *want)
+{
+  double worst = 0;
+
+  g_assert_cmpuint (got->n, ==, want->n);
+  g_assert_cmpmem (got->tokens, got->n * 4, want->tokens, want->n * 4);
+  for (guint i = 0; i < got->n; i++)
+    worst = MAX (worst, jg_ref_rel_error (got->logits[i], want->logits[i], VOCAB));
+  g_test_message ("%s: %u tokens as unpipelined, logits within %.3g", what, got->n, worst);
+  g_assert_cmpfloat (worst, <=, 1e-6);
+}
+
+/* Pipelined decoding (steps submitted before the one before them is done,
+ * each embedding the token the step before picked on the GPU) against the
+ * unpipelined loop, on every decode path this device runs (replayed;
+ * persistent per layer and stacked, one workgroup; the 8-bit copies'
+ * step): the same tokens and
+ * logits for 2, 3 and 4 steps in flight, greedy and sampled with a seed;
+ * the same end and model length at max_tokens, a stop token mid-stream,
+ * the callback's FALSE and cancellation from another thread; after a stop,
+ * a follow-up prompt continues from the kept length as a fresh run of the
+ * whole sequence does. */
+static void
+test_pipelined_matches_unpipelined (void)
+{
+  Fixture f;
+  g_autoptr(JgQwen2) m = NULL;
+  g_autoptr(GCancellable) cancel = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  enum { P = 5, GEN = 20, FOLLOW = 3 };
+  guint32 prompt[P], follow[FOLLOW], all[P + GEN + FOLLOW];
+  g_autofree PTrace *want = g_new0 (PTrace, 1), *got = g_new0 (PTrace, 1);
+  JgGenerateOptions greedy = { .max_tokens = GEN };
+  JgGenerateOptions sampled = { .max_tokens = GEN, .temperature = 0.8f, .top_k = 20, .top_p = 0.9f, .seed = 11 };
+  JgGenerateStats st;
+  gboolean subgroup = (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_SUBGROUP) != 0;
+  gboolean stack = (jg_vk_context_get_features (ctx) & JG_VK_FEATURE_DEVICE_ADDRESS) != 0;
+  struct { const char *name; guint wg; gboolean stack, run; } paths[] = {
+    { "replayed", 0, FALSE, TRUE }, { "persistent", 1, FALSE, subgroup }, { "stacked", 1, TRUE, subgroup && stack },
+  };
+  const guint depths[] = { 2, 3, 4 };
+
+  fixture_init (&f, NULL);
+  m = load_model (&f, 64);
+  random_ids (prompt, P);
+  random_ids (follow, FOLLOW);
+  want->cancel = got->cancel = cancel;
+  for (guint p = 0; p < G_N_ELEMENTS (paths); p++)
+    {
+      float want_follow[VOCAB], got_follow[VOCAB], fresh[VOCAB];
+      guint32 stop;
+      guint first = 0;
+
+      if (!paths[p].run)
+        {
+          g_printerr ("pipelined decode: the %s path NOT CHECKED on %s\n", paths[p].name,
+                      jg_vk_context_get_info (ctx)->name);
+          continue;
+        }
+      g_assert_cmpuint (jg_qwen2_set_persistent (m, paths[p].wg, 64), ==, paths[p].wg);
+      jg_qwen2_set_persistent_stack (m, paths[p].stack);
+      g_assert_true (jg_qwen2_get_persistent_stack (m) == paths[p].stack);
+
+      /* max_tokens reached: the same tokens, and the same model length. */
+      pipe_generate (m, 0, prompt, P, &greedy, want, &st);
+      g_assert_cmpuint (want->n, ==, GEN);
+      g_assert_cmpuint (jg_qwen2_get_n_past (m), ==, P + GEN - 1);
+      for (guint d = 0; d < G_N_ELEMENTS (depths); d++)
+        {
+          g_autofree char *what = g_strdup_printf ("%s, %u in flight, greedy", paths[p].name, depths[d]);
+          memset (got->tokens, 0, sizeof got->tokens);
+          pipe_generate (m, depths[d], prompt, P, &greedy, got, &st);
+          assert_same_run (what, got, want);
+          g_assert_cmpuint (st.n_generated, ==, GEN);
+          g_assert_false (st.stopped || st.cancelled);
+          g_assert_cmpuint (jg_qwen2_get_n_past (m), ==, P + GEN - 1);
+          /* It did not fall back to the replayed kernels. */
+          g_assert_cmpuint (jg_qwen2_get_persistent (m), ==, paths[p].wg);
+        }
+
+      /* A stop token in the middle (steps past it were in flight), then a
+       * follow-up prompt from the kept length. */
+      stop = want->tokens[GEN / 2];
+      while (want->tokens[first] != stop)
+        first++;
+      greedy.stop = &stop;
+      greedy.n_stop = 1;
+      pipe_generate (m, 0, prompt, P, &greedy, want, &st);
+      g_assert_true (st.stopped);
+      g_assert_cmpuint (want->n, ==, first);
+      g_assert_cmpuint (jg_qwen2_get_n_past (m), ==, P + first);
+      g_assert_true (jg_qwen2_forward (m, follow, FOLLOW, NULL, want_follow, &error));
+      g_assert_no_error (error);
+      for (guint d = 0; d < G_N_ELEMENTS (depths); d++)
+        {
+          g_autofree char *what = g_strdup_printf ("%s, %u in flight, stop token after %u", paths[p].name,
+                                                   depths[d], first);
+          double err;
+          pipe_generate (m, depths[d], prompt, P, &greedy, got, &st);
+          assert_same_run (what, got, want);
+          g_assert_true (st.stopped);
+          g_assert_cmpuint (jg_qwen2_get_n_past (m), ==, P + first);
+          g_assert_true (jg_qwen2_forward (m, follow, FOLLOW, NULL, got_follow, &error));
+          g_assert_no_error (error);
+          err = jg_ref_rel_error (got_follow, want_follow, VOCAB);
+          g_test_message ("%s: follow-up logits within %.3g of unpipelined", what, err);
+          g_assert_cmpfloat (err, <=, 1e-6);
+        }
+      /* ...and as a fresh model given the whole sequence as one prompt. */
+      memcpy (all, prompt, sizeof prompt);
+      memcpy (all + P, want->tokens, first * 4);
+      memcpy (all + P + first, follow, sizeof follow);
+      jg_qwen2_reset (m);
+      g_assert_true (jg_qwen2_forward (m, all, P + first + FOLLOW, NULL, fresh, &error));
+      g_assert_no_error (error);
+      assert_logits ("follow-up after a pipelined stop vs a fresh prefill", got_follow, fresh);
+      greedy.stop = NULL;
+      greedy.n_stop = 0;
+
+      /* The callback's FALSE at token 4; another thread cancelling at 3. */
+      for (int how = 0; how < 2; how++)
+        {
+          guint at = how ? 3 : 4;
+          want->stop_at = got->stop_at = how ? 0 : at;
+          want->cancel_at = got->cancel_at = how ? at : 0;
+          pipe_generate (m, 0, prompt, P, &greedy, want, &st);
+          g_assert_cmpuint (want->n, ==, at);
+          g_assert_true (st.cancelled == how);
+          for (guint d = 0; d < G_N_ELEMENTS (depths); d++)
+            {
+              g_autofree char *what = g_strdup_printf ("%s, %u in flight, %s at %u", paths[p].name, depths[d],
+                                                       how ? "cancelled" : "callback stop", at);
+              pipe_generate (m, depths[d], prompt, P, &greedy, got, &st);
+              assert_same_run (what, got, want);
+              g_assert_true (st.cancelled == how);
+              g_assert_cmpuint (jg_qwen2_get_n_past (m), ==, P + at - 1);
+            }
+        }
+      want->stop_at = got->stop_at = want->cancel_at = got->cancel_at = 0;
+
+      /* Sampling with a seed: the same numbers drawn for the same steps. */
+      pipe_generate (m, 0, prompt, P, &sampled, want, &st);
+      g_assert_cmpuint (want->n, ==, GEN);
+      for (guint d = 0; d < G_N_ELEMENTS (depths); d++)
+        {
+          g_autofree char *what = g_strdup_printf ("%s, %u in flight, sampled", paths[p].name, depths[d]);
+          pipe_generate (m, depths[d], prompt, P, &sampled, got, &st);
+          assert_same_run (what, got, want);
+        }
+      g_printerr ("pipelined decode (%s path) on %s: tokens and logits as unpipelined\n", paths[p].name,
+                  jg_vk_context_get_info (ctx)->name);
+    }
+
+  /* The 8-bit copies' step (its own kernels, recorded per slot too). */
+  {
+    g_autoptr(JgWeights) w = jg_weights_open (f.path, NULL, 0, &error);
+    g_autoptr(JgQwen2) q8 = NULL;
+    g_assert_no_error (error);
+    q8 = jg_qwen2_new_with_options (ctx, &f.cfg, w, 64, &(JgQwen2Options) { .q8 = TRUE }, &error);
+    g_assert_no_error (error);
+    g_assert_true (jg_qwen2_set_q8 (q8, TRUE));
+    pipe_generate (q8, 0, prompt, P, &greedy, want, &st);
+    for (guint d = 0; d < G_N_ELEMENTS (depths); d++)
+      {
+        g_autofree char *what = g_strdup_printf ("8-bit, %u in flight, greedy", depths[d]);
+        pipe_generate (q8, depths[d], prompt, P, &greedy, got, &st);
+        assert_same_run (what, got, want);
+      }
+  }
+
+  /* The end of the context: the last step may not run past it. */
+  {
+    g_autoptr(JgQwen2) small = load_model (&f, P + 8);
+    pipe_generate (small, 0, prompt, P, &greedy, want, &st);
+    g_assert_cmpuint (want->n, ==, 9);
+    g_assert_cmpuint (jg_qwen2_get_n_past (small), ==, P + 8);
+    pipe_generate (small, 3, prompt, P, &greedy, got, &st);
+    assert_same_run ("3 in flight up to the end of the context", got, want);
+    g_assert_cmpuint (jg_qwen2_get_n_past (small), ==, P + 8);
+  }
+  fixture_clear (&f);
+}
+
 /* ---- 8-bit decode ---- */
 
 /* The layer weights a reference step uses. */
@@ -1083,6 +1325,7 @@ main (int argc, char **argv)
   g_test_add_func ("/qwen2/q8-decode", test_q8_decode);
   g_test_add_func ("/qwen2/persistent-matches-replay", test_persistent_matches_replay);
   g_test_add_func ("/qwen2/persistent-fallback", test_persistent_fallback);
+  g_test_add_func ("/qwen2/pipelined-matches-unpipelined", test_pipelined_matches_unpipelined);
   rc = g_test_run ();
   jg_vk_context_free (ctx);
   return rc;
