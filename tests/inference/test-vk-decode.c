@@ -528,7 +528,11 @@ assert_close_named (const char *what, const char *name, const float *got, const 
  * shared partial sums in two batches) and of 1024 (idle subgroups; k whole
  * in q|k|v and o, in three parts in down; attention parts of 16 keys, up to
  * 19 of them merged 16 at a time), and on
- * a GPU that says how many stay resident, that many. */
+ * a GPU that says how many stay resident, that many; then with flow (o by
+ * heads as their attention is done: 64 threads, and the resident count,
+ * where the items really wait for their heads; with ONE workgroup the
+ * attention is finished before any o item starts, so lavapipe checks the
+ * items' arithmetic and counts, not their waits). */
 static void
 test_layer_persistent (void)
 {
@@ -671,7 +675,8 @@ test_layer_persistent (void)
  * threads (k in 2 parts in q|k|v and o, 8 in down; attention parts of 8
  * keys, merged 3 at a time) and, where known, the
  * resident count (on the H100 a shared g went wrong here: each SM's cache
- * kept the layer before's, so each layer has its own). Also: a table refuses a
+ * kept the layer before's, so each layer has its own); each also with flow
+ * (o by heads as their attention is done). Also: a table refuses a
  * layer shaped unlike the first. */
 static void
 test_stack_persistent (void)
