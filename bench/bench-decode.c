@@ -11,8 +11,7 @@
  * bandwidth only; --persist times one layer as one persistent dispatch
  * (jg_op_decode_layer) against its five separate kernels, and the
  * persistent kernel's phases one at a time and with none (its grid
- * barriers alone), each also with flow (o by heads as their attention is
- * done, JgDecodeLayer.flow), and the attention and o together. */
+ * barriers alone). */
 #include "inference/jg-vk-context.h"
 #include "inference/jg-tensor.h"
 #include "inference/jg-vk-ops.h"
@@ -221,8 +220,6 @@ typedef struct {
   JgQkvShape qkv;
   JgAttentionShape att;
   guint n_wg, threads, skip;
-  gboolean flow;
-  JgTensor *att_counts;   /* u32 [heads] for the separate attention kernel */
   JgDecodeTuning tq, tgu;
   JgLinearOptions to, td;
 } LayerBench;
@@ -233,7 +230,6 @@ run_layer_persistent (JgVkContext *ctx, gpointer data, guint i, GError **error)
   LayerBench *b = data;
   JgDecodeLayer l = b->l[i % LAYER_COPIES];
   l.skip_phases = b->skip;
-  l.flow = b->flow;
   return jg_op_decode_layer (ctx, &l, &b->qkv, b->att.scale, b->n_wg, b->threads, error);
 }
 
@@ -246,7 +242,7 @@ run_layer_kernels (JgVkContext *ctx, gpointer data, guint i, GError **error)
   att.split_scratch = l->parts;
   return jg_op_norm_qkv_rope (ctx, l->q, l->k_cache, l->v_cache, l->x, l->ln1, l->qkv_w, l->qkv_b, l->step,
                               l->inv_freq, &b->qkv, &b->tq, error)
-         && jg_op_attention_decode (ctx, l->attn, l->q, l->k_cache, l->v_cache, l->step, b->att_counts, &att, error)
+         && jg_op_attention_decode (ctx, l->attn, l->q, l->k_cache, l->v_cache, l->step, l->counts, &att, error)
          && jg_op_linear_ex (ctx, l->x, l->attn, l->o_w, NULL, TRUE, &b->to, error)
          && jg_op_norm_swiglu (ctx, l->g, l->x, l->ln2, 1e-6f, l->gate_up, &b->tgu, error)
          && jg_op_linear_ex (ctx, l->x, l->g, l->down, NULL, TRUE, &b->td, error);
@@ -261,22 +257,19 @@ bench_persist (JgVkContext *ctx, gint64 H, gint64 I, gint64 heads, gint64 kvh, g
   gint64 qd = heads * D, kvd = kvh * D, m = qd + 2 * kvd;
   g_autofree float *inv = g_new (float, D / 2);
   guint32 step[4] = { 700, 700, 700, (guint32) MIN (700, n_ctx - 1) };
-  JgTensor *shared_step, *shared_inv, *bar, *fail, *counts, *att_counts;
+  JgTensor *shared_step, *shared_inv, *bar, *fail, *counts;
   guint resident = jg_decode_layer_resident (ctx);
   double bytes = ((double) m * H + H * qd + 3.0 * I * H) * 2, s_kernels, s;
   static const char *phase[5] = { "q|k|v", "attention", "o", "gate|up", "down" };
-  g_autofree guint32 *z = g_new0 (guint32, 2 * heads + H);
+  g_autofree guint32 *z = g_new0 (guint32, MAX (heads, 4));
 
   shared_step = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 4, 1, JG_TENSOR_HOST, &error);
   fail = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, &error);
   bar = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 4, 1, JG_TENSOR_DEVICE, &error);
-  counts = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 2 * heads + H, 1, JG_TENSOR_DEVICE, &error);
-  att_counts = jg_tensor_new_2d (ctx, JG_DTYPE_U32, heads, 1, JG_TENSOR_DEVICE, &error);
-  if (shared_step == NULL || fail == NULL || bar == NULL || counts == NULL || att_counts == NULL
-      || !jg_tensor_upload_u32 (bar, z, &error) || !jg_tensor_upload_u32 (counts, z, &error)
-      || !jg_tensor_upload_u32 (att_counts, z, &error))
+  counts = jg_tensor_new_2d (ctx, JG_DTYPE_U32, heads, 1, JG_TENSOR_DEVICE, &error);
+  if (shared_step == NULL || fail == NULL || bar == NULL || counts == NULL
+      || !jg_tensor_upload_u32 (bar, z, &error) || !jg_tensor_upload_u32 (counts, z, &error))
     die (error);
-  b.att_counts = att_counts;
   memcpy (jg_tensor_get_mapped (shared_step), step, sizeof step);
   *(guint32 *) jg_tensor_get_mapped (fail) = 0;
   jg_rope_inv_freq (1e6, (guint) D, inv);
@@ -325,9 +318,7 @@ bench_persist (JgVkContext *ctx, gint64 H, gint64 I, gint64 heads, gint64 kvh, g
       resident = 1;
     }
   {
-    struct { guint wg, threads; gboolean flow; } shapes[] = {
-      { resident, 512, FALSE }, { resident, 512, TRUE }, { resident, 1024, FALSE }, { resident, 256, FALSE },
-    };
+    struct { guint wg, threads; } shapes[] = { { resident, 512 }, { resident, 1024 }, { resident, 256 } };
     for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
       {
         char cfg[24];
@@ -335,54 +326,47 @@ bench_persist (JgVkContext *ctx, gint64 H, gint64 I, gint64 heads, gint64 kvh, g
           continue;
         b.n_wg = shapes[i].wg;
         b.threads = shapes[i].threads;
-        b.flow = shapes[i].flow;
         b.skip = 0;
         if (!jg_tensor_upload_u32 (bar, z, &error))   /* counts from zero for this workgroup count */
           die (error);
         s = time_op (ctx, run_layer_persistent, &b, 4 * LAYER_COPIES);
-        g_snprintf (cfg, sizeof cfg, "%u/%u%s", b.n_wg, b.threads, b.flow ? " flow" : "");
+        g_snprintf (cfg, sizeof cfg, "%u/%u", b.n_wg, b.threads);
         report ("layer: persistent", cfg, s, bytes, copy_bw);
         if (*(guint32 *) jg_tensor_get_mapped (fail) != 0)
           {
             printf ("  a grid barrier gave up (fail = %u): the numbers above are not valid\n",
                     *(guint32 *) jg_tensor_get_mapped (fail));
             *(guint32 *) jg_tensor_get_mapped (fail) = 0;
-            if (!jg_tensor_upload_u32 (bar, z, &error) || !jg_tensor_upload_u32 (counts, z, &error))
+            if (!jg_tensor_upload_u32 (bar, z, &error))
               die (error);
           }
       }
   }
-  /* Phases one at a time (the others left out; the grid barriers and the
-   * stagings stay), and none: the cost of the barriers alone; then the
-   * attention and o together (what flow overlaps). Without and with flow. */
-  for (int f = 0; f < 2; f++)
-    {
-      double none;
-      double pbytes[6] = { (double) m * H * 2, 0, (double) H * qd * 2, 4.0 * I * H, 2.0 * I * H,
-                           (double) H * qd * 2 };
-      static const char *fl[2] = { "", ", flow" };
-      b.n_wg = resident;
-      b.threads = 512;
-      b.flow = f;
-      b.skip = 0x1f;
-      if (!jg_tensor_upload_u32 (bar, z, &error))
-        die (error);
-      s = time_op (ctx, run_layer_persistent, &b, 4 * LAYER_COPIES);
-      none = s;
-      printf ("persistent%s, no phase     %9.1f us (barriers, stagings)\n", fl[f], s * 1e6);
-      for (guint ph = 0; ph < 6; ph++)
-        {
-          char what[64];
-          b.skip = ph < 5 ? 0x1f & ~(1u << ph) : 0x1f & ~6u;
-          s = time_op (ctx, run_layer_persistent, &b, 4 * LAYER_COPIES);
-          g_snprintf (what, sizeof what, "persistent%s, only %s", fl[f], ph < 5 ? phase[ph] : "attention+o");
-          if (pbytes[ph] > 0)
-            printf ("%-34s %9.1f us (%.1f us over none) %8.3f TB/s\n", what, s * 1e6, (s - none) * 1e6,
-                    pbytes[ph] / (s - none) * 1e-12);
-          else
-            printf ("%-34s %9.1f us (%.1f us over none)\n", what, s * 1e6, (s - none) * 1e6);
-        }
-    }
+  /* Phases one at a time (the others left out; the four grid barriers and
+   * the stagings stay), and none: the cost of the barriers alone. */
+  b.n_wg = resident;
+  b.threads = 512;
+  b.skip = 0x1f;
+  if (!jg_tensor_upload_u32 (bar, z, &error))
+    die (error);
+  s = time_op (ctx, run_layer_persistent, &b, 4 * LAYER_COPIES);
+  printf ("%-26s %-8s %9.1f us\n", "persistent, no phase", "barriers", s * 1e6);
+  {
+    double none = s;
+    double pbytes[5] = { (double) m * H * 2, 0, (double) H * qd * 2, 4.0 * I * H, 2.0 * I * H };
+    for (guint ph = 0; ph < 5; ph++)
+      {
+        char what[48];
+        b.skip = 0x1f & ~(1u << ph);
+        s = time_op (ctx, run_layer_persistent, &b, 4 * LAYER_COPIES);
+        g_snprintf (what, sizeof what, "persistent, only %s", phase[ph]);
+        if (pbytes[ph] > 0)
+          printf ("%-26s %-8s %9.1f us (%.1f us over none) %8.3f TB/s\n", what, "", s * 1e6, (s - none) * 1e6,
+                  pbytes[ph] / (s - none) * 1e-12);
+        else
+          printf ("%-26s %-8s %9.1f us (%.1f us over none)\n", what, "", s * 1e6, (s - none) * 1e6);
+      }
+  }
   if (*(guint32 *) jg_tensor_get_mapped (fail) != 0)
     printf ("a grid barrier gave up (fail = %u): the persistent numbers are not valid\n",
             *(guint32 *) jg_tensor_get_mapped (fail));

@@ -17,9 +17,7 @@
  * same with all layers in one dispatch (jg_qwen2_set_persistent_stack);
  * either may end in ":Q/D[/C/M]", the k split of q|k|v and o, and of
  * down, the attention's keys per part and parts merged at once
- * (jg_qwen2_set_persistent_split; e.g. "stack:2/4", "stack:4/4/16/16");
- * "flow" (same suffixes) is "stack" with o by heads as their attention is
- * done (jg_qwen2_set_persistent_flow).
+ * (jg_qwen2_set_persistent_split; e.g. "stack:2/4", "stack:4/4/16/16").
  * The first run of each compares its logits with the first replay's, step
  * by step (both download them each token, which their wall times include;
  * later runs do not). Any TUNING may end in "@D": that run decodes with D
@@ -136,7 +134,7 @@ main (int argc, char **argv)
   JgQwen2Tuning tunes[MAX_RUNS];
   gboolean tuned[MAX_RUNS] = { FALSE };
   guint persist_wg[MAX_RUNS] = { 0 }, persist_threads[MAX_RUNS] = { 0 };
-  gboolean stack[MAX_RUNS] = { FALSE }, flow[MAX_RUNS] = { FALSE };
+  gboolean stack[MAX_RUNS] = { FALSE };
   guint ks[MAX_RUNS][4] = { { 0 } };
   gboolean any_persist = FALSE;
   guint depth[MAX_RUNS];
@@ -178,12 +176,10 @@ main (int argc, char **argv)
           q8 = TRUE;
           continue;
         }
-      if (strncmp (argv[a], "persist", 7) == 0 || strncmp (argv[a], "stack", 5) == 0
-          || strncmp (argv[a], "flow", 4) == 0)
+      if (strncmp (argv[a], "persist", 7) == 0 || strncmp (argv[a], "stack", 5) == 0)
         {
-          guint len = argv[a][0] == 's' ? 5 : argv[a][0] == 'f' ? 4 : 7;
-          stack[n_runs] = argv[a][0] != 'p';
-          flow[n_runs] = argv[a][0] == 'f';
+          guint len = argv[a][0] == 's' ? 5 : 7;
+          stack[n_runs] = argv[a][0] == 's';
           persist_wg[n_runs] = JG_QWEN2_PERSISTENT_AUTO;
           const char *split = strchr (argv[a], ':');
           if ((argv[a][len] == '='
@@ -291,7 +287,7 @@ main (int argc, char **argv)
            * count in its wall time); later ones time the step alone. */
           gboolean first = TRUE;
           for (guint e = 2; e < p; e++)
-            first = first && (persist_wg[e] == 0 || stack[e] != stack[p] || flow[e] != flow[p]);
+            first = first && (persist_wg[e] == 0 || stack[e] != stack[p]);
           runs[p].model = model;
           runs[p].vocab = (gsize) cfg.vocab_size;
           runs[p].logits = first ? g_try_new (float, (gsize) n_new * cfg.vocab_size) : NULL;
@@ -301,8 +297,6 @@ main (int argc, char **argv)
           jg_qwen2_set_persistent_split (model, ks[p][0], ks[p][1], ks[p][2], ks[p][3]);
           if (jg_qwen2_set_persistent_stack (model, stack[p]) != stack[p])
             printf ("%s: no buffer device addresses here (runs one dispatch per layer)\n", names[p]);
-          if (jg_qwen2_set_persistent_flow (model, flow[p]) != flow[p])
-            printf ("%s: the heads' shape does not suit flow (o after a grid barrier)\n", names[p]);
         }
       else
         jg_qwen2_set_persistent (model, 0, 0);

@@ -98,10 +98,6 @@ struct _JgQwen2 {
    * written before each recording. */
   gboolean persist_stack;
   guint persist_ks[2], persist_chunk, persist_merge;
-  /* o by heads as their attention is done (JgDecodeLayer.flow), and the
-   * kernel's counts (u32 [2 n_heads + hidden], zeros). */
-  gboolean persist_flow;
-  JgTensor *persist_counts;
   JgTensor *stack_table, *stack_g;      /* stack_g: f32 [n_layers][intermediate], each layer's g */
 
   /* Views rebuilt for each step without allocating. */
@@ -421,7 +417,6 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
       || (self->uniform = activation (self, JG_DTYPE_F32, 1, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->step = activation (self, JG_DTYPE_U32, 4, 1, JG_TENSOR_HOST, error)) == NULL
       || (self->attn_counts = activation (self, JG_DTYPE_U32, cfg->n_heads, 1, 0, error)) == NULL
-      || (self->persist_counts = activation (self, JG_DTYPE_U32, 2 * cfg->n_heads + H, 1, 0, error)) == NULL
       || (self->argmax_scratch = activation (self, JG_DTYPE_U32, JG_ARGMAX_WIDE_SCRATCH, 1, 0, error)) == NULL
       || (self->bar = activation (self, JG_DTYPE_U32, 4, 1, 0, error)) == NULL
       || (self->bar_zeros = activation (self, JG_DTYPE_U32, 4, 1, 0, error)) == NULL
@@ -452,9 +447,8 @@ jg_qwen2_new_with_options (JgVkContext *ctx, const JgQwen2Config *cfg, JgWeights
           || (self->attn16 = activation (self, JG_DTYPE_F16, max_ctx, self->q_dim, 0, error)) == NULL))
     return NULL;
   {
-    g_autofree guint32 *zeros = g_new0 (guint32, MAX (2 * cfg->n_heads + H, JG_ARGMAX_WIDE_SCRATCH));
+    g_autofree guint32 *zeros = g_new0 (guint32, MAX (cfg->n_heads, JG_ARGMAX_WIDE_SCRATCH));
     if (!jg_tensor_upload_u32 (self->attn_counts, zeros, error)
-        || !jg_tensor_upload_u32 (self->persist_counts, zeros, error)
         || !jg_tensor_upload_u32 (self->argmax_scratch, zeros, error)
         || !jg_tensor_upload_u32 (self->bar, zeros, error)
         || !jg_tensor_upload_u32 (self->bar_zeros, zeros, error))
@@ -573,7 +567,6 @@ jg_qwen2_free (JgQwen2 *self)
   jg_tensor_free (self->uniform);
   jg_tensor_free (self->step);
   jg_tensor_free (self->attn_counts);
-  jg_tensor_free (self->persist_counts);
   jg_tensor_free (self->argmax_scratch);
   jg_tensor_free (self->bar);
   jg_tensor_free (self->stack_table);
@@ -669,16 +662,6 @@ jg_qwen2_set_persistent_split (JgQwen2 *self, guint ks_qkvo, guint ks_down, guin
   self->graph_gen++;
 }
 
-gboolean
-jg_qwen2_set_persistent_flow (JgQwen2 *self, gboolean flow)
-{
-  flow = flow && jg_decode_layer_flow_ok ((guint) self->cfg.head_dim);
-  if (flow != self->persist_flow)
-    self->graph_gen++;
-  self->persist_flow = flow;
-  return flow;
-}
-
 /* The layers' tensors as the persistent kernel takes them (x, q, attn and
  * g: the step's views). */
 static void
@@ -690,10 +673,10 @@ decode_layer_of (JgQwen2 *self, const Slot *sl, int l, JgTensor *x, JgTensor *q,
   *dl = (JgDecodeLayer) {
     .x = x, .ln1 = L->ln1, .qkv_w = L->qkv_w, .qkv_b = L->qkv_b, .inv_freq = self->inv_freq,
     .step = sl->step, .q = q, .k_cache = L->k_cache, .v_cache = L->v_cache, .parts = self->attn_parts,
-    .counts = self->persist_counts, .attn = attn, .o_w = L->o_w, .ln2 = L->ln2, .gate_up = L->gate_up,
+    .counts = self->attn_counts, .attn = attn, .o_w = L->o_w, .ln2 = L->ln2, .gate_up = L->gate_up,
     .g = g, .down = L->down, .barrier = self->bar, .fail = sl->fail,
     .ks_qkvo = self->persist_ks[0], .ks_down = self->persist_ks[1], .chunk = self->persist_chunk,
-    .merge = self->persist_merge, .flow = self->persist_flow,
+    .merge = self->persist_merge,
   };
 }
 
@@ -1005,13 +988,8 @@ persistent_failed (JgQwen2 *self, Slot *sl, GError **error)
     *(guint32 *) jg_tensor_get_mapped (self->ring[i].fail) = 0;
   self->persist_wg = 0;
   self->graph_gen++;
-  /* An upload error here surfaces when the token is decoded again. A flow
-   * wait that gave up may have left a head's flag raised. */
-  if (jg_tensor_upload_u32 (self->bar, zeros, error))
-    {
-      g_autofree guint32 *cz = g_new0 (guint32, jg_tensor_get_n_elements (self->persist_counts));
-      jg_tensor_upload_u32 (self->persist_counts, cz, error);
-    }
+  /* An upload error here surfaces when the token is decoded again. */
+  jg_tensor_upload_u32 (self->bar, zeros, error);
   return TRUE;
 }
 

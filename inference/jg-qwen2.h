@@ -75,10 +75,6 @@ gboolean jg_qwen2_get_persistent_stack (JgQwen2 *self);
  * the attention's keys per part (a multiple of 8; 0: 32) and parts merged
  * at once (1..16; 0: 8). */
 void     jg_qwen2_set_persistent_split (JgQwen2 *self, guint ks_qkvo, guint ks_down, guint chunk, guint merge);
-/* The persistent kernels' o by heads as their attention is done instead of
- * after a grid barrier (JgDecodeLayer.flow). Returns whether it is used
- * (the heads' shape must suit it). A model starts with it off. */
-gboolean jg_qwen2_set_persistent_flow (JgQwen2 *self, gboolean flow);
 
 /* Pipelined decoding in jg_qwen2_generate (replayed steps only): up to
  * @depth steps (2..4) in flight, each embedding the token the step before

@@ -1168,16 +1168,6 @@ check_tensor (const char *op, const char *what, JgTensor *t, JgDType dtype, gint
   return TRUE;
 }
 
-gboolean
-jg_decode_layer_flow_ok (guint head_dim)
-{
-  /* As the shader: a head's row of head_dim / 8 words over LPR lanes (4, 2
-   * or 1, what divides it), at most PF = 8 words a lane. */
-  guint wh = head_dim / 8, lpr = wh % 4 == 0 ? 4 : wh % 2 == 0 ? 2 : 1;
-
-  return head_dim % 8 == 0 && wh > 0 && wh / lpr <= 8;
-}
-
 /* decode_layer.comp for one layer, or with table (the layers' addresses,
  * jg_decode_stack_table) for n_layers in one dispatch; l holds the shapes
  * and the tensors the layers share. */
@@ -1191,7 +1181,7 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
     float eps, scale;
     guint32 n_split, min_chunk, spin_limit, skip, n_layers;
   } pc = { 0 };
-  guint32 spec[9];
+  guint32 spec[6];
   guint chunk = l->chunk ? l->chunk : PERSIST_CHUNK;
   guint32 sgs = jg_vk_context_get_subgroup_size (ctx);
   guint32 max_shared = jg_vk_context_get_info (ctx)->max_shared_memory;
@@ -1200,11 +1190,11 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
     l->q, l->k_cache, l->v_cache, l->parts, l->counts, l->attn, l->g, l->barrier, l->fail, l->g,
   };
   JgVkDispatch d = {
-    .shader = op, .spec = spec, .n_spec = 9, .bind = bind, .n_bind = PERSIST_BINDINGS,
+    .shader = op, .spec = spec, .n_spec = 6, .bind = bind, .n_bind = PERSIST_BINDINGS,
     .write_mask = (1u << 4) | (0x3fu << 10) | (1u << 16) | (1u << 17) | (1u << 18),
     .push = &pc, .push_size = sizeof pc,
   };
-  gint64 H, I, qd, kvd, rows, per_split, o_sums;
+  gint64 H, I, qd, kvd, rows, per_split;
 
   if (!use_subgroup (ctx))
     return fail (error, op, "needs subgroup arithmetic (off or missing on %s)", jg_vk_context_get_info (ctx)->name);
@@ -1234,7 +1224,7 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
       || !check_tensor (op, "k_cache", l->k_cache, JG_DTYPE_F32, 0, error)
       || !check_tensor (op, "v_cache", l->v_cache, JG_DTYPE_F32, jg_tensor_get_n_elements (l->k_cache), error)
       || !check_tensor (op, "parts", l->parts, JG_DTYPE_F32, 0, error)
-      || !check_tensor (op, "counts", l->counts, JG_DTYPE_U32, 0, error)
+      || !check_tensor (op, "counts", l->counts, JG_DTYPE_U32, s->n_heads, error)
       || !check_tensor (op, "attn", l->attn, JG_DTYPE_F32, qd, error)
       || !check_tensor (op, "o_w", l->o_w, JG_DTYPE_F16, H * qd, error)
       || !check_tensor (op, "gate_up", l->gate_up, JG_DTYPE_F16, 2 * I * H, error)
@@ -1249,14 +1239,8 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
     return fail (error, op, "the caches must be [rows][%" G_GINT64_FORMAT "]", kvd);
   rows = jg_tensor_get_n_elements (l->k_cache) / kvd;
   per_split = (gint64) s->n_heads * (s->head_dim + 2);
-  o_sums = l->flow ? (gint64) s->n_heads * H : 0;
-  if (jg_tensor_get_n_elements (l->parts) < per_split + o_sums)
-    return fail (error, op, "parts must hold at least %" G_GINT64_FORMAT " values", per_split + o_sums);
-  if (jg_tensor_get_n_elements (l->counts) < (l->flow ? 2 * (gint64) s->n_heads + H : s->n_heads))
-    return fail (error, op, "counts must hold at least %" G_GINT64_FORMAT " values (n_heads%s)",
-                 l->flow ? 2 * (gint64) s->n_heads + H : s->n_heads, l->flow ? " twice and hidden, with flow" : "");
-  if (l->flow && !jg_decode_layer_flow_ok (s->head_dim))
-    return fail (error, op, "flow does not take heads of %u", s->head_dim);
+  if (jg_tensor_get_n_elements (l->parts) < per_split)
+    return fail (error, op, "parts must hold at least %" G_GINT64_FORMAT " values", per_split);
   spec[0] = threads ? threads : 512;
   if ((spec[0] & (spec[0] - 1)) != 0 || spec[0] < sgs || spec[0] > 1024)
     return fail (error, op, "%u threads per workgroup is not a power of two in %u..1024", spec[0], sgs);
@@ -1272,11 +1256,6 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
   if (spec[3] > 8 || spec[4] > 8)
     return fail (error, op, "k split into %u / %u parts: at most 8", spec[3], spec[4]);
   spec[5] = l->merge ? l->merge : 8;
-  spec[6] = l->flow ? 1 : 0;
-  /* flow's lanes per head row (4, 2 or 1, what divides its words) and words
-   * a lane (as jg_decode_layer_flow_ok). */
-  spec[7] = (s->head_dim / 8) % 4 == 0 ? 4 : (s->head_dim / 8) % 2 == 0 ? 2 : 1;
-  spec[8] = MAX (s->head_dim / 8 / spec[7], 1);
   if (spec[5] > 16 || chunk % 8 != 0)
     return fail (error, op, "attention parts of %u keys (a multiple of 8), merged %u at a time (at most 16)",
                  chunk, spec[5]);
@@ -1293,7 +1272,7 @@ decode_layers (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint 
   pc.scale = scale;
   pc.min_chunk = chunk;
   pc.n_split = (guint32) CLAMP ((rows + chunk - 1) / chunk, 1,
-                                MIN (PERSIST_MAX_SPLIT, (jg_tensor_get_n_elements (l->parts) - o_sums) / per_split));
+                                MIN (PERSIST_MAX_SPLIT, jg_tensor_get_n_elements (l->parts) / per_split));
   pc.spin_limit = PERSIST_SPIN_LIMIT;
   pc.skip = l->skip_phases;
   pc.n_layers = n_layers;

@@ -181,12 +181,11 @@ gboolean jg_op_attention_decode (JgVkContext *ctx, JgTensor *o, JgTensor *q, JgT
  * workgroups stay resident and pass grid-wide barriers between the
  * layer's phases (decode_layer.comp): RMSNorm, q|k|v with bias, RoPE and
  * the cache rows (as jg_op_norm_qkv_rope), attention over rows 0..step[3]
- * (as jg_op_attention_decode; counts u32 [n_heads] zeros (more with flow), parts f32 of at
+ * (as jg_op_attention_decode; counts u32 [n_heads] zeros, parts f32 of at
  * least n_heads (head_dim + 2) values), x += o attn, RMSNorm, g =
  * SwiGLU(gate|up) (as jg_op_norm_swiglu), x += down g. f16 weights only.
  * barrier is u32 [4] (device-local): its count must be zero or a multiple of
- * n_workgroups when the dispatch starts (it grows by 4 n_workgroups, 3 with
- * flow; a
+ * n_workgroups when the dispatch starts (it grows by 4 n_workgroups; a
  * step resets it, jg_op_copy from zeros, before its first layer); fail u32 [1]
  * (host-visible): set non-zero when a grid barrier gave up waiting (the
  * workgroups were not all resident) or the subgroup size was not the
@@ -204,17 +203,7 @@ typedef struct {
   /* Attention: keys per part (a multiple of 8; 0: 32), parts merged at
    * once (1..16; 0: 8). */
   guint chunk, merge;
-  /* o by heads as their attention is done (no grid barrier between the
-   * attention and o): work items of (o's rows, one head) wait for that
-   * head's merge only, their sums reduced in head order. Needs counts of
-   * at least 2 n_heads + hidden values (zeros; the heads' flags and the row
-   * blocks' counts after the parts' counts), parts of at least n_heads
-   * (head_dim + 2) + n_heads hidden values, and head_dim / 8 words of a
-   * head's row in at most 8 lanes' registers (jg_decode_layer_flow_ok). */
-  gboolean flow;
 } JgDecodeLayer;
-/* Whether JgDecodeLayer.flow takes heads of head_dim. */
-gboolean jg_decode_layer_flow_ok (guint head_dim);
 
 gboolean jg_op_decode_layer (JgVkContext *ctx, const JgDecodeLayer *l, const JgQkvShape *shape, float scale,
                              guint n_workgroups, guint threads, GError **error);
@@ -233,7 +222,7 @@ guint    jg_decode_layer_resident (JgVkContext *ctx);
  * layer's q|k|v, o, gate|up, down, ln1, ln2, q|k|v bias, k cache and v cache
  * addresses (low word first) as jg_decode_stack_table writes them. Needs
  * JG_VK_FEATURE_DEVICE_ADDRESS; the barrier count grows by 5 n_layers - 1
- * (with flow 4 n_layers - 1) times n_workgroups. */
+ * times n_workgroups. */
 #define JG_DECODE_STACK_WORDS 18
 gboolean jg_op_decode_stack (JgVkContext *ctx, const JgDecodeLayer *l, JgTensor *table, guint n_layers,
                              const JgQkvShape *shape, float scale, guint n_workgroups, guint threads,

@@ -40,16 +40,6 @@ layout(constant_id = 4) const uint KSD = 4;     // ... and down's
 const uint KSMAX = 8;
 layout(constant_id = 5) const uint MB = 8;      // attention parts merged at once (their loads issued together)
 const uint UB = 32;                             // ... for up to UB rows (pairs) of a workgroup at a time
-// o by heads as their attention is done (no grid barrier between B and C):
-// work items (block of o's rows, head) wait for the head's done flag
-// instead of every head; see phase C below.
-layout(constant_id = 6) const uint FLOW = 0;
-// FLOW's o items: a head's row (head_dim / 8 words) split over OLPR lanes
-// of ONW words each (constants, so that the items' words are indexed by
-// constants and stay in registers).
-layout(constant_id = 7) const uint OLPR = 4;
-layout(constant_id = 8) const uint ONW = 4;
-const uint ONR = PF / ONW;                      // rows a lane holds per item
 
 #ifdef STACK
 // All layers in one dispatch (-DSTACK): each layer's weights, norms, bias
@@ -96,7 +86,7 @@ layout(std430, binding = 8) readonly buffer F { float inv_freq[]; };
 layout(std430, binding = 9) readonly buffer S { uint step[]; };
 layout(std430, binding = 10) coherent buffer Q { float q[]; };
 layout(std430, binding = 13) coherent buffer Parts { float part[]; };
-layout(std430, binding = 14) coherent volatile buffer C { uint counts[]; };   // volatile: FLOW spins on the heads' flags
+layout(std430, binding = 14) coherent buffer C { uint counts[]; };
 layout(std430, binding = 15) coherent buffer A { float attn[]; };
 layout(std430, binding = 16) coherent buffer G { float g[]; };
 layout(std430, binding = 17) coherent volatile buffer Bar { uint bar[]; };   // arrivals, abort
@@ -239,82 +229,6 @@ DEF_ROW(qkv, w_qkv)
 DEF_ROW(o, w_o)
 DEF_ROW(gu, w_gu)
 DEF_ROW(down, w_down)
-
-// Weights of one 16-byte word times attn b..b+7 (read from the L2: FLOW's o
-// items start before all of attn is written).
-float dot8a(uvec4 w, uint b)
-{
-  return dot(vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y)), vec4(attn[b], attn[b + 1u], attn[b + 2u], attn[b + 3u]))
-         + dot(vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w)),
-               vec4(attn[b + 4u], attn[b + 5u], attn[b + 6u], attn[b + 7u]));
-}
-
-// ---- FLOW: o by (rows, head) items ----
-// A head's slice of a row (head_dim / 8 words) is split over OLPR lanes,
-// ONW words each; a subgroup's item is R = ONR * SG / OLPR rows of one head,
-// each lane holding ONR rows' ONW words (ONR * ONW <= PF words in registers).
-// The item's per-row sums go to part[obase + head * hidden + row]; the item
-// that completes a block of rows (counts[2 n_heads + block] reaching
-// n_heads) adds the block's n_heads sums to x in head order, so x does not
-// depend on which heads finished first.
-void o_item(bool live, uint it, uvec4 w[PF], uint D, uint obase, bool wait_head)
-{
-  uint nh = p.n_heads, RPS = SG / OLPR, R = ONR * RPS;
-  uint h = live ? it % nh : 0u, blk = live ? it / nh : 0u, lw = lane % OLPR;
-  // Wait for the head's attention (its merge raised counts[nh + h]).
-  if (live && wait_head && subgroupElect()) {
-    uint n = 0u;
-    while (counts[nh + h] == 0u) {
-      n++;
-      if (n >= p.spin_limit || ((n & 255u) == 0u && bar[1] != 0u)) {
-        bar[1] = 1u;
-        fail[0] = 1u;
-        break;
-      }
-    }
-  }
-  subgroupBarrier();
-  memoryBarrierBuffer();
-  float ps[PF];
-  for (uint s = 0u; s < ONR; s++) {
-    ps[s] = 0.0;
-    float a = 0.0;
-    for (uint m = 0u; m < ONW; m++)
-      a += dot8a(w[s * ONW + m], h * D + 8u * (lw + OLPR * m));
-    red[t] = a;
-    subgroupBarrier();
-    if (lw == 0u)
-      for (uint c = 0u; c < OLPR; c++)
-        ps[s] += red[t + c];
-    subgroupBarrier();
-  }
-  for (uint s = 0u; s < ONR; s++) {
-    uint row = blk * R + s * RPS + lane / OLPR;
-    if (live && lw == 0u && row < p.hidden)
-      part[obase + h * p.hidden + row] = ps[s];
-  }
-  // Publish the sums, then count them (as the attention's parts).
-  memoryBarrierBuffer();
-  subgroupBarrier();
-  uint last = 0u;
-  if (live && subgroupElect())
-    last = atomicAdd(counts[2u * nh + blk], 1u) == nh - 1u ? 1u : 0u;
-  last = subgroupMax(last);
-  memoryBarrierBuffer();
-  if (last != 0u) {
-    for (uint rl = lane; rl < R; rl += SG) {
-      uint row = blk * R + rl;
-      if (row < p.hidden) {
-        float a = 0.0;
-        for (uint hh = 0u; hh < nh; hh++)
-          a += part[obase + hh * p.hidden + row];
-        x[row] += a;
-      }
-    }
-    if (subgroupElect())
-      counts[2u * nh + blk] = 0u;
-  }
-}
 
 // Weights 8j..8j+7 of a row times g 8j..8j+7.
 #define dot8g(w, j) dot8g_(w, (j) + g0)
@@ -608,51 +522,8 @@ void main()
         if (subgroupElect())
           counts[h] = 0u;
       }
-      if (FLOW != 0u) {
-        // The head is done: raise its flag once attn's rows are out.
-        memoryBarrierBuffer();
-        subgroupBarrier();
-        if (last != 0u && subgroupElect())
-          atomicAdd(counts[p.n_heads + h], 1u);
-      }
     }
   }
-  if (FLOW != 0u) {
-    // ---- C with FLOW: x += o . attn by (rows, head) items, each started
-    // as soon as its head is done; no grid barrier after the attention.
-    // A subgroup takes its attention items first and waits only on heads
-    // (whose parts never wait), so every wait ends. With one workgroup
-    // (llvmpipe runs its subgroups in turn between barriers, so one cannot
-    // wait on another) the attention is finished by all first. ----
-    if (NWG == 1u)
-      barrier();
-    if ((p.skip & 4u) == 0u) {
-      uint WH = D / 8u, RPS = SG / OLPR, R = ONR * RPS;
-      uint nh = p.n_heads, k8 = nh * WH, n_o = (p.hidden + R - 1u) / R * nh;
-      uint obase = p.n_split * nh * (D + 2u), lw = lane % OLPR, lr = lane / OLPR;
-      bool wait_head = (p.skip & 2u) == 0u;
-#ifdef STACK
-      RU4 W_ = WOUT;
-#endif
-      // Rounds of two items per subgroup, both items' weights loaded
-      // before the first waits for its head.
-      for (uint r0 = 0u; r0 < n_o; r0 += 2u * TW) {
-        uint ia = r0 + gw, ib = r0 + TW + gw;
-        for (uint i = 0u; i < PF; i++) {
-          uint s = i / ONW, m = i % ONW, wo = lw + OLPR * m;
-          uint rwa = (ia / nh) * R + s * RPS + lr, rwb = (ib / nh) * R + s * RPS + lr;
-          pa[i] = uvec4(0u);
-          pb[i] = uvec4(0u);
-          if (s < ONR && ia < n_o && rwa < p.hidden)
-            pa[i] = WAT(w_o, rwa * k8 + (ia % nh) * WH + wo);
-          if (s < ONR && ib < n_o && rwb < p.hidden)
-            pb[i] = WAT(w_o, rwb * k8 + (ib % nh) * WH + wo);
-        }
-        o_item(ia < n_o, ia, pa, D, obase, wait_head);
-        o_item(ib < n_o, ib, pb, D, obase, wait_head);
-      }
-    }
-  } else {
   grid_arrive();
   if ((p.skip & 4u) == 0u) {
     uint k8 = p.n_heads * D / 8u, kp = (k8 + KSQ - 1u) / KSQ;
@@ -691,7 +562,6 @@ void main()
       barrier();
     }
   }
-  }
   grid_arrive();
   if ((p.skip & 8u) == 0u) {
     uint k8 = p.hidden / 8u;
@@ -701,10 +571,6 @@ void main()
     }
   }
   grid_wait();
-  // Every o item is done: the heads' flags go back to zero.
-  if (FLOW != 0u && wg == 0u)
-    for (uint h = t; h < p.n_heads; h += WG)
-      counts[p.n_heads + h] = 0u;
 
   // ---- D: g = silu(gate . xn) * (up . xn) ----
   if ((p.skip & 8u) == 0u) {

@@ -528,11 +528,7 @@ assert_close_named (const char *what, const char *name, const float *got, const 
  * shared partial sums in two batches) and of 1024 (idle subgroups; k whole
  * in q|k|v and o, in three parts in down; attention parts of 16 keys, up to
  * 19 of them merged 16 at a time), and on
- * a GPU that says how many stay resident, that many; then with flow (o by
- * heads as their attention is done: 64 threads, and the resident count,
- * where the items really wait for their heads; with ONE workgroup the
- * attention is finished before any o item starts, so lavapipe checks the
- * items' arithmetic and counts, not their waits). */
+ * a GPU that says how many stay resident, that many. */
 static void
 test_layer_persistent (void)
 {
@@ -560,7 +556,7 @@ test_layer_persistent (void)
   g_autoptr(JgTensor) t_g = poisoned (1, I), t_scratch = poisoned (1, 64 * HEADS * (D + 2));
   const guint32 step0[4] = { 0 };
   g_autoptr(JgTensor) t_step = step_tensor (step0);
-  g_autoptr(JgTensor) t_counts = zero_counts (2 * HEADS + H), t_bar = zero_counts (4), t_zeros = zero_counts (4);
+  g_autoptr(JgTensor) t_counts = zero_counts (HEADS), t_bar = zero_counts (4), t_zeros = zero_counts (4);
   g_autoptr(JgTensor) t_fail = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, &error);
   guint32 *step = jg_tensor_get_mapped (t_step), *fail = jg_tensor_get_mapped (t_fail);
   g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
@@ -570,9 +566,8 @@ test_layer_persistent (void)
     .ln2 = t_ln2, .gate_up = t_wgu, .g = t_g, .down = t_wd, .barrier = t_bar, .fail = t_fail,
   };
   guint resident = jg_decode_layer_resident (ctx);
-  struct { guint wg, threads, ks_qkvo, ks_down, chunk, merge; gboolean flow; } runs[] = {
-    { 1, 64, 0, 0, 0, 0, FALSE }, { 1, 1024, 1, 3, 16, 16, FALSE }, { resident, 0, 0, 0, 0, 0, FALSE },
-    { 1, 64, 0, 0, 0, 0, TRUE }, { resident, 0, 0, 0, 0, 0, TRUE },
+  struct { guint wg, threads, ks_qkvo, ks_down, chunk, merge; } runs[] = {
+    { 1, 64, 0, 0, 0, 0 }, { 1, 1024, 1, 3, 16, 16 }, { resident, 0, 0, 0, 0, 0 },
   };
 
   if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_SUBGROUP))
@@ -596,7 +591,6 @@ test_layer_persistent (void)
       dl.ks_down = runs[r].ks_down;
       dl.chunk = runs[r].chunk;
       dl.merge = runs[r].merge;
-      dl.flow = runs[r].flow;
       jg_vk_graph_begin (ctx, graph);
       /* The grid barrier counts from zero in each run (as a model's step). */
       g_assert_true (jg_op_copy (ctx, t_bar, t_zeros, &error));
@@ -608,9 +602,8 @@ test_layer_persistent (void)
           g_autofree float *x = rand_vec (H, -2, 2);
           float xn[H], qkv[M], att[QD], gu[2 * I], g[I], want[H];
           const guint32 pos[3] = { 3 * p, 3 * p + 1, 2 * p };
-          g_autofree char *what = g_strdup_printf ("decode_layer (%u x %u threads%s) at row %u", runs[r].wg,
-                                                   runs[r].threads ? runs[r].threads : 512,
-                                                   runs[r].flow ? ", flow" : "", p);
+          g_autofree char *what = g_strdup_printf ("decode_layer (%u x %u threads) at row %u", runs[r].wg,
+                                                   runs[r].threads ? runs[r].threads : 512, p);
           g_autofree float *got_x = NULL, *got_q = NULL, *got_a = NULL, *got_g = NULL, *got_k = NULL,
                            *got_v = NULL;
 
@@ -649,22 +642,19 @@ test_layer_persistent (void)
           got_x = download (t_x);
           assert_close_named (what, "x", got_x, want, H);
         }
-      /* The merge counts (and with flow the heads' flags and the o row
-       * blocks' counts) are back to zero; every workgroup arrived at the
-       * four grid barriers (three with flow: none between the attention and
-       * o) once; none gave up. */
+      /* The merge counts are back to zero; every workgroup arrived at the
+       * four grid barriers once; none gave up. */
       {
-        guint32 c[2 * HEADS + H], b[4];
+        guint32 c[HEADS], b[4];
         g_assert_true (jg_tensor_download_u32 (t_counts, c, &error));
         g_assert_true (jg_tensor_download_u32 (t_bar, b, &error));
-        for (guint i = 0; i < 2 * HEADS + H; i++)
+        for (guint i = 0; i < HEADS; i++)
           g_assert_cmpuint (c[i], ==, 0);
-        g_assert_cmpuint (b[0], ==, (runs[r].flow ? 3 : 4) * runs[r].wg);
+        g_assert_cmpuint (b[0], ==, 4 * runs[r].wg);
         g_assert_cmpuint (b[1], ==, 0);
       }
-      g_printerr ("decode_layer with %u workgroup(s) of %u threads%s on %s: every phase as the references\n",
-                  runs[r].wg, runs[r].threads ? runs[r].threads : 512,
-                  runs[r].flow ? ", o by heads as their attention is done" : "", jg_vk_context_get_info (ctx)->name);
+      g_printerr ("decode_layer with %u workgroup(s) of %u threads on %s: every phase as the references\n",
+                  runs[r].wg, runs[r].threads ? runs[r].threads : 512, jg_vk_context_get_info (ctx)->name);
     }
 }
 
@@ -675,8 +665,7 @@ test_layer_persistent (void)
  * threads (k in 2 parts in q|k|v and o, 8 in down; attention parts of 8
  * keys, merged 3 at a time) and, where known, the
  * resident count (on the H100 a shared g went wrong here: each SM's cache
- * kept the layer before's, so each layer has its own); each also with flow
- * (o by heads as their attention is done). Also: a table refuses a
+ * kept the layer before's, so each layer has its own). Also: a table refuses a
  * layer shaped unlike the first. */
 static void
 test_stack_persistent (void)
@@ -696,7 +685,7 @@ test_stack_persistent (void)
   g_autoptr(JgTensor) t_g = poisoned (NL, I), t_scratch = poisoned (1, 64 * HEADS * (D + 2));
   const guint32 step0[4] = { 0 };
   g_autoptr(JgTensor) t_step = step_tensor (step0);
-  g_autoptr(JgTensor) t_counts = zero_counts (2 * HEADS + H), t_bar = zero_counts (4), t_zeros = zero_counts (4);
+  g_autoptr(JgTensor) t_counts = zero_counts (HEADS), t_bar = zero_counts (4), t_zeros = zero_counts (4);
   g_autoptr(JgTensor) t_fail = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, &error);
   g_autoptr(JgTensor) t_table = jg_tensor_new_2d (ctx, JG_DTYPE_U32, NL, JG_DECODE_STACK_WORDS, JG_TENSOR_DEVICE,
                                                   &error);
@@ -705,9 +694,8 @@ test_stack_persistent (void)
   guint32 words[NL * JG_DECODE_STACK_WORDS];
   g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
   guint resident = jg_decode_layer_resident (ctx);
-  struct { guint wg, threads, ks_qkvo, ks_down, chunk, merge; gboolean flow; } runs[] = {
-    { 1, 64, 2, 8, 8, 3, FALSE }, { resident, 0, 0, 0, 0, 0, FALSE },
-    { 1, 64, 2, 8, 8, 3, TRUE }, { resident, 0, 0, 0, 0, 0, TRUE },
+  struct { guint wg, threads, ks_qkvo, ks_down, chunk, merge; } runs[] = {
+    { 1, 64, 2, 8, 8, 3 }, { resident, 0, 0, 0, 0, 0 },
   };
 
   if (!(jg_vk_context_get_features (ctx) & JG_VK_FEATURE_SUBGROUP)
@@ -769,7 +757,6 @@ test_stack_persistent (void)
       dl[0].ks_down = runs[r].ks_down;
       dl[0].chunk = runs[r].chunk;
       dl[0].merge = runs[r].merge;
-      dl[0].flow = runs[r].flow;
       jg_vk_graph_begin (ctx, graph);
       g_assert_true (jg_op_copy (ctx, t_bar, t_zeros, &error));
       g_assert_true (jg_op_decode_stack (ctx, &dl[0], t_table, NL, &qs, 1.0f / sqrtf (D), runs[r].wg,
@@ -781,9 +768,8 @@ test_stack_persistent (void)
           g_autofree float *x = rand_vec (H, -2, 2);
           float want[H];
           const guint32 pos[3] = { 3 * p, 3 * p + 1, 2 * p };
-          g_autofree char *what = g_strdup_printf ("decode_stack (%u layers, %u x %u threads%s) at row %u", NL,
-                                                   runs[r].wg, runs[r].threads ? runs[r].threads : 512,
-                                                   runs[r].flow ? ", flow" : "", p);
+          g_autofree char *what = g_strdup_printf ("decode_stack (%u layers, %u x %u threads) at row %u", NL,
+                                                   runs[r].wg, runs[r].threads ? runs[r].threads : 512, p);
           g_autofree float *got_x = NULL;
 
           g_assert_true (jg_tensor_upload_f32 (t_x, x, &error));
@@ -820,18 +806,17 @@ test_stack_persistent (void)
           assert_close_named (what, "x after the last layer", got_x, want, H);
         }
       {
-        guint32 c[2 * HEADS + H], b[4];
+        guint32 c[HEADS], b[4];
         g_assert_true (jg_tensor_download_u32 (t_counts, c, &error));
         g_assert_true (jg_tensor_download_u32 (t_bar, b, &error));
-        for (guint i = 0; i < 2 * HEADS + H; i++)
+        for (guint i = 0; i < HEADS; i++)
           g_assert_cmpuint (c[i], ==, 0);
-        /* Four barriers a layer (three with flow) and one between layers. */
-        g_assert_cmpuint (b[0], ==, ((runs[r].flow ? 4 : 5) * NL - 1) * runs[r].wg);
+        /* Four barriers a layer and one between layers. */
+        g_assert_cmpuint (b[0], ==, (5 * NL - 1) * runs[r].wg);
         g_assert_cmpuint (b[1], ==, 0);
       }
-      g_printerr ("decode_stack, %u layers, %u workgroup(s) of %u threads%s on %s: every layer as the references\n",
-                  NL, runs[r].wg, runs[r].threads ? runs[r].threads : 512,
-                  runs[r].flow ? ", o by heads as their attention is done" : "", jg_vk_context_get_info (ctx)->name);
+      g_printerr ("decode_stack, %u layers, %u workgroup(s) of %u threads on %s: every layer as the references\n",
+                  NL, runs[r].wg, runs[r].threads ? runs[r].threads : 512, jg_vk_context_get_info (ctx)->name);
     }
   for (guint l = 0; l < NL; l++)
     {
