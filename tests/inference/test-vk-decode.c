@@ -429,58 +429,125 @@ test_attention_decode_replay (void)
   g_assert_nonnull (strstr (error->message, "split_scratch"));
 }
 
+/* ---- one small decoder layer, for the chained and persistent kernels ---- */
+
+enum { LH = 64, LHEADS = 4, LKVH = 2, LD = 16, LQD = LHEADS * LD, LKVD = LKVH * LD, LM = LQD + 2 * LKVD,
+       LI = 96 };
+static const guint l_sections[3] = { 2, 3, 3 };
+
+/* A layer's weights (f16 values where the device holds f16), their device
+ * copies, its device cache and the reference cache rows written so far. */
+typedef struct {
+  float *ln1, *ln2, *wqkv, *bqkv, *wo, *wgu, *wd, *kref, *vref;
+  JgTensor *t_ln1, *t_ln2, *t_wqkv, *t_bqkv, *t_wo, *t_wgu, *t_wd, *t_kc, *t_vc;
+  guint rows;
+} TestLayer;
+
+static void
+test_layer_init (TestLayer *l, guint rows)
+{
+  l->rows = rows;
+  l->ln1 = rand_vec (LH, 0.8, 1.2);
+  l->ln2 = rand_vec (LH, 0.8, 1.2);
+  l->wqkv = rand_f16 (LM * LH, -0.25, 0.25);
+  l->bqkv = rand_vec (LM, -0.5, 0.5);
+  l->wo = rand_f16 (LH * LQD, -0.15, 0.15);
+  l->wgu = rand_f16 (2 * LI * LH, -0.25, 0.25);
+  l->wd = rand_f16 (LH * LI, -0.15, 0.15);
+  l->kref = g_new0 (float, rows * LKVD);
+  l->vref = g_new0 (float, rows * LKVD);
+  l->t_ln1 = tensor_from (JG_DTYPE_F32, 1, LH, l->ln1);
+  l->t_ln2 = tensor_from (JG_DTYPE_F32, 1, LH, l->ln2);
+  l->t_wqkv = tensor_from (JG_DTYPE_F16, LM, LH, l->wqkv);
+  l->t_bqkv = tensor_from (JG_DTYPE_F32, 1, LM, l->bqkv);
+  l->t_wo = tensor_from (JG_DTYPE_F16, LH, LQD, l->wo);
+  l->t_wgu = tensor_from (JG_DTYPE_F16, 2 * LI, LH, l->wgu);
+  l->t_wd = tensor_from (JG_DTYPE_F16, LH, LI, l->wd);
+  l->t_kc = poisoned (rows, LKVD);
+  l->t_vc = poisoned (rows, LKVD);
+}
+
+static void
+test_layer_clear (TestLayer *l)
+{
+  float **host[] = { &l->ln1, &l->ln2, &l->wqkv, &l->bqkv, &l->wo, &l->wgu, &l->wd, &l->kref, &l->vref };
+  JgTensor **dev[] = { &l->t_ln1, &l->t_ln2, &l->t_wqkv, &l->t_bqkv, &l->t_wo, &l->t_wgu, &l->t_wd,
+                       &l->t_kc, &l->t_vc };
+  for (guint i = 0; i < G_N_ELEMENTS (host); i++)
+    g_clear_pointer (host[i], g_free);
+  for (guint i = 0; i < G_N_ELEMENTS (dev); i++)
+    g_clear_pointer (dev[i], jg_tensor_free);
+}
+
+/* The reference for cache row p at positions pos: x goes through the layer
+ * in place; the row's keys and values join the reference cache; q|k|v,
+ * the attention and g come out where asked for. */
+static void
+test_layer_ref (TestLayer *l, float *x, guint p, const guint32 pos[3], const float *inv, float *qkv_out,
+                float *att_out, float *g_out)
+{
+  float xn[LH], qkv[LM], att[LQD], gu[2 * LI], g[LI];
+
+  g_assert_cmpuint (p, <, l->rows);
+  jg_ref_rmsnorm (xn, x, l->ln1, 1, LH, EPS);
+  jg_ref_linear (qkv, xn, l->wqkv, l->bqkv, 1, LM, LH, FALSE);
+  jg_ref_rope (qkv, 1, LHEADS, LD, pos, inv, l_sections);
+  jg_ref_rope (qkv + LQD, 1, LKVH, LD, pos, inv, l_sections);
+  memcpy (l->kref + p * LKVD, qkv + LQD, LKVD * sizeof (float));
+  memcpy (l->vref + p * LKVD, qkv + LQD + LKVD, LKVD * sizeof (float));
+  jg_ref_attention (att, qkv, l->kref, l->vref, 1, p + 1, p, LHEADS, LKVH, LD, TRUE, 1.0f / sqrtf (LD));
+  jg_ref_linear (x, att, l->wo, NULL, 1, LH, LQD, TRUE);
+  jg_ref_rmsnorm (xn, x, l->ln2, 1, LH, EPS);
+  jg_ref_linear (gu, xn, l->wgu, NULL, 1, 2 * LI, LH, FALSE);
+  jg_ref_swiglu (g, gu, gu + LI, LI);
+  jg_ref_linear (x, g, l->wd, NULL, 1, LH, LI, TRUE);
+  if (qkv_out != NULL)
+    memcpy (qkv_out, qkv, sizeof qkv);
+  if (att_out != NULL)
+    memcpy (att_out, att, sizeof att);
+  if (g_out != NULL)
+    memcpy (g_out, g, sizeof g);
+}
+
 /* A whole layer's decode chain in one graph, replayed at successive
  * positions, against the references run step by step. */
 static void
 test_layer_replay (void)
 {
   g_autoptr(GError) error = NULL;
-  enum { H = 64, HEADS = 4, KVH = 2, D = 16, QD = HEADS * D, KVD = KVH * D, M = QD + 2 * KVD, I = 96,
-         ROWS = 12, STEPS = 5 };
-  const guint sections[3] = { 2, 3, 3 };
-  JgQkvShape qs = { .n_heads = HEADS, .n_kv_heads = KVH, .head_dim = D,
+  enum { ROWS = 12, STEPS = 5 };
+  JgQkvShape qs = { .n_heads = LHEADS, .n_kv_heads = LKVH, .head_dim = LD,
                     .sections = { 2, 3, 3 }, .eps = EPS };
-  g_autofree float *ln1 = rand_vec (H, 0.8, 1.2), *ln2 = rand_vec (H, 0.8, 1.2);
-  g_autofree float *wqkv = rand_f16 (M * H, -0.25, 0.25), *bqkv = rand_vec (M, -0.5, 0.5);
-  g_autofree float *wo = rand_f16 (H * QD, -0.15, 0.15), *wgu = rand_f16 (2 * I * H, -0.25, 0.25);
-  g_autofree float *wd = rand_f16 (H * I, -0.15, 0.15);
-  g_autofree float *inv = g_new (float, D / 2);
-  g_autofree float *kref = g_new0 (float, ROWS * KVD), *vref = g_new0 (float, ROWS * KVD);
-  g_autoptr(JgTensor) t_ln1 = tensor_from (JG_DTYPE_F32, 1, H, ln1);
-  g_autoptr(JgTensor) t_ln2 = tensor_from (JG_DTYPE_F32, 1, H, ln2);
-  g_autoptr(JgTensor) t_wqkv = tensor_from (JG_DTYPE_F16, M, H, wqkv);
-  g_autoptr(JgTensor) t_bqkv = tensor_from (JG_DTYPE_F32, 1, M, bqkv);
-  g_autoptr(JgTensor) t_wo = tensor_from (JG_DTYPE_F16, H, QD, wo);
-  g_autoptr(JgTensor) t_wgu = tensor_from (JG_DTYPE_F16, 2 * I, H, wgu);
-  g_autoptr(JgTensor) t_wd = tensor_from (JG_DTYPE_F16, H, I, wd);
+  TestLayer l;
+  float inv[LD / 2];
   g_autoptr(JgTensor) t_inv = NULL;
-  g_autoptr(JgTensor) t_kc = poisoned (ROWS, KVD), t_vc = poisoned (ROWS, KVD);
-  g_autoptr(JgTensor) t_x = poisoned (1, H), t_q = poisoned (1, QD), t_attn = poisoned (1, QD);
-  g_autoptr(JgTensor) t_g = poisoned (1, I), t_scratch = poisoned (1, 64 * HEADS * (D + 2));
+  g_autoptr(JgTensor) t_x = poisoned (1, LH), t_q = poisoned (1, LQD), t_attn = poisoned (1, LQD);
+  g_autoptr(JgTensor) t_g = poisoned (1, LI), t_scratch = poisoned (1, 64 * LHEADS * (LD + 2));
   const guint32 step0[4] = { 0 };
   g_autoptr(JgTensor) t_step = step_tensor (step0);
-  g_autoptr(JgTensor) t_counts = zero_counts (HEADS);
+  g_autoptr(JgTensor) t_counts = zero_counts (LHEADS);
   guint32 *step = jg_tensor_get_mapped (t_step);
   g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
-  JgAttentionShape as = { .n_heads = HEADS, .n_kv_heads = KVH, .head_dim = D, .scale = 1.0f / sqrtf (D),
+  JgAttentionShape as = { .n_heads = LHEADS, .n_kv_heads = LKVH, .head_dim = LD, .scale = 1.0f / sqrtf (LD),
                           .split_scratch = t_scratch };
 
-  jg_rope_inv_freq (1e4, D, inv);
-  t_inv = tensor_from (JG_DTYPE_F32, 1, D / 2, inv);
+  test_layer_init (&l, ROWS);
+  jg_rope_inv_freq (1e4, LD, inv);
+  t_inv = tensor_from (JG_DTYPE_F32, 1, LD / 2, inv);
   jg_vk_graph_begin (ctx, graph);
-  g_assert_true (jg_op_norm_qkv_rope (ctx, t_q, t_kc, t_vc, t_x, t_ln1, t_wqkv, t_bqkv, t_step, t_inv, &qs,
-                                      NULL, &error)
-                 && jg_op_attention_decode (ctx, t_attn, t_q, t_kc, t_vc, t_step, t_counts, &as, &error)
-                 && jg_op_linear (ctx, t_x, t_attn, t_wo, NULL, TRUE, &error)
-                 && jg_op_norm_swiglu (ctx, t_g, t_x, t_ln2, EPS, t_wgu, NULL, &error)
-                 && jg_op_linear (ctx, t_x, t_g, t_wd, NULL, TRUE, &error));
+  g_assert_true (jg_op_norm_qkv_rope (ctx, t_q, l.t_kc, l.t_vc, t_x, l.t_ln1, l.t_wqkv, l.t_bqkv, t_step, t_inv,
+                                      &qs, NULL, &error)
+                 && jg_op_attention_decode (ctx, t_attn, t_q, l.t_kc, l.t_vc, t_step, t_counts, &as, &error)
+                 && jg_op_linear (ctx, t_x, t_attn, l.t_wo, NULL, TRUE, &error)
+                 && jg_op_norm_swiglu (ctx, t_g, t_x, l.t_ln2, EPS, l.t_wgu, NULL, &error)
+                 && jg_op_linear (ctx, t_x, t_g, l.t_wd, NULL, TRUE, &error));
   g_assert_true (jg_vk_graph_end (ctx, &error));
   g_assert_no_error (error);
 
   for (guint p = 0; p < STEPS; p++)
     {
-      g_autofree float *x = rand_vec (H, -2, 2);
-      float xn[H], qkv[M], att[QD], gu[2 * I], g[I], want[H];
+      g_autofree float *x = rand_vec (LH, -2, 2);
+      float want[LH];
       const guint32 pos[3] = { 3 * p, 3 * p + 1, 2 * p };
       g_autofree float *got = NULL;
       g_autofree char *what = g_strdup_printf ("layer replayed at row %u", p);
@@ -494,22 +561,12 @@ test_layer_replay (void)
       g_assert_true (jg_vk_graph_run (ctx, graph, &error));
       g_assert_no_error (error);
 
-      jg_ref_rmsnorm (xn, x, ln1, 1, H, EPS);
-      jg_ref_linear (qkv, xn, wqkv, bqkv, 1, M, H, FALSE);
-      jg_ref_rope (qkv, 1, HEADS, D, pos, inv, sections);
-      jg_ref_rope (qkv + QD, 1, KVH, D, pos, inv, sections);
-      memcpy (kref + p * KVD, qkv + QD, KVD * sizeof (float));
-      memcpy (vref + p * KVD, qkv + QD + KVD, KVD * sizeof (float));
-      jg_ref_attention (att, qkv, kref, vref, 1, p + 1, p, HEADS, KVH, D, TRUE, as.scale);
       memcpy (want, x, sizeof want);
-      jg_ref_linear (want, att, wo, NULL, 1, H, QD, TRUE);
-      jg_ref_rmsnorm (xn, want, ln2, 1, H, EPS);
-      jg_ref_linear (gu, xn, wgu, NULL, 1, 2 * I, H, FALSE);
-      jg_ref_swiglu (g, gu, gu + I, I);
-      jg_ref_linear (want, g, wd, NULL, 1, H, I, TRUE);
+      test_layer_ref (&l, want, p, pos, inv, NULL, NULL, NULL);
       got = download (t_x);
-      assert_close (what, got, want, H, TOL);
+      assert_close (what, got, want, LH, TOL);
     }
+  test_layer_clear (&l);
 }
 
 static void
@@ -533,38 +590,21 @@ static void
 test_layer_persistent (void)
 {
   g_autoptr(GError) error = NULL;
-  enum { H = 64, HEADS = 4, KVH = 2, D = 16, QD = HEADS * D, KVD = KVH * D, M = QD + 2 * KVD, I = 96,
-         ROWS = 300 };
-  const guint sections[3] = { 2, 3, 3 };
-  JgQkvShape qs = { .n_heads = HEADS, .n_kv_heads = KVH, .head_dim = D,
+  enum { ROWS = 300 };
+  JgQkvShape qs = { .n_heads = LHEADS, .n_kv_heads = LKVH, .head_dim = LD,
                     .sections = { 2, 3, 3 }, .eps = EPS };
-  g_autofree float *ln1 = rand_vec (H, 0.8, 1.2), *ln2 = rand_vec (H, 0.8, 1.2);
-  g_autofree float *wqkv = rand_f16 (M * H, -0.25, 0.25), *bqkv = rand_vec (M, -0.5, 0.5);
-  g_autofree float *wo = rand_f16 (H * QD, -0.15, 0.15), *wgu = rand_f16 (2 * I * H, -0.25, 0.25);
-  g_autofree float *wd = rand_f16 (H * I, -0.15, 0.15);
-  g_autofree float *inv = g_new (float, D / 2);
-  g_autoptr(JgTensor) t_ln1 = tensor_from (JG_DTYPE_F32, 1, H, ln1);
-  g_autoptr(JgTensor) t_ln2 = tensor_from (JG_DTYPE_F32, 1, H, ln2);
-  g_autoptr(JgTensor) t_wqkv = tensor_from (JG_DTYPE_F16, M, H, wqkv);
-  g_autoptr(JgTensor) t_bqkv = tensor_from (JG_DTYPE_F32, 1, M, bqkv);
-  g_autoptr(JgTensor) t_wo = tensor_from (JG_DTYPE_F16, H, QD, wo);
-  g_autoptr(JgTensor) t_wgu = tensor_from (JG_DTYPE_F16, 2 * I, H, wgu);
-  g_autoptr(JgTensor) t_wd = tensor_from (JG_DTYPE_F16, H, I, wd);
+  TestLayer l;
+  float inv[LD / 2];
   g_autoptr(JgTensor) t_inv = NULL;
-  g_autoptr(JgTensor) t_kc = poisoned (ROWS, KVD), t_vc = poisoned (ROWS, KVD);
-  g_autoptr(JgTensor) t_x = poisoned (1, H), t_q = poisoned (1, QD), t_attn = poisoned (1, QD);
-  g_autoptr(JgTensor) t_g = poisoned (1, I), t_scratch = poisoned (1, 64 * HEADS * (D + 2));
+  g_autoptr(JgTensor) t_x = poisoned (1, LH), t_q = poisoned (1, LQD), t_attn = poisoned (1, LQD);
+  g_autoptr(JgTensor) t_g = poisoned (1, LI), t_scratch = poisoned (1, 64 * LHEADS * (LD + 2));
   const guint32 step0[4] = { 0 };
   g_autoptr(JgTensor) t_step = step_tensor (step0);
-  g_autoptr(JgTensor) t_counts = zero_counts (HEADS), t_bar = zero_counts (4), t_zeros = zero_counts (4);
+  g_autoptr(JgTensor) t_counts = zero_counts (LHEADS), t_bar = zero_counts (4), t_zeros = zero_counts (4);
   g_autoptr(JgTensor) t_fail = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, &error);
   guint32 *step = jg_tensor_get_mapped (t_step), *fail = jg_tensor_get_mapped (t_fail);
   g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
-  JgDecodeLayer dl = {
-    .x = t_x, .ln1 = t_ln1, .qkv_w = t_wqkv, .qkv_b = t_bqkv, .inv_freq = NULL, .step = t_step, .q = t_q,
-    .k_cache = t_kc, .v_cache = t_vc, .parts = t_scratch, .counts = t_counts, .attn = t_attn, .o_w = t_wo,
-    .ln2 = t_ln2, .gate_up = t_wgu, .g = t_g, .down = t_wd, .barrier = t_bar, .fail = t_fail,
-  };
+  JgDecodeLayer dl;
   guint resident = jg_decode_layer_resident (ctx);
   struct { guint wg, threads, ks_qkvo, ks_down, chunk, merge; } runs[] = {
     { 1, 64, 0, 0, 0, 0 }, { 1, 1024, 1, 3, 16, 16 }, { resident, 0, 0, 0, 0, 0 },
@@ -575,15 +615,19 @@ test_layer_persistent (void)
       g_test_skip ("decode_layer needs subgroup arithmetic (JAEGER_VK_DISABLE=subgroup)");
       return;
     }
-  jg_rope_inv_freq (1e4, D, inv);
-  t_inv = tensor_from (JG_DTYPE_F32, 1, D / 2, inv);
-  dl.inv_freq = t_inv;
+  test_layer_init (&l, ROWS);
+  jg_rope_inv_freq (1e4, LD, inv);
+  t_inv = tensor_from (JG_DTYPE_F32, 1, LD / 2, inv);
+  dl = (JgDecodeLayer) {
+    .x = t_x, .ln1 = l.t_ln1, .qkv_w = l.t_wqkv, .qkv_b = l.t_bqkv, .inv_freq = t_inv, .step = t_step, .q = t_q,
+    .k_cache = l.t_kc, .v_cache = l.t_vc, .parts = t_scratch, .counts = t_counts, .attn = t_attn, .o_w = l.t_wo,
+    .ln2 = l.t_ln2, .gate_up = l.t_wgu, .g = t_g, .down = l.t_wd, .barrier = t_bar, .fail = t_fail,
+  };
   if (resident == 0)
     g_printerr ("decode_layer: %s gives no resident-workgroup count, so it runs here with ONE workgroup; "
                 "waits between workgroups are checked only on an NVIDIA GPU\n", jg_vk_context_get_info (ctx)->name);
   for (guint r = 0; r < G_N_ELEMENTS (runs); r++)
     {
-      g_autofree float *kref = g_new0 (float, ROWS * KVD), *vref = g_new0 (float, ROWS * KVD);
       if (runs[r].wg == 0)
         continue;
       *fail = 0;
@@ -594,13 +638,13 @@ test_layer_persistent (void)
       jg_vk_graph_begin (ctx, graph);
       /* The grid barrier counts from zero in each run (as a model's step). */
       g_assert_true (jg_op_copy (ctx, t_bar, t_zeros, &error));
-      g_assert_true (jg_op_decode_layer (ctx, &dl, &qs, 1.0f / sqrtf (D), runs[r].wg, runs[r].threads, &error));
+      g_assert_true (jg_op_decode_layer (ctx, &dl, &qs, 1.0f / sqrtf (LD), runs[r].wg, runs[r].threads, &error));
       g_assert_true (jg_vk_graph_end (ctx, &error));
       g_assert_no_error (error);
       for (guint p = 0; p < ROWS; p++)
         {
-          g_autofree float *x = rand_vec (H, -2, 2);
-          float xn[H], qkv[M], att[QD], gu[2 * I], g[I], want[H];
+          g_autofree float *x = rand_vec (LH, -2, 2);
+          float qkv[LM], att[LQD], g[LI], want[LH];
           const guint32 pos[3] = { 3 * p, 3 * p + 1, 2 * p };
           g_autofree char *what = g_strdup_printf ("decode_layer (%u x %u threads) at row %u", runs[r].wg,
                                                    runs[r].threads ? runs[r].threads : 512, p);
@@ -616,39 +660,28 @@ test_layer_persistent (void)
           g_assert_no_error (error);
           g_assert_cmpuint (*fail, ==, 0);
 
-          jg_ref_rmsnorm (xn, x, ln1, 1, H, EPS);
-          jg_ref_linear (qkv, xn, wqkv, bqkv, 1, M, H, FALSE);
-          jg_ref_rope (qkv, 1, HEADS, D, pos, inv, sections);
-          jg_ref_rope (qkv + QD, 1, KVH, D, pos, inv, sections);
-          memcpy (kref + p * KVD, qkv + QD, KVD * sizeof (float));
-          memcpy (vref + p * KVD, qkv + QD + KVD, KVD * sizeof (float));
-          jg_ref_attention (att, qkv, kref, vref, 1, p + 1, p, HEADS, KVH, D, TRUE, 1.0f / sqrtf (D));
           memcpy (want, x, sizeof want);
-          jg_ref_linear (want, att, wo, NULL, 1, H, QD, TRUE);
-          jg_ref_rmsnorm (xn, want, ln2, 1, H, EPS);
-          jg_ref_linear (gu, xn, wgu, NULL, 1, 2 * I, H, FALSE);
-          jg_ref_swiglu (g, gu, gu + I, I);
+          test_layer_ref (&l, want, p, pos, inv, qkv, att, g);
           got_q = download (t_q);
-          got_k = download (t_kc);
-          got_v = download (t_vc);
+          got_k = download (l.t_kc);
+          got_v = download (l.t_vc);
           got_a = download (t_attn);
           got_g = download (t_g);
-          assert_close_named (what, "q", got_q, qkv, QD);
-          assert_close_named (what, "k", got_k + p * KVD, qkv + QD, KVD);
-          assert_close_named (what, "v", got_v + p * KVD, qkv + QD + KVD, KVD);
-          assert_close_named (what, "attn", got_a, att, QD);
-          assert_close_named (what, "g", got_g, g, I);
-          jg_ref_linear (want, g, wd, NULL, 1, H, I, TRUE);
           got_x = download (t_x);
-          assert_close_named (what, "x", got_x, want, H);
+          assert_close_named (what, "q", got_q, qkv, LQD);
+          assert_close_named (what, "k", got_k + p * LKVD, qkv + LQD, LKVD);
+          assert_close_named (what, "v", got_v + p * LKVD, qkv + LQD + LKVD, LKVD);
+          assert_close_named (what, "attn", got_a, att, LQD);
+          assert_close_named (what, "g", got_g, g, LI);
+          assert_close_named (what, "x", got_x, want, LH);
         }
       /* The merge counts are back to zero; every workgroup arrived at the
        * four grid barriers once; none gave up. */
       {
-        guint32 c[HEADS], b[4];
+        guint32 c[LHEADS], b[4];
         g_assert_true (jg_tensor_download_u32 (t_counts, c, &error));
         g_assert_true (jg_tensor_download_u32 (t_bar, b, &error));
-        for (guint i = 0; i < HEADS; i++)
+        for (guint i = 0; i < LHEADS; i++)
           g_assert_cmpuint (c[i], ==, 0);
         g_assert_cmpuint (b[0], ==, 4 * runs[r].wg);
         g_assert_cmpuint (b[1], ==, 0);
@@ -656,6 +689,7 @@ test_layer_persistent (void)
       g_printerr ("decode_layer with %u workgroup(s) of %u threads on %s: every phase as the references\n",
                   runs[r].wg, runs[r].threads ? runs[r].threads : 512, jg_vk_context_get_info (ctx)->name);
     }
+  test_layer_clear (&l);
 }
 
 /* All layers in one dispatch (decode_stack, weights by device address):
@@ -671,25 +705,22 @@ static void
 test_stack_persistent (void)
 {
   g_autoptr(GError) error = NULL;
-  enum { H = 64, HEADS = 4, KVH = 2, D = 16, QD = HEADS * D, KVD = KVH * D, M = QD + 2 * KVD, I = 96,
-         ROWS = 40, NL = 3 };
-  const guint sections[3] = { 2, 3, 3 };
-  JgQkvShape qs = { .n_heads = HEADS, .n_kv_heads = KVH, .head_dim = D,
+  enum { ROWS = 40, NL = 3 };
+  JgQkvShape qs = { .n_heads = LHEADS, .n_kv_heads = LKVH, .head_dim = LD,
                     .sections = { 2, 3, 3 }, .eps = EPS };
-  float *ln1[NL], *ln2[NL], *wqkv[NL], *bqkv[NL], *wo[NL], *wgu[NL], *wd[NL], *kref[NL], *vref[NL];
-  JgTensor *tens[NL][9];
+  TestLayer layers[NL];
   JgDecodeLayer dl[NL];
-  float inv[D / 2];
+  float inv[LD / 2];
   g_autoptr(JgTensor) t_inv = NULL;
-  g_autoptr(JgTensor) t_x = poisoned (1, H), t_q = poisoned (1, QD), t_attn = poisoned (1, QD);
-  g_autoptr(JgTensor) t_g = poisoned (NL, I), t_scratch = poisoned (1, 64 * HEADS * (D + 2));
+  g_autoptr(JgTensor) t_x = poisoned (1, LH), t_q = poisoned (1, LQD), t_attn = poisoned (1, LQD);
+  g_autoptr(JgTensor) t_g = poisoned (NL, LI), t_scratch = poisoned (1, 64 * LHEADS * (LD + 2));
   const guint32 step0[4] = { 0 };
   g_autoptr(JgTensor) t_step = step_tensor (step0);
-  g_autoptr(JgTensor) t_counts = zero_counts (HEADS), t_bar = zero_counts (4), t_zeros = zero_counts (4);
+  g_autoptr(JgTensor) t_counts = zero_counts (LHEADS), t_bar = zero_counts (4), t_zeros = zero_counts (4);
   g_autoptr(JgTensor) t_fail = jg_tensor_new_2d (ctx, JG_DTYPE_U32, 1, 1, JG_TENSOR_HOST, &error);
   g_autoptr(JgTensor) t_table = jg_tensor_new_2d (ctx, JG_DTYPE_U32, NL, JG_DECODE_STACK_WORDS, JG_TENSOR_DEVICE,
                                                   &error);
-  g_autoptr(JgTensor) t_short = poisoned (1, H / 2);
+  g_autoptr(JgTensor) t_short = poisoned (1, LH / 2);
   guint32 *step = jg_tensor_get_mapped (t_step), *fail = jg_tensor_get_mapped (t_fail);
   guint32 words[NL * JG_DECODE_STACK_WORDS];
   g_autoptr(JgVkGraph) graph = jg_vk_graph_new (ctx, &error);
@@ -705,32 +736,16 @@ test_stack_persistent (void)
                    "(JAEGER_VK_DISABLE=subgroup or address)");
       return;
     }
-  jg_rope_inv_freq (1e4, D, inv);
-  t_inv = tensor_from (JG_DTYPE_F32, 1, D / 2, inv);
+  jg_rope_inv_freq (1e4, LD, inv);
+  t_inv = tensor_from (JG_DTYPE_F32, 1, LD / 2, inv);
   for (guint l = 0; l < NL; l++)
     {
-      ln1[l] = rand_vec (H, 0.8, 1.2);
-      ln2[l] = rand_vec (H, 0.8, 1.2);
-      wqkv[l] = rand_f16 (M * H, -0.25, 0.25);
-      bqkv[l] = rand_vec (M, -0.5, 0.5);
-      wo[l] = rand_f16 (H * QD, -0.15, 0.15);
-      wgu[l] = rand_f16 (2 * I * H, -0.25, 0.25);
-      wd[l] = rand_f16 (H * I, -0.15, 0.15);
-      kref[l] = g_new0 (float, ROWS * KVD);
-      vref[l] = g_new0 (float, ROWS * KVD);
-      tens[l][0] = tensor_from (JG_DTYPE_F32, 1, H, ln1[l]);
-      tens[l][1] = tensor_from (JG_DTYPE_F32, 1, H, ln2[l]);
-      tens[l][2] = tensor_from (JG_DTYPE_F16, M, H, wqkv[l]);
-      tens[l][3] = tensor_from (JG_DTYPE_F32, 1, M, bqkv[l]);
-      tens[l][4] = tensor_from (JG_DTYPE_F16, H, QD, wo[l]);
-      tens[l][5] = tensor_from (JG_DTYPE_F16, 2 * I, H, wgu[l]);
-      tens[l][6] = tensor_from (JG_DTYPE_F16, H, I, wd[l]);
-      tens[l][7] = poisoned (ROWS, KVD);
-      tens[l][8] = poisoned (ROWS, KVD);
+      TestLayer *L = &layers[l];
+      test_layer_init (L, ROWS);
       dl[l] = (JgDecodeLayer) {
-        .x = t_x, .ln1 = tens[l][0], .qkv_w = tens[l][2], .qkv_b = tens[l][3], .inv_freq = t_inv, .step = t_step,
-        .q = t_q, .k_cache = tens[l][7], .v_cache = tens[l][8], .parts = t_scratch, .counts = t_counts,
-        .attn = t_attn, .o_w = tens[l][4], .ln2 = tens[l][1], .gate_up = tens[l][5], .g = t_g, .down = tens[l][6],
+        .x = t_x, .ln1 = L->t_ln1, .qkv_w = L->t_wqkv, .qkv_b = L->t_bqkv, .inv_freq = t_inv, .step = t_step,
+        .q = t_q, .k_cache = L->t_kc, .v_cache = L->t_vc, .parts = t_scratch, .counts = t_counts,
+        .attn = t_attn, .o_w = L->t_wo, .ln2 = L->t_ln2, .gate_up = L->t_wgu, .g = t_g, .down = L->t_wd,
         .barrier = t_bar, .fail = t_fail,
       };
     }
@@ -759,14 +774,14 @@ test_stack_persistent (void)
       dl[0].merge = runs[r].merge;
       jg_vk_graph_begin (ctx, graph);
       g_assert_true (jg_op_copy (ctx, t_bar, t_zeros, &error));
-      g_assert_true (jg_op_decode_stack (ctx, &dl[0], t_table, NL, &qs, 1.0f / sqrtf (D), runs[r].wg,
+      g_assert_true (jg_op_decode_stack (ctx, &dl[0], t_table, NL, &qs, 1.0f / sqrtf (LD), runs[r].wg,
                                          runs[r].threads, &error));
       g_assert_true (jg_vk_graph_end (ctx, &error));
       g_assert_no_error (error);
       for (guint p = 0; p < ROWS; p++)
         {
-          g_autofree float *x = rand_vec (H, -2, 2);
-          float want[H];
+          g_autofree float *x = rand_vec (LH, -2, 2);
+          float want[LH];
           const guint32 pos[3] = { 3 * p, 3 * p + 1, 2 * p };
           g_autofree char *what = g_strdup_printf ("decode_stack (%u layers, %u x %u threads) at row %u", NL,
                                                    runs[r].wg, runs[r].threads ? runs[r].threads : 512, p);
@@ -783,33 +798,22 @@ test_stack_persistent (void)
           memcpy (want, x, sizeof want);
           for (guint l = 0; l < NL; l++)
             {
-              float xn[H], qkv[M], att[QD], gu[2 * I], g[I];
-              g_autofree float *got_k = download (tens[l][7]), *got_v = download (tens[l][8]);
+              TestLayer *L = &layers[l];
+              g_autofree float *got_k = download (L->t_kc), *got_v = download (L->t_vc);
               g_autofree char *wl = g_strdup_printf ("%s, layer %u", what, l);
 
-              jg_ref_rmsnorm (xn, want, ln1[l], 1, H, EPS);
-              jg_ref_linear (qkv, xn, wqkv[l], bqkv[l], 1, M, H, FALSE);
-              jg_ref_rope (qkv, 1, HEADS, D, pos, inv, sections);
-              jg_ref_rope (qkv + QD, 1, KVH, D, pos, inv, sections);
-              memcpy (kref[l] + p * KVD, qkv + QD, KVD * sizeof (float));
-              memcpy (vref[l] + p * KVD, qkv + QD + KVD, KVD * sizeof (float));
-              jg_ref_attention (att, qkv, kref[l], vref[l], 1, p + 1, p, HEADS, KVH, D, TRUE, 1.0f / sqrtf (D));
-              jg_ref_linear (want, att, wo[l], NULL, 1, H, QD, TRUE);
-              jg_ref_rmsnorm (xn, want, ln2[l], 1, H, EPS);
-              jg_ref_linear (gu, xn, wgu[l], NULL, 1, 2 * I, H, FALSE);
-              jg_ref_swiglu (g, gu, gu + I, I);
-              jg_ref_linear (want, g, wd[l], NULL, 1, H, I, TRUE);
-              assert_close_named (wl, "k", got_k + p * KVD, kref[l] + p * KVD, KVD);
-              assert_close_named (wl, "v", got_v + p * KVD, vref[l] + p * KVD, KVD);
+              test_layer_ref (L, want, p, pos, inv, NULL, NULL, NULL);
+              assert_close_named (wl, "k", got_k + p * LKVD, L->kref + p * LKVD, LKVD);
+              assert_close_named (wl, "v", got_v + p * LKVD, L->vref + p * LKVD, LKVD);
             }
           got_x = download (t_x);
-          assert_close_named (what, "x after the last layer", got_x, want, H);
+          assert_close_named (what, "x after the last layer", got_x, want, LH);
         }
       {
-        guint32 c[HEADS], b[4];
+        guint32 c[LHEADS], b[4];
         g_assert_true (jg_tensor_download_u32 (t_counts, c, &error));
         g_assert_true (jg_tensor_download_u32 (t_bar, b, &error));
-        for (guint i = 0; i < HEADS; i++)
+        for (guint i = 0; i < LHEADS; i++)
           g_assert_cmpuint (c[i], ==, 0);
         /* Four barriers a layer and one between layers. */
         g_assert_cmpuint (b[0], ==, (5 * NL - 1) * runs[r].wg);
@@ -819,19 +823,7 @@ test_stack_persistent (void)
                   NL, runs[r].wg, runs[r].threads ? runs[r].threads : 512, jg_vk_context_get_info (ctx)->name);
     }
   for (guint l = 0; l < NL; l++)
-    {
-      g_free (ln1[l]);
-      g_free (ln2[l]);
-      g_free (wqkv[l]);
-      g_free (bqkv[l]);
-      g_free (wo[l]);
-      g_free (wgu[l]);
-      g_free (wd[l]);
-      g_free (kref[l]);
-      g_free (vref[l]);
-      for (guint j = 0; j < 9; j++)
-        jg_tensor_free (tens[l][j]);
-    }
+    test_layer_clear (&layers[l]);
 }
 
 /* ---- argmax by many workgroups ---- */
