@@ -395,6 +395,17 @@ prefill_attention_case (JgVkContext *ctx, guint n_q, guint n_kv, guint q_pos0, g
   report_check (what, jg_ref_rel_error (got, want, (gsize) n_q * heads * d), CHECK_TOL);
 }
 
+/* Edges: rows and keys not multiples of the blocks, a chunk after a
+ * cache, full (encoder) attention with d = 64, a handful of queries. */
+static void
+prefill_attention_edges (JgVkContext *ctx)
+{
+  prefill_attention_case (ctx, 77, 77, 0, 4, 2, 128, TRUE, FALSE);
+  prefill_attention_case (ctx, 100, 300, 200, 4, 1, 128, TRUE, FALSE);
+  prefill_attention_case (ctx, 50, 90, 0, 6, 3, 64, FALSE, FALSE);
+  prefill_attention_case (ctx, 9, 9, 0, 2, 1, 64, TRUE, FALSE);
+}
+
 /* One decoder layer's ops at n tokens, each timed alone. */
 typedef enum { OP_RMSNORM, OP_LINEAR, OP_ROPE, OP_ATTN, OP_SWIGLU, OP_QKV, OP_LINEAR_SWIGLU } OpKind;
 
@@ -1026,10 +1037,7 @@ main (int argc, char **argv)
           printf ("no cooperative matrices: nothing to run\n");
           return 0;
         }
-      prefill_attention_case (ctx, 77, 77, 0, 4, 2, 128, TRUE, FALSE);
-      prefill_attention_case (ctx, 100, 300, 200, 4, 1, 128, TRUE, FALSE);
-      prefill_attention_case (ctx, 50, 90, 0, 6, 3, 64, FALSE, FALSE);
-      prefill_attention_case (ctx, 9, 9, 0, 2, 1, 64, TRUE, FALSE);
+      prefill_attention_edges (ctx);
       prefill_attention_cmp (ctx, cpu ? 70 : 700, cpu ? 4 : 28, cpu ? 2 : 4, 3);
       prefill_attention_cmp (ctx, cpu ? 70 : 700, cpu ? 4 : 28, cpu ? 2 : 4, 40);
       printf ("\n%s\n", check_failed ? "CHECKS FAILED" : "all checks passed");
@@ -1054,10 +1062,7 @@ main (int argc, char **argv)
           printf ("no cooperative matrices: nothing to run\n");
           return 0;
         }
-      prefill_attention_case (ctx, 77, 77, 0, 4, 2, 128, TRUE, FALSE);
-      prefill_attention_case (ctx, 100, 300, 200, 4, 1, 128, TRUE, FALSE);
-      prefill_attention_case (ctx, 50, 90, 0, 6, 3, 64, FALSE, FALSE);
-      prefill_attention_case (ctx, 9, 9, 0, 2, 1, 64, TRUE, FALSE);
+      prefill_attention_edges (ctx);
       prefill_attention_case (ctx, 700, 700, 0, 28, 4, 128, TRUE, FALSE);
       prefill_fused (ctx, 77, 256, 128, 328, 2, 1);
       prefill_fused (ctx, 700, 3584, 512, 18944, 28, 4);
@@ -1080,12 +1085,7 @@ main (int argc, char **argv)
                     small ? G_N_ELEMENTS (cpu_shapes) : G_N_ELEMENTS (gpu_shapes));
     prefill_attention_case (ctx, small ? 70 : 700, small ? 70 : 700, 0, small ? 4 : 28, small ? 2 : 4,
                             small ? 64 : 128, TRUE, TRUE);
-    /* Edges: rows and keys not multiples of the blocks, a chunk after a
-     * cache, full (encoder) attention with d = 64. */
-    prefill_attention_case (ctx, 77, 77, 0, 4, 2, 128, TRUE, FALSE);
-    prefill_attention_case (ctx, 100, 300, 200, 4, 1, 128, TRUE, FALSE);
-    prefill_attention_case (ctx, 50, 90, 0, 6, 3, 64, FALSE, FALSE);
-    prefill_attention_case (ctx, 9, 9, 0, 2, 1, 64, TRUE, FALSE);
+    prefill_attention_edges (ctx);
     if (!small)
       prefill_layer (ctx, 700);
     if (features & JG_VK_FEATURE_COOPMAT)
